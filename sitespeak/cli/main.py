@@ -1,0 +1,74 @@
+"""Argument parsing and dispatch: PROCESS_TYPE picks web or worker; subcommands are one-offs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from sitespeak import __version__
+from sitespeak.cli import admin, dev
+from sitespeak.errors import SiteSpeakError
+from sitespeak.settings import Settings, load_settings
+
+PROCESS_TYPES = ("web", "worker")
+COMMAND_MODULES = (admin, dev)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sitespeak", description="SiteSpeak: run a process (PROCESS_TYPE=web|worker) or an "
+        "admin command.")
+    parser.add_argument("--version", action="version", version=f"sitespeak {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_process(settings: Settings) -> int:
+    if settings.process_type == "web":
+        from sitespeak.web.serve import run_web
+        return run_web(settings)
+    if settings.process_type == "worker":
+        from sitespeak.worker.main import run_worker
+        return run_worker(settings)
+    got = f"got {settings.process_type!r}" if settings.process_type else "it is unset"
+    print(f"sitespeak: PROCESS_TYPE must be one of: {', '.join(PROCESS_TYPES)} ({got}); or run a "
+          "command, see `python -m sitespeak --help`", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SiteSpeakError as exc:
+        print(f"sitespeak: invalid setting: {exc.message}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        if args.command is None:
+            if settings.process_type in PROCESS_TYPES:
+                _require_services(settings)
+            return run_process(settings)
+        return args.handler(settings, args)
+    except SiteSpeakError as exc:
+        print(f"sitespeak: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _require_services(settings: Settings) -> None:
+    missing = [name for name, value in (("DATABASE_URL", settings.database_url),
+                                        ("REDIS_URL", settings.redis_url)) if not value]
+    if missing:
+        raise SiteSpeakError(f"{' and '.join(missing)} not set; point them at your servers, "
+                             "or run `python -m sitespeak dev` for embedded ones")

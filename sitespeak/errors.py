@@ -1,0 +1,50 @@
+"""The small error hierarchy. The web app turns these into problem+json in one place."""
+
+from __future__ import annotations
+
+
+class SiteSpeakError(Exception):
+    """Base of every error we raise on purpose; ``status`` is its HTTP meaning."""
+
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class SettingsError(SiteSpeakError):
+    code = "settings"
+
+
+class InvalidInput(SiteSpeakError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthorized(SiteSpeakError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SiteSpeakError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(SiteSpeakError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(SiteSpeakError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(SiteSpeakError):
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,149 @@
+"""The job ledger: one row per submitted job, the record Huey itself does not keep.
+
+Huey delivers at most once and has no dead-letter queue, so the row is the truth: a job is
+claimed atomically (a duplicate or late message finds nothing to claim), a running job keeps a
+heartbeat, and only the holder of the current claim token can record its outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import uuid
+from typing import Any
+
+from peewee import SQL, fn
+
+from sitespeak.db.connection import database
+from sitespeak.db.models import Job, utcnow
+from sitespeak.errors import InvalidInput, NotFound
+from sitespeak.jobs.kinds import KINDS, JobKind
+
+OPEN = ("queued", "running", "failed")
+
+
+def kind_for(name: str, queue: str | None) -> tuple[JobKind, str]:
+    kind = KINDS.get(name)
+    if kind is None:
+        raise InvalidInput(f"unknown job name {name!r}; known: {', '.join(sorted(KINDS))}")
+    queue = queue or kind.queues[0]
+    if queue not in kind.queues:
+        raise InvalidInput(f"job {name!r} does not run on queue {queue!r}; it runs on "
+                           + ", ".join(kind.queues))
+    return kind, queue
+
+
+def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str | None = None,
+           idempotency_key: str | None = None) -> tuple[Job, bool]:
+    """Insert the job row; with a key already used by this tenant, return (first job, False)."""
+    kind, queue = kind_for(name, queue)
+    try:
+        clean = kind.args_model.model_validate(args).model_dump(mode="json")
+    except ValueError as exc:
+        raise InvalidInput(f"args for {name!r}: {exc}") from None
+    with database.atomic():
+        cursor = database.execute_sql(
+            "INSERT INTO jobs (id, tenant_id, queue, name, args, max_attempts, idempotency_key) "
+            "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) "
+            "ON CONFLICT (COALESCE(tenant_id, 0), idempotency_key) "
+            "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
+            (str(uuid.uuid4()), tenant_id, queue, name, json.dumps(clean), kind.max_attempts,
+             idempotency_key),
+        )
+        row = cursor.fetchone()
+    if row:
+        return Job.get_by_id(row[0]), True
+    existing = Job.get((fn.COALESCE(Job.tenant, 0) == (tenant_id or 0))
+                       & (Job.idempotency_key == idempotency_key))
+    return existing, False
+
+
+def get(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
+    try:
+        key = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"no job {job_id}") from None
+    query = Job.select().where(Job.id == key)
+    if tenant_id is not None:
+        query = query.where(Job.tenant == tenant_id)
+    job = query.get_or_none()
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def mark_enqueued(job_id: uuid.UUID) -> None:
+    Job.update(enqueued_at=utcnow()).where(Job.id == job_id).execute()
+
+
+def claim(job_id: str | uuid.UUID) -> Job | None:
+    """Take the job for this worker: returns it running with a fresh claim token, or None."""
+    now = utcnow()
+    rows = list(
+        Job.update(status="running", attempts=Job.attempts + 1, claim_token=secrets.token_hex(8),
+                   heartbeat_at=now, started_at=now, updated_at=now)
+        .where(Job.id == job_id, Job.status.in_(("queued", "failed")), Job.run_after <= now)
+        .returning(Job).execute()
+    )
+    return rows[0] if rows else None
+
+
+def heartbeat(job: Job) -> bool:
+    return bool(Job.update(heartbeat_at=utcnow())
+                .where(Job.id == job.id, Job.claim_token == job.claim_token,
+                       Job.status == "running").execute())
+
+
+def succeed(job: Job, result: dict[str, Any] | None) -> bool:
+    now = utcnow()
+    return bool(Job.update(status="succeeded", result=result, finished_at=now, updated_at=now,
+                           last_error=None)
+                .where(Job.id == job.id, Job.claim_token == job.claim_token,
+                       Job.status == "running").execute())
+
+
+def fail(job: Job, error: str, *, claim_token: str | None = None) -> tuple[str, float] | None:
+    """Record a failed attempt. Returns (new status, retry delay) or None if the claim was lost."""
+    kind = KINDS.get(job.name)
+    delay = kind.backoff(job.attempts) if kind else 0.0
+    now = utcnow()
+    last = job.attempts >= job.max_attempts
+    status = "dead" if last else "failed"
+    updated = (Job.update(status=status, last_error=error[:4000], updated_at=now,
+                          finished_at=now if last else None,
+                          run_after=now + dt.timedelta(seconds=delay))
+               .where(Job.id == job.id, Job.claim_token == (claim_token or job.claim_token),
+                      Job.status == "running").execute())
+    return (status, delay) if updated else None
+
+
+def stale_running(stale_after: float) -> list[Job]:
+    cutoff = utcnow() - dt.timedelta(seconds=stale_after)
+    return list(Job.select().where(Job.status == "running", Job.heartbeat_at < cutoff))
+
+
+def lost_waiting(lost_after: float) -> list[Job]:
+    """Jobs waiting far longer than their schedule: their message was likely taken by a dead worker."""
+    cutoff = utcnow() - dt.timedelta(seconds=lost_after)
+    return list(Job.select().where(Job.status.in_(("queued", "failed")),
+                                   Job.enqueued_at < cutoff, Job.run_after < cutoff))
+
+
+def counts_by_status() -> dict[str, int]:
+    rows = Job.select(Job.status, fn.COUNT(SQL("*"))).group_by(Job.status).tuples()
+    return dict(rows)
+
+
+def view(job: Job) -> dict[str, Any]:
+    return {
+        "id": str(job.id), "queue": job.queue, "name": job.name, "args": job.args,
+        "status": job.status, "attempts": job.attempts, "max_attempts": job.max_attempts,
+        "result": job.result, "error": job.last_error,
+        "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at), "heartbeat_at": _iso(job.heartbeat_at),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,31 @@
+"""Recovers jobs a dead worker took with it: stale heartbeats and messages that never ran."""
+
+from __future__ import annotations
+
+import logging
+
+from sitespeak.events.bus import EventPublisher
+from sitespeak.jobs import ledger, tasks
+from sitespeak.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def reap(settings: Settings, publisher: EventPublisher) -> int:
+    """One pass; returns how many jobs it touched. Safe to run from several workers at once:
+    every transition is guarded by the claim token or the job's status."""
+    touched = 0
+    for job in ledger.stale_running(settings.job_stale_after):
+        outcome = ledger.fail(job, f"worker lost: no heartbeat for {settings.job_stale_after:g}s")
+        if outcome is None:
+            continue
+        touched += 1
+        log.warning("job %s lost its worker; now %s", job.id, outcome[0])
+        if outcome[0] == "failed":
+            tasks.enqueue(job, delay=outcome[1])
+        publisher.publish("job.updated", job.tenant_id, ledger.view(ledger.get(job.id, None)))
+    for job in ledger.lost_waiting(settings.job_lost_after):
+        touched += 1
+        log.warning("job %s waited past its schedule; enqueueing it again", job.id)
+        tasks.enqueue(job)
+    return touched

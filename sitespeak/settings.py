@@ -1,0 +1,188 @@
+"""The one Settings object: built where a process starts, then passed down.
+
+Values come from the environment (``SITESPEAK_`` prefix, plus the conventional ``DATABASE_URL``,
+``REDIS_URL`` and ``PROCESS_TYPE``), an optional env file, and ``NAME_FILE`` variables for secrets
+(``SITESPEAK_SECRET_KEY_FILE=/run/secrets/key``). Every field has a default and a description:
+the README's configuration table is generated from them (``python -m sitespeak config --markdown``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sitespeak.errors import SettingsError
+
+QUEUES: tuple[str, ...] = ("critical", "ai", "crawler", "voice", "analytics", "maintenance")
+DEFAULT_ENV_FILE = "/etc/sitespeak/sitespeak.env"
+PREFIX = "SITESPEAK_"
+# Variables that keep their conventional names instead of the SITESPEAK_ prefix.
+CONVENTIONAL = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL", "process_type": "PROCESS_TYPE"}
+
+
+def env_name(field: str) -> str:
+    return CONVENTIONAL.get(field, PREFIX + field.upper())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    process_type: str = Field(
+        "", description="Which process `python -m sitespeak` runs: `web` or `worker`.",
+        validation_alias=AliasChoices("PROCESS_TYPE", "SITESPEAK_PROCESS_TYPE"),
+    )
+    database_url: str = Field(
+        "", description="PostgreSQL URL (postgresql://user@host:port/db). Empty: `dev` starts an "
+        "embedded server in the state dir.",
+        validation_alias=AliasChoices("DATABASE_URL", "SITESPEAK_DATABASE_URL"),
+    )
+    redis_url: str = Field(
+        "", description="Redis URL (redis://host:port/0 or unix:///path). Empty: `dev` starts an "
+        "embedded Valkey in the state dir.",
+        validation_alias=AliasChoices("REDIS_URL", "SITESPEAK_REDIS_URL"),
+    )
+    redis_prefix: str = Field(
+        "sitespeak", description="Namespace for every Redis key, queue and channel of this install.",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+    )
+    host: str = Field("127.0.0.1", description="Address the web process listens on.")
+    port: int = Field(5000, ge=1, le=65535, description="Port the web process listens on.")
+    web_workers: int = Field(1, ge=1, le=64, description="Granian worker processes for `web`.")
+    public_url: str = Field(
+        "", description="Public base URL of this box (https://voice.example.com); empty means "
+        "http://HOST:PORT.",
+    )
+    worker_queues: str = Field(
+        ",".join(QUEUES), description="Comma list of the queues a `worker` consumes.",
+    )
+    worker_threads: int = Field(2, ge=1, le=64, description="Worker threads per consumed queue.")
+    state_dir: Path = Field(
+        Path("./state"), description="Directory for uploads, releases, model cache and the "
+        "embedded servers' data.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Secret for signing sessions and links (also via "
+        "SITESPEAK_SECRET_KEY_FILE). Empty: a random key per process (sessions do not survive a "
+        "restart).",
+    )
+    shutdown_grace: float = Field(
+        10.0, gt=0, le=600, description="Seconds a stopping web process gives in-flight requests.",
+    )
+    db_pool_size: int = Field(8, ge=1, le=200, description="PostgreSQL connections per process.")
+    db_threads: int = Field(
+        8, ge=1, le=200, description="Threads the web process runs database calls on (never on "
+        "the event loop).",
+    )
+    loop_lag_limit_ms: float = Field(
+        200.0, gt=0, description="Event-loop lag above which /health/live answers 500.",
+    )
+    job_stale_after: float = Field(
+        30.0, gt=0, description="Seconds without a heartbeat after which a running job is "
+        "re-queued.",
+    )
+    job_lost_after: float = Field(
+        600.0, gt=0, description="Seconds a queued job may wait before it is enqueued again (a "
+        "worker killed right after taking it).",
+    )
+    heartbeat_interval: float = Field(
+        5.0, gt=0, description="Seconds between worker heartbeats and reaper passes.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of every process.",
+    )
+
+    @field_validator("worker_queues")
+    @classmethod
+    def _known_queues(cls, value: str) -> str:
+        names = [q.strip() for q in value.split(",") if q.strip()]
+        unknown = [q for q in names if q not in QUEUES]
+        if unknown or not names:
+            raise ValueError(f"unknown queue {', '.join(unknown) or '(none)'}; valid: "
+                             + ", ".join(QUEUES))
+        return ",".join(names)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must start with postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def queues(self) -> list[str]:
+        return self.worker_queues.split(",")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileVariables(settings_cls), dotenv_settings)
+
+
+class _FileVariables(PydanticBaseSettingsSource):
+    """``NAME_FILE=/path`` gives NAME the file's content (for secrets kept out of the env)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(env_name(field_name) + "_FILE")
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text().strip(), field_name, False
+        except OSError as exc:
+            raise SettingsError(f"{env_name(field_name)}_FILE: cannot read {path}: "
+                                f"{exc.strerror}") from exc
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                found[key] = value
+        return found
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the environment, or raise SettingsError with one readable line."""
+    env_file = os.environ.get("SITESPEAK_ENV_FILE")
+    if env_file and not Path(env_file).is_file():
+        raise SettingsError(f"SITESPEAK_ENV_FILE: no such file {env_file}")
+    if env_file is None and Path(DEFAULT_ENV_FILE).is_file():
+        env_file = DEFAULT_ENV_FILE
+    try:
+        return Settings(_env_file=env_file or None, **overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        name = env_name(field) if field in Settings.model_fields else field
+        raise SettingsError(f"{name}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from the fields."""
+    rows = ["| Variable | Default | Description |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = ""
+        rows.append(f"| `{env_name(name)}` | `{default}` | {field.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,41 @@
+"""``/api/v1/jobs``: submit a job to a queue and read its ledger row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from quart import Blueprint, Response, jsonify, request
+
+from sitespeak.jobs import ledger, tasks
+from sitespeak.settings import QUEUES
+from sitespeak.web.auth import api_caller
+from sitespeak.web.requests import body_as
+from sitespeak.web.runtime import runtime
+
+bp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
+
+
+class JobRequest(BaseModel, extra="forbid"):
+    queue: str | None = Field(None, description="One of: " + ", ".join(QUEUES))
+    name: str = Field(..., min_length=1, max_length=100)
+    args: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+@bp.post("")
+async def submit() -> Response:
+    caller = await api_caller("write")
+    body = await body_as(JobRequest)
+    key = body.idempotency_key or request.headers.get("Idempotency-Key")
+    rt = runtime()
+    job, created = await rt.db.run(tasks.submit, rt.publisher, caller.tenant_id, body.name,
+                                   body.args, queue=body.queue, idempotency_key=key)
+    return jsonify(ledger.view(job)), 201 if created else 200
+
+
+@bp.get("/<job_id>")
+async def show(job_id: str) -> Response:
+    caller = await api_caller("read")
+    job = await runtime().db.run(ledger.get, job_id, caller.tenant_id)
+    return jsonify(ledger.view(job))

@@ -1,0 +1,89 @@
+"""The Quart app factory of the web process."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+import redis.asyncio as aioredis
+from quart import Quart, Response, g, request
+
+from sitespeak.db.connection import open_database
+from sitespeak.events.bus import EventPublisher
+from sitespeak.jobs import queues
+from sitespeak.settings import Settings, load_settings
+from sitespeak.web import api_events, api_jobs, health, problems
+from sitespeak.web.dbpool import DbExecutor
+from sitespeak.web.events_hub import EventHub
+from sitespeak.web.lifecycle import Lifecycle
+from sitespeak.web.metrics import WebMetrics
+from sitespeak.web.runtime import WebRuntime
+
+MAX_BODY = 1024 * 1024
+
+
+def create_app(settings: Settings) -> Quart:
+    app = Quart("sitespeak")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    queues.bind(settings)
+    async_redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
+                                          socket_timeout=5, health_check_interval=10)
+    sync_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
+                                      socket_timeout=5)
+    rt = WebRuntime(
+        settings=settings,
+        db=DbExecutor(open_database(settings.database_url, settings.db_pool_size),
+                      settings.db_threads),
+        redis=async_redis, sync_redis=sync_redis,
+        publisher=EventPublisher(sync_redis, settings.redis_prefix),
+        hub=EventHub(async_redis, settings.redis_prefix),
+        metrics=WebMetrics(), lifecycle=Lifecycle(settings.shutdown_grace),
+    )
+    app.extensions["sitespeak"] = rt
+    problems.install(app)
+    for bp in (health.bp, api_jobs.bp, api_events.bp):
+        app.register_blueprint(bp)
+    _instrument(app, rt)
+
+    @app.before_serving
+    async def _start() -> None:
+        rt.hub.start()
+        rt.lifecycle.install(_record_lag(rt))
+
+    @app.after_serving
+    async def _stop() -> None:
+        await rt.lifecycle.close()
+        await rt.hub.stop()
+        await async_redis.aclose()
+        rt.db.close()
+
+    return app
+
+
+def _record_lag(rt: WebRuntime):
+    def record(lag: float) -> None:
+        rt.metrics.loop_lag.set(lag)
+        rt.metrics.loop_lag_hist.observe(lag)
+    return record
+
+
+def _instrument(app: Quart, rt: WebRuntime) -> None:
+    @app.before_request
+    async def _begin() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    async def _end(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        rt.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        rt.metrics.latency.labels(request.method, route).observe(elapsed)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if rt.lifecycle.draining:
+            response.headers["Connection"] = "close"
+        return response
+
+
+def app_from_env() -> Quart:
+    """Granian's factory: each worker process builds its Settings from the environment."""
+    return create_app(load_settings())

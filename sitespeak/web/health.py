@@ -1,0 +1,104 @@
+"""Health, readiness and metrics of the web process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from quart import Blueprint, Response, jsonify
+
+from sitespeak import __version__
+from sitespeak.jobs import ledger, queues
+from sitespeak.web.runtime import WebRuntime, runtime
+from sitespeak.worker.main import heartbeat_key
+
+bp = Blueprint("health", __name__)
+CHECK_TIMEOUT = 1.0
+
+
+def _select_one() -> None:
+    from sitespeak.db.connection import database
+
+    database.execute_sql("SELECT 1")
+
+
+async def _timed(coro) -> dict:
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(coro, CHECK_TIMEOUT)
+        ok, error = True, None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ok"
+        ok, error = False, f"{type(exc).__name__}: {exc}" or type(exc).__name__
+    result = {"ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+    if error:
+        result["error"] = error
+    return result
+
+
+async def check_dependencies(rt: WebRuntime) -> dict[str, dict]:
+    postgres, redis_ = await asyncio.gather(_timed(rt.db.run(_select_one)),
+                                            _timed(rt.redis.ping()))
+    return {"postgres": postgres, "redis": redis_}
+
+
+@bp.get("/health/live")
+async def live() -> Response:
+    rt = runtime()
+    lag_ms = rt.lifecycle.lag * 1000
+    ok = lag_ms <= rt.settings.loop_lag_limit_ms
+    return jsonify({"status": "ok" if ok else "lagging", "loop_lag_ms": round(lag_ms, 2)}), (
+        200 if ok else 500)
+
+
+@bp.get("/health/ready")
+async def ready() -> Response:
+    rt = runtime()
+    if rt.lifecycle.draining:
+        response = jsonify({"status": "draining"})
+        response.headers["Connection"] = "close"
+        return response, 503
+    deps = await check_dependencies(rt)
+    ok = all(d["ok"] for d in deps.values())
+    return jsonify({"status": "ready" if ok else "unavailable", "dependencies": deps}), (
+        200 if ok else 503)
+
+
+async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:
+    try:
+        raw = await rt.redis.hgetall(heartbeat_key(rt.settings.redis_prefix))
+        depths = await asyncio.get_running_loop().run_in_executor(None, queues.depths)
+    except Exception:  # noqa: BLE001 - reported as unknown; readiness already says why
+        return {}, {}
+    now = time.time()
+    beats = {k.decode(): {"last_seen_s": round(now - float(v), 1)} for k, v in raw.items()}
+    return beats, depths
+
+
+@bp.get("/health")
+async def health() -> Response:
+    rt = runtime()
+    deps = await check_dependencies(rt)
+    beats, depths = await _queue_state(rt)
+    ok = all(d["ok"] for d in deps.values())
+    return jsonify({
+        "status": "draining" if rt.lifecycle.draining else ("ok" if ok else "degraded"),
+        "version": __version__, "process_type": "web",
+        "uptime_s": round(time.time() - rt.lifecycle.started, 1),
+        "loop_lag_ms": round(rt.lifecycle.lag * 1000, 2),
+        "dependencies": deps, "worker_heartbeats": beats, "queue_depths": depths,
+        "events_connected": rt.hub.connected,
+    })
+
+
+@bp.get("/metrics")
+async def metrics() -> Response:
+    rt = runtime()
+    _, depths = await _queue_state(rt)
+    for name, depth in depths.items():
+        rt.metrics.queue_depth.labels(name).set(depth)
+    try:
+        for status, count in (await rt.db.run(ledger.counts_by_status)).items():
+            rt.metrics.jobs.labels(status).set(count)
+    except Exception:  # noqa: BLE001 - metrics must render even with the database down
+        pass
+    return Response(rt.metrics.render(), content_type="text/plain; version=0.0.4")

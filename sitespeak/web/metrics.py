@@ -1,0 +1,28 @@
+"""Prometheus metrics of one web process, in its own registry (no global default registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class WebMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("sitespeak_http_requests_total", "HTTP requests by route.",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("sitespeak_http_request_seconds", "HTTP latency by route.",
+                                 ["method", "route"], registry=r,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+        self.queue_depth = Gauge("sitespeak_queue_depth", "Messages waiting per queue.",
+                                 ["queue"], registry=r)
+        self.jobs = Gauge("sitespeak_jobs", "Jobs in the ledger by status.", ["status"],
+                          registry=r)
+        self.loop_lag = Gauge("sitespeak_event_loop_lag_seconds",
+                              "Latest event-loop lag of this web process.", registry=r)
+        self.loop_lag_hist = Histogram("sitespeak_event_loop_lag_sample_seconds",
+                                       "Event-loop lag samples.", registry=r,
+                                       buckets=(.001, .005, .01, .025, .05, .1, .2, .5, 1))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

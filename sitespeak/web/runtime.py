@@ -1,0 +1,33 @@
+"""Everything a web process builds once at start-up, reachable from handlers as ``runtime()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+import redis.asyncio as aioredis
+from quart import current_app
+
+from sitespeak.events.bus import EventPublisher
+from sitespeak.settings import Settings
+from sitespeak.web.dbpool import DbExecutor
+from sitespeak.web.events_hub import EventHub
+from sitespeak.web.lifecycle import Lifecycle
+from sitespeak.web.metrics import WebMetrics
+
+
+@dataclass
+class WebRuntime:
+    settings: Settings
+    db: DbExecutor
+    redis: aioredis.Redis
+    sync_redis: redis.Redis  # for domain calls made on the db threads (job submission)
+    publisher: EventPublisher
+    hub: EventHub
+    metrics: WebMetrics
+    lifecycle: Lifecycle
+    extras: dict = field(default_factory=dict)
+
+
+def runtime() -> WebRuntime:
+    return current_app.extensions["sitespeak"]

@@ -1,0 +1,19 @@
+"""Run the web process: the Quart app on Granian (ASGI, websockets on)."""
+
+from __future__ import annotations
+
+from granian import Granian
+from granian.constants import Interfaces
+
+from sitespeak.settings import Settings
+
+
+def run_web(settings: Settings) -> int:
+    server = Granian(
+        "sitespeak.web.app:app_from_env", factory=True, address=settings.host,
+        port=settings.port, interface=Interfaces.ASGI, workers=settings.web_workers,
+        websockets=True, workers_kill_timeout=max(int(settings.shutdown_grace), 1),
+        log_access=False,
+    )
+    server.serve()
+    return 0

@@ -1,0 +1,66 @@
+"""The worker process: Huey consumers for the configured queues, plus heartbeats and the reaper.
+
+Huey treats SIGTERM as an immediate stop, but honcho and systemd send SIGTERM, so here both
+SIGTERM and SIGINT mean "finish the running tasks, then exit 0".
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+import redis
+
+from sitespeak.db.connection import open_database
+from sitespeak.events.bus import EventPublisher
+from sitespeak.jobs import queues, reaper, tasks  # noqa: F401 - tasks registers run_job
+from sitespeak.settings import Settings
+
+log = logging.getLogger("sitespeak.worker")
+
+
+def heartbeat_key(prefix: str) -> str:
+    return f"{prefix}:heartbeats"
+
+
+def run_worker(settings: Settings) -> int:
+    open_database(settings.database_url, settings.db_pool_size)
+    queues.bind(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    publisher = EventPublisher(client, settings.redis_prefix)
+    consumers = []
+    for name in settings.queues:
+        consumer = queues.HUEYS[name].create_consumer(
+            workers=settings.worker_threads, worker_type="thread", periodic=False,
+            initial_delay=0.05, max_delay=1.0, check_worker_health=True,
+        )
+        consumer.start()
+        consumers.append(consumer)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("worker consuming %s with %s threads each", ", ".join(settings.queues),
+             settings.worker_threads)
+    while not stop.is_set():
+        _supervise(settings, client, publisher)
+        stop.wait(settings.heartbeat_interval)
+    log.info("stopping: letting running tasks finish")
+    for consumer in consumers:
+        consumer.stop(graceful=True)
+    log.info("worker stopped")
+    return 0
+
+
+def _supervise(settings: Settings, client: redis.Redis, publisher: EventPublisher) -> None:
+    now = time.time()
+    try:
+        client.hset(heartbeat_key(settings.redis_prefix),
+                    mapping={name: now for name in settings.queues})
+        # One reaper at a time across all workers; the lock expires if its holder dies.
+        if client.set(f"{settings.redis_prefix}:reaper", "1", nx=True,
+                      px=int(settings.heartbeat_interval * 900)):
+            reaper.reap(settings, publisher)
+    except Exception:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
+        log.exception("supervision pass failed; will retry")
