@@ -1,0 +1,103 @@
+"""Shared fixtures: one fresh database and Redis namespace per test run, migrated once, and the
+personas every isolation test uses — alice owns tenant A, bob is a viewer in A, charlie owns
+tenant B and must see nothing of A."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sitespeak.db.connection import database, open_database
+from sitespeak.db.migrate import migrate
+from sitespeak.db.models import Membership, Tenant, User
+from sitespeak.settings import Settings
+from sitespeak.tenancy import tenants
+from tests.support.services import TestServices, test_services
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> TestServices:
+    with test_services(tmp_path_factory.mktemp("services")) as found:
+        db = open_database(found.database_url, 4)
+        migrate(db)
+        yield found
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="session")
+def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
+    """The environment a real sitespeak process of this test run gets."""
+    return {
+        "DATABASE_URL": services.database_url,
+        "REDIS_URL": services.redis_url,
+        "SITESPEAK_REDIS_PREFIX": services.redis_prefix,
+        "SITESPEAK_STATE_DIR": str(state_dir),
+        "SITESPEAK_ENV_FILE": "",
+        "SITESPEAK_HEARTBEAT_INTERVAL": "0.5",
+        "SITESPEAK_JOB_STALE_AFTER": "3",
+        "SITESPEAK_SHUTDOWN_GRACE": "5",
+        "SITESPEAK_LOG_LEVEL": "info",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(services: TestServices, state_dir: Path) -> Settings:
+    return Settings(database_url=services.database_url, redis_url=services.redis_url,
+                    redis_prefix=services.redis_prefix, state_dir=state_dir,
+                    heartbeat_interval=0.5, job_stale_after=3, shutdown_grace=5)
+
+
+@pytest.fixture()
+def db(services: TestServices):
+    with database.connection_context():
+        yield database
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    user: User
+    tenant: Tenant
+    role: str
+    token: str  # an API token of the persona's tenant with the scopes its role allows
+
+
+def _persona(name: str, tenant: Tenant, role: str) -> Persona:
+    user, _ = User.get_or_create(email=f"{name}@example.test")
+    Membership.get_or_create(tenant=tenant, user=user, defaults={"role": role})
+    scopes = ["read"] if role == "viewer" else ["read", "write"]
+    issued = tenants.create_token(tenant, f"{name}-token", scopes)
+    return Persona(name, user, tenant, role, issued.token)
+
+
+@pytest.fixture(scope="session")
+def personas(services: TestServices) -> dict[str, Persona]:
+    with database.connection_context():
+        tenant_a, _ = tenants.create_tenant("Tenant A")
+        tenant_b, _ = tenants.create_tenant("Tenant B")
+        return {
+            "alice": _persona("alice", tenant_a, "owner"),
+            "bob": _persona("bob", tenant_a, "viewer"),
+            "charlie": _persona("charlie", tenant_b, "owner"),
+        }
+
+
+@pytest.fixture(scope="session")
+def alice(personas) -> Persona:
+    return personas["alice"]
+
+
+@pytest.fixture(scope="session")
+def bob(personas) -> Persona:
+    return personas["bob"]
+
+
+@pytest.fixture(scope="session")
+def charlie(personas) -> Persona:
+    return personas["charlie"]
