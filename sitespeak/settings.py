@@ -97,6 +97,28 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of every process.",
     )
+    # Accounts and the admin UI (issue 7).
+    session_idle_timeout: float = Field(
+        8 * 3600.0, gt=0, description="Seconds an admin session survives without a request.",
+    )
+    session_max_age: float = Field(
+        7 * 86400.0, gt=0, description="Seconds after login an admin session ends regardless.",
+    )
+    setup_link_ttl: float = Field(
+        86400.0, gt=0, description="Seconds a one-time setup link (createadmin, invites) is valid.",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords for one account before it is locked out.",
+    )
+    login_lockout_seconds: float = Field(
+        900.0, gt=0, description="Seconds an account stays locked after too many wrong passwords.",
+    )
+    login_rate_per_minute: int = Field(
+        30, ge=1, description="Login attempts per minute allowed from one client address.",
+    )
+    admin_max_body: int = Field(
+        64 * 1024, ge=1024, description="Largest request body (bytes) an admin page accepts.",
+    )
 
     @field_validator("worker_queues")
     @classmethod
