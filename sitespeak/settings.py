@@ -169,6 +169,44 @@ class Settings(BaseSettings):
     admin_max_body: int = Field(
         64 * 1024, ge=1024, description="Largest request body (bytes) an admin page accepts.",
     )
+    # Knowledge base: crawling, embeddings, retrieval (issue 3).
+    crawl_user_agent: str = Field(
+        "SiteSpeakBot/0.1", description="User agent the crawler sends and obeys robots.txt as.",
+    )
+    crawl_concurrency: int = Field(
+        4, ge=1, le=64, description="Requests in flight per host while crawling (1 when robots.txt "
+        "sets a Crawl-delay).",
+    )
+    crawl_timeout: float = Field(10.0, gt=0, le=300, description="Seconds per crawl request.")
+    crawl_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest response body the crawler reads; larger "
+        "pages are recorded as failed.",
+    )
+    crawl_max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops per URL.")
+    crawl_max_crawl_delay: float = Field(
+        10.0, ge=0, description="Upper bound on a robots.txt Crawl-delay the crawler honours.",
+    )
+    embedder: Literal["local", "openai"] = Field(
+        "local", description="`local`: all-MiniLM-L6-v2 on the CPU (offline); `openai`: an "
+        "OpenAI-compatible embeddings API. Changing it re-embeds every site.",
+    )
+    embed_threads: int = Field(1, ge=1, le=64, description="CPU threads of the local embedder.")
+    embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+    embed_openai_base_url: str = Field(
+        "https://api.openai.com/v1", description="Base URL of the OpenAI-compatible embeddings "
+        "API (when SITESPEAK_EMBEDDER=openai).",
+    )
+    embed_openai_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the embeddings API (also via "
+        "SITESPEAK_EMBED_OPENAI_API_KEY_FILE).",
+    )
+    embed_openai_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name at the OpenAI-compatible API.",
+    )
+    knowledge_check_every: float = Field(
+        30.0, gt=0, description="Seconds after which a web process re-checks a cached site's "
+        "knowledge version, in case a `knowledge-base.updated` event was missed.",
+    )
 
     @field_validator("worker_queues")
     @classmethod
