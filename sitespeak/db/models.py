@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
-    BigAutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
-    TextField, UUIDField,
+    BigAutoField, BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField,
+    IntegerField, Model, TextField, UUIDField,
 )
 from playhouse.postgres_ext import BinaryJSONField
 
@@ -85,6 +85,8 @@ class Site(BaseModel):
     options = BinaryJSONField(default=dict)
     created_at = TimestampTZField(default=utcnow)
     updated_at = TimestampTZField(default=utcnow)
+    knowledge_version = BigIntegerField(default=0)  # m0002: bumped when its knowledge changes
+    last_crawl_at = TimestampTZField(null=True)  # m0002
 
     class Meta:
         table_name = "sites"

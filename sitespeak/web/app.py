@@ -12,7 +12,7 @@ from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
-from sitespeak.web import api_events, api_jobs, health, problems
+from sitespeak.web import api_events, api_jobs, health, knowledge_setup, problems
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> Quart:
         metrics=WebMetrics(), lifecycle=Lifecycle(settings.shutdown_grace),
     )
     app.extensions["sitespeak"] = rt
+    knowledge_setup.install(rt)
     problems.install(app)
     for bp in (health.bp, api_jobs.bp, api_events.bp):
         app.register_blueprint(bp)

@@ -1,0 +1,121 @@
+"""The web process's view of every site's knowledge: one ``SiteIndex`` per site, loaded on first
+use, swapped whole on ``knowledge-base.updated`` and re-checked after an event-bus resync or when
+older than ``knowledge_check_every`` (so a missed event cannot leave stale knowledge for good).
+
+Nothing here blocks the event loop: database reads go through the given ``run_db`` (the web
+process's thread pool); embedding and vector scans run on a small executor of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sitespeak.knowledge import retrieval
+from sitespeak.knowledge.embedders import Embedder
+from sitespeak.knowledge.site_index import SiteIndex, load_site_index, site_version
+
+log = logging.getLogger(__name__)
+RunDb = Callable[..., Awaitable[Any]]
+UPDATED = "knowledge-base.updated"
+
+
+class KnowledgeCache:
+    def __init__(self, run_db: RunDb, embedder: Callable[[], Embedder],
+                 check_every: float = 30.0, threads: int = 2) -> None:
+        self._run_db = run_db
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._check_every = check_every
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="knowledge")
+        self._indexes: dict[int, SiteIndex] = {}
+        self._checked: dict[int, float] = {}
+        self._loading: dict[int, asyncio.Task] = {}
+
+    async def _call(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def embedder(self) -> Embedder:
+        if self._embedder is None:  # the model loads once, off the loop
+            self._embedder = await self._call(self._embedder_factory)
+        return self._embedder
+
+    async def search(self, site_id: int, query: str, k: int = 5) -> list[retrieval.Passage]:
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        index = await self.index(site_id)
+        embedder = await self.embedder()
+        width = max(retrieval.CANDIDATES, k)
+        lexical_rows, vector_hits = await asyncio.gather(
+            self._run_db(retrieval.lexical, site_id, query, width),
+            self._call(_vector_top, embedder, index, query, width))
+        fused = retrieval.fuse([[r[0] for r in lexical_rows], [c for c, _ in vector_hits]], k)
+        return retrieval.passages(site_id, fused, lexical_rows, index)
+
+    async def index(self, site_id: int) -> SiteIndex:
+        index = self._indexes.get(site_id)
+        if index is None:
+            return await self.reload(site_id)
+        if time.monotonic() - self._checked.get(site_id, 0) > self._check_every:
+            self._checked[site_id] = time.monotonic()
+            asyncio.get_running_loop().create_task(self._check(site_id))
+        return index
+
+    async def reload(self, site_id: int) -> SiteIndex:
+        """Load the site's index now; concurrent callers share one load."""
+        task = self._loading.get(site_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._load(site_id))
+            self._loading[site_id] = task
+            task.add_done_callback(lambda _: self._loading.pop(site_id, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, site_id: int) -> SiteIndex:
+        embedder = await self.embedder()
+        index = await self._run_db(load_site_index, site_id, embedder.name, embedder.dim)
+        self._indexes[site_id] = index
+        self._checked[site_id] = time.monotonic()
+        log.info("knowledge of site %s loaded: version %s, %s vectors", site_id, index.version,
+                 len(index.vectors))
+        return index
+
+    async def _check(self, site_id: int) -> None:
+        try:
+            version = await self._run_db(site_version, site_id)
+            current = self._indexes.get(site_id)
+            if current is not None and version != current.version:
+                await self.reload(site_id)
+        except Exception:  # noqa: BLE001 - a failed check is retried at the next search
+            log.exception("checking the knowledge version of site %s failed", site_id)
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") != UPDATED:
+            return
+        site_id = int((event.get("data") or {}).get("site_id") or 0)
+        if site_id in self._indexes:
+            await self.reload(site_id)
+
+    async def resync(self) -> None:
+        """After a (re)subscription: events may have been missed; re-check every cached site."""
+        await asyncio.gather(*(self._check(site_id) for site_id in list(self._indexes)))
+
+    def forget(self, site_id: int) -> None:
+        self._indexes.pop(site_id, None)
+
+    def cached_sites(self) -> dict[int, int]:
+        return {sid: idx.version for sid, idx in self._indexes.items()}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _vector_top(embedder: Embedder, index: SiteIndex, query: str,
+                k: int) -> list[tuple[int, float]]:
+    if not len(index.vectors):
+        return []
+    return index.vectors.top(embedder.embed([query])[0], k)

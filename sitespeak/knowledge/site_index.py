@@ -1,0 +1,55 @@
+"""One site's in-memory retrieval index: its chunk vectors (for one embedder) and the fields a
+passage needs. Loaded from Postgres, the store of record; replaced whole when the site changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sitespeak.db.connection import database
+from sitespeak.knowledge.vectors import VectorIndex
+
+Meta = tuple[str, str | None, str, str, str]  # url, anchor, title, heading, text
+
+
+@dataclass
+class SiteIndex:
+    site_id: int
+    version: int
+    model: str
+    vectors: VectorIndex
+    _meta: dict[int, Meta] = field(default_factory=dict)
+
+    def meta(self, chunk_id: int) -> Meta | None:
+        return self._meta.get(chunk_id)
+
+    @property
+    def nbytes(self) -> int:
+        text = sum(sum(len(s or "") for s in m) for m in self._meta.values())
+        return self.vectors.nbytes + text + 120 * len(self._meta)  # rough per-entry overhead
+
+
+def site_version(site_id: int) -> int:
+    row = database.execute_sql("SELECT knowledge_version FROM sites WHERE id = %s",
+                               (site_id,)).fetchone()
+    return int(row[0]) if row else -1
+
+
+def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
+    """Read the site's embedded chunks; call inside one transaction for a consistent view."""
+    version = site_version(site_id)
+    cursor = database.execute_sql(
+        "SELECT id, url, anchor, title, heading, text, embedding FROM chunks "
+        "WHERE site_id = %s AND embed_model = %s AND embedding IS NOT NULL ORDER BY id",
+        (site_id, model))
+    ids, blobs, meta = [], [], {}
+    for cid, url, anchor, title, heading, text, blob in cursor:
+        ids.append(cid)
+        blobs.append(bytes(blob))
+        meta[cid] = (url, anchor, title, heading, text)
+    if blobs:
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+    else:
+        matrix = np.zeros((0, dim or 1), dtype=np.float32)
+    return SiteIndex(site_id, version, model, VectorIndex(np.array(ids), matrix), meta)
