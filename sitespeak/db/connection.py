@@ -37,7 +37,7 @@ def open_database(url: str, pool_size: int = 8) -> PooledPostgresqlDatabase:
     params.setdefault("connect_timeout", 5)
     db = PooledPostgresqlDatabase(
         params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10,
-        autorollback=True, **params,
+        **params,
     )
     database.initialize(db)
     return db
