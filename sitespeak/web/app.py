@@ -13,6 +13,7 @@ from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
 from sitespeak.web import api_events, api_jobs, health, knowledge_setup, problems
+from sitespeak.web import api_conversations, voice_ws
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
@@ -42,7 +43,7 @@ def create_app(settings: Settings) -> Quart:
     app.extensions["sitespeak"] = rt
     knowledge_setup.install(rt)
     problems.install(app)
-    for bp in (health.bp, api_jobs.bp, api_events.bp):
+    for bp in (health.bp, api_jobs.bp, api_events.bp, voice_ws.bp, api_conversations.bp):
         app.register_blueprint(bp)
     _instrument(app, rt)
 

@@ -23,6 +23,14 @@ class WebMetrics:
         self.loop_lag_hist = Histogram("sitespeak_event_loop_lag_sample_seconds",
                                        "Event-loop lag samples.", registry=r,
                                        buckets=(.001, .005, .01, .025, .05, .1, .2, .5, 1))
+        # Voice turns: one histogram, one label per recorded stage (eos_to_started, stt, ...).
+        self.voice_stage = Histogram("sitespeak_voice_turn_stage_seconds",
+                                     "Voice turn timings by stage.", ["stage"], registry=r,
+                                     buckets=(.01, .025, .05, .1, .15, .2, .3, .5, .75, 1, 1.5,
+                                              2, 3, 5, 10))
+        self.voice_sessions = Gauge("sitespeak_voice_sessions",
+                                    "Open /voice-ws connections of this web process.",
+                                    registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,0 +1,62 @@
+"""The speech models of one process, loaded once, and the thread pool their inference runs on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+from sitespeak.settings import Settings
+from sitespeak.voice.stt import WhisperTranscriber
+from sitespeak.voice.tts import Synthesizer, load_synthesizer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SpeechEngine:
+    """STT and TTS behind a bounded pool: models are big and the box has few cores."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool = ThreadPoolExecutor(max_workers=settings.voice_inference_threads,
+                                       thread_name_prefix="voice")
+        self._loading: asyncio.Future | None = None
+        self.stt: WhisperTranscriber | None = None
+        self.tts: Synthesizer | None = None
+
+    def _load(self) -> None:
+        start = time.perf_counter()
+        self.stt = WhisperTranscriber(self.settings.voice_stt_model,
+                                      self.settings.voice_stt_threads)
+        self.tts = load_synthesizer(self.settings.voice_tts_voice)
+        # One warm-up call each: the first inference pays for allocations.
+        self.stt.transcribe(b"\x00" * 16000)
+        self.tts.synthesize("Hello.")
+        log.info("voice models ready in %.2fs (stt %s, tts %s)", time.perf_counter() - start,
+                 self.stt.model_dir, self.tts.name)
+
+    async def ready(self) -> SpeechEngine:
+        """Load on first use (or at start-up); every caller awaits the same load."""
+        if self._loading is None:
+            loop = asyncio.get_running_loop()
+            self._loading = loop.run_in_executor(self.pool, self._load)
+        await asyncio.shield(self._loading)
+        return self
+
+    async def run(self, fn: Callable[..., T], *args) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def transcribe(self, pcm16k: bytes) -> str:
+        await self.ready()
+        return await self.run(self.stt.transcribe, pcm16k)
+
+    async def synthesize(self, sentence: str) -> tuple[bytes, int]:
+        await self.ready()
+        pcm = await self.run(self.tts.synthesize, sentence)
+        return pcm, self.tts.sample_rate
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

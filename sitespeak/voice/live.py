@@ -1,0 +1,255 @@
+"""One connected voice session: frames in, events and audio out, one turn at a time.
+
+Transport-free: the web shell hands in ``receive``/``send`` callables, so this knows nothing of
+Quart. Bad frames get an ``error`` event and the session goes on unless the error is fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from pydantic import BaseModel
+
+from sitespeak.errors import InvalidInput
+from sitespeak.settings import Settings
+from sitespeak.voice import protocol as p
+from sitespeak.voice.audio import frame_bytes, split_frames
+from sitespeak.voice.engine import SpeechEngine
+from sitespeak.voice.limits import TurnLimiter, announced
+from sitespeak.voice.session import SessionState, SessionStore
+from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, run_turn
+from sitespeak.voice.vad import Endpointer
+
+log = logging.getLogger(__name__)
+
+
+class Closed(Exception):
+    """The session ends with this WebSocket close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+@dataclass
+class Wire:
+    receive: Callable[[], Awaitable[str | bytes]]
+    send_text: Callable[[str], Awaitable[None]]
+    send_bytes: Callable[[bytes], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: SpeechEngine
+    retrieve: Retriever
+    store: SessionStore
+    limiter: TurnLimiter
+    on_turn: Callable[[SessionState, TurnResult], Awaitable[None]]
+
+
+class PacedOutlet:
+    """Sends answer audio at most ``lead`` seconds ahead of real time, so barge-in can cut
+    what the visitor has not heard yet (and history can say what was sent)."""
+
+    def __init__(self, wire: Wire, rate: int, frame_ms: int, lead_ms: int) -> None:
+        self._wire, self._rate = wire, rate
+        self._frame = frame_bytes(rate, frame_ms)
+        self._lead = lead_ms / 1000
+        self._play_end = 0.0  # when the audio sent so far finishes playing
+
+    async def event(self, message: BaseModel) -> None:
+        await self._wire.send_text(p.encode(message))
+
+    async def audio(self, pcm: bytes) -> None:
+        for frame in split_frames(pcm, self._frame):
+            now = time.perf_counter()
+            ahead = self._play_end - now
+            if ahead > self._lead:
+                await asyncio.sleep(ahead - self._lead)
+            self._play_end = max(self._play_end, time.perf_counter()) + len(frame) / (
+                2 * self._rate)
+            await self._wire.send_bytes(frame)
+
+    def reset(self) -> None:
+        self._play_end = 0.0
+
+
+class LiveSession:
+    def __init__(self, services: Services, wire: Wire, state: SessionState, resumed: bool,
+                 start: p.SessionStart, client_ip: str) -> None:
+        self.s, self.wire, self.state, self.resumed = services, wire, state, resumed
+        self.start, self.client_ip = start, client_ip
+        cfg = services.settings
+        self.vad = Endpointer(16000, cfg.voice_vad_aggressiveness,
+                              silence_ms=cfg.voice_endpoint_silence_ms)
+        out = start.output_format
+        self.outlet = PacedOutlet(wire, out.sample_rate, out.frame_ms, cfg.voice_audio_lead_ms)
+        self.response: asyncio.Task | None = None
+        self.partial_task: asyncio.Task | None = None
+        self.last_partial_at = 0.0
+        self.partial_text = ""
+        self.closing = False
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def send(self, message: BaseModel) -> None:
+        await self.wire.send_text(p.encode(message))
+
+    async def error(self, code: str, message: str, fatal: bool = False) -> None:
+        await self.send(p.ErrorEvent(code=code, message=message, fatal=fatal))
+
+    async def ready(self) -> None:
+        await self.send(p.SessionReady(
+            session_id=self.state.session_id, resume_id=self.state.resume_id,
+            resumed=self.resumed, turns=self.state.turns, limits=announced(self.s.settings),
+            input_format=self.start.input_format, output_format=self.start.output_format))
+
+    async def close_for_drain(self) -> None:
+        self.closing = True
+        self.cancel_response()
+        await self.send(p.SessionClosing(reason="server restarting; resume with your resume_id"))
+
+    # --- the receive loop ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.ready()
+        idle = self.s.settings.voice_idle_timeout
+        try:
+            while not self.closing:
+                try:
+                    frame = await asyncio.wait_for(self.wire.receive(), idle)
+                except asyncio.TimeoutError:
+                    raise Closed(4408, f"idle for {idle:g}s") from None
+                await self.handle(frame)
+            raise Closed(1012, "server restarting")
+        finally:
+            self.cancel_response()
+            for task in (self.response, self.partial_task):
+                if task is not None:
+                    await asyncio.gather(task, return_exceptions=True)
+
+    async def handle(self, frame: str | bytes) -> None:
+        limit = self.s.settings.voice_max_frame_bytes
+        if len(frame) > limit:
+            await self.error("frame_too_large", f"frames may be at most {limit} bytes "
+                             f"(got {len(frame)})")
+            return
+        if isinstance(frame, bytes):
+            await self.on_audio(frame)
+            return
+        try:
+            message = p.parse_client(frame)
+        except InvalidInput as exc:
+            await self.error(exc.code, exc.message)
+            return
+        await self.on_message(message)
+
+    async def on_message(self, message: BaseModel) -> None:
+        if isinstance(message, p.Ping):
+            await self.send(p.Pong(id=message.id))
+        elif isinstance(message, p.InputText):
+            await self.begin_turn(TurnInput(0, "text", time.perf_counter(), text=message.text))
+        elif isinstance(message, p.InputCommit):
+            await self.commit()
+        elif isinstance(message, p.ResponseCancel):
+            await self.barge_in()
+        elif isinstance(message, p.ActionResult):
+            log.debug("action %s: ok=%s %s", message.action_id, message.ok, message.detail)
+        elif isinstance(message, p.SessionStart):
+            await self.error("already_started", "this session has started already")
+
+    # --- audio in --------------------------------------------------------------------------
+
+    async def on_audio(self, pcm: bytes) -> None:
+        if len(pcm) % 2:
+            await self.error("bad_audio", "binary frames are PCM16: an even number of bytes")
+            return
+        now = time.perf_counter()
+        for event in self.vad.feed(pcm, now):
+            if event == "speech.started":
+                await self.barge_in()  # the visitor talks over the answer: stop it
+                self.partial_text, self.last_partial_at = "", now
+                await self.send(p.SpeechStarted())
+            else:
+                await self.end_of_speech(now)
+        if self.vad.speaking:
+            if self.vad.speech_seconds >= self.s.settings.voice_max_turn_seconds:
+                self.vad.stop()
+                await self.end_of_speech(now)
+            else:
+                self.maybe_partial(now)
+
+    async def commit(self) -> None:
+        if self.vad.stop() is None and not self.vad.utterance:
+            await self.error("nothing_to_commit", "no speech since the last turn")
+            return
+        await self.end_of_speech(time.perf_counter(), committed=True)
+
+    async def end_of_speech(self, now: float, committed: bool = False) -> None:
+        await self.send(p.SpeechStopped())
+        audio = self.vad.take()
+        delay = 0.0 if committed else max(now - self.vad.last_voiced_at, 0.0)
+        await self.begin_turn(TurnInput(0, "speech", now, text=self.partial_text, audio=audio,
+                                        eos_delay=delay))
+
+    def maybe_partial(self, now: float) -> None:
+        interval = self.s.settings.voice_partial_interval_ms / 1000
+        busy = self.partial_task is not None and not self.partial_task.done()
+        if interval <= 0 or busy or now - self.last_partial_at < interval:
+            return
+        self.last_partial_at = now
+        self.partial_task = asyncio.ensure_future(self._partial(bytes(self.vad.utterance)))
+
+    async def _partial(self, audio: bytes) -> None:
+        text = await self.s.engine.transcribe(audio)
+        if text and self.vad.speaking:
+            self.partial_text = text
+            await self.send(p.TranscriptPartial(text=text))
+
+    # --- turns -----------------------------------------------------------------------------
+
+    async def begin_turn(self, turn: TurnInput) -> None:
+        await self.barge_in()
+        refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
+        if refusal:
+            await self.error("rate_limited", refusal)
+            return
+        self.state.turns += 1
+        turn.seq = self.state.turns
+        self.outlet.reset()
+        self.response = asyncio.ensure_future(self._respond(turn))
+
+    async def _respond(self, turn: TurnInput) -> None:
+        result = TurnResult(turn.seq, turn.mode)
+        try:
+            await run_turn(turn, result, self.state.site_id, self.s.engine, self.s.retrieve,
+                           self.outlet, self.start.output_format.sample_rate)
+        except asyncio.CancelledError:
+            result.interrupted = True
+        except Exception:  # noqa: BLE001 - one failed turn must not end the session
+            log.exception("voice turn %s of %s failed", turn.seq, self.state.session_id)
+            await self.error("turn_failed", "this turn failed on the server; please try again")
+            return
+        await self.finish(result)
+
+    async def finish(self, result: TurnResult) -> None:
+        self.state.remember(result.transcript, result.answer)
+        await self.send(result.done_event())
+        await self.s.store.save(self.state)
+        await self.s.on_turn(self.state, result)
+
+    def cancel_response(self) -> None:
+        if self.response is not None and not self.response.done():
+            self.response.cancel()
+
+    async def barge_in(self) -> None:
+        """Stop the answer now; its response.done (interrupted) goes out before we return."""
+        task = self.response
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

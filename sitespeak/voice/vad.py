@@ -1,0 +1,83 @@
+"""Voice activity and endpointing: webrtcvad on 20 ms frames, with start and hangover rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import webrtcvad
+
+from sitespeak.voice.audio import frame_bytes
+
+FRAME_MS = 20
+Event = Literal["speech.started", "speech.stopped"]
+
+
+@dataclass
+class Endpointer:
+    """Feed any-sized PCM16 chunks; get speech start/stop events and the utterance audio.
+
+    Speech starts after ``start_ms`` of mostly voiced frames (a click is not a question) and
+    stops after ``silence_ms`` of unvoiced frames: that hangover is the end-of-speech delay.
+    """
+
+    sample_rate: int = 16000
+    aggressiveness: int = 2
+    start_ms: int = 60
+    silence_ms: int = 240
+    speaking: bool = False
+    _vad: webrtcvad.Vad = field(init=False)
+    _pending: bytes = b""
+    _voiced_run: int = 0
+    _silent_run: int = 0
+    _preroll: list[bytes] = field(default_factory=list)
+    utterance: bytearray = field(default_factory=bytearray)
+    last_voiced_at: float = 0.0  # arrival time of the latest voiced frame
+
+    def __post_init__(self) -> None:
+        self._vad = webrtcvad.Vad(self.aggressiveness)
+        self._size = frame_bytes(self.sample_rate, FRAME_MS)
+        self._now = 0.0
+
+    def feed(self, pcm: bytes, now: float = 0.0) -> list[Event]:
+        self._now = now
+        self._pending += pcm
+        events: list[Event] = []
+        while len(self._pending) >= self._size:
+            frame, self._pending = self._pending[:self._size], self._pending[self._size:]
+            event = self._frame(frame)
+            if event:
+                events.append(event)
+        return events
+
+    def _frame(self, frame: bytes) -> Event | None:
+        voiced = self._vad.is_speech(frame, self.sample_rate)
+        if voiced:
+            self.last_voiced_at = self._now
+        if not self.speaking:
+            self._preroll = (self._preroll + [frame])[-15:]  # keep 300 ms before the start
+            self._voiced_run = self._voiced_run + 1 if voiced else 0
+            if self._voiced_run * FRAME_MS >= self.start_ms:
+                self.speaking, self._silent_run = True, 0
+                self.utterance = bytearray(b"".join(self._preroll))
+                return "speech.started"
+            return None
+        self.utterance += frame
+        self._silent_run = 0 if voiced else self._silent_run + 1
+        if self._silent_run * FRAME_MS >= self.silence_ms:
+            return self.stop()
+        return None
+
+    def stop(self) -> Event | None:
+        """End the utterance now (hangover reached, or the client's input.commit)."""
+        was = self.speaking
+        self.speaking, self._voiced_run, self._silent_run, self._preroll = False, 0, 0, []
+        return "speech.stopped" if was else None
+
+    def take(self) -> bytes:
+        audio, self.utterance = bytes(self.utterance), bytearray()
+        return audio
+
+    @property
+    def speech_seconds(self) -> float:
+        return len(self.utterance) / (self.sample_rate * 2)

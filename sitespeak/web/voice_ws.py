@@ -1,0 +1,165 @@
+"""``/voice-ws``: the thin WebSocket shell around ``sitespeak.voice.live``.
+
+It checks the publishable key and the Origin, finds or resumes the session state, then hands
+the socket to a LiveSession. Close codes: 4400 protocol, 4001 unknown key, 4003 origin not
+allowed, 4415 unsupported audio format, 4408 idle, 1013 draining, 1012 restarting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+from quart import Blueprint, websocket
+
+from sitespeak.errors import InvalidInput
+from sitespeak.sites import allowed_origins, site_by_key
+from sitespeak.voice import conversations, protocol as p
+from sitespeak.voice.engine import SpeechEngine
+from sitespeak.voice.limits import TurnLimiter
+from sitespeak.voice.live import Closed, LiveSession, Services, Wire
+from sitespeak.voice.session import SessionState, SessionStore
+from sitespeak.voice.turn import TurnResult
+from sitespeak.web.runtime import WebRuntime, runtime
+
+bp = Blueprint("voice_ws", __name__)
+log = logging.getLogger(__name__)
+START_TIMEOUT = 10.0
+
+
+@dataclass
+class SiteRef:
+    id: int
+    tenant_id: int
+    origins: list[str]
+
+
+def _site(key: str) -> SiteRef | None:
+    site = site_by_key(key)
+    return SiteRef(site.id, site.tenant_id, allowed_origins(site)) if site else None
+
+
+def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
+    return bool(origin) and origin.strip().rstrip("/").lower() in {
+        o.rstrip("/").lower() for o in allowed}
+
+
+def voice_services(rt: WebRuntime) -> Services:
+    """Built once per web process: the models load once, on the inference pool."""
+    if "voice" not in rt.extras:
+        settings = rt.settings
+        background: set[asyncio.Task] = set()
+
+        async def on_turn(state: SessionState, result: TurnResult) -> None:
+            for name, ms in result.timings.items():
+                rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
+            row = result.row(_provider(services.engine))
+            task = asyncio.ensure_future(rt.db.run(conversations.record_turn, state.session_id,
+                                                   state.tenant_id, state.site_id, row))
+            background.add(task)
+            task.add_done_callback(background.discard)
+
+        services = Services(settings, SpeechEngine(settings),
+                            rt.extras["knowledge"].search,
+                            SessionStore(rt.redis, settings.redis_prefix,
+                                         settings.voice_session_ttl),
+                            TurnLimiter(rt.redis, settings), on_turn)
+        rt.extras["voice"] = services
+    return rt.extras["voice"]
+
+
+def _provider(engine: SpeechEngine) -> dict[str, str]:
+    return {"stt": "faster-whisper", "tts": engine.tts.name if engine.tts else "",
+            "answer": "extractive"}
+
+
+@bp.before_app_serving
+async def _preload() -> None:
+    rt = runtime()
+    services = voice_services(rt)
+    if rt.settings.voice_preload:
+        task = asyncio.ensure_future(services.engine.ready())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception() and log.error(
+            "voice models failed to load: %s", t.exception()))
+
+
+@bp.after_app_serving
+async def _unload() -> None:
+    services = runtime().extras.get("voice")
+    if services:
+        services.engine.close()
+
+
+async def _send(message: BaseModel) -> None:
+    await websocket.send(p.encode(message))
+
+
+async def _start_message() -> p.SessionStart:
+    try:
+        raw = await asyncio.wait_for(websocket.receive(), START_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise Closed(4400, "send session.start first") from None
+    if isinstance(raw, bytes):
+        raise Closed(4400, "the first message must be a session.start JSON text frame")
+    try:
+        message = p.parse_client(raw)
+    except InvalidInput as exc:
+        await _send(p.ErrorEvent(code=exc.code, message=exc.message, fatal=True))
+        raise Closed(4400, exc.message[:120]) from None
+    if not isinstance(message, p.SessionStart):
+        raise Closed(4400, f"the first message must be session.start, not {message.type}")
+    return message
+
+
+async def _open(rt: WebRuntime, services: Services) -> LiveSession:
+    start = await _start_message()
+    site = await rt.db.run(_site, start.site_key)
+    if site is None:
+        raise Closed(4001, "unknown site key")
+    origin = websocket.headers.get("Origin", "")
+    if not site_origin_allowed(origin, site.origins):
+        raise Closed(4003, f"origin {origin or '(none)'} is not allowed for this site")
+    for fmt, rates, what in ((start.input_format, p.INPUT_RATES, "input_format"),
+                             (start.output_format, p.OUTPUT_RATES, "output_format")):
+        problem = p.format_problem(fmt, rates, what)
+        if problem:
+            await _send(p.ErrorEvent(code="unsupported_audio_format", message=problem,
+                                     fatal=True))
+            raise Closed(4415, problem[:120])
+    state = await services.store.resume(start.resume_id, site.id) if start.resume_id else None
+    resumed = state is not None
+    state = state or services.store.new(site.tenant_id, site.id)
+    ip = websocket.remote_addr or ""
+    await rt.db.run(conversations.open_session, state.session_id, site.tenant_id, site.id,
+                    start.page_url, start.locale, ip, _provider(services.engine))
+    await services.store.save(state)
+    wire = Wire(websocket.receive, websocket.send, websocket.send)
+    return LiveSession(services, wire, state, resumed, start, ip)
+
+
+@bp.websocket("/voice-ws")
+async def voice_ws() -> None:
+    rt = runtime()
+    await websocket.accept()
+    if rt.lifecycle.draining:
+        await websocket.close(1013, "server draining; reconnect to another replica")
+        return
+    services = voice_services(rt)
+    live: LiveSession | None = None
+    unregister = None
+    rt.metrics.voice_sessions.inc()
+    try:
+        live = await _open(rt, services)
+        unregister = rt.lifecycle.on_drain(live.close_for_drain)
+        await live.run()
+    except Closed as closed:
+        await websocket.close(closed.code, closed.reason)
+    finally:
+        rt.metrics.voice_sessions.dec()
+        if unregister:
+            unregister()
+        if live is not None:
+            asyncio.ensure_future(rt.db.run(conversations.close_session,
+                                            live.state.session_id))
