@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(
         5.0, gt=0, description="Seconds between worker heartbeats and reaper passes.",
     )
+    embedded_pg_user: str = Field(
+        "nobody", description="Run as root, `dev` runs the embedded PostgreSQL as this existing "
+        "unprivileged user (never created); it owns only the data dir.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of every process.",
     )

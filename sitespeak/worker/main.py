@@ -47,6 +47,10 @@ def run_worker(settings: Settings) -> int:
         _supervise(settings, client, publisher)
         stop.wait(settings.heartbeat_interval)
     log.info("stopping: letting running tasks finish")
+    # Raise every stop flag before joining any: each consumer's blocking Redis read then ends
+    # in the same ~1 s, instead of one after another.
+    for consumer in consumers:
+        consumer.stop_flag.set()
     for consumer in consumers:
         consumer.stop(graceful=True)
     log.info("worker stopped")

@@ -1,0 +1,82 @@
+"""Who the embedded PostgreSQL runs as.
+
+PostgreSQL refuses to run as root. The wheel's own helper then silently runs ``useradd`` and
+chmods every parent folder; we do neither. As root we run the bundled programs as an existing
+unprivileged user (``nobody`` unless configured) that owns only the data directory. When that user
+cannot reach the files (a state dir under /root or a 0700 temp dir), it gets exactly one extra
+capability, CAP_DAC_READ_SEARCH (read and traverse, never write), instead of us loosening any
+folder's permissions: its socket then sits where only root can reach it anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitespeak.errors import SiteSpeakError
+
+log = logging.getLogger(__name__)
+
+_CAP = "dac_read_search"
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """A command prefix that runs a program as ``user`` (empty prefix: as ourselves)."""
+
+    prefix: tuple[str, ...] = ()
+    uid: int | None = None
+    gid: int | None = None
+
+    def command(self, *args: str | Path) -> list[str]:
+        return [*self.prefix, *map(str, args)]
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` (inside the state dir) the server user's own."""
+        if self.uid is not None and path.stat().st_uid != self.uid:
+            os.chown(path, self.uid, self.gid)
+
+
+def run_as_for(user: str, needs: list[Path], writes: Path) -> RunAs:
+    """How to run the bundled programs; ``needs`` must be readable, ``writes`` writable."""
+    if os.geteuid() != 0:
+        return RunAs()
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise SiteSpeakError(f"running as root: the embedded PostgreSQL runs as user {user!r}, "
+                             "which does not exist; set SITESPEAK_EMBEDDED_PG_USER to an existing "
+                             "unprivileged user (we never create one)") from None
+    if entry.pw_uid == 0:
+        raise SiteSpeakError(f"SITESPEAK_EMBEDDED_PG_USER={user} is root; PostgreSQL refuses that")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise SiteSpeakError("running as root needs util-linux's setpriv to drop privileges")
+    base = (setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups")
+    plain = RunAs(base, entry.pw_uid, entry.pw_gid)
+    plain.give(writes)
+    if _can_reach(plain, needs, writes):
+        return plain
+    extra = RunAs((*base, f"--inh-caps=+{_CAP}", f"--ambient-caps=+{_CAP}"),
+                  entry.pw_uid, entry.pw_gid)
+    if _can_reach(extra, needs, writes):
+        log.info("user %s cannot traverse the folders above %s; it runs with CAP_DAC_READ_SEARCH "
+                 "instead of any permission change", user, writes)
+        return extra
+    raise SiteSpeakError(f"running as root: user {user} cannot reach {writes} or the bundled "
+                         "PostgreSQL, and this system does not allow CAP_DAC_READ_SEARCH; run as "
+                         "a normal user, or use a SITESPEAK_STATE_DIR other users can traverse")
+
+
+def _can_reach(run_as: RunAs, needs: list[Path], writes: Path) -> bool:
+    tests = " && ".join(["test -r \"$1\" -a -w \"$1\" -a -x \"$1\""]
+                        + [f"test -r \"${i}\"" for i in range(2, len(needs) + 2)])
+    probe = run_as.command("/bin/sh", "-c", tests, "probe", writes, *needs)
+    done = subprocess.run(probe, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False)
+    return done.returncode == 0

@@ -1,0 +1,109 @@
+"""``python -m sitespeak dev``: the whole appliance in one command on a bare machine.
+
+With no DATABASE_URL/REDIS_URL it starts the embedded servers in the state dir (under their file
+lock), migrates, and runs the Procfile's processes with honcho's manager; the children get the
+servers' URLs and a secret key persisted in the state dir, so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import honcho.manager
+from honcho.environ import parse_procfile
+from honcho.printer import Printer
+
+from sitespeak.db.connection import open_database
+from sitespeak.db.migrate import migrate
+from sitespeak.embedded.servers import EmbeddedServers
+from sitespeak.settings import Settings
+
+PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
+# The same lines as the repo's Procfile, for an install that has no checkout beside it.
+DEFAULT_PROCFILE = ("web: PROCESS_TYPE=web exec python -m sitespeak\n"
+                    "worker: PROCESS_TYPE=worker exec python -m sitespeak\n")
+
+
+def procfile_processes() -> dict[str, str]:
+    text = PROCFILE.read_text() if PROCFILE.is_file() else DEFAULT_PROCFILE
+    return dict(parse_procfile(text).processes)
+
+
+def secret_key_file(state_dir: Path) -> Path:
+    """The install's persistent secret, created once (owner-only) on first use."""
+    path = state_dir.resolve() / "secret_key"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path
+
+
+def child_env(settings: Settings, database_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, PYTHONUNBUFFERED="1",
+               SITESPEAK_STATE_DIR=str(settings.state_dir.resolve()))
+    # `python` in the Procfile must be this interpreter, even when the venv is not activated.
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    if not settings.secret_key.get_secret_value():
+        env["SITESPEAK_SECRET_KEY_FILE"] = str(secret_key_file(settings.state_dir))
+    return env
+
+
+def _exit_on_signal(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+def run_dev(settings: Settings) -> int:
+    # Until honcho takes over the signals, a SIGTERM must still unwind through `finally`.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    embedded = None
+    if not (settings.database_url and settings.redis_url):
+        embedded = EmbeddedServers(settings.state_dir / "embedded",
+                                   pg_user=settings.embedded_pg_user,
+                                   postgres=not settings.database_url,
+                                   redis=not settings.redis_url)
+    try:
+        if embedded:
+            embedded.start()
+        database_url = settings.database_url or embedded.database_url
+        redis_url = settings.redis_url or embedded.redis_url
+        _migrate(database_url)
+        _announce(settings, database_url, redis_url, embedded is not None)
+        return _supervise(settings, child_env(settings, database_url, redis_url))
+    finally:
+        if embedded:
+            embedded.stop()
+            print("sitespeak dev: embedded servers stopped", flush=True)
+
+
+def _migrate(database_url: str) -> None:
+    db = open_database(database_url, 1)
+    try:
+        migrate(db)
+    finally:
+        db.close_all()
+
+
+def _announce(settings: Settings, database_url: str, redis_url: str, embedded: bool) -> None:
+    where = f"embedded servers in {settings.state_dir.resolve()}" if embedded else "your servers"
+    print(f"sitespeak dev: web on {settings.base_url} (Ctrl-C stops everything)\n"
+          f"sitespeak dev: using {where}; for admin commands in another shell:\n"
+          f"  export DATABASE_URL='{database_url}' REDIS_URL='{redis_url}'", flush=True)
+
+
+def _supervise(settings: Settings, env: dict[str, str]) -> int:
+    # honcho SIGKILLs children KILL_WAIT s after SIGTERM; give a busy worker its grace first.
+    honcho.manager.KILL_WAIT = max(5, int(settings.shutdown_grace) + 5)
+    manager = honcho.manager.Manager(Printer(sys.stdout))
+    for name, command in procfile_processes().items():
+        manager.add_process(name, command, env=env)
+    manager.loop()
+    # Stopped by our own SIGTERM/SIGINT is a clean stop; a child that died is not.
+    return 0 if manager.returncode in (130, 143) else manager.returncode
