@@ -22,7 +22,8 @@ QUEUES: tuple[str, ...] = ("critical", "ai", "crawler", "voice", "analytics", "m
 DEFAULT_ENV_FILE = "/etc/sitespeak/sitespeak.env"
 PREFIX = "SITESPEAK_"
 # Variables that keep their conventional names instead of the SITESPEAK_ prefix.
-CONVENTIONAL = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL", "process_type": "PROCESS_TYPE"}
+CONVENTIONAL = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL",
+                "process_type": "PROCESS_TYPE"}
 
 
 def env_name(field: str) -> str:
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REDIS_URL", "SITESPEAK_REDIS_URL"),
     )
     redis_prefix: str = Field(
-        "sitespeak", description="Namespace for every Redis key, queue and channel of this install.",
+        "sitespeak", description="Namespace of every Redis key, queue and channel of this install.",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
     )
     host: str = Field("127.0.0.1", description="Address the web process listens on.")

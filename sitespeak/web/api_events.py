@@ -20,20 +20,28 @@ async def stream() -> Response:
     rt = runtime()
     queue = rt.hub.subscribe()
 
+    async def wake() -> None:  # draining: end the stream now rather than at the kill timeout
+        queue.put_nowait({"type": "server.closing"})
+
     async def body():
+        unregister = rt.lifecycle.on_drain(wake)
         try:
             yield b": connected\n\n"
             while not rt.lifecycle.draining:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield b": keepalive\n\n"
                     continue
+                if event.get("type") == "server.closing":
+                    yield b"event: server.closing\ndata: {}\n\n"
+                    break
                 if event.get("tenant_id") != caller.tenant_id:
                     continue
                 data = json.dumps(event)
                 yield f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
         finally:
+            unregister()
             rt.hub.unsubscribe(queue)
 
     response = Response(body(), content_type="text/event-stream")

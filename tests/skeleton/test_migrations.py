@@ -48,10 +48,9 @@ def test_migrate_twice_applies_everything_once(empty_db: str) -> None:
 
 
 def test_starting_the_web_app_does_not_migrate(empty_db: str, services) -> None:
+    from sitespeak.db.connection import open_database
     from sitespeak.settings import Settings
     from sitespeak.web.app import create_app
-
-    from sitespeak.db.connection import open_database
 
     try:
         create_app(Settings(database_url=empty_db, redis_url=services.redis_url))

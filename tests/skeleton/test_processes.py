@@ -63,6 +63,7 @@ class SseReader:
     def __init__(self, url: str, token: str) -> None:
         self.events: list[dict] = []
         self.connected = threading.Event()
+        self.closing_seen = False
         self._thread = threading.Thread(target=self._read, args=(url, token), daemon=True)
         self._thread.start()
         assert self.connected.wait(10), "SSE stream did not open"
@@ -74,8 +75,10 @@ class SseReader:
                 for line in resp.iter_lines():
                     if line.startswith(": connected"):
                         self.connected.set()
-                    if line.startswith("data: "):
-                        self.events.append(json.loads(line[6:]))
+                    if line == "event: server.closing":
+                        self.closing_seen = True
+                    if line.startswith("data: ") and "data" in (event := json.loads(line[6:])):
+                        self.events.append(event)
         except httpx.HTTPError:
             pass  # the server stopped at the end of the module
 

@@ -1,4 +1,4 @@
-"""Settings: every value from the environment, a readable error for a bad one, secrets from files."""
+"""Settings: values from the environment, a readable error for a bad one, secrets from files."""
 
 from __future__ import annotations
 

@@ -75,10 +75,10 @@ CREATE TABLE jobs (
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );
--- NULLS NOT DISTINCT would be tidier but Debian 12 ships PostgreSQL 15, where it exists; keep
--- the partial index so instance-level jobs (no tenant) can use keys too.
+-- COALESCE so that instance-level jobs (no tenant) can use idempotency keys too.
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (COALESCE(tenant_id, 0), idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX jobs_tenant_created ON jobs (tenant_id, created_at DESC);
-CREATE INDEX jobs_open ON jobs (status, heartbeat_at) WHERE status IN ('queued', 'running', 'failed');
+CREATE INDEX jobs_open ON jobs (status, heartbeat_at)
+    WHERE status IN ('queued', 'running', 'failed');
 """

@@ -1,0 +1,122 @@
+"""What happens when things go wrong: Redis disappears, a process is told to stop, a worker dies
+in the middle of a job."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import httpx
+import pytest
+
+from tests.skeleton.test_processes import SseReader
+from tests.support.processes import start_web, start_worker, wait_for
+from tests.support.redis_server import OwnRedis
+
+
+def _ready(url: str) -> int:
+    try:
+        return httpx.get(url + "/health/ready", timeout=3).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def test_readiness_follows_redis_and_events_resume_after_it_returns(
+        base_env, tmp_path, alice) -> None:
+    own = OwnRedis(tmp_path)
+    own.start()
+    env = {**base_env, "REDIS_URL": own.url}
+    web = start_web(env, tmp_path)
+    worker = start_worker(env, tmp_path)
+    try:
+        own.stop()
+        wait_for(lambda: _ready(web.url) == 503, what="503 without redis")
+        body = httpx.get(web.url + "/health/ready").json()
+        assert body["dependencies"]["redis"]["ok"] is False
+        assert body["dependencies"]["postgres"]["ok"] is True
+        own.start()  # same port: the same server address comes back
+        wait_for(lambda: _ready(web.url) == 200, what="200 after redis returned")
+        wait_for(lambda: httpx.get(web.url + "/health").json()["events_connected"], timeout=10,
+                 what="event hub resubscribed")
+        stream = SseReader(web.url, alice.token)
+        job_id = httpx.post(web.url + "/api/v1/jobs", json={"name": "echo"}, headers={
+            "Authorization": f"Bearer {alice.token}"}).json()["id"]
+        wait_for(lambda: any(e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"
+                             for e in stream.events), what="event after redis returned")
+    finally:
+        worker.stop()
+        web.stop()
+        own.stop()
+
+
+def test_sigterm_drains_the_web_process_and_it_exits_0(base_env, tmp_path, alice) -> None:
+    web = start_web(base_env, tmp_path)
+    stream = SseReader(web.url, alice.token)  # an open, in-flight response
+    started = time.monotonic()
+    web.popen.send_signal(signal.SIGTERM)
+    code = web.popen.wait(15)
+    took = time.monotonic() - started
+    assert code == 0, web.output()
+    assert took < 4  # well inside SITESPEAK_SHUTDOWN_GRACE (5 s): the stream ended at once
+    assert "draining" in web.output()
+    assert _ready(web.url) == 0  # nothing listens any more
+    wait_for(lambda: not stream._thread.is_alive(), timeout=2, what="stream ended")
+    assert stream.closing_seen
+
+
+def test_sigterm_lets_the_worker_finish_its_running_job(base_env, tmp_path, alice) -> None:
+    web = start_web(base_env, tmp_path)
+    worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
+    headers = {"Authorization": f"Bearer {alice.token}"}
+    try:
+        job_id = httpx.post(web.url + "/api/v1/jobs", headers=headers, json={
+            "queue": "ai", "name": "sleep", "args": {"seconds": 2}}).json()["id"]
+
+        def status() -> dict:
+            return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()
+
+        wait_for(lambda: status()["status"] == "running", what="job running")
+        assert worker.stop(signal.SIGTERM, timeout=20) == 0, worker.output()
+        assert status()["status"] == "succeeded"
+    finally:
+        worker.stop()
+        web.stop()
+
+
+@pytest.mark.parametrize("graceful_signal", [signal.SIGINT])
+def test_sigint_is_graceful_too(base_env, tmp_path, graceful_signal) -> None:
+    worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
+    time.sleep(1.5)
+    assert worker.stop(graceful_signal) == 0
+
+
+def test_a_job_whose_worker_is_killed_is_requeued_and_succeeds_once(
+        base_env, tmp_path, alice) -> None:
+    web = start_web(base_env, tmp_path)
+    first = start_worker(base_env, tmp_path, "first", SITESPEAK_WORKER_QUEUES="analytics")
+    headers = {"Authorization": f"Bearer {alice.token}"}
+    stream = SseReader(web.url, alice.token)
+    second = None
+    try:
+        job_id = httpx.post(web.url + "/api/v1/jobs", headers=headers, json={
+            "queue": "analytics", "name": "sleep", "args": {"seconds": 3}}).json()["id"]
+
+        def status() -> dict:
+            return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()
+
+        wait_for(lambda: status()["status"] == "running", what="job running on first worker")
+        first.popen.kill()  # kill -9: no chance to clean up
+        first.popen.wait(5)
+        second = start_worker(base_env, tmp_path, "second", SITESPEAK_WORKER_QUEUES="analytics")
+        done = wait_for(lambda: (s := status())["status"] == "succeeded" and s, timeout=40,
+                        what="job finished by the second worker")
+        assert done["attempts"] == 2
+        assert done["result"] == {"slept": 3.0}
+        time.sleep(1)
+        successes = [e for e in stream.events
+                     if e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"]
+        assert len(successes) == 1
+    finally:
+        if second:
+            second.stop()
+        web.stop()
