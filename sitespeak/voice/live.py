@@ -214,11 +214,11 @@ class LiveSession:
     # --- turns -----------------------------------------------------------------------------
 
     async def begin_turn(self, turn: TurnInput) -> None:
-        await self.barge_in()
         refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
         if refusal:
             await self.error("rate_limited", refusal)
             return
+        await self.barge_in()
         self.state.turns += 1
         turn.seq = self.state.turns
         self.outlet.reset()
