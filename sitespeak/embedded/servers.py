@@ -53,6 +53,8 @@ class EmbeddedServers:
 
     def stop(self) -> None:
         """Stop both (each even if the other fails), then release the lock."""
+        if self._lock is None:
+            return  # never started, or another process owns them: not ours to stop
         try:
             if self.valkey:
                 self.valkey.stop()
