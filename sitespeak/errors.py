@@ -48,3 +48,12 @@ class Conflict(SiteSpeakError):
 class Unavailable(SiteSpeakError):
     status = 503
     code = "unavailable"
+
+
+class TooManyRequests(SiteSpeakError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

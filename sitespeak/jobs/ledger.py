@@ -17,10 +17,11 @@ from peewee import SQL, fn
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job, utcnow
-from sitespeak.errors import InvalidInput, NotFound
+from sitespeak.errors import Conflict, InvalidInput, NotFound
 from sitespeak.jobs.kinds import KINDS, JobKind
 
 OPEN = ("queued", "running", "failed")
+_FIELD_BY_COLUMN = {"tenant_id": "tenant"}
 
 
 def kind_for(name: str, queue: str | None) -> tuple[JobKind, str]:
@@ -47,13 +48,15 @@ def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str
             "INSERT INTO jobs (id, tenant_id, queue, name, args, max_attempts, idempotency_key) "
             "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) "
             "ON CONFLICT (COALESCE(tenant_id, 0), idempotency_key) "
-            "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
+            "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *",
             (str(uuid.uuid4()), tenant_id, queue, name, json.dumps(clean), kind.max_attempts,
              idempotency_key),
         )
         row = cursor.fetchone()
+        columns = [col[0] for col in cursor.description]
     if row:
-        return Job.get_by_id(row[0]), True
+        # Built from RETURNING: one round trip per submission, not two.
+        return Job(**{_FIELD_BY_COLUMN.get(c, c): v for c, v in zip(columns, row)}), True
     existing = Job.get((fn.COALESCE(Job.tenant, 0) == (tenant_id or 0))
                        & (Job.idempotency_key == idempotency_key))
     return existing, False
@@ -124,10 +127,32 @@ def stale_running(stale_after: float) -> list[Job]:
 
 
 def lost_waiting(lost_after: float) -> list[Job]:
-    """Jobs waiting far longer than their schedule: their message was likely taken by a dead worker."""
+    """Jobs waiting far past their schedule: a dead worker likely took their message."""
     cutoff = utcnow() - dt.timedelta(seconds=lost_after)
     return list(Job.select().where(Job.status.in_(("queued", "failed")),
                                    Job.enqueued_at < cutoff, Job.run_after < cutoff))
+
+
+def failures(tenant_id: int | None, *, instance_too: bool = False, limit: int = 50) -> list[Job]:
+    """Failed (retrying) and dead jobs of a tenant, newest first; optionally instance jobs too."""
+    scope = Job.tenant == tenant_id
+    if instance_too:
+        scope = scope | Job.tenant.is_null()
+    return list(Job.select().where(Job.status.in_(("failed", "dead")), scope)
+                .order_by(Job.updated_at.desc()).limit(limit))
+
+
+def reopen(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
+    """Put a failed or dead job back in the queue with a fresh attempt budget."""
+    job = get(job_id, tenant_id)
+    now = utcnow()
+    rows = list(Job.update(status="queued", attempts=0, run_after=now, finished_at=None,
+                           claim_token=None, updated_at=now)
+                .where(Job.id == job.id, Job.status.in_(("failed", "dead")))
+                .returning(Job).execute())
+    if not rows:
+        raise Conflict(f"job {job.id} is {job.status}; only failed or dead jobs can be retried")
+    return rows[0]
 
 
 def counts_by_status() -> dict[str, int]:

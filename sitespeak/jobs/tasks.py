@@ -44,14 +44,15 @@ def _publisher_for(settings: Settings) -> EventPublisher:
 RUN_JOB = {name: huey.task(name="run_job")(_run) for name, huey in queues.HUEYS.items()}
 
 
-def enqueue(job: Job, delay: float = 0.0) -> None:
+def enqueue(job: Job, delay: float = 0.0, *, fresh: bool = False) -> None:
     task = RUN_JOB[job.queue]
     priority = queues.PRIORITY[job.queue]
     if delay > 0:
         task.schedule(args=(str(job.id),), delay=delay, priority=priority)
     else:
         queues.HUEYS[job.queue].enqueue(task.s(str(job.id), priority=priority))
-    ledger.mark_enqueued(job.id)
+    if not fresh:  # a new row's enqueued_at is already its insert time
+        ledger.mark_enqueued(job.id)
 
 
 def submit(publisher: EventPublisher, tenant_id: int | None, name: str, args: dict[str, Any],
@@ -59,9 +60,17 @@ def submit(publisher: EventPublisher, tenant_id: int | None, name: str, args: di
     job, created = ledger.create(tenant_id, name, args, queue=queue,
                                  idempotency_key=idempotency_key)
     if created:
-        enqueue(job)
+        enqueue(job, fresh=True)
         publisher.publish("job.updated", tenant_id, ledger.view(job))
     return job, created
+
+
+def retry(publisher: EventPublisher, job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
+    """Re-run a failed or dead job now (the admin UI's retry button)."""
+    job = ledger.reopen(job_id, tenant_id)
+    enqueue(job)
+    publisher.publish("job.updated", job.tenant_id, ledger.view(job))
+    return job
 
 
 def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:

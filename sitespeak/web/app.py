@@ -8,12 +8,13 @@ import redis
 import redis.asyncio as aioredis
 from quart import Quart, Response, g, request
 
+from sitespeak.admin import blueprints as admin_blueprints
 from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
 from sitespeak.web import api_events, api_jobs, health, knowledge_setup, problems
-from sitespeak.web import api_conversations, voice_ws
+from sitespeak.web import api_conversations, openapi, security, voice_ws
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
@@ -43,7 +44,9 @@ def create_app(settings: Settings) -> Quart:
     app.extensions["sitespeak"] = rt
     knowledge_setup.install(rt)
     problems.install(app)
-    for bp in (health.bp, api_jobs.bp, api_events.bp, voice_ws.bp, api_conversations.bp):
+    security.install(app, settings)
+    for bp in (health.bp, api_jobs.bp, api_events.bp, voice_ws.bp, api_conversations.bp,
+               openapi.bp, *admin_blueprints()):
         app.register_blueprint(bp)
     _instrument(app, rt)
 

@@ -22,7 +22,11 @@ def problem(status: int, title: str, detail: str, code: str, **extra) -> Respons
 def install(app: Quart) -> None:
     @app.errorhandler(SiteSpeakError)
     async def _ours(exc: SiteSpeakError) -> Response:
-        return problem(exc.status, type(exc).__name__, exc.message, exc.code)
+        response = problem(exc.status, type(exc).__name__, exc.message, exc.code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # 429s say when to come back (RFC 9110)
+            response.headers["Retry-After"] = str(max(1, round(retry_after)))
+        return response
 
     @app.errorhandler(ValidationError)
     async def _invalid(exc: ValidationError) -> Response:

@@ -186,11 +186,13 @@ def test_health_reports_dependencies_heartbeats_and_queue_depths(stack) -> None:
 def test_metrics_are_prometheus_text(stack) -> None:
     web, _ = stack
     httpx.get(web.url + "/health/live")
+    httpx.get(web.url + "/health/ready")
     text = httpx.get(web.url + "/metrics").text
     for name in ("sitespeak_http_requests_total", "sitespeak_http_request_seconds_bucket",
                  "sitespeak_queue_depth", "sitespeak_jobs", "sitespeak_event_loop_lag_seconds"):
         assert name in text
-    assert 'route="/health/live"' in text
+    assert 'route="/health/live"' in text  # served by the fast path, still counted
+    assert 'route="/health/ready"' in text
 
 
 def test_cli_tenant_create_is_idempotent_and_tokens_work(stack, base_env) -> None:

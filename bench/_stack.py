@@ -1,0 +1,39 @@
+"""What every benchmark needs: real PostgreSQL and Redis — the servers named by
+SITESPEAK_TEST_DATABASE_URL / SITESPEAK_TEST_REDIS_URL, else the embedded ones — with a fresh
+database and Redis prefix, torn down at exit."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.services import TestServices, test_services  # noqa: E402
+
+
+@contextmanager
+def bench_services():
+    with tempfile.TemporaryDirectory() as tmp, test_services(Path(tmp)) as found:
+        from sitespeak.db.connection import open_database
+        from sitespeak.db.migrate import migrate
+
+        migrate(open_database(found.database_url, 4))
+        yield found, Path(tmp)
+
+
+def env_for(found: TestServices, state: Path, **extra: str) -> dict[str, str]:
+    return {"DATABASE_URL": found.database_url, "REDIS_URL": found.redis_url,
+            "SITESPEAK_REDIS_PREFIX": found.redis_prefix, "SITESPEAK_STATE_DIR": str(state),
+            "SITESPEAK_ENV_FILE": "", "SITESPEAK_LOG_LEVEL": "warning", **extra}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,1 @@
+"""Accounts: users, roles per tenant, passwords, sessions, CSRF, lockout, setup links."""

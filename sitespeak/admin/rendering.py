@@ -1,0 +1,74 @@
+"""Rendering admin pages and turning errors into friendly HTML pages (the API keeps problem+json)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Blueprint, Response, g, render_template
+from werkzeug.exceptions import HTTPException
+
+from sitespeak.errors import SiteSpeakError
+
+log = logging.getLogger(__name__)
+
+
+async def render(template: str, status: int = 200, **context: Any) -> Response:
+    admin = g.get("admin")
+    body = await render_template(template, admin=admin, csrf=context.pop("csrf", None) or (
+        admin.session.csrf if admin else ""), **context)
+    return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+
+async def error_page(status: int, title: str, message: str) -> Response:
+    return await render("error.html", status=status, title=title, message=message)
+
+
+def friendly_errors(bp: Blueprint) -> None:
+    @bp.errorhandler(SiteSpeakError)
+    async def _ours(exc: SiteSpeakError) -> Response:
+        response = await error_page(exc.status, _TITLES.get(exc.status, "Something went wrong"),
+                                    exc.message)
+        if getattr(exc, "retry_after", None) is not None:
+            response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return response
+
+    @bp.errorhandler(ValidationError)
+    async def _invalid(exc: ValidationError) -> Response:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}"
+                           for e in exc.errors())
+        return await error_page(422, "Please check the form", detail)
+
+    @bp.errorhandler(HTTPException)
+    async def _http(exc: HTTPException) -> Response:
+        return await error_page(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @bp.errorhandler(Exception)
+    async def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error in the admin UI")
+        return await error_page(500, "Something went wrong",
+                                "An unexpected error happened; it was logged.")
+
+
+_TITLES = {400: "Please check the form", 401: "Please log in", 403: "Not allowed",
+           404: "Not found", 409: "Not possible right now", 413: "Too large",
+           429: "Slow down", 503: "Unavailable"}
+
+
+# The admin menu; pages of capabilities that are not installed simply do not show.
+NAV: tuple[tuple[str, str], ...] = (
+    ("admin_dash.dashboard", "Dashboard"),
+    ("admin_sites.sites", "Sites"),
+    ("admin_knowledge.runs", "Knowledge"),
+    ("admin_conversations.conversations", "Conversations"),
+    ("admin_dash.jobs", "Jobs"),
+    ("admin_people.list_users", "Users"),
+    ("admin_people.tokens", "API tokens"),
+)
+
+
+def nav_items() -> list[tuple[str, str]]:
+    from quart import current_app
+
+    return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]

@@ -1,0 +1,98 @@
+"""Admin UI fixtures: an in-process app on the run's real PostgreSQL and Redis, personas with
+passwords, and a logged-in Quart test client per persona."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+import redis
+
+from sitespeak.accounts import users
+from sitespeak.db.connection import database
+from sitespeak.web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+@pytest.fixture(scope="session")
+def passwords_set(personas) -> None:
+    with database.connection_context():
+        for persona in personas.values():
+            users.set_password(persona.user.id, PASSWORD)
+
+
+@pytest.fixture()
+def flush_login_limits(settings):
+    """Lockout and rate-limit counters are per e-mail and address: clear them between tests."""
+    client = redis.Redis.from_url(settings.redis_url)
+    def flush() -> None:
+        for pattern in ("login-fail", "login-lock", "rl:login"):
+            for key in client.scan_iter(match=f"{settings.redis_prefix}:{pattern}*"):
+                client.delete(key)
+    flush()
+    yield flush
+    flush()
+
+
+def quiet_settings(settings):
+    """The run's settings without speech-model preloading (admin tests never speak)."""
+    if "voice_preload" in type(settings).model_fields:
+        return settings.model_copy(update={"voice_preload": False})
+    return settings
+
+
+QUIET_ENV = {"SITESPEAK_VOICE_PRELOAD": "false"}
+
+
+@pytest.fixture()
+async def app(settings, passwords_set, flush_login_limits):
+    application = create_app(quiet_settings(settings))
+    async with application.test_app():
+        yield application
+
+
+@dataclass
+class Browser:
+    """A Quart test client with the cookie jar of one visitor."""
+    client: object
+    csrf: str = ""
+
+    async def get(self, path: str, **kw):
+        response = await self.client.get(path, **kw)
+        body = await response.get_data(as_text=True)
+        found = _CSRF.search(body)
+        if found:
+            self.csrf = found.group(1)
+        return response, body
+
+    async def post(self, path: str, form: dict | None = None, *, csrf: bool = True, **kw):
+        data = dict(form or {})
+        if csrf:
+            data.setdefault("csrf", self.csrf)
+        response = await self.client.post(path, form=data, **kw)
+        return response, await response.get_data(as_text=True)
+
+
+async def log_in(app, email: str, password: str = PASSWORD) -> Browser:
+    browser = Browser(app.test_client())
+    await browser.get("/admin/login")
+    response, body = await browser.post("/admin/login", {"email": email, "password": password})
+    assert response.status_code == 302, body
+    await browser.get("/admin/")
+    return browser
+
+
+@pytest.fixture()
+def login(app):
+    async def _login(persona) -> Browser:
+        return await log_in(app, persona.user.email)
+    return _login
