@@ -17,6 +17,9 @@ from tests.support.processes import ROOT
 
 
 def index_site(env: dict, site_id: int, site_name: str, tenant: str, log_dir: Path) -> None:
+    if os.environ.get("SITESPEAK_TEST_VOICE_INDEX") == "stand-in":
+        _stand_in(site_id)
+        return
     cmd = [sys.executable, "-m", "sitespeak", "crawl", site_name, "--tenant", tenant]
     done = subprocess.run(cmd, env={**os.environ, **env}, cwd=ROOT, capture_output=True,
                           text=True, timeout=240)
