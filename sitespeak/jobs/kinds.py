@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitespeak.jobs import diagnostics
+from sitespeak.knowledge import jobs as knowledge_jobs
 from sitespeak.settings import QUEUES
 
 
@@ -32,5 +33,7 @@ KINDS: dict[str, JobKind] = {
         JobKind("echo", diagnostics.echo, diagnostics.EchoArgs, QUEUES),
         JobKind("sleep", diagnostics.sleep, diagnostics.SleepArgs, QUEUES),
         JobKind("fail", diagnostics.fail, diagnostics.FailArgs, QUEUES, backoff_base=0.5),
+        JobKind("crawl.site", knowledge_jobs.crawl_site, knowledge_jobs.SiteArgs, ("crawler",)),
+        JobKind("knowledge.embed", knowledge_jobs.embed_site, knowledge_jobs.SiteArgs, ("ai",)),
     )
 }

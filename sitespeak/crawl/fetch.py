@@ -1,0 +1,109 @@
+"""One polite HTTP GET for the crawler: redirects followed by hand (the SSRF guard sees every
+hop and each hop is recorded), conditional headers on recrawl, a hard cap on the body size, and
+HTML only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import httpx
+
+from sitespeak.crawl import guard
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass
+class Fetched:
+    url: str
+    final_url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    redirects: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def text(self) -> str:
+        charset = "utf-8"
+        ctype = self.headers.get("content-type", "")
+        if "charset=" in ctype:
+            charset = ctype.split("charset=", 1)[1].split(";")[0].strip().strip('"') or charset
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+class Fetcher:
+    def __init__(self, *, user_agent: str, timeout: float, max_bytes: int, max_redirects: int,
+                 allow_private: bool, connections: int = 8) -> None:
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.allow_private = allow_private
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self._client = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout,
+                                    follow_redirects=False, limits=limits, trust_env=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+            html_only: bool = True) -> Fetched:
+        result = Fetched(url, url)
+        headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            try:
+                guard.check(current, self.allow_private)
+                done = self._one(current, headers, result, html_only)
+            except guard.Refused as exc:
+                result.error = str(exc)
+                return result
+            except httpx.HTTPError as exc:
+                result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                return result
+            if done:
+                return result
+            target = urljoin(current, result.headers.get("location", ""))
+            result.redirects.append({"from": current, "to": target, "status": result.status})
+            current = result.final_url = target
+        result.error = f"more than {self.max_redirects} redirects"
+        return result
+
+    def _one(self, url: str, headers: dict, result: Fetched, html_only: bool) -> bool:
+        """Fetch one hop into ``result``; False means "follow the redirect"."""
+        with self._client.stream("GET", url, headers=headers) as response:
+            result.status = response.status_code
+            result.headers = {k.lower(): v for k, v in response.headers.items()}
+            if response.is_redirect and "location" in result.headers:
+                return False
+            if response.status_code == 304:
+                return True
+            if response.status_code >= 400:
+                result.error = f"HTTP {response.status_code}"
+                return True
+            ctype = result.headers.get("content-type", "").split(";")[0].strip().lower()
+            if html_only and ctype not in HTML_TYPES:
+                result.error = f"not HTML ({ctype or 'no content type'})"
+                return True
+            declared = result.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                result.error = f"too large: {declared} bytes (limit {self.max_bytes})"
+                return True
+            body = bytearray()
+            for piece in response.iter_bytes():
+                body += piece
+                if len(body) > self.max_bytes:
+                    result.error = f"too large: over {self.max_bytes} bytes"
+                    return True
+            result.body = bytes(body)
+            return True

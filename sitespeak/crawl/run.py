@@ -1,0 +1,211 @@
+"""A whole crawl of one site: robots, sitemaps, then breadth-first link discovery in scope, with
+a few pages in flight per host. The same function runs in a worker job and in the foreground
+CLI; re-running it for the same job resumes the run where a killed worker left it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sitespeak.crawl import robots as robots_mod
+from sitespeak.crawl import store
+from sitespeak.crawl.fetch import Fetched, Fetcher
+from sitespeak.crawl.scope import Scope, normalise
+from sitespeak.db.connection import database
+from sitespeak.db.models import Site
+from sitespeak.knowledge.chunking import chunk_page
+from sitespeak.knowledge.extract import UnparseableHtml, extract
+from sitespeak.settings import Settings
+
+log = logging.getLogger(__name__)
+Progress = Callable[..., None]
+
+
+@dataclass
+class Frontier:
+    """URLs to visit (with depth), URLs already taken, and the page keys already recorded."""
+
+    scope: Scope
+    queue: list[tuple[str, int]] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    recorded: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, url: str, depth: int) -> None:
+        url = normalise(url)
+        if url not in self.taken and depth <= self.scope.max_depth and self.scope.allows(url):
+            self.taken.add(url)
+            self.queue.append((url, depth))
+
+    def claim_key(self, key: str) -> bool:
+        """True for the first page recorded under ``key`` (redirects and canonicals collapse)."""
+        with self.lock:
+            if key in self.recorded or len(self.recorded) >= self.scope.max_pages:
+                return False
+            self.recorded.add(key)
+            return True
+
+
+@dataclass
+class CrawlContext:
+    site: Site
+    run: store.CrawlRun
+    fetcher: Fetcher
+    robots: dict[str, robots_mod.Robots]
+    known: dict[str, store.Known]
+    lastmods: dict[str, str | None]
+    frontier: Frontier
+    delay: float
+    aliases: dict[str, str] = field(default_factory=dict)  # redirect source -> page URL
+
+
+def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = None,
+               progress: Progress | None = None) -> dict:
+    """Crawl ``site`` and return the run's totals (with ``run_id``)."""
+    scope = Scope.of(site.start_urls, site.scope)
+    fetcher = Fetcher(user_agent=settings.crawl_user_agent, timeout=settings.crawl_timeout,
+                      max_bytes=settings.crawl_max_bytes,
+                      max_redirects=settings.crawl_max_redirects,
+                      allow_private=site.allow_private, connections=settings.crawl_concurrency)
+    try:
+        run, done = store.start_run(site, job_id)
+        ctx = _prepare(site, run, fetcher, scope, settings)
+        _resume(ctx, done)
+        _loop(ctx, settings, progress or (lambda **_: None), len(done))
+        totals = store.finish_run(run, site, ctx.frontier.recorded)
+    finally:
+        fetcher.close()
+    return {"run_id": run.id, **totals}
+
+
+def _prepare(site: Site, run: store.CrawlRun, fetcher: Fetcher, scope: Scope,
+             settings: Settings) -> CrawlContext:
+    robots, lastmods = {}, {}
+    frontier = Frontier(scope)
+    for origin in sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in site.start_urls}):
+        rules = robots_mod.fetch_robots(fetcher, origin, settings.crawl_user_agent)
+        robots[urlsplit(origin).netloc.lower()] = rules
+        lastmods.update(robots_mod.sitemap_urls(fetcher, origin, rules))
+    for url in site.start_urls:
+        frontier.add(url, 0)
+    for url in lastmods:
+        frontier.add(url, 1)
+    delay = min(max((r.crawl_delay for r in robots.values()), default=0.0),
+                settings.crawl_max_crawl_delay)
+    known = store.known_pages(site.id)
+    aliases = {hop["from"]: url for url, page in known.items() for hop in page.redirects}
+    return CrawlContext(site, run, fetcher, robots, known,
+                        {normalise(u): m for u, m in lastmods.items()}, frontier, delay, aliases)
+
+
+def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
+    """Pages this run already recorded are not fetched again; their stored links still feed
+    the frontier, so nothing reachable only through them is lost."""
+    pending = list(ctx.frontier.queue)
+    for url in done:
+        ctx.frontier.taken.add(url)
+        if done[url] != "removed":
+            ctx.frontier.recorded.add(url)
+        known = ctx.known.get(url)
+        if known and known.status == "ok":
+            for link in known.links:
+                ctx.frontier.add(link["href"], known.depth + 1)
+    ctx.frontier.queue = [item for item in pending if item[0] not in done] + [
+        item for item in ctx.frontier.queue if item not in pending]
+
+
+def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: int) -> None:
+    workers = 1 if ctx.delay else settings.crawl_concurrency
+    finished, last_report = already, 0.0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+        running: set[Future] = set()
+        while ctx.frontier.queue or running:
+            while ctx.frontier.queue and len(running) < workers:
+                url, depth = ctx.frontier.queue.pop(0)
+                running.add(pool.submit(_visit, ctx, url, depth))
+            completed, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in completed:
+                for link, depth in future.result():
+                    ctx.frontier.add(link, depth)
+                finished += 1
+            if time.monotonic() - last_report > 0.5 or not (ctx.frontier.queue or running):
+                last_report = time.monotonic()
+                progress(site_id=ctx.site.id, run_id=ctx.run.id, done=finished,
+                         queued=len(ctx.frontier.queue) + len(running))
+
+
+def _visit(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:
+    """Fetch, extract and record one URL; return the links it leads to. The pooled connection
+    goes back after each page: crawl threads must not pin the pool."""
+    with database.connection_context():
+        return _visit_page(ctx, url, depth)
+
+
+def _visit_page(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:
+    host = urlsplit(url).netloc.lower()
+    rules = ctx.robots.get(host)
+    if rules is not None and not rules.allowed(url):
+        return []  # never fetched; a page known from before is removed at the end
+    if ctx.delay:
+        time.sleep(ctx.delay)
+    # A URL that redirected last time is asked for with the validators of the page it led to.
+    known = ctx.known.get(ctx.aliases.get(url, url))
+    fresh = known is not None and known.status == "ok"
+    fetched = ctx.fetcher.get(url, etag=known.etag if fresh else None,
+                              last_modified=known.last_modified if fresh else None)
+    try:
+        return _record(ctx, url, depth, fetched)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl
+        log.exception("crawl of %s failed", url)
+        store.record_failure(ctx.run, ctx.site, url, depth, fetched.status,
+                             f"{type(exc).__name__}: {exc}", known, gone=False)
+        ctx.frontier.recorded.add(url)
+        return []
+
+
+def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[tuple[str, int]]:
+    if fetched.not_modified:
+        url = normalise(fetched.final_url)
+    known = ctx.known.get(url)
+    if fetched.not_modified and known is not None:
+        if ctx.frontier.claim_key(url):
+            store.record_unchanged(ctx.run, known, url, fetched.status, True, fetched.headers)
+        return [(link["href"], depth + 1) for link in known.links]
+    if fetched.error:
+        if ctx.frontier.claim_key(url):
+            store.record_failure(ctx.run, ctx.site, url, depth, fetched.status, fetched.error,
+                                 known, gone=fetched.status in (404, 410))
+        return []
+    final = normalise(fetched.final_url)
+    if final != url:  # redirected: the page lives at its final URL
+        if not ctx.frontier.scope.allows(final):
+            return []
+        ctx.frontier.taken.add(final)
+        url, known = final, ctx.known.get(final)
+    try:
+        content = extract(fetched.body, url)
+    except UnparseableHtml as exc:
+        if ctx.frontier.claim_key(url):
+            store.record_failure(ctx.run, ctx.site, url, depth, fetched.status, str(exc), known,
+                                 gone=False)
+        return []
+    links = [(link["href"], depth + 1) for link in content.links]
+    canonical = normalise(content.canonical) if content.canonical else url
+    if canonical != url and ctx.frontier.scope.allows(canonical):
+        return links + [(canonical, depth)]  # the canonical URL is the page; index it there
+    if not ctx.frontier.claim_key(url):
+        return links
+    digest = store.content_hash(content)
+    if known is not None and known.content_hash == digest and known.status == "ok":
+        store.record_unchanged(ctx.run, known, url, fetched.status, False, fetched.headers,
+                               content)
+    else:
+        store.record_content(ctx.run, ctx.site, url, depth, fetched, content, chunk_page(content),
+                             known, digest, ctx.lastmods.get(url))
+    return links

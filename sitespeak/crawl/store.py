@@ -1,0 +1,177 @@
+"""Writing crawl results: one transaction per page (page row, its chunks, its outcome), so a
+worker killed at any moment leaves each page either fully recorded or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from peewee import fn
+
+from sitespeak.db.connection import database
+from sitespeak.db.models import Site, utcnow
+from sitespeak.knowledge.chunking import ChunkDraft
+from sitespeak.knowledge.extract import PageContent
+from sitespeak.knowledge.models import Chunk, CrawlOutcome, CrawlRun, Page
+
+OUTCOMES = ("new", "changed", "unchanged", "removed", "failed")
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a previous crawl left of a page: enough for a conditional GET and a hash check."""
+
+    id: int
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    status: str
+    depth: int
+    links: list
+    redirects: list
+
+
+def start_run(site: Site, job_id: uuid.UUID | None) -> tuple[CrawlRun, dict[str, str]]:
+    """The run of this job (resumed after a lost worker) and the URLs it already recorded."""
+    with database.atomic():
+        run = CrawlRun.get_or_none(CrawlRun.job_id == job_id) if job_id else None
+        if run is None:
+            run = CrawlRun.create(tenant=site.tenant_id, site=site.id, job_id=job_id)
+        elif run.status != "running":
+            CrawlRun.update(status="running", finished_at=None).where(
+                CrawlRun.id == run.id).execute()
+    done = dict(CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
+                .where(CrawlOutcome.run == run.id).tuples())
+    return run, done
+
+
+def known_pages(site_id: int) -> dict[str, Known]:
+    rows = Page.select(Page.id, Page.url, Page.etag, Page.last_modified, Page.content_hash,
+                       Page.status, Page.depth, Page.links, Page.redirects).where(
+        Page.site == site_id)
+    return {p.url: Known(p.id, p.etag, p.last_modified, p.content_hash, p.status, p.depth,
+                         p.links, p.redirects) for p in rows}
+
+
+def content_hash(content: PageContent) -> str:
+    return hashlib.sha256(content.normalised_text().encode()).hexdigest()
+
+
+def _outcome(run_id: int, url: str, outcome: str, reason: str | None, status: int | None,
+             not_modified: bool = False) -> None:
+    CrawlOutcome.insert(run=run_id, url=url, outcome=outcome, reason=reason, http_status=status,
+                        not_modified=not_modified).on_conflict_ignore().execute()
+
+
+def record_unchanged(run: CrawlRun, known: Known, url: str, status: int | None,
+                     not_modified: bool, headers: dict[str, str],
+                     content: PageContent | None = None) -> str:
+    """Same text as before: no chunk is touched. Links, forms and actions are refreshed when the
+    page was downloaded (they are not part of the text hash)."""
+    fields = dict(fetched_at=utcnow(), status="ok", error=None, http_status=status,
+                  etag=headers.get("etag") or known.etag,
+                  last_modified=headers.get("last-modified") or known.last_modified)
+    if content is not None:
+        fields.update(links=content.links, forms=content.forms, actions=content.actions)
+    with database.atomic():
+        Page.update(**fields).where(Page.id == known.id).execute()
+        _outcome(run.id, url, "unchanged", None, status, not_modified)
+    return "unchanged"
+
+
+def record_failure(run: CrawlRun, site: Site, url: str, depth: int, status: int | None,
+                   reason: str, known: Known | None, gone: bool) -> str:
+    """A page that could not be indexed. A page that is gone (404/410) loses its chunks; one that
+    failed for another reason keeps what it had until it is fetched again."""
+    outcome = "removed" if gone and known and known.status == "ok" else "failed"
+    with database.atomic():
+        if known:
+            Page.update(status="removed" if outcome == "removed" else "failed", error=reason,
+                        http_status=status, fetched_at=utcnow()).where(
+                Page.id == known.id).execute()
+            if outcome == "removed":
+                Chunk.delete().where(Chunk.page == known.id).execute()
+        else:
+            Page.insert(tenant=site.tenant_id, site=site.id, url=url, status="failed",
+                        error=reason, http_status=status, depth=depth,
+                        fetched_at=utcnow()).on_conflict_ignore().execute()
+        _outcome(run.id, url, outcome, reason, status)
+    return outcome
+
+
+def record_content(run: CrawlRun, site: Site, url: str, depth: int, fetched, content: PageContent,
+                   drafts: list[ChunkDraft], known: Known | None, digest: str,
+                   sitemap_lastmod: str | None) -> str:
+    outcome = "new" if known is None or known.content_hash is None else "changed"
+    now = utcnow()
+    fields = dict(final_url=fetched.final_url, canonical_url=content.canonical,
+                  redirects=fetched.redirects, status="ok", http_status=fetched.status,
+                  error=None, title=content.title, lang=content.lang,
+                  etag=fetched.headers.get("etag"),
+                  last_modified=fetched.headers.get("last-modified"),
+                  sitemap_lastmod=sitemap_lastmod, content_hash=digest, depth=depth,
+                  headings=content.headings, links=content.links, forms=content.forms,
+                  actions=content.actions, fetched_at=now, changed_at=now)
+    with database.atomic():
+        if known:
+            Page.update(**fields).where(Page.id == known.id).execute()
+            page_id = known.id
+        else:
+            page_id = (Page.insert(tenant=site.tenant_id, site=site.id, url=url, **fields)
+                       .on_conflict(conflict_target=[Page.site, Page.url], update=fields)
+                       .execute())
+        _replace_chunks(site, page_id, url, content.title, drafts)
+        _outcome(run.id, url, outcome, None, fetched.status)
+    return outcome
+
+
+def _replace_chunks(site: Site, page_id: int, url: str, title: str,
+                    drafts: list[ChunkDraft]) -> None:
+    """Swap the page's chunks, keeping the vectors of chunks whose text did not change (so only
+    new or changed text is embedded again)."""
+    old = {c.text_hash: (c.embedding, c.embed_model) for c in
+           Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model)
+           .where(Chunk.page == page_id, Chunk.embedding.is_null(False))}
+    Chunk.delete().where(Chunk.page == page_id).execute()
+    rows = []
+    for ord_, draft in enumerate(drafts):
+        vector, model = old.get(draft.text_hash, (None, None))
+        rows.append(dict(tenant=site.tenant_id, site=site.id, page=page_id, ord=ord_,
+                         kind=draft.kind, url=url, anchor=draft.anchor, title=title,
+                         heading=draft.heading, text=draft.text, text_hash=draft.text_hash,
+                         embedding=vector, embed_model=model))
+    if rows:
+        Chunk.insert_many(rows).execute()
+
+
+def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = None) -> dict:
+    """Pages not reached this time are removed (with their chunks); totals are stored, and the
+    site's knowledge version moves on when anything changed."""
+    with database.atomic():
+        if error is None:
+            gone = [p for p in Page.select(Page.id, Page.url).where(
+                Page.site == site.id, Page.status != "removed") if p.url not in seen]
+            for page in gone:
+                Chunk.delete().where(Chunk.page == page.id).execute()
+                Page.update(status="removed", error="no longer linked or listed").where(
+                    Page.id == page.id).execute()
+                _outcome(run.id, page.url, "removed", "no longer linked or listed", None)
+        totals = totals_of(run.id)
+        changed = totals["new"] + totals["changed"] + totals["removed"]
+        Site.update(last_crawl_at=utcnow(),
+                    knowledge_version=Site.knowledge_version + (1 if changed else 0)).where(
+            Site.id == site.id).execute()
+        CrawlRun.update(status="failed" if error else "succeeded", totals=totals, error=error,
+                        finished_at=utcnow()).where(CrawlRun.id == run.id).execute()
+    return totals
+
+
+def totals_of(run_id: int) -> dict:
+    counts = dict(CrawlOutcome.select(CrawlOutcome.outcome, fn.COUNT(CrawlOutcome.url))
+                  .where(CrawlOutcome.run == run_id).group_by(CrawlOutcome.outcome).tuples())
+    totals = {name: int(counts.get(name, 0)) for name in OUTCOMES}
+    totals["not_modified"] = CrawlOutcome.select().where(
+        CrawlOutcome.run == run_id, CrawlOutcome.not_modified == True).count()  # noqa: E712
+    totals["pages"] = sum(int(counts.get(name, 0)) for name in OUTCOMES)
+    return totals

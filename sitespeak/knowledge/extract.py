@@ -1,0 +1,209 @@
+"""From one HTML page to what the knowledge base keeps: title, language, canonical URL, main
+content as sections under their headings (with anchors), JSON-LD facts and FAQ entries, and the
+page's links, forms and actions (for the page-action catalog).
+
+Boilerplate (navigation, header, footer, asides, scripts) is dropped structurally; when that
+leaves nothing, trafilatura's main-content extraction is the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, urldefrag, urljoin
+
+import lxml.html
+from lxml import etree
+
+from sitespeak.knowledge import jsonld
+from sitespeak.knowledge.page_actions import actions_of, forms_of, links_of
+
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+BLOCKS = {"p", "li", "pre", "blockquote", "dd", "dt", "td", "th", "figcaption", "address",
+          "caption", "summary"}
+CONTAINERS = {"div", "section", "article", "main", "span", "details"}
+BOILERPLATE = ("script", "style", "noscript", "template", "svg", "nav", "aside", "form",
+               "iframe", "button", "select", "textarea")
+PAGE_FRAME = ("header", "footer")  # boilerplate unless inside the main content
+BOILER_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary"}
+
+
+class UnparseableHtml(ValueError):
+    pass
+
+
+@dataclass
+class Section:
+    path: list[str]  # heading path, outermost first
+    anchor: str | None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PageContent:
+    title: str
+    lang: str | None
+    canonical: str | None
+    sections: list[Section]
+    facts: list[jsonld.Fact]
+    faqs: list[tuple[str, str]]
+    headings: list[dict]
+    links: list[dict]
+    forms: list[dict]
+    actions: list[dict]
+
+    def normalised_text(self) -> str:
+        parts = [self.title]
+        for s in self.sections:
+            parts += [" > ".join(s.path), s.anchor or "", *s.paragraphs]
+        parts += [f"{f.heading}: {f.text}" for f in self.facts]
+        parts += [f"{q} {a}" for q, a in self.faqs]
+        return "\n".join(clean(p) for p in parts)
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def parse(html: str | bytes, url: str) -> lxml.html.HtmlElement:
+    if isinstance(html, bytes):
+        html = html.replace(b"\x00", b"")
+    else:
+        html = html.replace("\x00", "")
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise UnparseableHtml(f"unparseable HTML: {exc}") from None
+    if doc is None or doc.find("body") is None and not clean(doc.text_content()):
+        raise UnparseableHtml("unparseable HTML: no document")
+    doc.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    return doc
+
+
+def extract(html: str | bytes, url: str) -> PageContent:
+    doc = parse(html, url)
+    facts, faqs = jsonld.from_document(doc)
+    links, forms, actions = links_of(doc), forms_of(doc), actions_of(doc)
+    title = clean(doc.findtext(".//title") or "") or _meta(doc, "og:title")
+    canonical = _canonical(doc, url)
+    lang = (doc.get("lang") or _meta(doc, "content-language") or "").split("-")[0] or None
+    _drop_boilerplate(doc)
+    root = _main(doc)
+    faqs += _details_faqs(root)  # then dropped: an FAQ entry is a chunk of its own
+    for details in list(root.iter("details")):
+        details.drop_tree()
+    sections, headings = _sections(root)
+    if not any(s.paragraphs for s in sections):
+        sections = _fallback(html, url)
+    return PageContent(title, lang, canonical, sections, facts, faqs, headings, links, forms,
+                       actions)
+
+
+def _meta(doc: lxml.html.HtmlElement, name: str) -> str:
+    for meta in doc.iter("meta"):
+        if name in (meta.get("property"), meta.get("name"), meta.get("http-equiv", "").lower()):
+            return clean(meta.get("content", ""))
+    return ""
+
+
+def _canonical(doc: lxml.html.HtmlElement, url: str) -> str | None:
+    for link in doc.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return urldefrag(urljoin(url, link.get("href").strip()))[0]
+    return None
+
+
+def _drop_boilerplate(doc: lxml.html.HtmlElement) -> None:
+    doomed = [el for el in doc.iter() if isinstance(el.tag, str) and (
+        el.tag in BOILERPLATE or (el.get("role") or "") in BOILER_ROLES
+        or el.get("hidden") is not None or el.get("aria-hidden") == "true"
+        or (el.tag in PAGE_FRAME and not _in_content(el)))]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
+    for comment in doc.xpath("//comment()"):
+        comment.drop_tree()
+
+
+def _in_content(el: lxml.html.HtmlElement) -> bool:
+    return any(a.tag in ("main", "article") or a.get("role") == "main"
+               for a in el.iterancestors())
+
+
+def _main(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    for xpath in ("//main", "//*[@role='main']", "//article"):
+        found = doc.xpath(xpath)
+        if found:
+            return found[0]
+    return doc.find("body") if doc.find("body") is not None else doc
+
+
+def _anchor(heading: lxml.html.HtmlElement, text: str) -> str:
+    if heading.get("id"):
+        return heading.get("id")
+    parent = heading.getparent()
+    if parent is not None and parent.get("id") and parent.tag in CONTAINERS:
+        first = next((c for c in parent if isinstance(c.tag, str)), None)
+        if first is heading:
+            return parent.get("id")
+    named = heading.find(".//a[@name]")
+    if named is not None:
+        return named.get("name")
+    return ":~:text=" + quote(text, safe="")
+
+
+def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
+    if el.tag in BLOCKS:
+        return not any(a.tag in BLOCKS for a in el.iterancestors())
+    if el.tag in CONTAINERS:  # a div holding text directly, with no blocks inside
+        inner = (d.tag for d in el.iterdescendants() if isinstance(d.tag, str))
+        return not any(t in BLOCKS or t in HEADINGS or t in CONTAINERS for t in inner) and \
+            not any(a.tag in BLOCKS for a in el.iterancestors())
+    return False
+
+
+def _sections(root: lxml.html.HtmlElement) -> tuple[list[Section], list[dict]]:
+    sections = [Section([], None)]
+    stack: list[tuple[int, str]] = []
+    headings = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in HEADINGS:
+            text = clean(el.text_content())
+            if not text:
+                continue
+            level = HEADINGS[el.tag]
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, text))
+            anchor = _anchor(el, text)
+            headings.append({"level": level, "text": text, "anchor": anchor})
+            sections.append(Section([t for _, t in stack], anchor))
+        elif _is_leaf_block(el) and not any(a.tag in HEADINGS for a in el.iterancestors()):
+            text = clean(el.text_content())
+            if text:
+                sections[-1].paragraphs.append(text)
+    return [s for s in sections if s.paragraphs], headings
+
+
+def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
+    faqs = []
+    for details in root.iter("details"):
+        summary = details.find("summary")
+        if summary is None:
+            continue
+        question = clean(summary.text_content())
+        answer = clean(details.text_content())[len(question):].strip()
+        if question and answer:
+            faqs.append((question, answer))
+    return faqs
+
+
+def _fallback(html: str | bytes, url: str) -> list[Section]:
+    import trafilatura
+
+    text = trafilatura.extract(html if isinstance(html, str) else html.decode("utf-8", "replace"),
+                               url=url, include_comments=False, include_tables=True) or ""
+    paragraphs = [clean(p) for p in text.split("\n") if clean(p)]
+    return [Section([], None, paragraphs)] if paragraphs else []

@@ -1,0 +1,126 @@
+"""Crawling the loopback test website: discovery, robots, failures, change tracking, SSRF."""
+
+from __future__ import annotations
+
+from sitespeak.crawl.run import crawl_site
+from sitespeak.knowledge.models import Chunk, CrawlRun
+from tests.knowledge.conftest import chunk_ids, outcomes, pages_by_path
+from tests.knowledge.testsite import page
+
+INDEXED = {"/", "/hours", "/faq", "/contact", "/about", "/team", "/menu"}
+
+
+def test_a_crawl_finds_pages_through_the_sitemap_index_and_links(alice, testsite, make_site,
+                                                                 kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    totals = crawl_site(site, kb_settings)
+    found = outcomes(totals["run_id"], testsite.url)
+    assert {path for path, o in found.items() if o.outcome == "new"} == INDEXED
+    assert testsite.fetched("/sitemap-pages.xml") == 1  # reached through the sitemap index
+    assert totals["new"] == len(INDEXED)
+    run = CrawlRun.get_by_id(totals["run_id"])
+    assert run.status == "succeeded" and run.totals["new"] == len(INDEXED)
+
+
+def test_the_page_robots_txt_disallows_is_never_fetched(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    assert testsite.fetched("/private/staff") == 0
+    assert "/private/staff" not in pages_by_path(site, testsite.url)
+
+
+def test_a_redirect_is_followed_and_recorded_on_the_page_it_leads_to(alice, testsite, make_site,
+                                                                      kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    pages = pages_by_path(site, testsite.url)
+    assert "/old-menu" not in pages
+    assert pages["/menu"].redirects == [{"from": testsite.url + "/old-menu",
+                                         "to": testsite.url + "/menu", "status": 301}]
+
+
+def test_broken_pages_are_recorded_with_a_reason_and_the_crawl_goes_on(alice, testsite,
+                                                                         make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    totals = crawl_site(site, kb_settings)
+    found = outcomes(totals["run_id"], testsite.url)
+    reasons = {path: (o.outcome, o.reason) for path, o in found.items() if o.outcome == "failed"}
+    assert reasons["/missing"] == ("failed", "HTTP 404")
+    assert "unparseable HTML" in reasons["/malformed"][1]
+    assert "too large" in reasons["/huge"][1]
+    assert reasons["/brochure"][1] == "not HTML (application/pdf)"
+    assert {p for p, o in found.items() if o.outcome == "new"} == INDEXED
+
+
+def test_a_redirect_to_a_link_local_address_is_refused(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    totals = crawl_site(site, kb_settings)
+    exit_ = outcomes(totals["run_id"], testsite.url)["/exit"]
+    assert exit_.outcome == "failed" and "SSRF guard" in exit_.reason
+    assert "169.254.169.254" in exit_.reason
+
+
+def test_a_loopback_site_without_allow_private_is_refused(alice, testsite, make_site,
+                                                          kb_settings):
+    site = make_site(alice.tenant, testsite.url, allow_private=False)
+    totals = crawl_site(site, kb_settings)
+    found = outcomes(totals["run_id"], testsite.url)
+    assert found["/"].outcome == "failed" and "SSRF guard" in found["/"].reason
+    assert testsite.requests == []  # not even robots.txt was asked for
+
+
+def test_a_recrawl_with_one_page_changed_replaces_only_that_pages_chunks(alice, testsite,
+                                                                          make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    before = {path: chunk_ids(p) for path, p in pages_by_path(site, testsite.url).items()
+              if path in INDEXED}
+    testsite.pages["/hours"] = page("Opening hours", "<h1 id='hours'>Opening hours</h1>"
+                                    "<p>From January we open at 6am on weekdays.</p>")
+    totals = crawl_site(site, kb_settings)
+    found = outcomes(totals["run_id"], testsite.url)
+    assert found["/hours"].outcome == "changed"
+    assert {p for p, o in found.items() if o.outcome == "unchanged"} == INDEXED - {"/hours"}
+    assert totals["not_modified"] == len(INDEXED) - 1  # answered 304 thanks to the ETag
+    after = {path: chunk_ids(p) for path, p in pages_by_path(site, testsite.url).items()
+             if path in INDEXED}
+    for path in INDEXED - {"/hours"}:
+        assert after[path] == before[path], path
+    assert after["/hours"] and not after["/hours"] & before["/hours"]
+    texts = [c.text for c in Chunk.select().where(Chunk.id.in_(list(after["/hours"])))]
+    assert any("6am" in t for t in texts)
+
+
+def test_a_removed_page_loses_its_chunks(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    team = pages_by_path(site, testsite.url)["/team"]
+    assert chunk_ids(team)
+    del testsite.pages["/team"]
+    totals = crawl_site(site, kb_settings)
+    assert outcomes(totals["run_id"], testsite.url)["/team"].outcome == "removed"
+    assert chunk_ids(team) == set()
+    assert totals["removed"] == 1
+
+
+def test_forms_links_and_actions_are_stored_per_page(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    contact = pages_by_path(site, testsite.url)["/contact"]
+    form = contact.forms[0]
+    assert form["method"] == "post" and form["action"] == testsite.url + "/contact/send"
+    assert [(f["name"], f["label"], f["required"]) for f in form["fields"]] == [
+        ("name", "Your name", True), ("email", "Email", True), ("message", "Message", False)]
+    assert {"text": "About us", "href": testsite.url + "/about"} in contact.links
+    assert any(a["action"] == "open-map" and a["text"] == "Show the map"
+               for a in contact.actions)
+    assert {"level": 1, "text": "Contact us", "anchor": "contact"} in contact.headings
+
+
+def test_opening_hours_from_json_ld_become_a_fact_chunk(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    facts = [c.text for c in Chunk.select().where(Chunk.site == site.id, Chunk.kind == "fact")]
+    assert any("Open on Sunday from 09:00 to 13:00" in t for t in facts), facts
+    faqs = [c.heading for c in Chunk.select().where(Chunk.site == site.id, Chunk.kind == "faq")]
+    assert "Do you bake gluten-free bread?" in faqs
