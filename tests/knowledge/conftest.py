@@ -10,14 +10,14 @@ from sitespeak import sites
 from sitespeak.db.models import Site
 from sitespeak.knowledge.models import Chunk, CrawlOutcome, Page
 from sitespeak.settings import Settings
-from tests.knowledge.testsite import TestSite
+from tests.knowledge.testsite import LoopbackSite
 
 _names = itertools.count(1)
 
 
 @pytest.fixture()
 def testsite():
-    with TestSite() as site:
+    with LoopbackSite() as site:
         yield site
 
 

@@ -75,7 +75,7 @@ sourdough loaf 5.50.</p>"""),
     }
 
 
-class TestSite:
+class LoopbackSite:
     def __init__(self, delay: float = 0.0, extra_pages: int = 0) -> None:
         self.pages = default_pages()
         for i in range(extra_pages):  # a bigger site, for the slow-crawl test
@@ -93,7 +93,7 @@ class TestSite:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> TestSite:
+    def __enter__(self) -> LoopbackSite:
         self.thread.start()
         return self
 
