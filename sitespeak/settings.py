@@ -212,6 +212,47 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds after which a web process re-checks a cached site's "
         "knowledge version, in case a `knowledge-base.updated` event was missed.",
     )
+    # OpenAI-compatible providers (issue 5); a site's options.providers may override them.
+    provider_stt: Literal["local", "openai"] = Field(
+        "local", description="Speech to text: `local` (faster-whisper) or `openai`.",
+    )
+    provider_answerer: Literal["local", "openai"] = Field(
+        "local", description="Answers: `local` (extractive) or `openai` (chat completions with "
+        "tools, grounded in the site's passages).",
+    )
+    provider_tts: Literal["local", "openai"] = Field(
+        "local", description="Text to speech: `local` (piper) or `openai`.",
+    )
+    provider_realtime: bool = Field(
+        False, description="Bridge voice sessions to the OpenAI Realtime API instead of the "
+        "turn pipeline.",
+    )
+    openai_api_key: SecretStr = Field(
+        SecretStr(""), description="Key of the OpenAI-compatible API (also via "
+        "SITESPEAK_OPENAI_API_KEY_FILE). Never sent to browsers, logged or stored.",
+    )
+    openai_base_url: str = Field(
+        "https://api.openai.com/v1", description="Base URL of the OpenAI-compatible API. A site "
+        "overriding it gets no key sent (for keyless local vLLM/llama.cpp/Ollama servers).",
+    )
+    openai_realtime_url: str = Field(
+        "", description="WebSocket base URL of the Realtime API; empty: derived from "
+        "SITESPEAK_OPENAI_BASE_URL.",
+    )
+    openai_chat_model: str = Field("gpt-4o-mini", description="Chat model of the answerer.")
+    openai_stt_model: str = Field(
+        "gpt-4o-mini-transcribe", description="Transcription model for spoken turns.",
+    )
+    openai_tts_model: str = Field("gpt-4o-mini-tts", description="Speech synthesis model.")
+    openai_tts_voice: str = Field("alloy", description="Voice of the speech synthesis model.")
+    openai_realtime_model: str = Field("gpt-realtime", description="Realtime model.")
+    openai_first_token_budget: float = Field(
+        2.5, gt=0, le=60, description="Seconds an OpenAI provider may take to start answering "
+        "(first token, transcript or audio) before the turn falls back to the local one.",
+    )
+    openai_timeout: float = Field(
+        20.0, gt=0, le=600, description="Seconds per OpenAI request before it is abandoned.",
+    )
 
     @field_validator("worker_queues")
     @classmethod
