@@ -55,9 +55,13 @@ QUIET_ENV = {"SITESPEAK_VOICE_PRELOAD": "false"}
 
 @pytest.fixture()
 async def app(settings, passwords_set, flush_login_limits):
+    # No lifespan (test_app): the admin pages need neither the event hub nor the lag probe, and
+    # EventHub.stop() can hang when cancelled mid-subscribe (reported; see the issue tracker).
     application = create_app(quiet_settings(settings))
-    async with application.test_app():
-        yield application
+    yield application
+    rt = application.extensions["sitespeak"]
+    await rt.redis.aclose()
+    rt.db.close()
 
 
 @dataclass
