@@ -21,7 +21,7 @@ from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import TurnLimiter, announced
 from sitespeak.voice.session import SessionState, SessionStore
-from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, run_turn
+from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
 from sitespeak.voice.vad import Endpointer
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class Services:
     store: SessionStore
     limiter: TurnLimiter
     on_turn: Callable[[SessionState, TurnResult], Awaitable[None]]
+    vet_actions: Vetter | None = None  # the action catalog's gate (sitespeak.actions)
 
 
 class PacedOutlet:
@@ -228,7 +229,8 @@ class LiveSession:
         result = TurnResult(turn.seq, turn.mode)
         try:
             await run_turn(turn, result, self.state.site_id, self.s.engine, self.s.retrieve,
-                           self.outlet, self.start.output_format.sample_rate)
+                           self.outlet, self.start.output_format.sample_rate,
+                           self.s.vet_actions)
         except asyncio.CancelledError:
             result.interrupted = True
         except Exception:  # noqa: BLE001 - one failed turn must not end the session

@@ -137,12 +137,23 @@ class ResponseTextDelta(Message):
     text: str
 
 
+class ActionField(Message):
+    name: str
+    label: str = ""
+
+
 class PageAction(Message):
     action_id: str
-    kind: Literal["navigate", "scroll-to-section", "highlight"]
+    kind: Literal["navigate", "scroll-to-section", "highlight", "fill", "submit", "click"]
     url: str
     anchor: str = ""
     label: str = ""
+    catalog_id: int | None = Field(None, description="The site's action-catalog entry.")
+    target: str = Field("", description="fill/submit: `#form-id` or `form:N`; click: a CSS "
+                        "selector (`#id` or `[data-action=...]`).")
+    values: dict[str, str] = Field(default_factory=dict, description="fill: field name → value.")
+    fields: list[ActionField] = Field(default_factory=list, description="fill: the form's fields.")
+    confirm: bool = Field(False, description="The visitor must confirm before it happens.")
 
 
 class ResponseAction(Message):

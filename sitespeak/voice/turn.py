@@ -22,6 +22,8 @@ from sitespeak.voice.protocol import (
 )
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
+# (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
+Vetter = Callable[[int, str, answerer.Answer], Awaitable[answerer.Answer]]
 PASSAGES = 5
 
 
@@ -84,7 +86,8 @@ class Clock:
 
 
 async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: SpeechEngine,
-                   retrieve: Retriever, out: Outlet, output_rate: int) -> TurnResult:
+                   retrieve: Retriever, out: Outlet, output_rate: int,
+                   vet: Vetter | None = None) -> TurnResult:
     """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent."""
     clock = Clock(turn.ended_at, result.timings)
     result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
@@ -111,6 +114,8 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
 
     # 4. The answer: extractive, so its first token is its whole text.
     reply = answerer.answer(question, passages)
+    if vet is not None:
+        reply = await vet(site_id, question, reply)
     clock.stage("answer_ms")
     result.citations, result.covered = reply.citations, reply.covered
     for number, action in enumerate(reply.actions):

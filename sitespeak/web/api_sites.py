@@ -126,5 +126,7 @@ async def search(site_ref: str) -> Response:
     body = await body_as(SearchRequest)
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
-    found = await rt.extras["knowledge"].search(site.id, body.query, body.k)
-    return jsonify({"query": body.query, "passages": [p.__dict__ for p in found]})
+    cache = rt.extras["knowledge"]
+    found = await cache.search(site.id, body.query, body.k)
+    return jsonify({"query": body.query, "passages": [p.__dict__ for p in found],
+                    "knowledge_version": cache.cached_sites().get(site.id)})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from quart import Blueprint, websocket
 
+from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.voice import conversations, protocol as p
@@ -65,7 +66,8 @@ def voice_services(rt: WebRuntime) -> Services:
                             rt.extras["knowledge"].search,
                             SessionStore(rt.redis, settings.redis_prefix,
                                          settings.voice_session_ttl),
-                            TurnLimiter(rt.redis, settings), on_turn)
+                            TurnLimiter(rt.redis, settings), on_turn,
+                            lambda *args: rt.db.run(vetting.vet, *args))
         rt.extras["voice"] = services
     return rt.extras["voice"]
 
