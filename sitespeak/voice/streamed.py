@@ -1,0 +1,86 @@
+"""Step 4–5 of a turn when the answer streams (a provider such as sitespeak.providers.chat):
+sentences arrive one by one; the first goes to TTS the moment it is complete, and the next is
+fetched and synthesized while the current one's audio is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from sitespeak.voice.audio import resample
+from sitespeak.voice.protocol import PageAction, ResponseAction, ResponseTextDelta
+
+
+class StreamingAnswerer(Protocol):
+    name: str
+
+    def stream(self, question: str, passages: list[Any], history: list[dict[str, str]],
+               sink: AnswerSink) -> AsyncIterator[str]: ...
+
+
+class AnswerSink:
+    """What a streaming answerer may do to the turn besides yielding sentences."""
+
+    def __init__(self, seq: int, out: Any, result: Any, clock: Any) -> None:
+        self.seq, self.out, self.result, self.clock = seq, out, result, clock
+        self.actions = result.actions
+
+    async def delta(self, text: str) -> None:
+        if text:
+            await self.out.event(ResponseTextDelta(turn=self.seq, text=text))
+
+    async def action(self, action: dict[str, str]) -> None:
+        page_action = PageAction(action_id=f"{self.seq}.{len(self.actions)}", **action)
+        self.actions.append(page_action.model_dump())
+        await self.out.event(ResponseAction(turn=self.seq, action=page_action))
+
+    def cite(self, citations: list[dict[str, str]], covered: bool) -> None:
+        self.result.citations, self.result.covered = citations, covered
+
+    def first_token(self) -> None:
+        self.clock.stage("answer_first_token_ms")
+
+    def tool(self, name: str, args: dict[str, Any]) -> None:
+        self.result.timings[f"tool_{name}_at_ms"] = round(
+            (time.perf_counter() - self.clock.origin) * 1000, 2)
+
+    def note(self, key: str, text: str) -> None:
+        notes = self.result.notes
+        notes[key] = f"{notes[key]}; {text}" if notes.get(key) else text
+
+
+async def answer_and_speak(answerer: StreamingAnswerer, question: str, passages: list[Any],
+                           history: list[dict[str, str]], seq: int, engine: Any, out: Any,
+                           rate: int, clock: Any, result: Any) -> None:
+    sink = AnswerSink(seq, out, result, clock)
+    sentences = answerer.stream(question, passages, history, sink).__aiter__()
+
+    async def next_audio() -> tuple[str, bytes, int] | None:
+        try:
+            sentence = await sentences.__anext__()
+        except StopAsyncIteration:
+            return None
+        pcm, source_rate = await engine.synthesize(sentence)
+        return sentence, pcm, source_rate
+
+    pending = asyncio.ensure_future(next_audio())
+    first = True
+    try:
+        while (item := await pending) is not None:
+            sentence, pcm, source_rate = item
+            if first:
+                clock.stage("tts_first_audio_ms")
+            pending = asyncio.ensure_future(next_audio())
+            if first:
+                clock.since_end("eos_to_first_audio_ms")
+                first = False
+            await out.audio(resample(pcm, source_rate, rate))
+            result.spoken.append(sentence)
+    finally:
+        if not pending.done():
+            pending.cancel()
+        await asyncio.gather(pending, return_exceptions=True)
+        await sentences.aclose()  # closes the provider's stream (barge-in, errors)
