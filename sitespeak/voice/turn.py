@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable, Literal, Protocol
 from pydantic import BaseModel
 
 from sitespeak.voice import answer as answerer
+from sitespeak.voice import streamed
 from sitespeak.voice.audio import resample
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.protocol import (
@@ -53,6 +54,7 @@ class TurnResult:
     covered: bool = False
     interrupted: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # providers used, fallbacks
 
     @property
     def answer(self) -> str:
@@ -67,7 +69,7 @@ class TurnResult:
         return {"seq": self.seq, "input_mode": self.mode, "transcript": self.transcript,
                 "answer": self.answer, "covered": self.covered, "interrupted": self.interrupted,
                 "citations": self.citations, "actions": self.actions, "timings": self.timings,
-                "provider": provider}
+                "provider": {**provider, **self.notes}}
 
 
 class Clock:
@@ -87,7 +89,9 @@ class Clock:
 
 async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: SpeechEngine,
                    retrieve: Retriever, out: Outlet, output_rate: int,
-                   vet: Vetter | None = None) -> TurnResult:
+                   vet: Vetter | None = None,
+                   answer_with: streamed.StreamingAnswerer | None = None,
+                   history: list[dict[str, str]] | None = None) -> TurnResult:
     """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent."""
     clock = Clock(turn.ended_at, result.timings)
     result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
@@ -111,6 +115,12 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
     target = answerer.navigation_target(question)
     passages = await retrieve(site_id, target or question, PASSAGES) if question else []
     clock.stage("retrieval_ms")
+
+    if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
+        await streamed.answer_and_speak(answer_with, question, passages, history or [], turn.seq,
+                                        engine, out, output_rate, clock, result)
+        clock.since_end("total_ms")
+        return result
 
     # 4. The answer: extractive, so its first token is its whole text.
     reply = answerer.answer(question, passages)
