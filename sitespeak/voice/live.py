@@ -82,9 +82,11 @@ class PacedOutlet:
 
 class LiveSession:
     def __init__(self, services: Services, wire: Wire, state: SessionState, resumed: bool,
-                 start: p.SessionStart, client_ip: str) -> None:
+                 start: p.SessionStart, client_ip: str, providers: object = None) -> None:
         self.s, self.wire, self.state, self.resumed = services, wire, state, resumed
         self.start, self.client_ip = start, client_ip
+        # sitespeak.providers.session.SessionProviders; None: the local engine and answerer.
+        self.providers = providers
         cfg = services.settings
         self.vad = Endpointer(16000, cfg.voice_vad_aggressiveness,
                               silence_ms=cfg.voice_endpoint_silence_ms)
@@ -227,10 +229,13 @@ class LiveSession:
 
     async def _respond(self, turn: TurnInput) -> None:
         result = TurnResult(turn.seq, turn.mode)
+        speech, answer_with = (self.providers.for_turn(result.notes) if self.providers
+                               else (self.s.engine, None))
         try:
-            await run_turn(turn, result, self.state.site_id, self.s.engine, self.s.retrieve,
+            await run_turn(turn, result, self.state.site_id, speech, self.s.retrieve,
                            self.outlet, self.start.output_format.sample_rate,
-                           self.s.vet_actions)
+                           self.s.vet_actions, answer_with=answer_with,
+                           history=self.state.history)
         except asyncio.CancelledError:
             result.interrupted = True
         except Exception:  # noqa: BLE001 - one failed turn must not end the session
