@@ -95,8 +95,14 @@ def page(action: str = "read") -> Callable:
             g.admin = admin
             admin.require(action)
             return await view(admin, *args, **kwargs)
+        wrapper.__admin_action__ = action  # the isolation test reads it
         return wrapper
     return wrap
+
+
+# Admin endpoints reachable without logging in (everything else must use ``page``).
+PUBLIC_ENDPOINTS = frozenset({"admin_auth.login", "admin_auth.login_submit", "admin_auth.setup",
+                              "admin_auth.setup_submit", "admin_auth.static"})
 
 
 def set_session_cookie(response: Response, session: Session) -> Response:

@@ -77,9 +77,37 @@ def _core() -> dict[str, Operation]:
     }
 
 
+def _knowledge() -> dict[str, Operation]:
+    """The sites and conversations APIs (issues 3 and 4), described from their own models."""
+    try:
+        from sitespeak.web.api_sites import SearchRequest, SiteChange, SiteCreate
+    except ImportError:
+        return {}
+    ops = {
+        "sites.create": Operation("Create a site", body=SiteCreate, scope="write", status=201),
+        "sites.index": Operation("List the tenant's sites"),
+        "sites.show": Operation("Read a site (by id or name)"),
+        "sites.change": Operation("Change a site", body=SiteChange, scope="write"),
+        "sites.remove": Operation("Delete a site and its knowledge", scope="write", status=204),
+        "sites.start_crawl": Operation("Start a crawl now (the open one if running)",
+                                       response=JobView, scope="write", status=202),
+        "sites.crawls": Operation("Crawl runs of a site"),
+        "sites.crawl": Operation("One crawl run with per-page outcomes"),
+        "sites.pages": Operation("Pages of a site with their outcome"),
+        "sites.search": Operation("Search a site's knowledge (passages with scores)",
+                                  body=SearchRequest),
+        "conversations.index": Operation("Conversations (voice sessions) of a site"),
+        "conversations.show": Operation("One conversation: turns, citations, latency"),
+    }
+    return {name: Operation(op.summary, body=op.body, response=op.response, scope=op.scope,
+                            status=op.status, tags=(name.split(".")[0],))
+            for name, op in ops.items()}
+
+
 def operation_for(app: Quart, endpoint: str) -> Operation | None:
     view = app.view_functions.get(endpoint)
-    return getattr(view, "__openapi__", None) or _core().get(endpoint)
+    return (getattr(view, "__openapi__", None) or _core().get(endpoint)
+            or _knowledge().get(endpoint))
 
 
 class _Schemas:

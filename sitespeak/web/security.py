@@ -27,11 +27,14 @@ class PayloadTooLarge(SiteSpeakError):
 def install(app: Quart, settings: Settings) -> None:
     @app.before_request
     async def _limit_admin_bodies() -> None:
-        if request.path.startswith(ADMIN_PREFIX):
-            length = request.content_length
-            if length is not None and length > settings.admin_max_body:
-                raise PayloadTooLarge(f"an admin form may send at most "
-                                      f"{settings.admin_max_body} bytes (got {length})")
+        if not request.path.startswith(ADMIN_PREFIX) or request.method in ("GET", "HEAD"):
+            return
+        length = request.content_length
+        if length is None:  # chunked: read it (the app-wide limit caps what is buffered)
+            length = len(await request.get_data(cache=True))
+        if length > settings.admin_max_body:
+            raise PayloadTooLarge(f"an admin form may send at most {settings.admin_max_body} "
+                                  f"bytes (got {length})")
 
     @app.after_request
     async def _headers(response: Response) -> Response:
