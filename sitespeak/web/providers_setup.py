@@ -1,0 +1,44 @@
+"""Wires the providers into a web process: one OpenAI client pool per process, and per voice
+session the site's resolved choice (local pipeline, OpenAI stages, or the Realtime bridge)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sitespeak.errors import InvalidInput
+from sitespeak.providers.catalog import Catalog, load_catalog
+from sitespeak.providers.config import resolve
+from sitespeak.providers.session import Clients, SessionProviders
+from sitespeak.voice.live import LiveSession
+from sitespeak.web.runtime import WebRuntime
+
+log = logging.getLogger(__name__)
+
+
+def clients(rt: WebRuntime) -> Clients:
+    if "providers" not in rt.extras:
+        rt.extras["providers"] = Clients(rt.settings)
+    return rt.extras["providers"]
+
+
+async def session_providers(rt: WebRuntime, services: Any, site: Any) -> SessionProviders:
+    try:
+        choice = resolve(rt.settings, getattr(site, "options", None))
+    except InvalidInput as exc:  # a bad site option must not take the widget down
+        log.warning("site %s: %s; using the instance's providers", site.id, exc.message)
+        choice = resolve(rt.settings)
+    needs_catalog = choice.realtime or choice.answerer == "openai"
+    catalog = await rt.db.run(load_catalog, site.id) if needs_catalog else Catalog()
+    return SessionProviders(rt.settings, choice, services.engine, clients(rt),
+                            services.retrieve, site.id, catalog)
+
+
+def live_session(services: Any, wire: Any, state: Any, resumed: bool, start: Any, ip: str,
+                 providers: SessionProviders) -> Any:
+    """A LiveSession (turn pipeline) or, for Realtime sites, a RealtimeSession: same interface."""
+    if providers.choice.realtime:
+        from sitespeak.providers.realtime import RealtimeSession
+
+        return RealtimeSession(services, wire, state, resumed, start, ip, providers)
+    return LiveSession(services, wire, state, resumed, start, ip, providers=providers)
