@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from quart import Blueprint, websocket
@@ -23,6 +23,7 @@ from sitespeak.voice.limits import TurnLimiter
 from sitespeak.voice.live import Closed, LiveSession, Services, Wire
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.turn import TurnResult
+from sitespeak.web import providers_setup
 from sitespeak.web.runtime import WebRuntime, runtime
 
 bp = Blueprint("voice_ws", __name__)
@@ -35,11 +36,13 @@ class SiteRef:
     id: int
     tenant_id: int
     origins: list[str]
+    options: dict = field(default_factory=dict)  # options.providers picks its providers
 
 
 def _site(key: str) -> SiteRef | None:
     site = site_by_key(key)
-    return SiteRef(site.id, site.tenant_id, allowed_origins(site)) if site else None
+    return (SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}))
+            if site else None)
 
 
 def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
@@ -117,28 +120,34 @@ async def _start_message() -> p.SessionStart:
 
 async def _open(rt: WebRuntime, services: Services) -> LiveSession:
     start = await _start_message()
+    wire = Wire(websocket.receive, websocket.send, websocket.send)
+    return await admit(rt, services, start, websocket.headers.get("Origin", ""),
+                       websocket.remote_addr or "", wire)
+
+
+async def admit(rt: WebRuntime, services: Services, start: p.SessionStart, origin: str, ip: str,
+                wire: Wire) -> LiveSession:
+    """Key, origin, formats and resume: the same rules for every transport (also Socket.IO)."""
     site = await rt.db.run(_site, start.site_key)
     if site is None:
         raise Closed(4001, "unknown site key")
-    origin = websocket.headers.get("Origin", "")
     if not site_origin_allowed(origin, site.origins):
         raise Closed(4003, f"origin {origin or '(none)'} is not allowed for this site")
     for fmt, rates, what in ((start.input_format, p.INPUT_RATES, "input_format"),
                              (start.output_format, p.OUTPUT_RATES, "output_format")):
         problem = p.format_problem(fmt, rates, what)
         if problem:
-            await _send(p.ErrorEvent(code="unsupported_audio_format", message=problem,
-                                     fatal=True))
+            await wire.send_text(p.encode(p.ErrorEvent(
+                code="unsupported_audio_format", message=problem, fatal=True)))
             raise Closed(4415, problem[:120])
     state = await services.store.resume(start.resume_id, site.id) if start.resume_id else None
     resumed = state is not None
     state = state or services.store.new(site.tenant_id, site.id)
-    ip = websocket.remote_addr or ""
+    providers = await providers_setup.session_providers(rt, services, site)
     await rt.db.run(conversations.open_session, state.session_id, site.tenant_id, site.id,
-                    start.page_url, start.locale, ip, _provider(services.engine))
+                    start.page_url, start.locale, ip, providers.record())
     await services.store.save(state)
-    wire = Wire(websocket.receive, websocket.send, websocket.send)
-    return LiveSession(services, wire, state, resumed, start, ip)
+    return providers_setup.live_session(services, wire, state, resumed, start, ip, providers)
 
 
 @bp.websocket("/voice-ws")
