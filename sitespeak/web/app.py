@@ -15,6 +15,7 @@ from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
 from sitespeak.web import api_events, api_jobs, api_sites, health, knowledge_setup, problems
 from sitespeak.web import api_conversations, openapi, security, voice_ws
+from sitespeak.web import api_actions, widget_routes
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
@@ -46,7 +47,8 @@ def create_app(settings: Settings) -> Quart:
     problems.install(app)
     security.install(app, settings)
     for bp in (health.bp, api_jobs.bp, api_events.bp, voice_ws.bp, api_conversations.bp,
-               openapi.bp, api_sites.bp, *admin_blueprints()):
+               openapi.bp, api_sites.bp, api_actions.bp, widget_routes.bp,
+               *admin_blueprints()):
         app.register_blueprint(bp)
     _instrument(app, rt)
 

@@ -122,16 +122,22 @@ async def _open(rt: WebRuntime, services: Services) -> LiveSession:
     start = await _start_message()
     wire = Wire(websocket.receive, websocket.send, websocket.send)
     return await admit(rt, services, start, websocket.headers.get("Origin", ""),
-                       websocket.remote_addr or "", wire)
+                       websocket.remote_addr or "", wire, own_origin=_own_origin())
+
+
+def _own_origin() -> str:
+    """This box's own origin: its pages (the owner's try-it page) may always use the widget."""
+    scheme = "https" if websocket.scheme in ("wss", "https") else "http"
+    return f"{scheme}://{websocket.host}"
 
 
 async def admit(rt: WebRuntime, services: Services, start: p.SessionStart, origin: str, ip: str,
-                wire: Wire) -> LiveSession:
+                wire: Wire, own_origin: str = "") -> LiveSession:
     """Key, origin, formats and resume: the same rules for every transport (also Socket.IO)."""
     site = await rt.db.run(_site, start.site_key)
     if site is None:
         raise Closed(4001, "unknown site key")
-    if not site_origin_allowed(origin, site.origins):
+    if not site_origin_allowed(origin, [*site.origins, *filter(None, [own_origin])]):
         raise Closed(4003, f"origin {origin or '(none)'} is not allowed for this site")
     for fmt, rates, what in ((start.input_format, p.INPUT_RATES, "input_format"),
                              (start.output_format, p.OUTPUT_RATES, "output_format")):

@@ -1,0 +1,126 @@
+"""The embeddable widget's files and the owner's try-it page.
+
+``/widget.js`` revalidates often (ETag, five minutes) so a page's one script tag picks up new
+releases; ``/widget/<version>/...`` is immutable for a year. Both are public static code and carry
+CORS headers (the capture worklet is fetched in CORS mode). What the widget may *do* is decided
+on ``/voice-ws``, which checks the site's allowed origins.
+
+The try-it page ``/sites/<id>/try`` needs a signed-in admin-UI session (editor or higher), or an
+API token with the write scope in ``?token=`` for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+from dataclasses import dataclass
+from importlib import resources
+
+from quart import Blueprint, Response, request
+
+from sitespeak import sites
+from sitespeak.errors import Forbidden, NotFound, Unauthorized
+from sitespeak.knowledge.models import Page
+from sitespeak.web.auth import _lookup
+from sitespeak.web.runtime import runtime
+
+bp = Blueprint("widget", __name__)
+FILES = {"widget.js": "application/javascript", "capture-worklet.js": "application/javascript"}
+SHORT_CACHE = "public, max-age=300, must-revalidate"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    version: str
+    files: dict[str, bytes]
+
+
+@functools.lru_cache(maxsize=1)
+def bundle() -> Bundle:
+    """The widget files, read once; the version names their combined content."""
+    raw = {name: (resources.files("sitespeak.widget") / name).read_bytes() for name in FILES}
+    version = hashlib.sha256(b"".join(raw[n] for n in sorted(raw))).hexdigest()[:12]
+    raw["widget.js"] = raw["widget.js"].replace(b"__SITESPEAK_VERSION__", version.encode())
+    return Bundle(version, raw)
+
+
+def _static(name: str, cache: str) -> Response:
+    found = bundle()
+    body = found.files[name]
+    etag = f'"{found.version}-{name}"'
+    headers = {"Cache-Control": cache, "ETag": etag, "Access-Control-Allow-Origin": "*",
+               "Cross-Origin-Resource-Policy": "cross-origin", "Vary": "Accept-Encoding"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(b"", 304, headers)
+    return Response(body, 200, headers, mimetype=FILES[name])
+
+
+@bp.get("/widget.js")
+async def widget_js() -> Response:
+    return _static("widget.js", SHORT_CACHE)
+
+
+@bp.get("/widget/<version>/<name>")
+async def versioned(version: str, name: str) -> Response:
+    if name not in FILES or version != bundle().version:
+        raise NotFound(f"no widget file {name!r} in version {version!r} "
+                       f"(current: {bundle().version})")
+    return _static(name, IMMUTABLE)
+
+
+# --- the try-it page ----------------------------------------------------------------------------
+
+async def _owner_tenant() -> int:
+    token = request.args.get("token", "")
+    if token:
+        caller = await runtime().db.run(_lookup, token)
+        caller.require("write")
+        return caller.tenant_id
+    from sitespeak.admin.context import load_admin  # the admin UI is optional in this process
+    admin = await load_admin()
+    if admin is None or admin.tenant_id is None:
+        raise Unauthorized("sign in to the admin UI (or pass ?token=sst_... with the write scope)")
+    if not admin.can("write"):
+        raise Forbidden("the try-it page needs the editor role or higher")
+    return admin.tenant_id
+
+
+def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str]]:
+    site = sites.get_site(tenant_id, site_id)
+    start = (Page.select().where(Page.site == site.id, Page.status == "ok")
+             .order_by(Page.depth, Page.id).first())
+    headings = [h.get("text", "") if isinstance(h, dict) else str(h)
+                for h in (start.headings if start else [])][:12]
+    return {"name": site.name, "key": site.key, "start": site.start_urls[0],
+            "title": start.title if start else site.name}, headings
+
+
+TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Try SiteSpeak: {name}</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem">
+<p><small>SiteSpeak preview of <a href="{start}">{start}</a>: the widget below talks to this
+site's knowledge base. Page actions act on this preview page.</small></p>
+<h1>{title}</h1>{outline}
+<script src="/widget/{version}/widget.js" data-site-key="{key}" data-greeting="Hi! Ask me
+anything about {name}." async></script></body></html>"""
+
+
+def _csp() -> str:
+    ws = "wss" if request.scheme in ("https", "wss") else "ws"
+    return (f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            f"connect-src 'self' {ws}://{request.host}; media-src 'self' blob:; img-src 'self' "
+            "data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
+@bp.get("/sites/<site_id>/try")
+async def try_it(site_id: str) -> Response:
+    tenant_id = await _owner_tenant()
+    info, headings = await runtime().db.run(_preview, tenant_id, site_id)
+    safe = {k: html.escape(str(v)) for k, v in info.items()}
+    outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings if h)
+    page = TRY_PAGE.format(outline=outline, version=bundle().version, **safe)
+    return Response(page, 200, {"Content-Security-Policy": _csp(), "Cache-Control": "no-store",
+                                "Referrer-Policy": "no-referrer"}, mimetype="text/html")

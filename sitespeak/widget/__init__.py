@@ -1,0 +1,1 @@
+"""The embeddable widget: static files served by sitespeak.web.widget_routes."""
