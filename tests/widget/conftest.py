@@ -1,0 +1,111 @@
+"""Widget fixtures: the embedding bakery site (crawled through the knowledge base's own
+command), a second origin the site does not allow, a real web process, and Debian's Chromium
+driven by Playwright with a generated WAV as its microphone."""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sitespeak.db.connection import database
+from sitespeak.sites import create_site
+from tests.support.processes import Proc, ROOT, start_web
+from tests.voice.indexing import index_site
+from tests.widget.site import Embed, Served, serve
+
+CHROMIUM = "/usr/bin/chromium"
+QUESTION = "what time do you open on sunday"
+ARTIFACTS = ROOT / "artifacts"
+
+
+@dataclass(frozen=True)
+class WidgetSite:
+    id: int
+    key: str
+    url: str  # the allowed origin, serving the embedding pages
+    foreign: str  # the same pages on an origin the site does not allow
+    orders: list[str]
+
+
+@pytest.fixture(scope="session")
+def embed() -> Embed:
+    return Embed()
+
+
+@pytest.fixture(scope="session")
+def bakery(embed) -> Served:
+    with serve(embed) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def foreign(embed) -> Served:
+    with serve(embed) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def widget_site(services, alice, bakery, foreign, base_env, tmp_path_factory) -> WidgetSite:
+    with database.connection_context():
+        site = create_site(alice.tenant.id, "Widget Bakery", [bakery.url + "/"],
+                           allow_private=True)
+    index_site(base_env, site.id, site.name, alice.tenant.name,
+               tmp_path_factory.mktemp("widget-crawl"))
+    return WidgetSite(site.id, site.key, bakery.url, foreign.url, bakery.orders)
+
+
+WEB_ENV = {"SITESPEAK_VOICE_TURNS_PER_MINUTE": "30", "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000"}
+
+
+@pytest.fixture(scope="session")
+def widget_web(base_env, widget_site, embed, tmp_path_factory) -> Proc:
+    proc = start_web({**base_env, **WEB_ENV}, tmp_path_factory.mktemp("widget-web"), 60)
+    embed.web_url, embed.site_key = proc.url, widget_site.key
+    yield proc
+    proc.stop()
+
+
+def write_wav(path: Path, pcm16k: bytes) -> None:
+    """Mono s16 16 kHz, with 0.5 s of silence first: Chromium drops the first 40-60 ms."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x00" * 8000 + pcm16k)
+
+
+@pytest.fixture(scope="session")
+def question_wav(tmp_path_factory) -> Path:
+    from tests.voice.speech import speech
+    path = tmp_path_factory.mktemp("wav") / "question.wav"
+    write_wav(path, speech(QUESTION, tail_ms=1500))
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(question_wav):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+    args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={question_wav.resolve()}%noloop"]
+    with sync_playwright() as pw:
+        found = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield found
+        found.close()
+
+
+@pytest.fixture()
+def page(browser, widget_web):
+    """A fresh tab (own sessionStorage); page errors are collected in ``tab.errors``."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    yield tab
+    context.close()

@@ -1,0 +1,127 @@
+"""A loopback bakery website that embeds the widget, with hostile CSS, an order form and a
+catalog button. The same pages can be served from a second origin the site does not allow."""
+
+from __future__ import annotations
+
+import html
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+# Host CSS that would wreck an unprotected widget; the widget's must not touch the page either.
+HOST_CSS = """
+* { font-family: "Courier New", monospace !important; letter-spacing: 3px; }
+button { background: rgb(255, 0, 0) !important; color: rgb(0, 255, 0) !important;
+         width: 10px !important; }
+div, section { display: block; border: 4px dashed rgb(255, 0, 255) !important; }
+input { font-size: 40px !important; }
+h2 { color: rgb(1, 2, 3); font-size: 21px; }
+p { color: rgb(10, 20, 30); }
+"""
+NAV = ('<nav><a href="/">Home</a> <a href="/hours">Opening hours</a> '
+       '<a href="/contact">Contact</a> <a href="/about">About us</a></nav>')
+PAGES = {
+    "/": ("Sunrise Bakery", """
+        <h1>Sunrise Bakery</h1>
+        <p>Sunrise Bakery bakes sourdough bread, croissants and cinnamon buns every morning in
+        the old harbour district. Everything is baked on site with organic flour.</p>
+        <h2 id="menu">Menu</h2><p>Our cinnamon buns cost 3 euros each.</p>
+        <button id="newsletter" data-action="newsletter-signup">Sign up for the newsletter</button>
+        """),
+    "/hours": ("Opening hours - Sunrise Bakery", """
+        <h1 id="opening-hours">Opening hours</h1>
+        <p>We are open Monday to Friday from 7 am to 6 pm.</p>
+        <p>On Saturday we open at 8 am and close at 4 pm.</p>
+        <p>On Sunday we open at 9 am and close at 1 pm.</p>
+        <h2 id="holidays">Holidays</h2>
+        <p>The bakery is closed on Christmas Day and New Year's Day.</p>"""),
+    "/contact": ("Contact us - Sunrise Bakery", """
+        <h1 id="contact">Contact us</h1>
+        <p>Call us at 555 0100 or send an email to hello@sunrise.test.</p>
+        <p>Our shop is at 12 Harbour Street, next to the ferry terminal.</p>
+        <h2 id="orders">Orders</h2>
+        <p>Cake orders need two days' notice and can be picked up from 10 am.</p>
+        <form id="order-form" method="post" action="/order">
+          <label for="name">Your name</label> <input id="name" name="name" required>
+          <label for="email">Email</label> <input id="email" name="email" type="email">
+          <label for="cake">Cake</label>
+          <select id="cake" name="cake"><option>Sourdough</option><option>Chocolate cake</option>
+          </select>
+          <button type="submit">Send order</button>
+        </form>"""),
+    "/about": ("About us - Sunrise Bakery", """
+        <h1 id="story">Our story</h1>
+        <p>Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon.</p>"""),
+}
+
+
+@dataclass
+class Embed:
+    """Filled in once the web process and the site exist; pages read it on every request."""
+    web_url: str = ""
+    site_key: str = ""
+    extra: str = ""  # more data-* attributes
+
+
+def page(path: str, embed: Embed) -> str | None:
+    found = PAGES.get(path)
+    if found is None:
+        return None
+    title, body = found
+    script = ""
+    if embed.web_url:
+        script = (f'<script src="{embed.web_url}/widget.js" data-site-key="'
+                  f'{html.escape(embed.site_key)}" data-echo-cancellation="off" {embed.extra} '
+                  'async></script>')
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{HOST_CSS}</style></head><body>{NAV}<main>{body}</main>{script}"
+            "</body></html>")
+
+
+def _handler(embed: Embed, orders: list[str]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path == "/robots.txt":
+                return self._send(200, "User-agent: *\nAllow: /\n", "text/plain")
+            body = page(self.path.split("?")[0].split("#")[0], embed)
+            if body is None:
+                return self._send(404, "<html><body>not found</body></html>", "text/html")
+            self._send(200, body, "text/html; charset=utf-8")
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            orders.append(self.rfile.read(length).decode())
+            self._send(200, "<html><body>Thanks for your order</body></html>", "text/html")
+
+        def _send(self, status: int, body: str, kind: str) -> None:
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+    return Handler
+
+
+@dataclass
+class Served:
+    url: str
+    orders: list[str]
+
+
+@contextmanager
+def serve(embed: Embed) -> Iterator[Served]:
+    orders: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(embed, orders))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{server.server_address[1]}", orders)
+    finally:
+        server.shutdown()
+        server.server_close()
