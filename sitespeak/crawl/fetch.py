@@ -85,11 +85,14 @@ class Fetcher:
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             if response.is_redirect and "location" in result.headers:
+                _drain(response)
                 return False
             if response.status_code == 304:
+                _drain(response)
                 return True
             if response.status_code >= 400:
                 result.error = f"HTTP {response.status_code}"
+                _drain(response)
                 return True
             ctype = result.headers.get("content-type", "").split(";")[0].strip().lower()
             if html_only and ctype not in HTML_TYPES:
@@ -107,3 +110,11 @@ class Fetcher:
                     return True
             result.body = bytes(body)
             return True
+
+
+def _drain(response: httpx.Response, limit: int = 65536) -> None:
+    """Read a small unwanted body so the connection goes back to the pool (an unread response
+    is closed, and the next request pays for a new connection)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= limit:
+        response.read()

@@ -58,6 +58,20 @@ def content_hash(content: PageContent) -> str:
     return hashlib.sha256(content.normalised_text().encode()).hexdigest()
 
 
+class page_transaction:  # noqa: N801 - used like database.atomic()
+    """Per-page writes skip the WAL flush wait (about 4 ms a commit here): a page lost to a
+    PostgreSQL crash is simply fetched again by the next crawl; each page stays atomic."""
+
+    def __enter__(self):
+        self._txn = database.atomic()
+        self._txn.__enter__()
+        database.execute_sql("SET LOCAL synchronous_commit = off")
+        return self._txn
+
+    def __exit__(self, *exc):
+        return self._txn.__exit__(*exc)
+
+
 def _outcome(run_id: int, url: str, outcome: str, reason: str | None, status: int | None,
              not_modified: bool = False) -> None:
     CrawlOutcome.insert(run=run_id, url=url, outcome=outcome, reason=reason, http_status=status,
@@ -74,7 +88,7 @@ def record_unchanged(run: CrawlRun, known: Known, url: str, status: int | None,
                   last_modified=headers.get("last-modified") or known.last_modified)
     if content is not None:
         fields.update(links=content.links, forms=content.forms, actions=content.actions)
-    with database.atomic():
+    with page_transaction():
         Page.update(**fields).where(Page.id == known.id).execute()
         _outcome(run.id, url, "unchanged", None, status, not_modified)
     return "unchanged"
@@ -85,7 +99,7 @@ def record_failure(run: CrawlRun, site: Site, url: str, depth: int, status: int 
     """A page that could not be indexed. A page that is gone (404/410) loses its chunks; one that
     failed for another reason keeps what it had until it is fetched again."""
     outcome = "removed" if gone and known and known.status == "ok" else "failed"
-    with database.atomic():
+    with page_transaction():
         if known:
             Page.update(status="removed" if outcome == "removed" else "failed", error=reason,
                         http_status=status, fetched_at=utcnow()).where(
@@ -113,7 +127,7 @@ def record_content(run: CrawlRun, site: Site, url: str, depth: int, fetched, con
                   sitemap_lastmod=sitemap_lastmod, content_hash=digest, depth=depth,
                   headings=content.headings, links=content.links, forms=content.forms,
                   actions=content.actions, fetched_at=now, changed_at=now)
-    with database.atomic():
+    with page_transaction():
         if known:
             Page.update(**fields).where(Page.id == known.id).execute()
             page_id = known.id

@@ -113,6 +113,8 @@ class LoopbackSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def log_message(self, *args) -> None:
                 pass
 
