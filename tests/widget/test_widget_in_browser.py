@@ -47,3 +47,112 @@ def test_a_typed_question_gets_an_answer_with_a_working_citation_link(page, widg
     page.wait_for_url(re.compile(r".*/hours.*"))
     assert "Opening hours" in page.title()
     assert page.errors == []
+
+
+def test_a_spoken_question_shows_its_transcript_and_plays_the_answer(page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    page.click(f"{W} .mic")
+    page.wait_for_selector(f"{W} .mic[aria-pressed=true], {W} .err:not([hidden])")
+    assert page.get_attribute(f"{W} .mic", "aria-pressed") == "true", \
+        page.locator(f"{W} .err").inner_text()
+    wait_turns(page, 1, timeout=90000)
+    mine = page.locator(f"{W} .m.me").all_inner_texts()
+    assert any("sunday" in m.lower() for m in mine), mine
+    assert "9 am" in bot_messages(page)[-1]
+    page.wait_for_function("SiteSpeak.stats().played > 0.5", timeout=30000)
+    stats = page.evaluate("SiteSpeak.stats()")
+    assert stats["captured"] > 50 and stats["chunks"] > 0, stats
+    assert stats["scheduled"] >= stats["played"] > 0.5
+
+
+def test_take_me_to_the_contact_page_changes_the_page_and_the_conversation_goes_on(
+        page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    ask(page, "Take me to the contact page")
+    page.wait_for_url(re.compile(r".*/contact.*"), timeout=60000)
+    page.wait_for_function("window.SiteSpeak && SiteSpeak.stats().resumed === true",
+                           timeout=20000)
+    assert page.is_visible(f"{W} .panel")
+    assert any("Take me to the contact page" in m
+               for m in page.locator(f"{W} .m.me").all_inner_texts())
+    turns_before = page.evaluate("SiteSpeak.stats().turns")
+    assert turns_before >= 1
+    ask(page, "What is your phone number?")
+    wait_turns(page, turns_before + 1)
+    assert "555 0100" in bot_messages(page)[-1]
+
+
+def field(page, name: str) -> str:
+    return page.eval_on_selector(f"#order-form [name={name}]", "el => el.value")
+
+
+def test_a_form_is_filled_only_after_the_visitor_confirms_and_never_sent(page, widget_site):
+    open_widget(page, widget_site.url + "/contact")
+    ask(page, "Fill in the order form with name Ana Lopez and email ana@example.com")
+    page.wait_for_selector(f"{W} .ok:not([hidden])", timeout=60000)
+    lines = page.locator(f"{W} .ok li").all_inner_texts()
+    assert any("Ana Lopez" in line for line in lines), lines
+    page.wait_for_timeout(1000)
+    assert field(page, "name") == "" and field(page, "email") == ""  # still waiting
+    page.click(f"{W} .ok .pri")
+    assert field(page, "name") == "Ana Lopez"
+    assert field(page, "email") == "ana@example.com"
+    page.wait_for_timeout(500)
+    assert widget_site.orders == []  # filled, not submitted
+    results = page.evaluate("SiteSpeak.stats().actions")
+    assert results[-1]["kind"] == "fill" and results[-1]["ok"] is True
+
+
+def test_declining_a_fill_leaves_the_form_untouched(page, widget_site):
+    open_widget(page, widget_site.url + "/contact")
+    ask(page, "Fill in the order form with name Bob")
+    page.wait_for_selector(f"{W} .ok:not([hidden])", timeout=60000)
+    page.keyboard.press("Escape")
+    assert page.is_hidden(f"{W} .ok")
+    assert field(page, "name") == ""
+    assert page.evaluate("SiteSpeak.stats().actions")[-1]["ok"] is False
+
+
+STYLE = "(el, p) => getComputedStyle(el).getPropertyValue(p)"
+
+
+def test_the_host_pages_css_and_the_widgets_css_stay_apart(page, widget_site):
+    page.goto(widget_site.url + "/")
+    page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+    host_before = {p: page.eval_on_selector("h2", STYLE, p) for p in ("color", "font-size")}
+    button_before = page.eval_on_selector("#newsletter", STYLE, "background-color")
+    page.click(f"{W} .launch")
+    launcher = page.locator(f"{W} .launch")
+    assert launcher.evaluate(STYLE, "background-color") == "rgb(36, 87, 214)"
+    assert launcher.evaluate(STYLE, "width") == "56px"
+    assert "courier" not in page.locator(f"{W} .panel").evaluate(STYLE, "font-family").lower()
+    assert page.locator(f"{W} #q").evaluate(STYLE, "font-size") == "16px"
+    assert page.locator(f"{W} .panel").evaluate(STYLE, "border-top-style") == "solid"
+    # ...and nothing of ours reaches the page.
+    assert {p: page.eval_on_selector("h2", STYLE, p) for p in ("color", "font-size")} == \
+        host_before
+    assert page.eval_on_selector("#newsletter", STYLE, "background-color") == button_before
+    assert page.evaluate("document.styleSheets.length") == 1
+
+
+def test_a_page_on_an_origin_the_site_does_not_allow_gets_a_clear_error(page, widget_site):
+    page.goto(widget_site.foreign + "/")
+    page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+    page.click(f"{W} .launch")
+    alert = page.locator(f"{W} .err[role=alert]")
+    alert.wait_for(state="visible", timeout=20000)
+    assert "not enabled on this website" in alert.inner_text()
+    assert widget_site.foreign in alert.inner_text()
+    assert page.evaluate("SiteSpeak.stats().state") == "error"
+
+
+def test_the_widget_is_operable_from_the_keyboard(page, widget_site):
+    page.goto(widget_site.url + "/about")
+    page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+    page.focus(f"{W} .launch")
+    page.keyboard.press("Enter")
+    assert page.get_attribute(f"{W} .launch", "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "q"
+    page.keyboard.press("Escape")
+    assert page.is_hidden(f"{W} .panel")
+    assert page.get_attribute(f"{W} .launch", "aria-label") == "Open the site assistant"
