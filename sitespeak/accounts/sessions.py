@@ -29,6 +29,7 @@ class Session:
     tenant_id: int | None
     csrf: str
     created: float
+    flash: dict | None = None  # shown once by the next page (a new token, an invite link)
 
     @property
     def authenticated(self) -> bool:
@@ -86,6 +87,14 @@ class SessionStore:
         if session.authenticated:  # sliding idle timeout
             await self._client.expire(self._key(sid), self._idle)
         return session
+
+    async def pop_flash(self, session: Session, kind: str) -> dict | None:
+        """Take the one-time message of this kind (it is gone after this page)."""
+        if not session.flash or session.flash.get("kind") != kind:
+            return None
+        flash, session.flash = session.flash, None
+        await self.save(session)
+        return flash
 
     async def destroy(self, session: Session) -> None:
         await self._client.delete(self._key(session.sid))

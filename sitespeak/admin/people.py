@@ -33,7 +33,8 @@ def _invite(tenant_id: int, actor_role: str, email: str, role: str, ttl: float,
 @page("read")
 async def list_users(admin: Admin) -> Response:
     members = await runtime().db.run(users.members, admin.tenant_id)
-    return await render("users.html", members=members, roles=roles.ROLES, invited=None)
+    invited = await sessions().pop_flash(admin.session, "invite")
+    return await render("users.html", members=members, roles=roles.ROLES, invited=invited)
 
 
 @bp.post("/users")
@@ -43,9 +44,10 @@ async def invite(admin: Admin) -> Response:
     email, role = await form_value("email"), await form_value("role")
     shown_email, link = await rt.db.run(_invite, admin.tenant_id, admin.role, email, role,
                                         rt.settings.setup_link_ttl, rt.settings.base_url)
-    members = await rt.db.run(users.members, admin.tenant_id)
-    return await render("users.html", members=members, roles=roles.ROLES,
-                        invited={"email": shown_email, "link": link})
+    # Post/redirect/get: a reload must neither resend the form nor show the link again.
+    admin.session.flash = {"kind": "invite", "email": shown_email, "link": link}
+    await sessions().save(admin.session)
+    return redirect(url_for("admin_people.list_users"), 303)
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -74,25 +76,23 @@ async def account(admin: Admin) -> Response:
 @page("read")
 async def tokens(admin: Admin) -> Response:
     rows = await runtime().db.run(api_tokens.list_tokens, admin.tenant_id)
-    return await render("tokens.html", tokens=rows, created=None,
-                        scopes=roles.token_scopes(admin.role or "viewer"))
+    created = await sessions().pop_flash(admin.session, "token")
+    response = await render("tokens.html", tokens=rows, created=created,
+                            scopes=roles.token_scopes(admin.role or "viewer"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/tokens")
 @page("manage_tokens")
 async def create_token(admin: Admin) -> Response:
     form = await request.form
-    scopes = form.getlist("scope")
-    rt = runtime()
-    issued = await rt.db.run(api_tokens.create, admin.tenant_id, admin.role,
-                             form.get("name") or "", scopes)
-    rows = await rt.db.run(api_tokens.list_tokens, admin.tenant_id)
-    # The only time the token is ever shown: the database keeps just its hash.
-    response = await render("tokens.html", status=201, tokens=rows,
-                            created={"token": issued.token, "name": issued.row.name},
-                            scopes=roles.token_scopes(admin.role))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    issued = await runtime().db.run(api_tokens.create, admin.tenant_id, admin.role,
+                                    form.get("name") or "", form.getlist("scope"))
+    # Shown once, on the page this redirects to; the database keeps only its hash.
+    admin.session.flash = {"kind": "token", "token": issued.token, "name": issued.row.name}
+    await sessions().save(admin.session)
+    return redirect(url_for("admin_people.tokens"), 303)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

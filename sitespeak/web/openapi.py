@@ -99,9 +99,23 @@ def _knowledge() -> dict[str, Operation]:
         "conversations.index": Operation("Conversations (voice sessions) of a site"),
         "conversations.show": Operation("One conversation: turns, citations, latency"),
     }
-    return {name: Operation(op.summary, body=op.body, response=op.response, scope=op.scope,
-                            status=op.status, tags=(name.split(".")[0],))
+    ops.update(_actions())
+    return {name: Operation(op.summary, body=op.body, response=op.response, query=op.query,
+                            scope=op.scope, status=op.status, tags=(name.split(".")[0],))
             for name, op in ops.items()}
+
+
+def _actions() -> dict[str, Operation]:
+    try:
+        from sitespeak.web.api_actions import ActionChange, ActionFilter
+    except ImportError:
+        return {}
+    return {
+        "actions.index": Operation("The site's page-action catalog", query=ActionFilter),
+        "actions.show": Operation("One page action"),
+        "actions.change": Operation("Enable or disable a page action", body=ActionChange,
+                                    scope="write"),
+    }
 
 
 def operation_for(app: Quart, endpoint: str) -> Operation | None:
