@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -108,7 +109,8 @@ def main() -> None:
                 print(f"{label}: {totals['pages']} pages in {elapsed:.2f} s = "
                       f"{totals['pages'] / elapsed:.0f} pages/s (new {totals['new']}, unchanged "
                       f"{totals['unchanged']}, 304s {totals['not_modified']}, failed "
-                      f"{totals['failed']})")
+                      f"{totals['failed']}); load average {os.getloadavg()[0]:.1f} on "
+                      f"{os.cpu_count()} CPUs")
     finally:
         server.terminate()
 
