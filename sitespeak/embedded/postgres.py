@@ -60,7 +60,7 @@ class EmbeddedPostgres:
             raise SiteSpeakError(f"state dir path too long for a Unix socket ({socket}); use a "
                                  "shorter SITESPEAK_STATE_DIR")
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._run_as = run_as_for(self.user, [], self.data_dir)
+        self._run_as = run_as_for(self.user, self.data_dir)
         self.bin = reachable_programs(self._run_as, self.bin)
         self._stop_orphan()
         if not (self.data_dir / "PG_VERSION").exists():

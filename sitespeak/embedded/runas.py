@@ -45,8 +45,8 @@ class RunAs:
             os.chown(path, self.uid, self.gid)
 
 
-def run_as_for(user: str, needs: list[Path], writes: Path) -> RunAs:
-    """How to run the bundled programs; ``needs`` must be readable, ``writes`` writable."""
+def run_as_for(user: str, writes: Path) -> RunAs:
+    """How to run the bundled programs so that they can write ``writes`` (the data dir)."""
     if os.geteuid() != 0:
         return RunAs()
     try:
@@ -63,24 +63,23 @@ def run_as_for(user: str, needs: list[Path], writes: Path) -> RunAs:
     base = (setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups")
     plain = RunAs(base, entry.pw_uid, entry.pw_gid)
     plain.give(writes)
-    if _can_reach(plain, needs, writes):
+    if _can_reach(plain, writes):
         return plain
     extra = RunAs((*base, f"--inh-caps=+{_CAP}", f"--ambient-caps=+{_CAP}"),
                   entry.pw_uid, entry.pw_gid)
-    if _can_reach(extra, needs, writes):
+    if _can_reach(extra, writes):
         log.info("user %s cannot traverse the folders above %s; it runs with CAP_DAC_READ_SEARCH "
                  "instead of any permission change", user, writes)
         return extra
-    raise SiteSpeakError(f"running as root: user {user} cannot reach {writes} or the bundled "
-                         "PostgreSQL, and this system does not allow CAP_DAC_READ_SEARCH; run as "
-                         "a normal user, or use a SITESPEAK_STATE_DIR other users can traverse")
+    raise SiteSpeakError(f"running as root: user {user} cannot reach {writes}, and this system "
+                         "does not allow CAP_DAC_READ_SEARCH; run as a normal user, or use a "
+                         "SITESPEAK_STATE_DIR other users can traverse")
 
 
-def _can_reach(run_as: RunAs, needs: list[Path], writes: Path) -> bool:
+def _can_reach(run_as: RunAs, writes: Path) -> bool:
     # The shell's own `test` checks like open(2) does, capabilities included.
-    tests = " && ".join(["test -r \"$1\" -a -w \"$1\" -a -x \"$1\""]
-                        + [f"test -r \"${i}\"" for i in range(2, len(needs) + 2)])
-    return _probe(run_as, "/bin/sh", "-c", tests, "probe", writes, *needs)
+    test = 'test -r "$1" -a -w "$1" -a -x "$1"'
+    return _probe(run_as, "/bin/sh", "-c", test, "probe", writes)
 
 
 def _probe(run_as: RunAs, *command: str | Path) -> bool:
