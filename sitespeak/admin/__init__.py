@@ -4,6 +4,9 @@ from __future__ import annotations
 
 
 def blueprints() -> tuple:
-    from sitespeak.admin import auth_pages, dashboard, people
+    from sitespeak.admin import (
+        auth_pages, conversations_pages, dashboard, events, knowledge_pages, people, sites_pages,
+    )
 
-    return (auth_pages.bp, dashboard.bp, people.bp)
+    return (auth_pages.bp, dashboard.bp, people.bp, sites_pages.bp, knowledge_pages.bp,
+            conversations_pages.bp, events.bp)

@@ -53,16 +53,15 @@ async def dashboard(admin: Admin) -> Response:
 
 
 async def _first_run(rt: WebRuntime, admin: Admin) -> dict:
-    """Whether the tenant has a site yet (the sites module may not be installed)."""
-    try:
-        from sitespeak.db.models import Site
-    except ImportError:  # pragma: no cover - Site is part of the core schema
-        return {"site_count": None}
+    """Whether the tenant has a site yet: the first-run card offers to add one."""
+    from sitespeak.db.models import Site
 
     def count() -> int:
         return Site.select().where(Site.tenant == admin.tenant_id).count()
 
-    return {"site_count": await rt.db.run(count) if admin.tenant_id else 0}
+    sites_url = url_for("admin_sites.sites_index") if admin.can("write") else None
+    return {"site_count": await rt.db.run(count) if admin.tenant_id else 0,
+            "sites_url": sites_url}
 
 
 @bp.get("/jobs")

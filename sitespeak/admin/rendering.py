@@ -59,9 +59,10 @@ _TITLES = {400: "Please check the form", 401: "Please log in", 403: "Not allowed
 # The admin menu; pages of capabilities that are not installed simply do not show.
 NAV: tuple[tuple[str, str], ...] = (
     ("admin_dash.dashboard", "Dashboard"),
-    ("admin_sites.sites", "Sites"),
+    ("admin_sites.sites_index", "Sites"),
     ("admin_knowledge.runs", "Knowledge"),
-    ("admin_conversations.conversations", "Conversations"),
+    ("admin_conversations.conversations_index", "Conversations"),
+    ("admin_conversations.charts", "Charts"),
     ("admin_dash.jobs", "Jobs"),
     ("admin_people.list_users", "Users"),
     ("admin_people.tokens", "API tokens"),

@@ -1,0 +1,84 @@
+"""Knowledge: crawl runs with per-page outcomes, pages, the search playground, page actions."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, redirect, request, url_for
+
+from sitespeak import sites
+from sitespeak.actions import catalog
+from sitespeak.admin.context import Admin, page
+from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.errors import InvalidInput
+from sitespeak.knowledge import views
+from sitespeak.web.runtime import runtime
+
+bp = Blueprint("admin_knowledge", __name__, url_prefix="/admin")
+friendly_errors(bp)
+MAX_QUERY = 1000
+
+
+def _overview(tenant_id: int) -> list[dict]:
+    return [{"site": sites.site_view(s), "runs": views.list_runs(tenant_id, s.id, limit=5)}
+            for s in sites.list_sites(tenant_id)]
+
+
+def _site(tenant_id: int, site_id: int) -> dict:
+    return sites.site_view(sites.get_site(tenant_id, site_id))
+
+
+@bp.get("/knowledge")
+@page("read")
+async def runs(admin: Admin) -> Response:
+    return await render("knowledge.html", overview=await runtime().db.run(_overview,
+                                                                          admin.tenant_id))
+
+
+@bp.get("/sites/<int:site_id>/crawls/<int:run_id>")
+@page("read")
+async def run(admin: Admin, site_id: int, run_id: int) -> Response:
+    db = runtime().db
+    site = await db.run(_site, admin.tenant_id, site_id)
+    detail = await db.run(views.get_run, admin.tenant_id, site_id, run_id)
+    return await render("crawl_run.html", site=site, run=detail)
+
+
+@bp.get("/sites/<int:site_id>/pages")
+@page("read")
+async def pages(admin: Admin, site_id: int) -> Response:
+    db = runtime().db
+    site = await db.run(_site, admin.tenant_id, site_id)
+    status = request.args.get("status") or None
+    rows = await db.run(lambda: views.list_pages(admin.tenant_id, site_id, status=status))
+    return await render("pages.html", site=site, pages=rows, status=status)
+
+
+@bp.get("/sites/<int:site_id>/search")
+@page("read")
+async def search(admin: Admin, site_id: int) -> Response:
+    rt = runtime()
+    site = await rt.db.run(_site, admin.tenant_id, site_id)
+    query = (request.args.get("q") or "").strip()
+    if len(query) > MAX_QUERY:
+        raise InvalidInput(f"q: at most {MAX_QUERY} characters")
+    passages = []
+    if query:
+        passages = [p.__dict__ for p in await rt.extras["knowledge"].search(site_id, query, 8)]
+    return await render("search.html", site=site, query=query, passages=passages)
+
+
+@bp.get("/sites/<int:site_id>/actions")
+@page("read")
+async def actions(admin: Admin, site_id: int) -> Response:
+    db = runtime().db
+    site = await db.run(_site, admin.tenant_id, site_id)
+    rows = await db.run(lambda: [catalog.action_view(a)
+                                 for a in catalog.list_actions(admin.tenant_id, site_id)])
+    return await render("actions.html", site=site, actions=rows)
+
+
+@bp.post("/sites/<int:site_id>/actions/<int:action_id>")
+@page("write")
+async def toggle_action(admin: Admin, site_id: int, action_id: int) -> Response:
+    enabled = (await request.form).get("enabled") == "1"
+    await runtime().db.run(catalog.set_enabled, admin.tenant_id, site_id, action_id, enabled)
+    return redirect(url_for("admin_knowledge.actions", site_id=site_id), 303)

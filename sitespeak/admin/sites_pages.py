@@ -1,0 +1,104 @@
+"""Sites: list, create, edit, delete, start a crawl; the publishable key and embed snippet."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, redirect, request, url_for
+
+from sitespeak import sites
+from sitespeak.admin.context import Admin, page
+from sitespeak.admin.forms import SiteForm
+from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.knowledge import refresh, views
+from sitespeak.web.runtime import runtime
+
+bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
+friendly_errors(bp)
+
+
+def embed_snippet(base_url: str, key: str) -> str:
+    return f'<script src="{base_url}/widget.js" data-site-key="{key}" async></script>'
+
+
+def _create(tenant_id: int, form: SiteForm) -> int:
+    site = sites.create_site(tenant_id, form.name, [str(u) for u in form.start_urls],
+                             form.allow_private, schedule=form.schedule,
+                             allowed_origins=[str(o) for o in form.allowed_origins],
+                             **form.scope())
+    return site.id
+
+
+def _update(tenant_id: int, site_id: int, form: SiteForm) -> None:
+    sites.update_site(tenant_id, site_id, name=form.name,
+                      start_urls=[str(u) for u in form.start_urls],
+                      allowed_origins=[str(o) for o in form.allowed_origins],
+                      schedule=form.schedule, allow_private=form.allow_private,
+                      scope=form.scope())
+
+
+def _listing(tenant_id: int) -> list[dict]:
+    rows = []
+    for site in sites.list_sites(tenant_id):
+        runs = views.list_runs(tenant_id, site.id, limit=1)
+        rows.append({**sites.site_view(site), "last_run": runs[0] if runs else None})
+    return rows
+
+
+def _detail(tenant_id: int, site_id: int) -> dict:
+    site = sites.get_site(tenant_id, site_id)
+    return {"site": sites.site_view(site), "runs": views.list_runs(tenant_id, site.id, limit=10)}
+
+
+@bp.get("/sites")
+@page("read")
+async def sites_index(admin: Admin) -> Response:
+    rows = await runtime().db.run(_listing, admin.tenant_id)
+    return await render("sites.html", sites=rows)
+
+
+@bp.post("/sites")
+@page("write")
+async def create(admin: Admin) -> Response:
+    form = SiteForm.from_form(await request.form)
+    site_id = await runtime().db.run(_create, admin.tenant_id, form)
+    return redirect(url_for("admin_sites.show", site_id=site_id), 303)
+
+
+@bp.get("/sites/<int:site_id>")
+@page("read")
+async def show(admin: Admin, site_id: int) -> Response:
+    rt = runtime()
+    data = await rt.db.run(_detail, admin.tenant_id, site_id)
+    snippet = embed_snippet(rt.settings.base_url, data["site"]["key"])
+    return await render("site.html", snippet=snippet, **data)
+
+
+@bp.post("/sites/<int:site_id>")
+@page("write")
+async def update(admin: Admin, site_id: int) -> Response:
+    db = runtime().db
+    await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
+    form = SiteForm.from_form(await request.form)
+    await db.run(_update, admin.tenant_id, site_id, form)
+    return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
+
+
+@bp.post("/sites/<int:site_id>/delete")
+@page("write")
+async def delete(admin: Admin, site_id: int) -> Response:
+    rt = runtime()
+    await rt.db.run(sites.delete_site, admin.tenant_id, site_id)
+    knowledge = rt.extras.get("knowledge")
+    if knowledge is not None:
+        knowledge.forget(site_id)
+    return redirect(url_for("admin_sites.sites_index"), 303)
+
+
+@bp.post("/sites/<int:site_id>/crawl")
+@page("write")
+async def crawl(admin: Admin, site_id: int) -> Response:
+    rt = runtime()
+    site = await rt.db.run(sites.get_site, admin.tenant_id, site_id)
+    job, created = await rt.db.run(refresh.claim_crawl, admin.tenant_id, site.id)
+    if created:  # enqueued once the row is committed, so the worker finds it
+        await rt.db.run(refresh.enqueue_new, rt.publisher.publish, job)
+    return redirect(url_for("admin_sites.show", site_id=site.id, crawl=str(job.id)), 303)
