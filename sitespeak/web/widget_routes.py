@@ -104,8 +104,8 @@ TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <p><small>SiteSpeak preview of <a href="{start}">{start}</a>: the widget below talks to this
 site's knowledge base. Page actions act on this preview page.</small></p>
 <h1>{title}</h1>{outline}
-<script src="/widget/{version}/widget.js" data-site-key="{key}" data-greeting="Hi! Ask me
-anything about {name}." async></script></body></html>"""
+<script src="/widget/{version}/widget.js" data-site-key="{key}"
+data-greeting="Hi! Ask me anything about {name}." async></script></body></html>"""
 
 
 def _csp() -> str:
@@ -120,7 +120,8 @@ async def try_it(site_id: str) -> Response:
     tenant_id = await _owner_tenant()
     info, headings = await runtime().db.run(_preview, tenant_id, site_id)
     safe = {k: html.escape(str(v)) for k, v in info.items()}
-    outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings if h)
+    outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings
+                      if h and h != info["title"])
     page = TRY_PAGE.format(outline=outline, version=bundle().version, **safe)
     return Response(page, 200, {"Content-Security-Policy": _csp(), "Cache-Control": "no-store",
                                 "Referrer-Policy": "no-referrer"}, mimetype="text/html")

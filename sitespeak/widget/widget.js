@@ -19,7 +19,7 @@
       ? (d.locale || navigator.language) : "en-US",
     voice: d.voice !== "off",
     echo: d.echoCancellation !== "off",
-    greeting: d.greeting || "Hi! Ask me anything about this site.",
+    greeting: (d.greeting || "Hi! Ask me anything about this site.").replace(/\s+/g, " ").trim(),
     title: d.title || "Site assistant"
   };
   var STORE_KEY = "sitespeak:" + cfg.key;

@@ -1,0 +1,58 @@
+"""The owner's try-it page: /sites/<id>/try, behind the admin session or a write token."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from sitespeak.accounts import users
+from sitespeak.db.connection import database
+from tests.widget.conftest import ARTIFACTS
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def try_url(web, site_id: int, token: str = "") -> str:
+    return f"{web.url}/sites/{site_id}/try" + (f"?token={token}" if token else "")
+
+
+def test_the_try_page_needs_an_owner_or_editor(widget_web, widget_site, alice, bob, charlie):
+    assert httpx.get(try_url(widget_web, widget_site.id)).status_code == 401
+    assert httpx.get(try_url(widget_web, widget_site.id, bob.token)).status_code == 403
+    assert httpx.get(try_url(widget_web, widget_site.id, charlie.token)).status_code == 404
+    page = httpx.get(try_url(widget_web, widget_site.id, alice.token))
+    assert page.status_code == 200
+    assert f'data-site-key="{widget_site.key}"' in page.text
+    assert "Sunrise Bakery" in page.text  # the start page's title, copied
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self' ws://127.0.0.1:" in csp
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_signed_in_owner_opens_the_try_page_with_the_admin_session(widget_web, widget_site,
+                                                                     alice):
+    with database.connection_context():
+        users.set_password(alice.user.id, PASSWORD)
+    with httpx.Client(base_url=widget_web.url) as client:
+        form = client.get("/admin/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        signed_in = client.post("/admin/login", data={"email": alice.user.email,
+                                                      "password": PASSWORD, "csrf": csrf})
+        assert signed_in.status_code == 302, signed_in.text
+        page = client.get(f"/sites/{widget_site.id}/try")
+    assert page.status_code == 200 and widget_site.key in page.text
+
+
+def test_the_widget_answers_on_the_try_page_under_its_strict_csp(page, widget_web, widget_site,
+                                                                  alice):
+    # Locators only: the page's CSP (no 'unsafe-eval') refuses Playwright's string predicates.
+    page.goto(try_url(widget_web, widget_site.id, alice.token))
+    page.locator("sitespeak-widget .launch").click()
+    page.fill("sitespeak-widget #q", "Where is your shop?")
+    page.keyboard.press("Enter")
+    answer = page.locator("sitespeak-widget .m.bot", has_text="Harbour Street")
+    answer.wait_for(timeout=60000)
+    assert page.locator("sitespeak-widget .err").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "widget-try-page.png"))
+    assert page.errors == []
