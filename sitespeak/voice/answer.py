@@ -55,21 +55,26 @@ class Answer:
 
 
 def stem(word: str) -> str:
-    for suffix in ("ings", "ing", "ies", "es", "ed", "s"):
+    """Crude, but the same on both sides: opening -> open, hours -> hour, address stays."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
+            return word[: -len(suffix)]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
     return word
 
 
 def content_words(text: str) -> set[str]:
-    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOP and len(w) > 1}
+    words = (w.split("'")[0] for w in WORD.findall(text.lower()))  # "where's" -> "where"
+    return {stem(w) for w in words if w not in STOP and len(w) > 1}
 
 
 def expand(words: set[str]) -> set[str]:
     out = set(words)
     for w in words:
-        out |= SYNONYMS.get(w, set())
+        out |= _STEMMED_SYNONYMS.get(w, set())
     return out
 
 
@@ -78,6 +83,16 @@ def sentences_of(text: str) -> list[str]:
     for line in re.split(r"\n+", text):
         parts += [s.strip() for s in SENTENCE_END.split(line) if s.strip()]
     return parts
+
+
+_STEMMED_SYNONYMS = {stem(k): {stem(v) for v in vs} for k, vs in SYNONYMS.items()}
+
+
+def search_query(question: str) -> str:
+    """The question plus the words its facts are written with ("address" -> "street")."""
+    asked = content_words(question)
+    extra = sorted(expand(asked) - asked)
+    return " ".join([question, *extra])
 
 
 def navigation_target(question: str) -> str | None:
@@ -153,5 +168,6 @@ def navigate(target: str, passages: list[PassageLike]) -> Answer:
     kind = "scroll-to-section" if by_heading and best.anchor else "navigate"
     label = (best.heading if kind == "scroll-to-section" else best.title) or target
     action = {"kind": kind, "url": best.url, "anchor": best.anchor or "", "label": label}
-    say = f"Taking you to the {label} page." if kind == "navigate" else f"Here is the {label} section."
+    say = (f"Taking you to the {label} page." if kind == "navigate"
+           else f"Here is the {label} section.")
     return Answer([say], _citations([best]), True, [action])

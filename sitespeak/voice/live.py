@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from pydantic import BaseModel
 
@@ -97,6 +97,7 @@ class LiveSession:
         self.last_partial_at = 0.0
         self.partial_text = ""
         self.closing = False
+        self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -116,6 +117,8 @@ class LiveSession:
         self.closing = True
         self.cancel_response()
         await self.send(p.SessionClosing(reason="server restarting; resume with your resume_id"))
+        if not self._stop.done():
+            self._stop.set_result(None)
 
     # --- the receive loop ------------------------------------------------------------------
 
@@ -124,17 +127,25 @@ class LiveSession:
         idle = self.s.settings.voice_idle_timeout
         try:
             while not self.closing:
-                try:
-                    frame = await asyncio.wait_for(self.wire.receive(), idle)
-                except asyncio.TimeoutError:
-                    raise Closed(4408, f"idle for {idle:g}s") from None
-                await self.handle(frame)
+                await self.handle(await self.next_frame(idle))
             raise Closed(1012, "server restarting")
         finally:
             self.cancel_response()
             for task in (self.response, self.partial_task):
                 if task is not None:
                     await asyncio.gather(task, return_exceptions=True)
+
+    async def next_frame(self, idle: float) -> str | bytes:
+        """The next client frame; Closed when idle too long or when the server drains."""
+        receive = asyncio.ensure_future(self.wire.receive())
+        await asyncio.wait((receive, self._stop), timeout=idle,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if receive.done():
+            return receive.result()
+        receive.cancel()
+        if self.closing:
+            raise Closed(1012, "server restarting")
+        raise Closed(4408, f"idle for {idle:g}s")
 
     async def handle(self, frame: str | bytes) -> None:
         limit = self.s.settings.voice_max_frame_bytes
@@ -246,9 +257,9 @@ class LiveSession:
 
     async def finish(self, result: TurnResult) -> None:
         self.state.remember(result.transcript, result.answer)
+        await self.s.on_turn(self.state, result)  # metrics and the stored turn first: quick
         await self.send(result.done_event())
         await self.s.store.save(self.state)
-        await self.s.on_turn(self.state, result)
 
     def cancel_response(self) -> None:
         if self.response is not None and not self.response.done():

@@ -7,7 +7,7 @@ formats agreed by ``session.start`` / ``session.ready``.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -79,7 +79,7 @@ class Ping(Message):
 
 
 ClientMessage = Annotated[
-    Union[SessionStart, InputCommit, InputText, ResponseCancel, ActionResult, Ping],
+    SessionStart | InputCommit | InputText | ResponseCancel | ActionResult | Ping,
     Field(discriminator="type"),
 ]
 _client = TypeAdapter(ClientMessage)
@@ -196,9 +196,9 @@ class Pong(Message):
 
 
 ServerMessage = Annotated[
-    Union[SessionReady, SpeechStarted, SpeechStopped, TranscriptPartial, TranscriptFinal,
-          ResponseStarted, ResponseTextDelta, ResponseAction, ResponseDone, ErrorEvent,
-          SessionClosing, Pong],
+    SessionReady | SpeechStarted | SpeechStopped | TranscriptPartial | TranscriptFinal
+    | ResponseStarted | ResponseTextDelta | ResponseAction | ResponseDone | ErrorEvent
+    | SessionClosing | Pong,
     Field(discriminator="type"),
 ]
 
@@ -233,3 +233,7 @@ def json_schema() -> dict[str, Any]:
         "client_to_server": TypeAdapter(ClientMessage).json_schema(),
         "server_to_client": TypeAdapter(ServerMessage).json_schema(),
     }
+
+
+if __name__ == "__main__":  # python -m sitespeak.voice.protocol > docs/voice-protocol.schema.json
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))

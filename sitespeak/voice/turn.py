@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -18,14 +19,19 @@ from sitespeak.voice import streamed
 from sitespeak.voice.audio import resample
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.protocol import (
-    Citation, PageAction, ResponseAction, ResponseDone, ResponseStarted, ResponseTextDelta,
+    Citation,
+    PageAction,
+    ResponseAction,
+    ResponseDone,
+    ResponseStarted,
+    ResponseTextDelta,
     TranscriptFinal,
 )
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
 Vetter = Callable[[int, str, answerer.Answer], Awaitable[answerer.Answer]]
-PASSAGES = 5
+PASSAGES = 8
 
 
 class Outlet(Protocol):
@@ -111,9 +117,9 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
     result.transcript = question
 
     # 3. Retrieval from the site's knowledge base.
-    clock.stage("pre_retrieval_ms")
     target = answerer.navigation_target(question)
-    passages = await retrieve(site_id, target or question, PASSAGES) if question else []
+    query = target or answerer.search_query(question)
+    passages = await retrieve(site_id, query, PASSAGES) if question else []
     clock.stage("retrieval_ms")
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)

@@ -23,7 +23,7 @@ class Endpointer:
 
     sample_rate: int = 16000
     aggressiveness: int = 2
-    start_ms: int = 60
+    start_ms: int = 120
     silence_ms: int = 240
     speaking: bool = False
     _vad: webrtcvad.Vad = field(init=False)
