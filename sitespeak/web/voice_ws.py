@@ -17,7 +17,8 @@ from quart import Blueprint, websocket
 from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
 from sitespeak.sites import allowed_origins, site_by_key
-from sitespeak.voice import conversations, protocol as p
+from sitespeak.voice import conversations
+from sitespeak.voice import protocol as p
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import TurnLimiter
 from sitespeak.voice.live import Closed, LiveSession, Services, Wire
@@ -104,7 +105,7 @@ async def _send(message: BaseModel) -> None:
 async def _start_message() -> p.SessionStart:
     try:
         raw = await asyncio.wait_for(websocket.receive(), START_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Closed(4400, "send session.start first") from None
     if isinstance(raw, bytes):
         raise Closed(4400, "the first message must be a session.start JSON text frame")
@@ -178,5 +179,12 @@ async def voice_ws() -> None:
         if unregister:
             unregister()
         if live is not None:
-            asyncio.ensure_future(rt.db.run(conversations.close_session,
-                                            live.state.session_id))
+            _in_background(rt.db.run(conversations.close_session, live.state.session_id))
+
+
+def _in_background(coro) -> None:
+    """Bookkeeping that must not hold up (or fail) the socket: log, never raise."""
+    def logged(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("voice bookkeeping failed: %s", task.exception())
+    asyncio.ensure_future(coro).add_done_callback(logged)
