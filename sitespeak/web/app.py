@@ -67,6 +67,14 @@ def create_app(settings: Settings) -> Quart:
     return app
 
 
+def app_from_env() -> object:
+    """Granian's factory: Socket.IO (/socket.io/) outermost, everything else (the /health/live
+    fast path, then Quart) behind it."""
+    from sitespeak.web import socketio_bridge
+
+    return socketio_bridge.wrap(http_app_from_env())
+
+
 def _record_lag(rt: WebRuntime):
     def record(lag: float) -> None:
         rt.metrics.loop_lag.set(lag)
@@ -91,6 +99,6 @@ def _instrument(app: Quart, rt: WebRuntime) -> None:
         return response
 
 
-def app_from_env() -> Quart:
+def http_app_from_env() -> Quart:
     """Granian's factory: each worker process builds its Settings from the environment."""
     return create_app(load_settings())
