@@ -126,6 +126,8 @@ def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: in
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
         running: set[Future] = set()
         while ctx.frontier.queue or running:
+            if len(ctx.frontier.recorded) >= ctx.frontier.scope.max_pages:
+                ctx.frontier.queue.clear()  # the page budget is spent
             while ctx.frontier.queue and len(running) < workers:
                 url, depth = ctx.frontier.queue.pop(0)
                 running.add(pool.submit(_visit, ctx, url, depth))

@@ -124,3 +124,23 @@ def test_opening_hours_from_json_ld_become_a_fact_chunk(alice, testsite, make_si
     assert any("Open on Sunday from 09:00 to 13:00" in t for t in facts), facts
     faqs = [c.heading for c in Chunk.select().where(Chunk.site == site.id, Chunk.kind == "faq")]
     assert "Do you bake gluten-free bread?" in faqs
+
+
+def test_a_page_declaring_another_canonical_url_is_indexed_only_there(alice, testsite,
+                                                                      make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    assert testsite.fetched("/print/hours") == 1
+    pages = pages_by_path(site, testsite.url)
+    assert "/print/hours" not in pages and pages["/hours"].status == "ok"
+
+
+def test_robots_crawl_delay_spaces_the_requests(alice, testsite, make_site, kb_settings):
+    testsite.crawl_delay = 0.2
+    site = make_site(alice.tenant, testsite.url, max_pages=3)
+    crawl_site(site, kb_settings)
+    pages = [t for t, path in zip(testsite.times(), testsite.requests, strict=True)
+             if not path.endswith((".txt", ".xml"))]
+    assert len(pages) >= 3
+    gaps = [b - a for a, b in zip(pages, pages[1:], strict=False)]
+    assert min(gaps) >= 0.19, gaps

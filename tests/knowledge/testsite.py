@@ -53,7 +53,9 @@ roaster. Oat milk costs nothing extra.</p></section>""", LOCAL_BUSINESS),
         "/hours": page("Opening hours", """<h1 id="hours">Opening hours</h1>
 <p>The shop is open Monday to Friday from 7am to 6pm, Saturday from 8am to 4pm and Sunday
 from 9am to 1pm.</p><h2 id="holidays">Public holidays</h2><p>On public holidays the bakery
-is closed, except on Easter Monday.</p>"""),
+is closed, except on Easter Monday.</p><p><a href="/print/hours">Printable version</a></p>"""),
+        "/print/hours": page("Opening hours (print)", "<h1>Opening hours</h1><p>Printable copy "
+                             "of our opening hours.</p>", '<link rel="canonical" href="/hours">'),
         "/faq": page("Frequently asked questions", """<h1>Frequently asked questions</h1>
 <h2 id="gluten">Do you bake gluten-free bread?</h2><p>Yes, a gluten-free loaf is baked every
 Wednesday and Friday.</p><h2 id="cakes">Can I order a birthday cake?</h2><p>Birthday cakes can
@@ -82,7 +84,9 @@ class LoopbackSite:
             self.pages[f"/extra/{i}"] = page(f"Extra page {i}", f"<h1 id='e{i}'>Extra {i}</h1>"
                                              f"<p>Filler page number {i} about loaf {i}.</p>")
         self.delay = delay
+        self.crawl_delay: float | None = None
         self.requests: list[str] = []
+        self.stamps: list[float] = []
         self.lock = threading.Lock()
         self.huge_bytes = 3 * 1024 * 1024
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -105,6 +109,10 @@ class LoopbackSite:
         with self.lock:
             return sum(1 for r in self.requests if r == path)
 
+    def times(self) -> list[float]:
+        with self.lock:
+            return list(self.stamps)
+
     def sitemap_paths(self) -> list[str]:
         listed = ["/", "/hours", "/faq", "/contact", "/private/staff", "/missing", "/exit"]
         return listed + sorted(p for p in self.pages if p.startswith("/extra/"))
@@ -121,6 +129,7 @@ class LoopbackSite:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with site.lock:
                     site.requests.append(self.path)
+                    site.stamps.append(time.monotonic())
                 if site.delay:
                     time.sleep(site.delay)
                 site.respond(self)
@@ -130,7 +139,9 @@ class LoopbackSite:
     def respond(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path.split("?")[0]
         if path == "/robots.txt":
-            body = f"User-agent: *\nDisallow: /private/\n\nSitemap: {self.url}/sitemap_index.xml"
+            delay = f"Crawl-delay: {self.crawl_delay}\n" if self.crawl_delay else ""
+            body = (f"User-agent: *\nDisallow: /private/\n{delay}\n"
+                    f"Sitemap: {self.url}/sitemap_index.xml\n")
             return self._send(h, 200, "text/plain", body.encode())
         if path == "/sitemap_index.xml":
             body = ("<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/"
