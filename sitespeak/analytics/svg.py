@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 640, 220, 48, 36, 16
+WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 420, 200, 56, 30, 22
 COLORS = ("#2457d6", "#9db6f2", "#17803d", "#8fd3a7", "#a15c00", "#b42318")
 
 
@@ -20,7 +20,7 @@ def _frame(title: str, top: float, unit: str) -> list[str]:
         parts.append(f'<line x1="{PAD_L}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" '
                      'stroke="#dde1e8"/>')
         parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{top * fraction:.0f}{escape(unit)}</text>')
+                     f'{escape(_tick(top * fraction, unit))}</text>')
     return parts
 
 
@@ -58,7 +58,7 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in coords)
-        parts.append(f'<text x="{PAD_L + 8 + n * 130}" y="{PAD_T - 2}" fill="{color}">'
+        parts.append(f'<text x="{PAD_L + 8 + n * 60}" y="{PAD_T - 6}" fill="{color}">'
                      f'{escape(name)}</text>')
     for i, label in enumerate(labels):
         if len(labels) <= 10 or i % max(1, len(labels) // 8) == 0:
@@ -84,6 +84,13 @@ def stacked_bar(stages: list[tuple[str, float]], width: int = 420) -> str:
                          f'{escape(name)}</text>')
         x += w
     return "".join(parts) + "</svg>"
+
+
+def _tick(value: float, unit: str) -> str:
+    if unit.strip() == "ms" and value >= 1000:  # seconds read better and fit the margin
+        return f"{value / 1000:.1f} s"
+    text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return text + unit
 
 
 def _empty(title: str) -> str:

@@ -20,29 +20,42 @@ document.addEventListener("change", (event) => {
 });
 
 // Live crawl progress on a site page, from the admin event stream (job.progress / job.updated).
+// "Crawl now" is sent with fetch so the stream stays open; without JS the form posts normally.
 (function liveCrawl() {
   const box = document.querySelector("[data-live-site]");
   if (!box || !window.EventSource) return;
   const siteId = Number(box.dataset.liveSite);
   const line = document.getElementById("crawl-progress");
+  const say = (text, state) => {
+    line.textContent = text;
+    line.dataset.state = state;
+    const seen = JSON.parse(sessionStorage.getItem("sitespeak.live") || "[]");
+    seen.push(text);
+    sessionStorage.setItem("sitespeak.live", JSON.stringify(seen.slice(-50)));
+  };
   const source = new EventSource(box.dataset.events);
+  source.addEventListener("open", () => { box.dataset.connected = "1"; });
   source.addEventListener("job.progress", (e) => {
     const data = JSON.parse(e.data).data;
     if (data.site_id !== siteId || data.done === undefined) return;
-    line.textContent = `Crawling: ${data.done} page${data.done === 1 ? "" : "s"} done, ${data.queued} queued`;
-    line.dataset.state = "running";
+    say(`Crawling: ${data.done} page${data.done === 1 ? "" : "s"} done, ${data.queued} queued`, "running");
   });
   source.addEventListener("job.updated", (e) => {
     const job = JSON.parse(e.data).data;
     if (job.name !== "crawl.site" || !job.args || job.args.site_id !== siteId) return;
     if (job.status === "running" || job.status === "queued") {
-      line.textContent = job.status === "queued" ? "Crawl queued…" : "Crawl running…";
-      line.dataset.state = "running";
-    } else {
-      line.textContent = job.status === "succeeded" ? "Crawl done." : `Crawl ${job.status}: ${job.error || ""}`;
-      line.dataset.state = job.status;
-      source.close();
-      setTimeout(() => window.location.reload(), 800);
+      say(job.status === "queued" ? "Crawl queued…" : "Crawl running…", "running");
+      return;
     }
+    say(job.status === "succeeded" ? "Crawl done." : `Crawl ${job.status}: ${job.error || ""}`, job.status);
+    setTimeout(() => window.location.assign(window.location.pathname), 800);
+  });
+  const form = box.querySelector("form.js-crawl");
+  if (form) form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    say("Starting a crawl…", "running");
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then((r) => { if (!r.ok) say(`Could not start the crawl (${r.status})`, "error"); },
+            () => say("Could not reach the server", "error"));
   });
 })();

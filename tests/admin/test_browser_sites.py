@@ -1,0 +1,120 @@
+"""The knowledge and conversation flows in Chromium against a real web process and worker: create
+a site pointing at a loopback test site, start a crawl and watch live progress reach done, search
+in the playground, open a conversation made by a real text turn and see its latency breakdown,
+see the charts render."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.admin.conftest import QUIET_ENV
+from tests.admin.test_browser import CHROMIUM, PASSWORD, _setup_link, _shot
+from tests.support.processes import start_web, start_worker
+from tests.voice.client import ask_text, open_session
+from tests.voice.testsite import serve_site
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not __import__("pathlib").Path(CHROMIUM).exists(),
+    reason="needs Debian's Chromium: apt-get install -y chromium")]
+
+
+@pytest.fixture(scope="module")
+def bakery():
+    with serve_site() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stack(base_env, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("sites-flow")
+    env = {**base_env, **QUIET_ENV, "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000"}
+    worker = start_worker(env, logs)
+    web = start_web(env, logs, 60)
+    yield web
+    web.stop()
+    worker.stop()
+
+
+@pytest.fixture(scope="module")
+def page(stack):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run"])
+        tab = chromium.new_context().new_page()
+        tab.goto(_setup_link(stack, f"sites-{uuid.uuid4().hex[:6]}@example.test"))
+        tab.fill("input[name=password]", PASSWORD)
+        tab.fill("input[name=confirm]", PASSWORD)
+        tab.click("button.primary")
+        tab.wait_for_url(stack.url + "/admin/")
+        yield tab
+        chromium.close()
+
+
+def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(stack, page,
+                                                                            bakery):
+    page.click("nav >> text=Sites")
+    page.fill("input[name=name]", "Sunrise Bakery")
+    page.fill("textarea[name=start_urls]", bakery + "/")
+    page.check("input[name=allow_private]")
+    page.click("text=Add site")
+    snippet = page.locator("#embed-snippet").input_value()
+    assert snippet.startswith(f'<script src="{stack.url}/widget.js" data-site-key="pk_')
+    assert snippet.endswith('" async></script>')
+    site_url = page.url
+
+    page.wait_for_selector("#crawls[data-connected='1']")
+    page.click("text=Crawl now")
+    page.wait_for_selector("#crawls .pill.succeeded", timeout=120_000)
+    seen = json.loads(page.evaluate("sessionStorage.getItem('sitespeak.live')"))
+    assert any("pages done" in s or "page done" in s for s in seen), seen
+    assert "Crawl done." in seen
+    _shot(page, "admin-site.png")
+
+    page.click("text=Search playground")
+    page.fill("input[name=q]", "When do you open on Saturday?")
+    page.click("button:has-text('Search')")
+    first = page.locator(".passage").first
+    assert "8 am" in page.locator(".passage").all_inner_texts()[0] + " ".join(
+        page.locator(".passage").all_inner_texts())
+    assert float(first.locator(".score").inner_text()) > 0
+    _shot(page, "admin-search.png")
+
+    key = snippet.split('data-site-key="')[1].split('"')[0]
+    # Playwright's sync API owns this thread's event loop: the widget client runs on another.
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(asyncio.run, _text_turn(stack.url, bakery, key,
+                                                     "What are your opening hours?")).result(120)
+    assert answer
+
+    page.goto(site_url)
+    page.click("text=Conversations")
+    page.click("table a")
+    assert page.locator(".turn .q").first.inner_text().endswith("What are your opening hours?")
+    assert page.locator(".latency svg rect").count() >= 2
+    assert page.locator("text=eos to first audio").count() == 1
+    _shot(page, "admin-conversation.png")
+
+    page.click("text=Charts")
+    assert page.locator("svg.chart rect").count() >= 1  # turns per day
+    assert page.locator("svg.chart polyline").count() >= 2  # latency p50/p95
+    assert "what are your opening hours" in page.locator("text=Top questions >> ..").inner_text()
+    _shot(page, "admin-charts.png")
+
+
+async def _text_turn(web_url: str, origin: str, key: str, text: str) -> str:
+    ws, ready = await open_session(web_url, origin, key)
+    try:
+        assert ready["type"] == "session.ready", ready
+        turn = await ask_text(ws, text)
+        return turn.done.get("text") or "".join(e.get("text", "") for e in
+                                                turn.of("response.text.delta"))
+    finally:
+        await ws.close()
