@@ -63,6 +63,7 @@ class CrawlContext:
     frontier: Frontier
     delay: float
     aliases: dict[str, str] = field(default_factory=dict)  # redirect source -> page URL
+    not_modified: store.NotModifiedBatch | None = None
 
 
 def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = None,
@@ -77,7 +78,10 @@ def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = Non
         run, done = store.start_run(site, job_id)
         ctx = _prepare(site, run, fetcher, scope, settings)
         _resume(ctx, done)
-        _loop(ctx, settings, progress or (lambda **_: None), len(done))
+        try:
+            _loop(ctx, settings, progress or (lambda **_: None), len(done))
+        finally:
+            ctx.not_modified.flush()
         totals = store.finish_run(run, site, ctx.frontier.recorded)
     finally:
         fetcher.close()
@@ -101,7 +105,8 @@ def _prepare(site: Site, run: store.CrawlRun, fetcher: Fetcher, scope: Scope,
     known = store.known_pages(site.id)
     aliases = {hop["from"]: url for url, page in known.items() for hop in page.redirects}
     return CrawlContext(site, run, fetcher, robots, known,
-                        {normalise(u): m for u, m in lastmods.items()}, frontier, delay, aliases)
+                        {normalise(u): m for u, m in lastmods.items()}, frontier, delay, aliases,
+                        store.NotModifiedBatch(run))
 
 
 def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
@@ -177,7 +182,7 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
     known = ctx.known.get(url)
     if fetched.not_modified and known is not None:
         if ctx.frontier.claim_key(url):
-            store.record_unchanged(ctx.run, known, url, fetched.status, True, fetched.headers)
+            ctx.not_modified.add(known, url, fetched.status, fetched.headers)
         return [(link["href"], depth + 1) for link in known.links]
     if fetched.error:
         if ctx.frontier.claim_key(url):

@@ -4,6 +4,7 @@ worker killed at any moment leaves each page either fully recorded or not at all
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -92,6 +93,41 @@ def record_unchanged(run: CrawlRun, known: Known, url: str, status: int | None,
         Page.update(**fields).where(Page.id == known.id).execute()
         _outcome(run.id, url, "unchanged", None, status, not_modified)
     return "unchanged"
+
+
+class NotModifiedBatch:
+    """304 answers, recorded many at a time: on a recrawl of an unchanged site they are almost
+    every page, and one transaction per page would cost more than the requests themselves. A
+    batch lost to a killed worker only means those pages are asked for again."""
+
+    def __init__(self, run: CrawlRun, size: int = 100) -> None:
+        self.run, self.size = run, size
+        self._rows: list[tuple[int, str, int | None, str | None, str | None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, known: Known, url: str, status: int | None, headers: dict[str, str]) -> None:
+        with self._lock:
+            self._rows.append((known.id, url, status, headers.get("etag") or known.etag,
+                               headers.get("last-modified") or known.last_modified))
+            full = len(self._rows) >= self.size
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return
+        with database.connection_context(), page_transaction():
+            database.execute_sql(
+                "UPDATE pages p SET fetched_at = now(), status = 'ok', error = NULL, "
+                "http_status = v.status, etag = v.etag, last_modified = v.lm FROM (VALUES "
+                + ", ".join(["(%s::bigint, %s::int, %s::text, %s::text)"] * len(rows))
+                + ") AS v(id, status, etag, lm) WHERE p.id = v.id",
+                [x for r in rows for x in (r[0], r[2], r[3], r[4])])
+            CrawlOutcome.insert_many(
+                [dict(run=self.run.id, url=r[1], outcome="unchanged", http_status=r[2],
+                      not_modified=True) for r in rows]).on_conflict_ignore().execute()
 
 
 def record_failure(run: CrawlRun, site: Site, url: str, depth: int, status: int | None,
