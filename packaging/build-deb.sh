@@ -1,0 +1,121 @@
+#!/bin/bash
+# Build dist/sitespeak_<version>_<arch>.deb: a virtualenv of Debian's own python3.11 at
+# /usr/lib/sitespeak with every dependency from pyproject.toml, the units, the wrapper and the
+# maintainer scripts.
+#   packaging/build-deb.sh [--src DIR] [--version VERSION] [--out DIR] [--skeleton]
+# --skeleton leaves the dependencies out (sitespeak alone in the venv): a small package for
+# checking the packaging itself (lintian, maintainer scripts) in seconds; it does not run.
+# DEB_COMPRESS=xz|gzip|zstd and DEB_LEVEL=0-9 pick dpkg-deb's compression (check-deb uses a fast
+# one). pip reads its usual variables (PIP_FIND_LINKS, PIP_INDEX_URL, ...) and its cache.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+OUT=""
+VERSION=""
+SKELETON=no
+# Debian 12's interpreter: the venv must run on a Debian box, not on a pyenv build.
+PY=${SITESPEAK_DEB_PYTHON:-/usr/bin/python3.11}
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --src) SRC=$(cd "$2" && pwd); shift 2 ;;
+        --version) VERSION=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        --skeleton) SKELETON=yes; shift ;;
+        *) echo "build-deb: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+OUT=${OUT:-$SRC/dist}
+for tool in dpkg-deb readelf "$PY"; do
+    command -v "$tool" >/dev/null || {
+        echo "build-deb: $tool missing: apt-get install dpkg-dev binutils python3.11 python3-venv" >&2
+        exit 2; }
+done
+PYMINOR=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ -z "$VERSION" ]; then
+    VERSION=$("$PY" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$SRC/pyproject.toml")
+fi
+ARCH=$(dpkg --print-architecture)
+DEB="$OUT/sitespeak_${VERSION}_${ARCH}.deb"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sitespeak-deb.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/root
+VENV=$ROOT/usr/lib/sitespeak
+PKG=$HERE/debian
+step() { echo "build-deb: $* ($(date -u +%T))"; }
+
+step "copying the source (never build inside the shared tree)"
+mkdir -p "$WORK/src"
+cp "$SRC/pyproject.toml" "$WORK/src/"
+[ -f "$SRC/README.md" ] && cp "$SRC/README.md" "$WORK/src/" || echo "SiteSpeak" > "$WORK/src/README.md"
+cp -r "$SRC/sitespeak" "$WORK/src/"
+find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
+
+step "virtualenv with $PY ($PYMINOR) and every dependency from pyproject.toml"
+"$PY" -m venv "$VENV"
+"$PY" "$HERE/requirements.py" "$WORK/src/pyproject.toml" normal > "$WORK/requirements.txt"
+"$PY" "$HERE/requirements.py" "$WORK/src/pyproject.toml" no-deps > "$WORK/no-deps.txt"
+PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile
+     --no-warn-script-location)
+if [ "$SKELETON" = no ]; then
+    "${PIP[@]}" -r "$WORK/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2)
+    if [ -s "$WORK/no-deps.txt" ]; then
+        "${PIP[@]}" --no-deps -r "$WORK/no-deps.txt"
+    fi
+fi
+"${PIP[@]}" --no-deps "$WORK/src" 2> >(grep -v "is ignored: it is neither" >&2)
+# Requirements of the --no-deps packages are missing on purpose; anything else is a failure.
+skip=$(sed 's/[=<>!~].*//' "$WORK/no-deps.txt" | tr '\n' '|')
+if [ "$SKELETON" = no ] && ! "$VENV/bin/python" -m pip check > "$WORK/check.txt"; then
+    if grep -viE "^(${skip%|}) " "$WORK/check.txt"; then exit 1; fi
+fi
+
+step "relocating the venv to /usr/lib/sitespeak and byte-compiling"
+grep -rlI --null -F "$VENV" "$VENV/bin" "$VENV/pyvenv.cfg" | xargs -0 -r sed -i "s|$VENV|/usr/lib/sitespeak|g"
+rm -f "$VENV"/bin/activate.csh "$VENV"/bin/activate.fish "$VENV"/bin/Activate.ps1
+"$VENV/bin/python" -m compileall -q -j0 -s "$ROOT" -p / "$VENV/lib" >/dev/null || true
+
+step "units, wrapper, configuration, documentation"
+install -D -m 0644 -t "$ROOT/lib/systemd/system" "$HERE"/systemd/*.service "$HERE"/systemd/*.target
+install -D -m 0755 "$PKG/sitespeak.sh" "$ROOT/usr/bin/sitespeak"
+install -D -m 0644 "$PKG/sitespeak.env" "$ROOT/etc/sitespeak/sitespeak.env"
+DOC=$ROOT/usr/share/doc/sitespeak
+install -D -m 0644 "$PKG/copyright" "$DOC/copyright"
+install -D -m 0644 "$HERE/README.md" "$DOC/README.md"
+install -D -m 0644 "$PKG/lintian-overrides" "$ROOT/usr/share/lintian/overrides/sitespeak"
+{
+    if ! head -1 "$PKG/changelog" | grep -qF "($VERSION)"; then
+        printf 'sitespeak (%s) bookworm; urgency=medium\n\n  * Build of %s.\n\n -- SiteSpeak team <team@sitespeak.example.org>  %s\n\n' \
+            "$VERSION" "$VERSION" "$(date -R)"
+    fi
+    cat "$PKG/changelog"
+} | gzip -9n > "$DOC/changelog.gz"
+chmod 0644 "$DOC/changelog.gz"
+
+step "normalising permissions"
+find "$ROOT" -type d -exec chmod 0755 {} +
+find "$ROOT" -type f -perm /111 -exec chmod 0755 {} +
+find "$ROOT" -type f ! -perm /111 -exec chmod 0644 {} +
+# Shared libraries are mapped, not executed (Debian policy 8.1).
+find "$VENV" -type f \( -name '*.so' -o -name '*.so.*' \) -exec chmod 0644 {} +
+# Version-control leftovers some wheels carry.
+find "$VENV" -type f \( -name .gitattributes -o -name .gitignore -o -name .gitkeep \) -delete
+
+step "system libraries the wheels need"
+LIBS=$("$PY" "$HERE/shlib_depends.py" "$VENV")
+LIBS=${LIBS:+, $LIBS}
+mkdir -p "$ROOT/DEBIAN"
+sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@PYTHON@/python$PYMINOR/" \
+    -e "s/, @LIBS@/$LIBS/" -e "s/@SIZE@/$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)/" \
+    "$PKG/control.in" > "$ROOT/DEBIAN/control"
+install -m 0644 "$PKG/conffiles" "$ROOT/DEBIAN/conffiles"
+install -m 0755 "$PKG/postinst" "$PKG/prerm" "$PKG/postrm" "$ROOT/DEBIAN/"
+(cd "$ROOT" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\0' \
+    | sort -z | xargs -0 md5sum) > "$ROOT/DEBIAN/md5sums"
+chmod 0644 "$ROOT/DEBIAN/md5sums"
+
+step "dpkg-deb"
+mkdir -p "$OUT"
+dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-xz}" -z"${DEB_LEVEL:-6}" --build "$ROOT" "$DEB.partial" >/dev/null
+mv "$DEB.partial" "$DEB"
+step "built $DEB ($(du -h "$DEB" | cut -f1)); Depends: $(sed -n 's/^Depends: //p' "$ROOT/DEBIAN/control")"

@@ -1,0 +1,84 @@
+#!/bin/bash
+# `make check-deb`: build the .deb (and a newer one carrying a migration), lintian, unit checks,
+# then a clean Debian 12 root from debootstrap: install, start the units' ExecStart lines as
+# systemd would, health, crawl + text turn, upgrade, purge. Needs root and the network for the
+# Debian mirror (downloads are cached under $CACHE; later runs only refresh the package lists).
+#   packaging/check-deb.sh          KEEP=1 keeps the work dir; DEBIAN_MIRROR picks the mirror
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+CACHE=${SITESPEAK_CI_CACHE:-/var/cache/sitespeak-ci}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+START=$(date +%s)
+phase() { echo; echo "== check-deb: $* (+$(( $(date +%s) - START ))s)"; }
+
+[ "$(id -u)" = 0 ] || { echo "check-deb: needs root (debootstrap, chroot, namespaces)" >&2; exit 2; }
+for tool in debootstrap lintian systemd-analyze unshare chroot ip dpkg-deb; do
+    command -v "$tool" >/dev/null || {
+        echo "check-deb: $tool missing: apt-get install debootstrap lintian systemd dpkg-dev iproute2" >&2
+        exit 2; }
+done
+WORK=$(mktemp -d /var/tmp/sitespeak-check-deb.XXXXXX)
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
+VERSION=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$SRC/pyproject.toml")
+NEWER="$VERSION+upgradecheck1"
+ARCH=$(dpkg --print-architecture)
+# A fast compression: these packages only live for this run.
+export DEB_COMPRESS=${DEB_COMPRESS:-gzip} DEB_LEVEL=${DEB_LEVEL:-1}
+
+phase "build sitespeak $VERSION"
+"$HERE/build-deb.sh" --src "$SRC" --version "$VERSION" --out "$WORK/debs"
+BASE_DEB="$WORK/debs/sitespeak_${VERSION}_${ARCH}.deb"
+
+phase "build the newer sitespeak $NEWER: this source plus one more migration"
+mkdir -p "$WORK/newer-src"
+cp -r "$SRC/pyproject.toml" "$SRC/sitespeak" "$WORK/newer-src/"
+[ -f "$SRC/README.md" ] && cp "$SRC/README.md" "$WORK/newer-src/"
+cp "$HERE/ci/m9000_upgrade_probe.py" "$WORK/newer-src/sitespeak/db/migrations/"
+"$HERE/build-deb.sh" --src "$WORK/newer-src" --version "$NEWER" --out "$WORK/debs"
+NEWER_DEB="$WORK/debs/sitespeak_${NEWER}_${ARCH}.deb"
+
+phase "lintian (errors fail; overrides in packaging/debian/lintian-overrides)"
+lintian --fail-on error --tag-display-limit 0 --display-info "$BASE_DEB" | tee "$WORK/lintian.txt"
+echo "lintian: $(grep -c '^E:' "$WORK/lintian.txt" || true) errors, $(grep -c '^W:' "$WORK/lintian.txt" || true) warnings"
+
+phase "systemd-analyze verify and security on the packaged units"
+mkdir -p "$WORK/extracted"
+dpkg-deb -x "$BASE_DEB" "$WORK/extracted"
+python3 "$HERE/ci/check_units.py" "$WORK/extracted/lib/systemd/system"
+
+phase "clean Debian 12 root (debootstrap, cached in $CACHE)"
+BASE_ROOT="$CACHE/bookworm-minbase"
+if [ ! -e "$BASE_ROOT.complete" ]; then
+    rm -rf "$BASE_ROOT"
+    mkdir -p "$CACHE"
+    debootstrap --variant=minbase bookworm "$BASE_ROOT" "$MIRROR"
+    touch "$BASE_ROOT.complete"
+fi
+ROOTFS="$WORK/rootfs"
+cp -a "$BASE_ROOT" "$ROOTFS"
+echo "deb $MIRROR bookworm main" > "$ROOTFS/etc/apt/sources.list"
+cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+mkdir -p "$ROOTFS/ci" "$CACHE/apt-archives/partial" "$CACHE/apt-lists/partial"
+cp "$BASE_DEB" "$ROOTFS/ci/base.deb"
+cp "$NEWER_DEB" "$ROOTFS/ci/newer.deb"
+cp -r "$HERE/ci/." "$ROOTFS/ci/"
+
+# Mounts live in a private mount namespace: they vanish with it, whatever happens.
+mounts="mount --bind $CACHE/apt-archives $ROOTFS/var/cache/apt/archives
+        mount --bind $CACHE/apt-lists $ROOTFS/var/lib/apt/lists
+        mount -t proc proc $ROOTFS/proc
+        mount -t tmpfs tmpfs $ROOTFS/dev/shm"
+
+phase "download the dependencies (the only step with network)"
+unshare --mount --fork -- bash -euc "$mounts
+    chroot $ROOTFS apt-get -q update
+    chroot $ROOTFS env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --download-only /ci/base.deb"
+
+phase "inside the root: own network and PID namespaces, loopback only"
+unshare --mount --net --pid --fork -- bash -euc "$mounts
+    ip link set lo up
+    chroot $ROOTFS /bin/bash /ci/inside.sh $VERSION $NEWER"
+
+phase "passed in $(( $(date +%s) - START ))s"
