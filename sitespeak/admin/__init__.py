@@ -5,7 +5,13 @@ from __future__ import annotations
 
 def blueprints() -> tuple:
     from sitespeak.admin import (
-        auth_pages, conversations_pages, dashboard, events, knowledge_pages, people, sites_pages,
+        auth_pages,
+        conversations_pages,
+        dashboard,
+        events,
+        knowledge_pages,
+        people,
+        sites_pages,
     )
 
     return (auth_pages.bp, dashboard.bp, people.bp, sites_pages.bp, knowledge_pages.bp,

@@ -6,8 +6,15 @@ from quart import Blueprint, Response, redirect, request, url_for
 
 from sitespeak.accounts import setup_links, users
 from sitespeak.admin.context import (
-    Admin, anonymous_session, clear_session_cookie, client_address, form_value, login_guard,
-    page, sessions, set_session_cookie,
+    Admin,
+    anonymous_session,
+    clear_session_cookie,
+    client_address,
+    form_value,
+    login_guard,
+    page,
+    sessions,
+    set_session_cookie,
 )
 from sitespeak.admin.rendering import friendly_errors, nav_items, render
 from sitespeak.errors import Forbidden, InvalidInput
@@ -25,7 +32,7 @@ async def _menu() -> dict:
 
 def _safe_next(target: str | None) -> str:
     # Only our own admin pages: an open redirect would turn the login page into a phishing aid.
-    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+    if target and target.startswith("/admin") and "\\" not in target:
         return target
     return url_for("admin_dash.dashboard")
 

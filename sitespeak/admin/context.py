@@ -5,8 +5,9 @@ visitors to the login page, checks the CSRF token of every unsafe request, and t
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from quart import Response, g, redirect, request, url_for
 

@@ -30,7 +30,7 @@ async def stream(admin: Admin) -> Response:
             while not rt.lifecycle.draining:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield b": keepalive\n\n"
                     continue
                 if event.get("tenant_id") != tenant_id:

@@ -1,4 +1,4 @@
-"""Rendering admin pages and turning errors into friendly HTML pages (the API keeps problem+json)."""
+"""Rendering admin pages; errors become friendly HTML pages (the API keeps problem+json)."""
 
 from __future__ import annotations
 

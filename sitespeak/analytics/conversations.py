@@ -15,7 +15,7 @@ STAGES = ("eos_delay_ms", "wait_ms", "stt_ms", "retrieval_ms", "answer_ms", "tts
 
 
 def _since(days: int) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
 
 
 def turns_per_day(tenant_id: int, site_id: int, days: int = 30) -> list[tuple[str, int]]:

@@ -72,8 +72,9 @@ def stacked_bar(stages: list[tuple[str, float]], width: int = 420) -> str:
     total = sum(ms for _, ms in stages)
     if total <= 0:
         return ""
-    parts, x = [f'<svg class="breakdown" viewBox="0 0 {width} 34" width="{width}" height="34" '
-                'xmlns="http://www.w3.org/2000/svg" role="img"><title>latency by stage</title>'], 0.0
+    parts = [f'<svg class="breakdown" viewBox="0 0 {width} 34" width="{width}" height="34" '
+             'xmlns="http://www.w3.org/2000/svg" role="img"><title>latency by stage</title>']
+    x = 0.0
     for n, (name, ms) in enumerate(stages):
         w = ms / total * width
         parts.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="16" '

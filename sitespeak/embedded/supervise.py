@@ -91,11 +91,27 @@ def _migrate(database_url: str) -> None:
         db.close_all()
 
 
+def _first_admin_link(settings: Settings, database_url: str) -> str | None:
+    from sitespeak.accounts.first_run import unclaimed_setup_link
+
+    db = open_database(database_url, 1)
+    try:
+        with db.connection_context():
+            return unclaimed_setup_link(settings.setup_link_ttl, settings.base_url)
+    finally:
+        db.close_all()
+
+
 def _announce(settings: Settings, database_url: str, redis_url: str, embedded: bool) -> None:
     where = f"embedded servers in {settings.state_dir.resolve()}" if embedded else "your servers"
     print(f"sitespeak dev: web on {settings.base_url} (Ctrl-C stops everything)\n"
           f"sitespeak dev: using {where}; for admin commands in another shell:\n"
           f"  export DATABASE_URL='{database_url}' REDIS_URL='{redis_url}'", flush=True)
+    print(f"sitespeak dev: admin UI at {settings.base_url}/admin/", flush=True)
+    link = _first_admin_link(settings, database_url)
+    if link:  # only while no account has a password: the terminal is trusted, a visitor is not
+        print(f"sitespeak dev: first admin ({settings.setup_link_ttl / 3600:g} h, works once): "
+              f"{link}", flush=True)
 
 
 def _supervise(settings: Settings, env: dict[str, str]) -> int:

@@ -41,7 +41,8 @@ async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, s
     response, body = await browser.get(response.headers["Location"])
     assert response.status_code == 200 and name in body
     key = re.search(r"pk_[A-Za-z0-9_-]+", body).group(0)
-    snippet = f'&lt;script src=&#34;{settings.base_url}/widget.js&#34; data-site-key=&#34;{key}&#34; async&gt;&lt;/script&gt;'
+    snippet = (f'&lt;script src=&#34;{settings.base_url}/widget.js&#34; '
+               f'data-site-key=&#34;{key}&#34; async&gt;&lt;/script&gt;')
     assert snippet in body
     assert "https://shop.example/help" in body and "/cart*" in body
 
