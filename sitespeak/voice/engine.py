@@ -25,6 +25,7 @@ class SpeechEngine:
         self.pool = ThreadPoolExecutor(max_workers=settings.voice_inference_threads,
                                        thread_name_prefix="voice")
         self._loading: asyncio.Future | None = None
+        self.in_flight = 0
         self.stt: WhisperTranscriber | None = None
         self.tts: Synthesizer | None = None
 
@@ -48,7 +49,16 @@ class SpeechEngine:
         return self
 
     async def run(self, fn: Callable[..., T], *args) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def idle(self) -> bool:
+        """Loaded and nothing running: optional work (partial transcripts) may go ahead."""
+        return self.stt is not None and self.in_flight == 0
 
     async def transcribe(self, pcm16k: bytes) -> str:
         await self.ready()

@@ -213,7 +213,9 @@ class LiveSession:
 
     def maybe_partial(self, now: float) -> None:
         interval = self.s.settings.voice_partial_interval_ms / 1000
-        busy = self.partial_task is not None and not self.partial_task.done()
+        # Partials are optional: never queue one ahead of a final transcript or an answer.
+        busy = (self.partial_task is not None and not self.partial_task.done()
+                or not self.s.engine.idle)
         if interval <= 0 or busy or now - self.last_partial_at < interval:
             return
         self.last_partial_at = now
