@@ -152,6 +152,10 @@ class Settings(BaseSettings):
         300, ge=0, le=10000, description="How far ahead of real time answer audio is sent; "
         "barge-in cuts what is not yet sent.",
     )
+    voice_tts_cache_mb: int = Field(
+        32, ge=0, le=4096, description="Memory for synthesized sentences kept for reuse "
+        "(extractive answers repeat); 0 turns the cache off.",
+    )
     # Accounts and the admin UI (issue 7).
     session_idle_timeout: float = Field(
         8 * 3600.0, gt=0, description="Seconds an admin session survives without a request.",
