@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sitespeak.accounts import users
+from sitespeak.db.models import Membership
 from sitespeak.web.app import create_app
 from tests.admin.conftest import PASSWORD, Browser, log_in, quiet_settings
 
@@ -125,3 +127,34 @@ async def test_next_only_redirects_to_admin_pages(app, alice):
                                                       "password": PASSWORD,
                                                       "next": "//evil.example/x"})
     assert response.headers["Location"] == "/admin/"
+
+
+async def test_over_https_the_session_cookie_is_secure(settings, alice, passwords_set,
+                                                       flush_login_limits):
+    app = create_app(quiet_settings(settings).model_copy(
+        update={"public_url": "https://voice.example.test"}))
+    browser = Browser(app.test_client())
+    await browser.get("/admin/login")
+    response, _ = await browser.post("/admin/login", {"email": alice.user.email,
+                                                      "password": PASSWORD})
+    assert "Secure" in response.headers["Set-Cookie"]
+    await app.extensions["sitespeak"].redis.aclose()
+    app.extensions["sitespeak"].db.close()
+
+
+async def test_a_member_of_two_tenants_switches_between_them_but_not_into_others(
+        app, bob, charlie, db):
+    users.set_role(charlie.tenant.id, bob.user, "viewer")
+    try:
+        browser = await log_in(app, bob.user.email)
+        _, body = await browser.get("/admin/")
+        assert "Tenant A" in body and "Tenant B" in body  # the switcher lists both
+        response, _ = await browser.post("/admin/tenant", {"tenant_id": str(charlie.tenant.id)})
+        assert response.status_code == 302
+        _, body = await browser.get("/admin/users")
+        assert "Users of Tenant B" in body
+        response, _ = await browser.post("/admin/tenant", {"tenant_id": "999999"})
+        assert response.status_code == 403
+    finally:
+        Membership.delete().where(Membership.user == bob.user.id,
+                                  Membership.tenant == charlie.tenant.id).execute()
