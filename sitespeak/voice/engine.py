@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from sitespeak.settings import Settings
+from sitespeak.voice.speech_cache import SentenceCache
 from sitespeak.voice.stt import WhisperTranscriber
 from sitespeak.voice.tts import Synthesizer, load_synthesizer
 
@@ -28,6 +29,7 @@ class SpeechEngine:
         self.in_flight = 0
         self.stt: WhisperTranscriber | None = None
         self.tts: Synthesizer | None = None
+        self.sentences = SentenceCache(settings.voice_tts_cache_mb * 2**20)
 
     def _load(self) -> None:
         start = time.perf_counter()
@@ -65,6 +67,9 @@ class SpeechEngine:
         return await self.run(self.stt.transcribe, pcm16k)
 
     async def synthesize(self, sentence: str) -> tuple[bytes, int]:
+        return await self.sentences.get(sentence, lambda: self._synthesize(sentence))
+
+    async def _synthesize(self, sentence: str) -> tuple[bytes, int]:
         await self.ready()
         pcm = await self.run(self.tts.synthesize, sentence)
         return pcm, self.tts.sample_rate

@@ -138,8 +138,12 @@ class LiveSession:
     async def next_frame(self, idle: float) -> str | bytes:
         """The next client frame; Closed when idle too long or when the server drains."""
         receive = asyncio.ensure_future(self.wire.receive())
-        await asyncio.wait((receive, self._stop), timeout=idle,
-                           return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            await asyncio.wait((receive, self._stop), timeout=idle,
+                               return_when=asyncio.FIRST_COMPLETED)
+            answering = self.response is not None and not self.response.done()
+            if receive.done() or self.closing or not answering:
+                break  # a visitor listening to a long (or slow) answer is not idle
         if receive.done():
             return receive.result()
         receive.cancel()

@@ -86,3 +86,23 @@ def test_navigation_intents_become_page_actions():
                              "anchor": "contact", "label": "Contact us"}]
     missing = answer("take me to the careers page", PASSAGES)
     assert missing.actions == [] and not missing.covered
+
+
+async def test_a_sentence_is_synthesized_once_and_then_reused():
+    import asyncio
+
+    from sitespeak.voice.speech_cache import SentenceCache
+
+    cache, calls = SentenceCache(max_bytes=10), []
+
+    async def make(text: str):
+        calls.append(text)
+        await asyncio.sleep(0.01)
+        return text.encode(), 16000
+
+    together = await asyncio.gather(*(cache.get("Hi.", lambda: make("Hi.")) for _ in range(3)))
+    assert together == [(b"Hi.", 16000)] * 3 and calls == ["Hi."]
+    assert await cache.get("Hi.", lambda: make("Hi.")) == (b"Hi.", 16000)
+    await cache.get("A longer one.", lambda: make("A longer one."))  # over 10 bytes: evicts
+    await cache.get("Hi.", lambda: make("Hi."))
+    assert calls == ["Hi.", "A longer one.", "Hi."] and cache.bytes <= 10
