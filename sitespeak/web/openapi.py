@@ -212,7 +212,12 @@ def build_document(app: Quart, server_url: str = "") -> dict:
 async def document() -> Response:
     from sitespeak.web.runtime import runtime
 
-    return jsonify(build_document(current_app, runtime().settings.base_url))
+    # Routes are fixed once the app is built: generate the document once per process.
+    cached = current_app.extensions.get("openapi_document")
+    if cached is None:
+        cached = current_app.extensions["openapi_document"] = build_document(
+            current_app, runtime().settings.base_url)
+    return jsonify(cached)
 
 
 @bp.get("/api/v1/docs")
