@@ -172,13 +172,14 @@
   // --- answer audio: a small jitter buffer, then gapless scheduling ------------------------------
   var player = {
     ctx: null, rate: 24000, next: 0, sources: [], held: [], heldSec: 0, started: false, timer: 0,
+    muted: false, // after a barge-in: frames already in flight belong to the cancelled answer
     unlock: function () {
       if (!cfg.voice) return;
       if (!this.ctx) { try { this.ctx = new AudioContext(); } catch (e) { return; } }
       if (this.ctx.state === "suspended") this.ctx.resume();
     },
     push: function (buf) {
-      if (!cfg.voice) return;
+      if (!cfg.voice || this.muted) return;
       this.unlock();
       if (!this.ctx) return;
       var pcm = new Int16Array(buf), f = new Float32Array(pcm.length);
@@ -218,7 +219,7 @@
       old.forEach(function (s) { try { s.stop(); } catch (e) { /* not started */ } });
       this.held = []; this.heldSec = 0; this.started = false; this.next = 0;
     },
-    newTurn: function () { this.stop(); },
+    newTurn: function () { this.stop(); this.muted = false; },
     playing: function () { return this.sources.length > 0 || this.held.length > 0; }
   };
 
@@ -258,7 +259,7 @@
   }
   function bargeIn() {
     stats.bargeIns++;
-    player.stop();
+    player.stop(); player.muted = true;
     send({ type: "response.cancel" });
     emit("barge-in");
   }
@@ -345,7 +346,7 @@
         if (store.pending) { var a = store.pending; delete store.pending; save(); handleAction(a); }
         break;
       case "speech.started":
-        if (player.playing()) player.stop();
+        if (player.playing()) { player.stop(); player.muted = true; }
         setState("listening");
         live = live || render({ who: "me", text: "…" }); live.classList.add("live");
         break;

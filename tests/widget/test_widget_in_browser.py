@@ -156,3 +156,21 @@ def test_the_widget_is_operable_from_the_keyboard(page, widget_site):
     page.keyboard.press("Escape")
     assert page.is_hidden(f"{W} .panel")
     assert page.get_attribute(f"{W} .launch", "aria-label") == "Open the site assistant"
+
+
+def test_speaking_over_the_answer_stops_playback_and_cancels_it(page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    page.evaluate("""() => { window.answers = []; window.seen = [];
+        SiteSpeak.on('answer', m => answers.push(m));
+        SiteSpeak.on('message', m => seen.push(m.type)); }""")
+    ask(page, "What does the bakery bake every morning?")
+    page.wait_for_function("SiteSpeak.stats().chunks > 5", timeout=60000)
+    page.click(f"{W} .mic")  # the fake microphone starts speaking ~0.8 s later
+    page.wait_for_function("SiteSpeak.stats().bargeIns >= 1", timeout=20000)
+    page.wait_for_function("answers.length >= 1", timeout=60000)
+    first = page.evaluate("answers[0]")
+    assert first["interrupted"] is True, page.evaluate("seen")
+    stats = page.evaluate("SiteSpeak.stats()")
+    assert stats["played"] < stats["scheduled"]  # what was queued stopped short
+    page.wait_for_function("answers.length >= 2", timeout=90000)
+    assert "9 am" in page.evaluate("answers[1].text")
