@@ -24,15 +24,22 @@ class StreamingAnswerer(Protocol):
 class AnswerSink:
     """What a streaming answerer may do to the turn besides yielding sentences."""
 
-    def __init__(self, seq: int, out: Any, result: Any, clock: Any) -> None:
+    def __init__(self, seq: int, out: Any, result: Any, clock: Any, gate: Any = None) -> None:
         self.seq, self.out, self.result, self.clock = seq, out, result, clock
         self.actions = result.actions
+        self.gate = gate  # async action -> the catalog's version of it, or None (refused)
 
     async def delta(self, text: str) -> None:
         if text:
             await self.out.event(ResponseTextDelta(turn=self.seq, text=text))
 
-    async def action(self, action: dict[str, str]) -> None:
+    async def action(self, action: dict[str, Any]) -> None:
+        if self.gate is not None:
+            vetted = await self.gate(action)
+            if vetted is None:
+                self.note("action_refused", f"{action.get('kind')} {action.get('url')}")
+                return
+            action = vetted
         page_action = PageAction(action_id=f"{self.seq}.{len(self.actions)}", **action)
         self.actions.append(page_action.model_dump())
         await self.out.event(ResponseAction(turn=self.seq, action=page_action))
@@ -54,8 +61,8 @@ class AnswerSink:
 
 async def answer_and_speak(answerer: StreamingAnswerer, question: str, passages: list[Any],
                            history: list[dict[str, str]], seq: int, engine: Any, out: Any,
-                           rate: int, clock: Any, result: Any) -> None:
-    sink = AnswerSink(seq, out, result, clock)
+                           rate: int, clock: Any, result: Any, gate: Any = None) -> None:
+    sink = AnswerSink(seq, out, result, clock, gate)
     sentences = answerer.stream(question, passages, history, sink).__aiter__()
 
     async def next_audio() -> tuple[str, bytes, int] | None:

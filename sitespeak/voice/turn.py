@@ -124,7 +124,8 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
         await streamed.answer_and_speak(answer_with, question, passages, history or [], turn.seq,
-                                        engine, out, output_rate, clock, result)
+                                        engine, out, output_rate, clock, result,
+                                        _action_gate(vet, site_id))
         clock.since_end("total_ms")
         return result
 
@@ -143,6 +144,17 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
     await speak(reply.sentences, turn.seq, engine, out, output_rate, clock, result)
     clock.since_end("total_ms")
     return result
+
+
+def _action_gate(vet: Vetter | None, site_id: int):
+    """One streamed action through the same catalog gate as a whole answer."""
+    if vet is None:
+        return None
+
+    async def gate(action: dict[str, Any]) -> dict[str, Any] | None:
+        vetted = await vet(site_id, "", answerer.Answer([], [], True, [action]))
+        return vetted.actions[0] if vetted.actions else None
+    return gate
 
 
 async def speak(sentences: list[str], seq: int, engine: SpeechEngine, out: Outlet, rate: int,
