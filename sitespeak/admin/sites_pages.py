@@ -9,10 +9,13 @@ from sitespeak.admin.context import Admin, page
 from sitespeak.admin.forms import SiteForm
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.knowledge import refresh, views
+from sitespeak.sites import voice_options
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
 friendly_errors(bp)
+PROVIDER_FIELDS = ("stt", "answerer", "tts", "base_url", "chat_model", "stt_model", "tts_model",
+                   "voice")
 
 
 def embed_snippet(base_url: str, key: str) -> str:
@@ -45,7 +48,18 @@ def _listing(tenant_id: int) -> list[dict]:
 
 def _detail(tenant_id: int, site_id: int) -> dict:
     site = sites.get_site(tenant_id, site_id)
-    return {"site": sites.site_view(site), "runs": views.list_runs(tenant_id, site.id, limit=10)}
+    return {"site": sites.site_view(site), "runs": views.list_runs(tenant_id, site.id, limit=10),
+            "voice": voice_options.voice_options(site)}
+
+
+def _voice_form(form) -> voice_options.VoiceOptions:
+    # An empty choice means "use the instance's setting": it is left out, not stored as "".
+    providers = {key: form.get(key) for key in PROVIDER_FIELDS if form.get(key)}
+    if form.get("realtime") == "on":
+        providers["realtime"] = True
+    return voice_options.parse({"greeting": (form.get("greeting") or "").strip(),
+                                "persona": (form.get("persona") or "").strip(),
+                                "providers": providers})
 
 
 @bp.get("/sites")
@@ -79,6 +93,16 @@ async def update(admin: Admin, site_id: int) -> Response:
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     form = SiteForm.from_form(await request.form)
     await db.run(_update, admin.tenant_id, site_id, form)
+    return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
+
+
+@bp.post("/sites/<int:site_id>/voice")
+@page("write")
+async def update_voice(admin: Admin, site_id: int) -> Response:
+    db = runtime().db
+    await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
+    options = _voice_form(await request.form)
+    await db.run(voice_options.set_voice_options, admin.tenant_id, site_id, options)
     return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
 
 

@@ -97,3 +97,22 @@ def test_a_turns_stages_come_out_in_pipeline_order():
     stages = stats.stage_breakdown({"answer_ms": 3, "stt_ms": 100.5, "total_ms": 9,
                                     "eos_delay_ms": 0, "tts_first_audio_ms": "x"})
     assert stages == [("eos_delay", 0.0), ("stt", 100.5), ("answer", 3.0)]
+
+
+async def test_voice_settings_are_saved_validated_and_keep_other_options(app, alice, db):
+    from sitespeak.db.models import Site
+
+    site_id, _ = _site_with_turns(alice.tenant.id, [])
+    Site.update(options={"other": 1}).where(Site.id == site_id).execute()
+    browser = await log_in(app, alice.user.email)
+    response, _ = await browser.post(f"/admin/sites/{site_id}/voice", {
+        "greeting": "Hello from the shop!", "persona": "brief", "tts": "openai",
+        "voice": "alloy", "stt": ""})
+    assert response.status_code == 303
+    options = Site.get_by_id(site_id).options
+    assert options == {"other": 1, "greeting": "Hello from the shop!", "persona": "brief",
+                       "providers": {"tts": "openai", "voice": "alloy"}}
+    _, body = await browser.get(f"/admin/sites/{site_id}")
+    assert 'value="Hello from the shop!"' in body
+    response, body = await browser.post(f"/admin/sites/{site_id}/voice", {"tts": "cloud"})
+    assert response.status_code == 400 and "providers.tts" in body

@@ -1,0 +1,44 @@
+"""A site's voice options in ``sites.options``: provider overrides (validated by the providers'
+own model), a greeting and a persona. Edited from the admin UI's site page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from sitespeak.db.models import Site, utcnow
+from sitespeak.errors import InvalidInput
+from sitespeak.providers.config import SiteProviderOptions, site_options
+from sitespeak.sites.registry import get_site
+
+
+class VoiceOptions(BaseModel, extra="forbid"):
+    greeting: str = Field("", max_length=300, description="What the widget says first.")
+    persona: str = Field("", max_length=2000, description="How the assistant should sound.")
+    providers: SiteProviderOptions = Field(default_factory=SiteProviderOptions)
+
+
+def voice_options(site: Site) -> VoiceOptions:
+    options = dict(site.options or {})
+    return VoiceOptions(greeting=options.get("greeting", ""), persona=options.get("persona", ""),
+                        providers=site_options(options))
+
+
+def parse(raw: dict[str, Any]) -> VoiceOptions:
+    try:
+        return VoiceOptions.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInput(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def set_voice_options(tenant_id: int, site_ref: int | str, options: VoiceOptions) -> Site:
+    """Store the options, keeping any other keys of ``sites.options`` as they are."""
+    site = get_site(tenant_id, site_ref)
+    merged = {**(site.options or {}), "greeting": options.greeting, "persona": options.persona,
+              "providers": options.providers.model_dump(exclude_none=True)}
+    (Site.update(options=merged, updated_at=utcnow())
+     .where(Site.id == site.id, Site.tenant == tenant_id).execute())
+    site.options = merged
+    return site
