@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 
+from sitespeak.db.connection import database
 from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ledger, queues
@@ -104,8 +105,11 @@ def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
 
 
 def _beat(job: Job, stop: threading.Event, every: float) -> None:
-    while not stop.wait(every):
-        try:
-            ledger.heartbeat(job)
-        except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper is the judge
-            log.exception("heartbeat for job %s failed", job.id)
+    # One thread per job: its pooled connection must go back when it ends (a finished thread's
+    # connection is never reclaimed, and after a few jobs no heartbeat could connect).
+    with database.connection_context():
+        while not stop.wait(every):
+            try:
+                ledger.heartbeat(job)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges
+                log.exception("heartbeat for job %s failed", job.id)

@@ -16,7 +16,6 @@ import redis
 from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues, reaper, tasks  # noqa: F401 - tasks registers run_job
-from sitespeak.knowledge import refresh
 from sitespeak.settings import Settings
 
 log = logging.getLogger("sitespeak.worker")
@@ -67,6 +66,10 @@ def _supervise(settings: Settings, client: redis.Redis, publisher: EventPublishe
         if client.set(f"{settings.redis_prefix}:reaper", "1", nx=True,
                       px=int(settings.heartbeat_interval * 900)):
             reaper.reap(settings, publisher)
+            # Imported here, not at the top: it is heavy (lxml, numpy, httpx) and must not
+            # delay the signal handlers at start-up.
+            from sitespeak.knowledge import refresh
+
             refresh.schedule_due(publisher.publish)  # the sites' recrawl schedules
     except Exception:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
         log.exception("supervision pass failed; will retry")
