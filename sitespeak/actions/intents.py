@@ -7,7 +7,8 @@ Only catalog entries are ever candidates, so a request naming something the owne
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sitespeak.actions.models import SiteAction
 

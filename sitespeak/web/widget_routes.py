@@ -100,7 +100,8 @@ def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str]]:
 TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Try SiteSpeak: {name}</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem">
+<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+padding: 0 1rem">
 <p><small>SiteSpeak preview of <a href="{start}">{start}</a>: the widget below talks to this
 site's knowledge base. Page actions act on this preview page.</small></p>
 <h1>{title}</h1>{outline}

@@ -90,8 +90,8 @@
     ".send,.mic{width:42px;height:42px;border-radius:50%;display:grid;place-items:center;color:var(--acc)}" +
     ".mic[aria-pressed=true]{background:#16a34a;color:#fff}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
-    "@media (max-width:480px){.panel{position:fixed;left:0;right:0;bottom:0;width:100vw;height:min(85vh,600px);" +
-    "border-radius:16px 16px 0 0}.launch{width:52px;height:52px}}";
+    ".phone .panel{position:fixed;left:0;right:0;bottom:0;width:100vw;height:min(85vh,600px);" +
+    "border-radius:16px 16px 0 0}";
   var MIC = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z"/></svg>';
   var HTML = '<div class="r ' + cfg.theme + '">' +
     '<section class="panel" id="p" role="dialog" aria-labelledby="t" hidden>' +
@@ -117,6 +117,10 @@
   wrap.innerHTML = HTML;
   root.appendChild(wrap.firstChild);
   function $(sel) { return root.querySelector(sel); }
+  function fit() { // a phone, even on a page without a viewport meta tag (innerWidth 980)
+    $(".r").classList.toggle("phone", Math.min(innerWidth, screen.width) <= 480);
+  }
+  fit(); addEventListener("resize", fit);
   var ui = { panel: $(".panel"), launch: $(".launch"), close: $(".x"), log: $(".log"), err: $(".err"),
              form: $("form"), input: $("#q"), mic: $(".mic"), state: $(".st"), stateText: $(".stt"),
              ok: $(".ok") };

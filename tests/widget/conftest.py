@@ -12,7 +12,7 @@ import pytest
 
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
-from tests.support.processes import Proc, ROOT, start_web
+from tests.support.processes import ROOT, Proc, start_web
 from tests.voice.indexing import index_site
 from tests.widget.site import Embed, Served, serve
 

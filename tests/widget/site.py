@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 # Host CSS that would wreck an unprotected widget; the widget's must not touch the page either.
 HOST_CSS = """
@@ -75,7 +75,9 @@ def page(path: str, embed: Embed) -> str | None:
         script = (f'<script src="{embed.web_url}/widget.js" data-site-key="'
                   f'{html.escape(embed.site_key)}" data-echo-cancellation="off" {embed.extra} '
                   'async></script>')
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{title}</title>"
             f"<style>{HOST_CSS}</style></head><body>{NAV}<main>{body}</main>{script}"
             "</body></html>")
 

@@ -174,3 +174,32 @@ def test_speaking_over_the_answer_stops_playback_and_cancels_it(page, widget_sit
     assert stats["played"] < stats["scheduled"]  # what was queued stopped short
     page.wait_for_function("answers.length >= 2", timeout=90000)
     assert "9 am" in page.evaluate("answers[1].text")
+
+
+def test_a_form_on_another_page_is_filled_there_after_navigating_and_confirming(
+        page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    ask(page, "Fill in the order form with name Chen")
+    page.wait_for_url(re.compile(r".*/contact.*"), timeout=60000)
+    page.wait_for_selector(f"{W} .ok:not([hidden])", timeout=30000)
+    assert field(page, "name") == ""
+    page.click(f"{W} .ok .pri")
+    assert field(page, "name") == "Chen"
+    assert widget_site.orders == []
+
+
+def test_on_a_phone_the_panel_fills_the_bottom_of_the_screen(browser, widget_web, widget_site):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    try:
+        phone = context.new_page()
+        open_widget(phone, widget_site.url + "/hours")
+        phone.tap(f"{W} #q")
+        box = phone.locator(f"{W} .panel").bounding_box()
+        assert box["x"] == 0 and abs(box["width"] - 375) < 1
+        assert box["y"] + box["height"] <= 740 + 1
+        send = phone.locator(f"{W} .send").bounding_box()
+        assert send["width"] >= 40 and send["height"] >= 40  # a finger-sized target
+        phone.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
+    finally:
+        context.close()
