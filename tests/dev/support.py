@@ -81,14 +81,14 @@ def alive(pids: set[int]) -> list[str]:
     return found
 
 
-def terminate(proc: subprocess.Popen, timeout: float = 40) -> int:
-    proc.send_signal(signal.SIGTERM)
+def terminate(proc: subprocess.Popen, timeout: float = 40, sig: int = signal.SIGTERM) -> int:
+    proc.send_signal(sig)
     try:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
-        raise AssertionError(f"still running {timeout}s after SIGTERM") from None
+        raise AssertionError(f"still running {timeout}s after signal {sig}") from None
 
 
 def wait_gone(pids: set[int], timeout: float = 10) -> list[str]:

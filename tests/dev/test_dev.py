@@ -4,6 +4,7 @@ Procfile's processes supervised; SIGTERM stops everything; a second run keeps th
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,8 @@ class DevRun:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    def stop(self) -> int:
-        rc = terminate(self.proc)
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        rc = terminate(self.proc, sig=sig)
         leftover = wait_gone(self.pids)
         assert not leftover, f"still running: {leftover}\n{self.output()}"
         return rc
@@ -93,7 +94,8 @@ def test_a_second_dev_run_reuses_the_data_and_the_secret_key_of_the_first(tmp_pa
         assert first.admin("tenant", "create", "Kept Shop")["created"] is True
         key = (state / "secret_key").read_text()
     finally:
-        first.stop()
+        rc = first.stop(signal.SIGINT)  # what Ctrl-C sends
+    assert rc == 0, first.output()
     assert (state / "secret_key").stat().st_mode & 0o077 == 0
     second = DevRun(state, tmp_path)
     try:
