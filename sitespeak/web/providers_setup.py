@@ -8,6 +8,7 @@ from typing import Any
 
 from sitespeak.errors import InvalidInput
 from sitespeak.providers.catalog import Catalog, load_catalog
+from sitespeak.providers import redact
 from sitespeak.providers.config import resolve
 from sitespeak.providers.session import Clients, SessionProviders
 from sitespeak.voice.live import LiveSession
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 def clients(rt: WebRuntime) -> Clients:
     if "providers" not in rt.extras:
+        redact.install(rt.settings)
         rt.extras["providers"] = Clients(rt.settings)
     return rt.extras["providers"]
 

@@ -125,7 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         kind = self.headers.get("Content-Type", "")
         body = json.loads(raw) if "json" in kind else {}
-        self.fake.requests.append({"path": self.path, "headers": dict(self.headers),
+        self.fake.requests.append({"path": self.path,
+                                   "headers": {k.lower(): v for k, v in self.headers.items()},
                                    "body": body, "raw": raw if not body else b""})
         if self.fake.delay:
             time.sleep(self.fake.delay)

@@ -58,7 +58,7 @@ class RealtimeFake:
 
     async def _session(self, ws: ServerConnection) -> None:
         self.connections += 1
-        self.headers.append(dict(ws.request.headers))
+        self.headers.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
         await Conversation(self, ws).run()
 
 
