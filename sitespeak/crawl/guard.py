@@ -37,8 +37,8 @@ def check(url: str, allow_private: bool) -> None:
     for address in _addresses(parts.hostname, port):
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
-        if (address.is_link_local or address.is_multicast or address.is_reserved
-                or address.is_unspecified):
+        reserved = address.is_reserved and not (address.is_loopback or address.is_private)
+        if address.is_link_local or address.is_multicast or address.is_unspecified or reserved:
             raise Refused(f"SSRF guard: {parts.hostname} is {address}, a link-local or "
                           "reserved address")
         if not allow_private and (address.is_private or address.is_loopback
