@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from sitespeak.errors import InvalidInput
-from sitespeak.providers.catalog import Catalog, load_catalog
 from sitespeak.providers import redact
+from sitespeak.providers.catalog import Catalog, load_catalog
 from sitespeak.providers.config import resolve
 from sitespeak.providers.session import Clients, SessionProviders
 from sitespeak.voice.live import LiveSession
