@@ -12,6 +12,7 @@ API token with the write scope in ``?token=`` for scripts and tests.
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import html
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 class Bundle:
     version: str
     files: dict[str, bytes]
+    gzipped: dict[str, bytes]
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,15 +45,19 @@ def bundle() -> Bundle:
     raw = {name: (resources.files("sitespeak.widget") / name).read_bytes() for name in FILES}
     version = hashlib.sha256(b"".join(raw[n] for n in sorted(raw))).hexdigest()[:12]
     raw["widget.js"] = raw["widget.js"].replace(b"__SITESPEAK_VERSION__", version.encode())
-    return Bundle(version, raw)
+    # Compressed once here: the web process may face browsers without a compressing proxy.
+    return Bundle(version, raw, {n: gzip.compress(b, 9, mtime=0) for n, b in raw.items()})
 
 
 def _static(name: str, cache: str) -> Response:
     found = bundle()
-    body = found.files[name]
-    etag = f'"{found.version}-{name}"'
+    zipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    body = found.gzipped[name] if zipped else found.files[name]
+    etag = f'"{found.version}-{name}{"-gz" if zipped else ""}"'
     headers = {"Cache-Control": cache, "ETag": etag, "Access-Control-Allow-Origin": "*",
                "Cross-Origin-Resource-Policy": "cross-origin", "Vary": "Accept-Encoding"}
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
     if etag in request.headers.get("If-None-Match", ""):
         return Response(b"", 304, headers)
     return Response(body, 200, headers, mimetype=FILES[name])

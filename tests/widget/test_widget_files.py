@@ -34,6 +34,15 @@ def test_widget_js_revalidates_with_its_etag_and_names_its_version(widget_web):
     assert pinned.text == first.text
 
 
+def test_the_widget_goes_out_gzipped_to_browsers_that_accept_it(widget_web):
+    zipped = httpx.get(widget_web.url + "/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) <= BUDGET
+    plain = httpx.get(widget_web.url + "/widget.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.text == plain.text and zipped.headers["etag"] != plain.headers["etag"]
+
+
 def test_the_capture_worklet_is_served_beside_it_for_cors_fetches(widget_web):
     version = bundle().version
     worklet = httpx.get(f"{widget_web.url}/widget/{version}/capture-worklet.js",

@@ -203,3 +203,19 @@ def test_on_a_phone_the_panel_fills_the_bottom_of_the_screen(browser, widget_web
         phone.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
     finally:
         context.close()
+
+
+def test_the_page_can_drive_the_widget_through_its_javascript_api(page, widget_site):
+    page.goto(widget_site.url + "/about")
+    page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+    page.evaluate("""() => { window.log = [];
+        for (const e of ['open', 'close', 'state', 'answer'])
+            SiteSpeak.on(e, d => log.push(e === 'state' ? 'state:' + d : e)); }""")
+    page.evaluate("SiteSpeak.ask('Who founded the bakery?')")
+    assert page.is_visible(f"{W} .panel")  # ask() opens the panel
+    page.wait_for_function("log.includes('answer')", timeout=60000)
+    assert "Maria and Tom" in bot_messages(page)[-1]
+    page.evaluate("SiteSpeak.close()")
+    assert page.is_hidden(f"{W} .panel")
+    log = page.evaluate("log")
+    assert log[0] == "open" and "state:thinking" in log and log[-1] == "close"
