@@ -78,7 +78,9 @@ class EmbeddedPostgres:
         try:
             pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
             proc = psutil.Process(pid)
-            if proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE:
+            # A reused pid may be any postgres (the system's!): only ours names this data dir.
+            if (proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
+                    and str(self.data_dir) in proc.cmdline()):
                 return pid
         except (OSError, ValueError, psutil.Error):
             pass

@@ -83,7 +83,9 @@ class EmbeddedValkey:
         try:
             pid = int(self.pidfile.read_text().strip())
             proc = psutil.Process(pid)
-            if proc.name().startswith("valkey-server") and proc.status() != psutil.STATUS_ZOMBIE:
+            # A reused pid may be another Valkey: ours works in this data dir.
+            if (proc.name().startswith("valkey-server") and proc.status() != psutil.STATUS_ZOMBIE
+                    and Path(proc.cwd()) == self.data_dir):
                 return pid
         except (OSError, ValueError, psutil.Error):
             pass

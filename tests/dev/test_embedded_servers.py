@@ -122,3 +122,33 @@ def test_as_root_postgres_runs_unprivileged_and_nothing_outside_the_state_dir_ch
 def test_the_built_in_procfile_matches_the_repos() -> None:
     assert procfile_processes() == dict(parse_procfile(DEFAULT_PROCFILE).processes)
     assert PROCFILE == ROOT / "Procfile"
+
+
+def test_stale_pid_files_naming_someone_elses_servers_leave_those_processes_alone(
+        tmp_path) -> None:
+    state = tmp_path / "state"
+    servers = EmbeddedServers(state)
+    servers.start()
+    servers.stop()
+    # Stand-ins named like the servers, as after a reboot reused the old pids.
+    impostors = []
+    for name, pidfile in (("postgres", state / "postgres" / "postmaster.pid"),
+                          ("valkey-server", state / "valkey" / "valkey.pid")):
+        program = tmp_path / name
+        program.write_bytes(Path("/bin/sleep").read_bytes())
+        program.chmod(0o755)
+        proc = subprocess.Popen([str(program), "60"], cwd=tmp_path)
+        pidfile.write_text(f"{proc.pid}\n")
+        impostors.append(proc)
+    try:
+        servers.start()
+        try:
+            assert all(proc.poll() is None for proc in impostors)
+            assert _server_pids(state).isdisjoint(proc.pid for proc in impostors)
+        finally:
+            servers.stop()
+        assert all(proc.poll() is None for proc in impostors)
+    finally:
+        for proc in impostors:
+            proc.kill()
+            proc.wait(5)
