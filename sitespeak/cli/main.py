@@ -8,12 +8,12 @@ import sys
 from typing import Sequence
 
 from sitespeak import __version__
-from sitespeak.cli import accounts, admin, ask, dev, ops, sites
+from sitespeak.cli import accounts, actions, admin, ask, dev, ops, sites
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings, load_settings
 
 PROCESS_TYPES = ("web", "worker")
-COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask)
+COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
 
+from tests.support.processes import ROOT
 from tests.voice.client import open_session, until_done
 
 
@@ -107,3 +111,20 @@ def test_requests_become_catalog_actions_that_need_confirmation(widget_web, widg
 def test_a_request_for_something_outside_the_catalog_finds_nothing(widget_web, widget_site):
     got = asyncio.run(ask(widget_web, widget_site, "press the delete everything button"))
     assert got["actions"] == []
+
+
+def test_the_cli_lists_the_catalog_and_switches_an_entry(base_env, widget_site):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sitespeak", "actions", str(widget_site.id),
+                               *args], env={**os.environ, **base_env}, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = run("--kind", "submit", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [r["kind"] for r in rows] == ["submit"] and rows[0]["needs_confirmation"]
+    off = run("--disable", str(rows[0]["id"]), "--json")
+    assert off.returncode == 0 and json.loads(off.stdout)["enabled"] is False
+    on = run("--enable", str(rows[0]["id"]))
+    assert on.returncode == 0 and " on " in on.stdout
+    assert run("--enable", "999999").returncode != 0
