@@ -129,3 +129,17 @@ async def test_a_client_resumes_its_conversation_on_another_web_process(
     turn = await ask_text(again, "What is your phone number?")
     assert turn.done["turn"] == 2
     await again.close()
+
+
+async def test_speaking_over_the_answer_stops_it_and_starts_a_new_turn(voice_web, voice_site):
+    ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
+    await ws.send(json.dumps({"type": "input.text", "text": "What are your opening hours?"}))
+    await until_done(ws, stop_after_audio=2)
+    sender = asyncio.ensure_future(speak(ws, speech("What is your phone number?")))
+    first = await until_done(ws)
+    assert first.done["interrupted"] is True and first.done["turn"] == 1
+    second = await until_done(ws)
+    await sender
+    assert second.events[0]["type"] == "speech.started"  # right after the cut answer's done
+    assert second.done["turn"] == 2 and "555 0100" in second.done["text"]
+    await ws.close()
