@@ -171,19 +171,21 @@ def record_content(run: CrawlRun, site: Site, url: str, depth: int, fetched, con
             page_id = (Page.insert(tenant=site.tenant_id, site=site.id, url=url, **fields)
                        .on_conflict(conflict_target=[Page.site, Page.url], update=fields)
                        .execute())
-        _replace_chunks(site, page_id, url, content.title, drafts)
+        _replace_chunks(site, page_id, url, content.title, drafts, fresh=known is None)
         _outcome(run.id, url, outcome, None, fetched.status)
     return outcome
 
 
 def _replace_chunks(site: Site, page_id: int, url: str, title: str,
-                    drafts: list[ChunkDraft]) -> None:
+                    drafts: list[ChunkDraft], fresh: bool = False) -> None:
     """Swap the page's chunks, keeping the vectors of chunks whose text did not change (so only
-    new or changed text is embedded again)."""
-    old = {c.text_hash: (c.embedding, c.embed_model) for c in
-           Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model)
-           .where(Chunk.page == page_id, Chunk.embedding.is_null(False))}
-    Chunk.delete().where(Chunk.page == page_id).execute()
+    new or changed text is embedded again). A page never seen before has nothing to swap."""
+    old = {}
+    if not fresh:
+        old = {c.text_hash: (c.embedding, c.embed_model) for c in
+               Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model)
+               .where(Chunk.page == page_id, Chunk.embedding.is_null(False))}
+        Chunk.delete().where(Chunk.page == page_id).execute()
     rows = []
     for ord_, draft in enumerate(drafts):
         vector, model = old.get(draft.text_hash, (None, None))
