@@ -70,12 +70,12 @@ def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = Non
                progress: Progress | None = None) -> dict:
     """Crawl ``site`` and return the run's totals (with ``run_id``)."""
     scope = Scope.of(site.start_urls, site.scope)
+    run, done = store.start_run(site, job_id)
     fetcher = Fetcher(user_agent=settings.crawl_user_agent, timeout=settings.crawl_timeout,
                       max_bytes=settings.crawl_max_bytes,
                       max_redirects=settings.crawl_max_redirects,
                       allow_private=site.allow_private, connections=settings.crawl_concurrency)
     try:
-        run, done = store.start_run(site, job_id)
         ctx = _prepare(site, run, fetcher, scope, settings)
         _resume(ctx, done)
         try:
@@ -83,6 +83,13 @@ def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = Non
         finally:
             ctx.not_modified.flush()
         totals = store.finish_run(run, site, ctx.frontier.recorded)
+    except Exception as exc:
+        # The run shows why it stopped; a retry of the job resumes it (and marks it running).
+        try:
+            store.mark_failed(run, f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.exception("could not mark crawl run %s failed", run.id)
+        raise
     finally:
         fetcher.close()
     return {"run_id": run.id, **totals}

@@ -40,7 +40,7 @@ def start_run(site: Site, job_id: uuid.UUID | None) -> tuple[CrawlRun, dict[str,
         if run is None:
             run = CrawlRun.create(tenant=site.tenant_id, site=site.id, job_id=job_id)
         elif run.status != "running":
-            CrawlRun.update(status="running", finished_at=None).where(
+            CrawlRun.update(status="running", finished_at=None, error=None).where(
                 CrawlRun.id == run.id).execute()
     done = dict(CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
                 .where(CrawlOutcome.run == run.id).tuples())
@@ -217,6 +217,11 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
         CrawlRun.update(status="failed" if error else "succeeded", totals=totals, error=error,
                         finished_at=utcnow()).where(CrawlRun.id == run.id).execute()
     return totals
+
+
+def mark_failed(run: CrawlRun, error: str) -> None:
+    CrawlRun.update(status="failed", error=error[:4000], totals=totals_of(run.id),
+                    finished_at=utcnow()).where(CrawlRun.id == run.id).execute()
 
 
 def totals_of(run_id: int) -> dict:
