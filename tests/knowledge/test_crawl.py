@@ -144,3 +144,12 @@ def test_robots_crawl_delay_spaces_the_requests(alice, testsite, make_site, kb_s
     assert len(pages) >= 3
     gaps = [b - a for a, b in zip(pages, pages[1:], strict=False)]
     assert min(gaps) >= 0.19, gaps
+
+
+def test_a_crawl_reports_its_progress(alice, testsite, make_site, kb_settings):
+    site = make_site(alice.tenant, testsite.url)
+    reports = []
+    totals = crawl_site(site, kb_settings, progress=lambda **data: reports.append(data))
+    assert reports and reports[-1]["queued"] == 0
+    assert reports[-1]["done"] >= totals["pages"] - totals["removed"]
+    assert all(r["site_id"] == site.id and r["run_id"] == totals["run_id"] for r in reports)

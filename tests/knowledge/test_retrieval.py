@@ -98,3 +98,18 @@ def test_the_openai_embedder_speaks_the_wire_protocol_and_a_model_change_re_embe
         found = search(site.id, "gluten-free loaf", 2, embedder=remote)
         assert len(fake.requests) == calls + 1 and "gluten-free" in found[0].text
     assert pending_count(site.id, local.name) == total  # switching back re-embeds too
+
+
+def test_an_unchanged_recrawl_embeds_nothing_and_a_changed_page_only_its_new_text(
+        indexed, kb_settings, testsite):
+    site, _ = indexed
+    again = crawl_foreground(site, kb_settings, lambda *e: None)
+    assert again["embedding"]["embedded"] == 0 and again["unchanged"] == again["pages"] - \
+        again["failed"]
+    testsite.pages["/team"] = page("The team", "<h1 id='team'>The team</h1><p>Our head baker "
+                                   "Tomasz starts the ovens at four in the morning; Amira "
+                                   "decorates every celebration cake.</p><h2 id='new'>New</h2>"
+                                   "<p>Jun joined us as an apprentice in November.</p>")
+    changed = crawl_foreground(site, kb_settings, lambda *e: None)
+    assert changed["changed"] == 1
+    assert changed["embedding"]["embedded"] == 1  # the unchanged first section kept its vector
