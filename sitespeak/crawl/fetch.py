@@ -42,6 +42,7 @@ class Fetched:
 class Fetcher:
     def __init__(self, *, user_agent: str, timeout: float, max_bytes: int, max_redirects: int,
                  allow_private: bool, connections: int = 8) -> None:
+        self.user_agent = user_agent
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.allow_private = allow_private

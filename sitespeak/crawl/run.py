@@ -161,10 +161,22 @@ def _visit(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:
         return _visit_page(ctx, url, depth)
 
 
+def _robots_for(ctx: CrawlContext, url: str) -> robots_mod.Robots:
+    """The rules of the URL's host; a host first met through a link is asked now."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    with ctx.frontier.lock:
+        rules = ctx.robots.get(host)
+    if rules is None:
+        rules = robots_mod.fetch_robots(ctx.fetcher, f"{parts.scheme}://{parts.netloc}",
+                                        ctx.fetcher.user_agent)
+        with ctx.frontier.lock:
+            rules = ctx.robots.setdefault(host, rules)
+    return rules
+
+
 def _visit_page(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:
-    host = urlsplit(url).netloc.lower()
-    rules = ctx.robots.get(host)
-    if rules is not None and not rules.allowed(url):
+    if not _robots_for(ctx, url).allowed(url):
         return []  # never fetched; a page known from before is removed at the end
     if ctx.delay:
         time.sleep(ctx.delay)
