@@ -197,7 +197,7 @@ class LiveSession:
                 await self.end_of_speech(now)
         if self.vad.speaking:
             if self.vad.speech_seconds >= self.s.settings.voice_max_turn_seconds:
-                self.vad.stop()
+                self.vad.cut()
                 await self.end_of_speech(now)
             else:
                 self.maybe_partial(now)

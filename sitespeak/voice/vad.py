@@ -38,6 +38,7 @@ class Endpointer:
         self._vad = webrtcvad.Vad(self.aggressiveness)
         self._size = frame_bytes(self.sample_rate, FRAME_MS)
         self._now = 0.0
+        self._skipping = False
 
     def feed(self, pcm: bytes, now: float = 0.0) -> list[Event]:
         self._now = now
@@ -54,6 +55,10 @@ class Endpointer:
         voiced = self._vad.is_speech(frame, self.sample_rate)
         if voiced:
             self.last_voiced_at = self._now
+        if self._skipping:  # the rest of an utterance cut at the turn limit
+            self._silent_run = 0 if voiced else self._silent_run + 1
+            self._skipping = self._silent_run * FRAME_MS < self.silence_ms
+            return None
         if not self.speaking:
             self._preroll = (self._preroll + [frame])[-15:]  # keep 300 ms before the start
             self._voiced_run = self._voiced_run + 1 if voiced else 0
@@ -73,6 +78,12 @@ class Endpointer:
         was = self.speaking
         self.speaking, self._voiced_run, self._silent_run, self._preroll = False, 0, 0, []
         return "speech.stopped" if was else None
+
+    def cut(self) -> Event | None:
+        """End the utterance at the turn limit; ignore the rest of it, up to the next pause."""
+        event = self.stop()
+        self._skipping = True
+        return event
 
     def take(self) -> bytes:
         audio, self.utterance = bytes(self.utterance), bytearray()
