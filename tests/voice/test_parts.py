@@ -106,3 +106,16 @@ async def test_a_sentence_is_synthesized_once_and_then_reused():
     await cache.get("A longer one.", lambda: make("A longer one."))  # over 10 bytes: evicts
     await cache.get("Hi.", lambda: make("Hi."))
     assert calls == ["Hi.", "A longer one.", "Hi."] and cache.bytes <= 10
+
+
+def test_espeak_ng_is_a_working_light_fallback_voice():
+    import shutil
+
+    from sitespeak.voice.audio import rms
+    from sitespeak.voice.tts import load_synthesizer
+
+    if not shutil.which("espeak-ng"):
+        pytest.skip("needs the Debian package espeak-ng (apt-get install espeak-ng)")
+    voice = load_synthesizer("espeak")
+    pcm = voice.synthesize("We open at nine on Sunday.")
+    assert voice.sample_rate == 22050 and len(pcm) > voice.sample_rate and rms(pcm) > 300
