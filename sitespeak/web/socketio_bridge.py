@@ -43,6 +43,9 @@ class Connection:
         self.sio, self.sid, self.origin, self.ip = sio, sid, origin, ip
         self.frames: asyncio.Queue[str | bytes | None] = asyncio.Queue(maxsize=500)
         self.task: asyncio.Task | None = None
+        # A binary emit is two engine.io packets (header, attachment): emits from the turn task
+        # and the receive loop must not interleave between them.
+        self.sending = asyncio.Lock()
 
     async def receive(self) -> str | bytes:
         frame = await self.frames.get()
@@ -52,10 +55,12 @@ class Connection:
 
     async def send_text(self, text: str) -> None:
         data = json.loads(text)
-        await self.sio.emit(data.pop("type"), data, to=self.sid)
+        async with self.sending:
+            await self.sio.emit(data.pop("type"), data, to=self.sid)
 
     async def send_bytes(self, pcm: bytes) -> None:
-        await self.sio.emit(AUDIO, pcm, to=self.sid)
+        async with self.sending:
+            await self.sio.emit(AUDIO, pcm, to=self.sid)
 
     def push(self, frame: str | bytes | None) -> None:
         try:
