@@ -35,6 +35,7 @@ class KnowledgeCache:
         self._indexes: dict[int, SiteIndex] = {}
         self._checked: dict[int, float] = {}
         self._loading: dict[int, asyncio.Task] = {}
+        self._background: set[asyncio.Task] = set()
 
     async def _call(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -63,7 +64,9 @@ class KnowledgeCache:
             return await self.reload(site_id)
         if time.monotonic() - self._checked.get(site_id, 0) > self._check_every:
             self._checked[site_id] = time.monotonic()
-            asyncio.get_running_loop().create_task(self._check(site_id))
+            task = asyncio.get_running_loop().create_task(self._check(site_id))
+            self._background.add(task)  # held: the loop keeps only weak references to tasks
+            task.add_done_callback(self._background.discard)
         return index
 
     async def reload(self, site_id: int) -> SiteIndex:
