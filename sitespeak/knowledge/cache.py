@@ -99,9 +99,12 @@ class KnowledgeCache:
     async def on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") != UPDATED:
             return
-        site_id = int((event.get("data") or {}).get("site_id") or 0)
+        data = event.get("data") or {}
+        site_id = int(data.get("site_id") or 0)
         if site_id in self._indexes:
-            await self.reload(site_id)
+            index = await self.reload(site_id)
+            if int(data.get("version") or 0) > index.version:
+                await self.reload(site_id)  # the load in flight had read an older version
 
     async def resync(self) -> None:
         """After a (re)subscription: events may have been missed; re-check every cached site."""
