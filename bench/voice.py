@@ -159,12 +159,14 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--partials-ms", default="800", help="SITESPEAK_VOICE_PARTIAL_INTERVAL_MS")
     parser.add_argument("--threads", default="2", help="SITESPEAK_VOICE_INFERENCE_THREADS")
+    parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")
     args = parser.parse_args()
     with bench_services() as (found, tmp), serve_site() as site_url:
         env = env_for(found, tmp, SITESPEAK_VOICE_TURNS_PER_MINUTE="1000",
                       SITESPEAK_VOICE_IP_TURNS_PER_MINUTE="100000",
                       SITESPEAK_VOICE_PARTIAL_INTERVAL_MS=args.partials_ms,
                       SITESPEAK_VOICE_INFERENCE_THREADS=args.threads,
+                      SITESPEAK_VOICE_STT_THREADS=args.stt_threads,
                       SITESPEAK_DB_POOL_SIZE="20")
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
@@ -174,7 +176,8 @@ def main() -> None:
         try:
             time.sleep(1)
             print(f"web pid {web.popen.pid}; knobs: partials every {args.partials_ms} ms, "
-                  f"{args.threads} inference threads, cores {os.cpu_count()}")
+                  f"{args.threads} inference threads x {args.stt_threads} per Whisper call, "
+                  f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
             asyncio.run(run(args, web.url, site_url, site.key, web.popen.pid))
         finally:
             web.stop()
