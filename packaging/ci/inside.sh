@@ -1,9 +1,11 @@
 #!/bin/bash
 # Runs inside the clean Debian 12 root (no systemd, no network but loopback):
-#   inside.sh BASE_VERSION NEWER_VERSION
+#   inside.sh BASE_VERSION NEWER_VERSION ARCH
 set -euo pipefail
 BASE=$1
 NEWER=$2
+BASE_DEB=/ci/sitespeak_${BASE}_$3.deb
+NEWER_DEB=/ci/sitespeak_${NEWER}_$3.deb
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 PY=/usr/bin/python3.11
 step() { echo; echo "-- inside: $*"; }
@@ -40,7 +42,7 @@ start_services() {
 }
 
 step "install sitespeak $BASE (PostgreSQL and Redis are not running yet)"
-apt-get -q install -y --no-download /ci/base.deb 2>&1 | tee /var/tmp/install.log
+apt-get -q install -y --no-install-recommends "$BASE_DEB" 2>&1 | tee /var/tmp/install.log
 grep -q "then run: sudo dpkg-reconfigure sitespeak" /var/tmp/install.log \
     || fail "postinst did not say how to finish without PostgreSQL"
 [ "$(stat -c '%a %U:%G' /etc/sitespeak/secrets.env)" = "640 root:sitespeak" ] \
@@ -62,7 +64,10 @@ sitespeak check
 
 step "start the units' ExecStart lines as the sitespeak user; /health/ready"
 start_units
-ps -o user=,args= -C python3.11 | grep -q "^sitespeak .*-m sitespeak" || fail "not running as sitespeak"
+for name in web worker; do
+    owner=$(stat -c %U "/proc/$(cat /var/tmp/ci-$name.pid)")
+    [ "$owner" = sitespeak ] || fail "$name runs as $owner, not sitespeak"
+done
 
 step "crawl a loopback site and run a text turn"
 $PY -m http.server 8088 --bind 127.0.0.1 --directory /ci/site > /var/tmp/site.log 2>&1 &
@@ -82,10 +87,13 @@ else
 fi
 
 step "upgrade to $NEWER (stop units as prerm would, install, check data, restart)"
+before=$(psql_pg -d sitespeak -c "SELECT max(version) FROM schema_migrations")
 stop_units
-apt-get -q install -y --no-download /ci/newer.deb 2>&1 | tee /var/tmp/upgrade.log
-ls /var/lib/sitespeak/backups/pre-upgrade-from-"$BASE"-*.tar.gz >/dev/null \
-    || fail "no pre-upgrade backup in /var/lib/sitespeak/backups"
+apt-get -q install -y --no-install-recommends "$NEWER_DEB" 2>&1 | tee /var/tmp/upgrade.log
+backups=(/var/lib/sitespeak/backups/pre-upgrade-from-"$BASE"-*.tar.gz)
+[ ${#backups[@]} = 1 ] && [ -f "${backups[0]}" ] || fail "want one pre-upgrade backup: ${backups[*]}"
+tar -xOzf "${backups[0]}" manifest.json | grep -q "\"schema_version\": $before," \
+    || fail "the pre-upgrade backup is not of schema $before"
 version=$(psql_pg -d sitespeak -c "SELECT max(version) FROM schema_migrations")
 [ "$version" = 9000 ] || fail "schema at $version after upgrade, want 9000"
 [ "$(psql_pg -d sitespeak -c "SELECT count(*) FROM tenants WHERE name = 'Upgrade Survivor'")" = 1 ] \
