@@ -5,21 +5,15 @@ OpenAPI document. Prints figures; nothing is asserted."""
 from __future__ import annotations
 
 import re
-import sys
 import time
-from pathlib import Path
 
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in ("", _HERE)]  # bench/http.py shadows http
-import httpx  # noqa: E402
+import httpx
+from _stack import bench_services, env_for, percentile
 
-sys.path.insert(0, _HERE)
-from _stack import bench_services, env_for, percentile  # noqa: E402
-
-from sitespeak.accounts import users  # noqa: E402
-from sitespeak.db.connection import database  # noqa: E402
-from sitespeak.tenancy.tenants import create_tenant  # noqa: E402
-from tests.support.processes import start_web  # noqa: E402
+from sitespeak.accounts import users
+from sitespeak.db.connection import database
+from sitespeak.tenancy.tenants import create_tenant
+from tests.support.processes import start_web
 
 PASSWORD = "benchmark passphrase"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -9,25 +9,16 @@ import argparse
 import hashlib
 import multiprocessing
 import os
-import sys
 import time
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# bench/http.py would shadow the standard library's http package: import it without bench/.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in ("", _HERE)]
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from _stack import bench_services
 
-import httpx  # noqa: E402,F401 - imports http.client while the stdlib one is found
-
-sys.path.insert(0, _HERE)
-from _stack import bench_services  # noqa: E402
-
-from sitespeak import sites  # noqa: E402
-from sitespeak.crawl.run import crawl_site  # noqa: E402
-from sitespeak.db.connection import database  # noqa: E402
-from sitespeak.settings import Settings  # noqa: E402
-from sitespeak.tenancy.tenants import create_tenant  # noqa: E402
+from sitespeak import sites
+from sitespeak.crawl.run import crawl_site
+from sitespeak.db.connection import database
+from sitespeak.settings import Settings
+from sitespeak.tenancy.tenants import create_tenant
 
 WORDS = ("bread oven flour rye spelt crust crumb yeast dough bake morning shop coffee cake "
          "butter sugar salt water proof knead loaf bun roll tart pie").split()

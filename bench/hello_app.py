@@ -1,4 +1,4 @@
-"""The baseline of bench/http.py: the smallest ASGI app Granian can serve."""
+"""The baseline of bench/http_health.py: the smallest ASGI app Granian can serve."""
 
 
 async def app(scope, receive, send):

@@ -97,6 +97,21 @@ def _record(out: dict, turn, origin: float) -> None:
     out["errors"].extend(e["code"] for e in turn.of("error"))
 
 
+async def barge_in_visitor(url: str, origin: str, key: str, out: dict) -> None:
+    """Cancel an answer after its first audio: time to response.done and audio after cancel."""
+    ws, _ = await open_session(url, origin, key)
+    try:
+        await ws.send(json.dumps({"type": "input.text", "text": "What are your opening hours?"}))
+        await until_done(ws, 120, stop_after_audio=2)
+        cancelled = time.perf_counter()
+        await ws.send(json.dumps({"type": "response.cancel"}))
+        late = await until_done(ws, 30)
+        out["cancel -> response.done"].append((late.done["_at"] - cancelled) * 1000)
+        out["audio frames after cancel"].append(late.audio_frames)
+    finally:
+        await ws.close()
+
+
 def rss(pid: int) -> int:
     proc = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
@@ -146,6 +161,15 @@ async def run(args, url: str, origin: str, key: str, pid: int) -> None:
                            for _ in range(args.text_sessions)))
     report(f"text turns: {args.text_sessions} sessions, one question each over "
            f"{args.window:g} s", text)
+    barge: dict = defaultdict(list)
+    await asyncio.gather(*(barge_in_visitor(url, origin, key, barge)
+                           for _ in range(args.barge_ins)))
+    if args.barge_ins:
+        print(f"barge-in: {args.barge_ins} sessions cancel an answer after 2 audio frames")
+        print(row("cancel -> response.done", barge["cancel -> response.done"]))
+        frames = barge["audio frames after cancel"]
+        print(f"  audio frames after cancel (40 ms each, the paced lead): max {max(frames)}, "
+              f"mean {sum(frames) / len(frames):.1f}")
     await idle_sessions(url, origin, key, args.idle, pid)
 
 
@@ -157,6 +181,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=20.0,
                         help="seconds over which the text sessions ask")
     parser.add_argument("--idle", type=int, default=1000)
+    parser.add_argument("--barge-ins", type=int, default=10)
     parser.add_argument("--partials-ms", default="800", help="SITESPEAK_VOICE_PARTIAL_INTERVAL_MS")
     parser.add_argument("--threads", default="2", help="SITESPEAK_VOICE_INFERENCE_THREADS")
     parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")

@@ -43,6 +43,9 @@ def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
         "SITESPEAK_JOB_STALE_AFTER": "3",
         "SITESPEAK_SHUTDOWN_GRACE": "5",
         "SITESPEAK_LOG_LEVEL": "info",
+        # Most tests never speak: loading the speech models in every web process they start
+        # costs seconds of CPU each. Voice tests load them on the first session.
+        "SITESPEAK_VOICE_PRELOAD": "false",
     }
 
 

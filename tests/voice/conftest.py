@@ -39,6 +39,7 @@ def voice_site(services, alice, bakery_url, base_env, tmp_path_factory) -> Voice
 
 
 VOICE_ENV = {
+    "SITESPEAK_VOICE_PRELOAD": "true",  # base_env turns it off for the tests that never speak
     "SITESPEAK_VOICE_TURNS_PER_MINUTE": "5",
     "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
     "SITESPEAK_VOICE_MAX_FRAME_BYTES": "16000",

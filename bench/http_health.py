@@ -1,27 +1,22 @@
 """HTTP benchmark: req/s of /health/live on the real web process next to a bare Granian hello
-app, both one worker, measured by wrk in the same run. Goal: ratio ≥ 0.8."""
+app, both one worker, measured by wrk in the same run. Goal: ratio ≥ 0.8.
+
+Named http_health.py rather than http.py: a bench/http.py shadows the standard library's http
+package for every script in bench/."""
 
 from __future__ import annotations
 
-import os
+import argparse
+import re
+import shutil
+import subprocess
 import sys
+import time
 
-# This file is named http.py, as the issue asks; its folder must not shadow the stdlib's http.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+import httpx
+from _stack import ROOT, bench_services, env_for
 
-import argparse  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-
-import httpx  # noqa: E402
-
-sys.path.append(_HERE)
-from _stack import ROOT, bench_services, env_for  # noqa: E402
-
-from tests.support.processes import free_port, start_web  # noqa: E402
+from tests.support.processes import free_port, start_web
 
 
 def wrk(url: str, seconds: int, connections: int) -> float:
@@ -51,7 +46,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     opts = parser.parse_args()
     if not shutil.which("wrk"):
-        sys.exit("bench/http.py needs wrk (apt-get install wrk)")
+        sys.exit("bench/http_health.py needs wrk (apt-get install wrk)")
     with bench_services() as (found, state):
         web = start_web(env_for(found, state, SITESPEAK_WEB_WORKERS="1"), state)
         hello_port = free_port()
