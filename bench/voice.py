@@ -170,7 +170,8 @@ async def run(args, url: str, origin: str, key: str, pid: int) -> None:
         frames = barge["audio frames after cancel"]
         print(f"  audio frames after cancel (40 ms each, the paced lead): max {max(frames)}, "
               f"mean {sum(frames) / len(frames):.1f}")
-    await idle_sessions(url, origin, key, args.idle, pid)
+    if args.idle:
+        await idle_sessions(url, origin, key, args.idle, pid)
 
 
 def main() -> None:
