@@ -18,27 +18,20 @@ import asyncio
 import json
 import os
 import random
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-# bench/http.py would shadow the standard library's http (httpx imports it): run from the root.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+import psutil
+from _stack import bench_services, env_for, percentile
 
-import psutil  # noqa: E402
-
-from bench._stack import bench_services, env_for, percentile  # noqa: E402
-from sitespeak.db.connection import database  # noqa: E402
-from sitespeak.sites import create_site  # noqa: E402
-from sitespeak.tenancy.tenants import create_tenant  # noqa: E402
-from tests.support.processes import start_web  # noqa: E402
-from tests.voice.client import FRAME, open_session, until_done  # noqa: E402
-from tests.voice.indexing import index_site  # noqa: E402
-from tests.voice.speech import speech  # noqa: E402
-from tests.voice.testsite import serve_site  # noqa: E402
+from sitespeak.db.connection import database
+from sitespeak.sites import create_site
+from sitespeak.tenancy.tenants import create_tenant
+from tests.support.processes import start_web
+from tests.voice.client import FRAME, open_session, until_done
+from tests.voice.indexing import index_site
+from tests.voice.speech import speech
+from tests.voice.testsite import serve_site
 
 QUESTIONS = ["What time do you open on Sunday?", "What is your phone number?",
              "What is your address?", "Who founded the bakery?",
