@@ -76,6 +76,22 @@ async def ws_session(url: str, origin: str, key: str, delay: float, out: dict) -
         await ws.close()
 
 
+async def ws_text_session(url: str, origin: str, key: str, delay: float, out: dict) -> None:
+    """The Socket.IO phase's workload over raw WebSocket, for a like-for-like ratio."""
+    ws, _ = await open_session(url, origin, key, output_format=OUT)
+    try:
+        await asyncio.sleep(delay)
+        sent = time.perf_counter()
+        await ws.send(json.dumps({"type": "input.text", "text": QUESTION}))
+        turn = await until_done(ws, 120, stop_after_audio=1)
+        out["client_text"].append((turn.first_audio_at - sent) * 1000)
+        _stages(out, "text", (await until_done(ws, 120)).done["timings"])
+    except Exception as exc:  # noqa: BLE001
+        out["errors"].append(f"{type(exc).__name__}: {exc}"[:120])
+    finally:
+        await ws.close()
+
+
 async def sio_session(url: str, origin: str, key: str, delay: float, out: dict) -> None:
     visitor = await sio_visitor(url, origin)
     try:
@@ -114,14 +130,15 @@ def report(title: str, out: dict) -> None:
 async def run(args, url: str, origin: str, key: str) -> None:
     results = {}
     for name, session in (("raw WebSocket /voice-ws", ws_session),
-                          ("Socket.IO (text turns)", sio_session)):
+                          ("Socket.IO (text turns)", sio_session),
+                          ("raw WebSocket (text turns)", ws_text_session)):
         out: dict = defaultdict(list)
         await asyncio.gather(*(session(url, origin, key, random.uniform(0.5, args.window), out)
                                for _ in range(args.sessions)))
         report(f"{name}: {args.sessions} concurrent sessions, one turn each every "
                f"~{args.window:g}s window", out)
         results[name] = out
-    ws_p95 = percentile(results["raw WebSocket /voice-ws"]["client_text"], 95)
+    ws_p95 = percentile(results["raw WebSocket (text turns)"]["client_text"], 95)
     sio_p95 = percentile(results["Socket.IO (text turns)"]["client_text"], 95)
     print(f"Socket.IO / WebSocket, client text turn send→first audio p95: "
           f"{sio_p95:.1f} / {ws_p95:.1f} ms = {sio_p95 / ws_p95:.2f}x")
