@@ -6,8 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
-    BigAutoField, BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField,
-    IntegerField, Model, TextField, UUIDField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
 )
 from playhouse.postgres_ext import BinaryJSONField
 
@@ -15,7 +23,7 @@ from sitespeak.db.connection import database
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class TimestampTZField(DateTimeField):

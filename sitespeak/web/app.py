@@ -13,11 +13,23 @@ from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
-from sitespeak.web import api_events, api_jobs, api_sites, health, knowledge_setup, problems
-from sitespeak.web import api_conversations, openapi, security, voice_ws
-from sitespeak.web import api_actions, widget_routes
+from sitespeak.web import (
+    api_actions,
+    api_conversations,
+    api_events,
+    api_jobs,
+    api_sites,
+    health,
+    knowledge_setup,
+    openapi,
+    problems,
+    security,
+    voice_ws,
+    widget_routes,
+)
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
+from sitespeak.web.fastpath import LivenessFastPath
 from sitespeak.web.lifecycle import Lifecycle
 from sitespeak.web.metrics import WebMetrics
 from sitespeak.web.runtime import WebRuntime
@@ -99,6 +111,6 @@ def _instrument(app: Quart, rt: WebRuntime) -> None:
         return response
 
 
-def http_app_from_env() -> Quart:
+def http_app_from_env() -> LivenessFastPath:
     """Granian's factory: each worker process builds its Settings from the environment."""
-    return create_app(load_settings())
+    return LivenessFastPath(create_app(load_settings()))
