@@ -95,3 +95,10 @@ def test_run_unit_starts_exec_start_as_the_unit_user_with_env_files_winning(tmp_
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "nobody from-file 1 s3 crawler 0027"
+
+
+def test_the_hardening_block_is_the_same_in_every_service():
+    marker = "# --- hardening"
+    blocks = {unit.name: unit.read_text().split(marker, 1)[1].split("[Install]")[0]
+              for unit in UNITS.glob("*.service")}
+    assert len(blocks) == 3 and len(set(blocks.values())) == 1, blocks.keys()
