@@ -53,6 +53,11 @@ step "start PostgreSQL and Redis, rerun the configuration (idempotent: twice)"
 start_services
 dpkg-reconfigure sitespeak 2>&1 | tee /var/tmp/reconfigure.log
 grep -q "systemd is not running here" /var/tmp/reconfigure.log || fail "no systemd message"
+# Enabled even without a running systemd: the next boot starts the target.
+for link in multi-user.target.wants/sitespeak.target sitespeak.target.wants/sitespeak-web.service \
+        sitespeak.target.wants/sitespeak-worker.service; do
+    [ -L "/etc/systemd/system/$link" ] || fail "not enabled: /etc/systemd/system/$link missing"
+done
 if has_command createadmin; then
     grep -q "/setup/\|http" /var/tmp/reconfigure.log || fail "no admin setup link printed"
 else
