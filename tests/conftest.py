@@ -4,6 +4,7 @@ tenant B and must see nothing of A."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,18 @@ def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
         # costs seconds of CPU each. Voice tests load them on the first session.
         "SITESPEAK_VOICE_PRELOAD": "false",
     }
+
+
+def own_queues(env: dict[str, str]) -> dict[str, str]:
+    """The env with a Redis namespace of its own: its worker sees no message that an earlier
+    test left in the run's queues (schemathesis, for one, submits jobs no worker ran)."""
+    return {**env, "SITESPEAK_REDIS_PREFIX": f"{env['SITESPEAK_REDIS_PREFIX']}-"
+                                              f"{uuid.uuid4().hex[:6]}"}
+
+
+@pytest.fixture()
+def queue_env(base_env: dict[str, str]) -> dict[str, str]:
+    return own_queues(base_env)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ class EchoArgs(BaseModel, extra="forbid"):
 
 
 class SleepArgs(BaseModel, extra="forbid"):
-    seconds: float = Field(1.0, ge=0, le=120)
+    seconds: float = Field(1.0, ge=0, le=30)  # a diagnostic: it must not clog a queue
 
 
 class FailArgs(BaseModel, extra="forbid"):

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 def _run(job_id: str) -> None:
     runtime = queues.bound_settings()
-    execute(job_id, _publisher_for(runtime))
+    # Huey's threads live for the whole process: give the connection back after every job.
+    with database.connection_context():
+        execute(job_id, _publisher_for(runtime))
 
 
 _publishers: dict[str, EventPublisher] = {}
@@ -105,11 +107,11 @@ def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
 
 
 def _beat(job: Job, stop: threading.Event, every: float) -> None:
-    # One thread per job: its pooled connection must go back when it ends (a finished thread's
-    # connection is never reclaimed, and after a few jobs no heartbeat could connect).
-    with database.connection_context():
-        while not stop.wait(every):
-            try:
+    # A connection only for the moment of each beat: holding one per running job for its whole
+    # run doubled what the worker needed and exhausted the pool.
+    while not stop.wait(every):
+        try:
+            with database.connection_context():
                 ledger.heartbeat(job)
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges
-                log.exception("heartbeat for job %s failed", job.id)
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges
+            log.exception("heartbeat for job %s failed", job.id)

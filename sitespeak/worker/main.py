@@ -26,7 +26,9 @@ def heartbeat_key(prefix: str) -> str:
 
 
 def run_worker(settings: Settings) -> int:
-    open_database(settings.database_url, settings.db_pool_size)
+    # Every worker thread may hold a connection while a beat takes another, plus supervision.
+    needed = 2 * len(settings.queues) * settings.worker_threads + 2
+    open_database(settings.database_url, max(settings.db_pool_size, needed))
     queues.bind(settings)
     client = redis.Redis.from_url(settings.redis_url)
     publisher = EventPublisher(client, settings.redis_prefix)

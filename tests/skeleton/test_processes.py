@@ -11,6 +11,7 @@ import threading
 import httpx
 import pytest
 
+from tests.conftest import own_queues
 from tests.support.processes import ROOT, start_web, start_worker, wait_for
 
 
@@ -38,8 +39,9 @@ def test_web_without_a_database_url_says_how_to_get_one() -> None:
 @pytest.fixture(scope="module")
 def stack(base_env, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
-    web = start_web(base_env, logs)
-    worker = start_worker(base_env, logs)
+    env = own_queues(base_env)
+    web = start_web(env, logs)
+    worker = start_worker(env, logs)
     yield web, worker
     assert worker.stop() == 0, worker.output()
     assert web.stop() == 0, web.output()

@@ -22,10 +22,10 @@ def _ready(url: str) -> int:
 
 
 def test_readiness_follows_redis_and_events_resume_after_it_returns(
-        base_env, tmp_path, alice) -> None:
+        queue_env, tmp_path, alice) -> None:
     own = OwnRedis(tmp_path)
     own.start()
-    env = {**base_env, "REDIS_URL": own.url}
+    env = {**queue_env, "REDIS_URL": own.url}
     web = start_web(env, tmp_path)
     worker = start_worker(env, tmp_path)
     try:
@@ -49,8 +49,8 @@ def test_readiness_follows_redis_and_events_resume_after_it_returns(
         own.stop()
 
 
-def test_sigterm_drains_the_web_process_and_it_exits_0(base_env, tmp_path, alice) -> None:
-    web = start_web(base_env, tmp_path, SITESPEAK_SHUTDOWN_GRACE="10")
+def test_sigterm_drains_the_web_process_and_it_exits_0(queue_env, tmp_path, alice) -> None:
+    web = start_web(queue_env, tmp_path, SITESPEAK_SHUTDOWN_GRACE="10")
     stream = SseReader(web.url, alice.token)  # an open, in-flight response
     started = time.monotonic()
     web.popen.send_signal(signal.SIGTERM)
@@ -65,9 +65,9 @@ def test_sigterm_drains_the_web_process_and_it_exits_0(base_env, tmp_path, alice
     assert stream.closing_seen
 
 
-def test_sigterm_lets_the_worker_finish_its_running_job(base_env, tmp_path, alice) -> None:
-    web = start_web(base_env, tmp_path)
-    worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
+def test_sigterm_lets_the_worker_finish_its_running_job(queue_env, tmp_path, alice) -> None:
+    web = start_web(queue_env, tmp_path)
+    worker = start_worker(queue_env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
     headers = {"Authorization": f"Bearer {alice.token}"}
     try:
         job_id = httpx.post(web.url + "/api/v1/jobs", headers=headers, json={
@@ -90,8 +90,8 @@ def _worker_up(output) -> bool:
 
 @pytest.mark.parametrize("graceful_signal", [signal.SIGINT, signal.SIGTERM])
 def test_an_idle_worker_stops_at_once_on_sigint_or_sigterm(
-        base_env, tmp_path, graceful_signal) -> None:
-    worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
+        queue_env, tmp_path, graceful_signal) -> None:
+    worker = start_worker(queue_env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
     wait_for(lambda: _worker_up(worker.output), timeout=30, what="worker started")
     started = time.monotonic()
     assert worker.stop(graceful_signal) == 0, worker.output()
@@ -99,9 +99,9 @@ def test_an_idle_worker_stops_at_once_on_sigint_or_sigterm(
 
 
 def test_a_job_whose_worker_is_killed_is_requeued_and_succeeds_once(
-        base_env, tmp_path, alice) -> None:
-    web = start_web(base_env, tmp_path)
-    first = start_worker(base_env, tmp_path, "first", SITESPEAK_WORKER_QUEUES="analytics")
+        queue_env, tmp_path, alice) -> None:
+    web = start_web(queue_env, tmp_path)
+    first = start_worker(queue_env, tmp_path, "first", SITESPEAK_WORKER_QUEUES="analytics")
     headers = {"Authorization": f"Bearer {alice.token}"}
     stream = SseReader(web.url, alice.token)
     second = None
@@ -115,7 +115,7 @@ def test_a_job_whose_worker_is_killed_is_requeued_and_succeeds_once(
         wait_for(lambda: status()["status"] == "running", what="job running on first worker")
         first.popen.kill()  # kill -9: no chance to clean up
         first.popen.wait(5)
-        second = start_worker(base_env, tmp_path, "second", SITESPEAK_WORKER_QUEUES="analytics")
+        second = start_worker(queue_env, tmp_path, "second", SITESPEAK_WORKER_QUEUES="analytics")
         done = wait_for(lambda: (s := status())["status"] == "succeeded" and s, timeout=40,
                         what="job finished by the second worker")
         assert done["attempts"] == 2
