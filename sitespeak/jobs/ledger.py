@@ -56,7 +56,8 @@ def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str
         columns = [col[0] for col in cursor.description]
     if row:
         # Built from RETURNING: one round trip per submission, not two.
-        return Job(**{_FIELD_BY_COLUMN.get(c, c): v for c, v in zip(columns, row)}), True
+        fields = {_FIELD_BY_COLUMN.get(c, c): v for c, v in zip(columns, row, strict=True)}
+        return Job(**fields), True
     existing = Job.get((fn.COALESCE(Job.tenant, 0) == (tenant_id or 0))
                        & (Job.idempotency_key == idempotency_key))
     return existing, False
