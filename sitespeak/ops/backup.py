@@ -21,6 +21,7 @@ from sitespeak import __version__
 from sitespeak.db import migrate as migrations
 from sitespeak.db.connection import open_database
 from sitespeak.errors import Conflict, InvalidInput, SiteSpeakError
+from sitespeak.ops import pgtools
 
 FORMAT = 1
 # The state dir's subfolders that are data; the rest (model cache, embedded servers) is not.
@@ -80,8 +81,8 @@ def create_backup(database_url: str, state_dir: Path, out: Path) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as work:
         dump = Path(work) / DUMP
-        _run(["pg_dump", "--format=custom", "--no-owner", "--no-acl", f"--file={dump}",
-              f"--dbname={database_url}"], "database dump")
+        _run([pgtools.client("pg_dump", database_url), "--format=custom", "--no-owner",
+              "--no-acl", f"--file={dump}", f"--dbname={database_url}"], "database dump")
         partial = Path(work) / "partial.tar.gz"
         # Backups hold every tenant's data: readable by the owner only.
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

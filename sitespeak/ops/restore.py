@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from sitespeak.db import migrate as migrations
 from sitespeak.db.connection import open_database
 from sitespeak.errors import InvalidInput, SiteSpeakError
+from sitespeak.ops import pgtools
 from sitespeak.ops.backup import DATA_DIRS, DUMP, Manifest, check_restorable, read_manifest
 
 # Emptying the schema first makes the result exactly the backup, even when the database has
@@ -64,9 +65,11 @@ def _restore_database(database_url: str, dump: Path) -> None:
     # The SQL goes to a file first: a pg_restore that dies half-way must not leave psql to
     # commit a truncated script. psql then applies the reset plus that SQL as one transaction.
     script = dump.with_suffix(".sql")
-    _tool(["pg_restore", "--no-owner", "--no-acl", f"--file={script}", str(dump)], "pg_restore")
-    _tool(["psql", "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction",
-           f"--command={_RESET}", f"--file={script}", f"--dbname={database_url}"], "psql")
+    _tool([pgtools.client("pg_restore", database_url), "--no-owner", "--no-acl",
+           f"--file={script}", str(dump)], "pg_restore")
+    _tool([pgtools.client("psql", database_url), "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1",
+           "--single-transaction", f"--command={_RESET}", f"--file={script}",
+           f"--dbname={database_url}"], "psql")
 
 
 def _tool(cmd: list[str], name: str) -> None:
