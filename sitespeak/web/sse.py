@@ -1,0 +1,47 @@
+"""A tenant's events as a Server-Sent Events response, shared by the API and the admin UI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from quart import Response
+
+from sitespeak.web.runtime import WebRuntime
+
+KEEPALIVE = 15.0
+_CLOSING = "server.closing"
+
+
+def tenant_event_stream(rt: WebRuntime, tenant_id: int) -> Response:
+    queue = rt.hub.subscribe()
+
+    async def wake() -> None:  # draining: end the stream now rather than at the kill timeout
+        queue.put_nowait({"type": _CLOSING})
+
+    async def body():
+        unregister = rt.lifecycle.on_drain(wake)
+        try:
+            yield b": connected\n\n"
+            while not rt.lifecycle.draining:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
+                except TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                if event.get("type") == _CLOSING:
+                    yield f"event: {_CLOSING}\ndata: {{}}\n\n".encode()
+                    break
+                if event.get("tenant_id") != tenant_id:
+                    continue
+                data = json.dumps(event)
+                yield f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
+        finally:
+            unregister()
+            rt.hub.unsubscribe(queue)
+
+    response = Response(body(), content_type="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
