@@ -27,7 +27,8 @@ test: install
 	$(PY) -m pytest -p tests.support.strict_skips $(PYTEST_ARGS)
 
 lint: install
-	$(PY) -m ruff check sitespeak tests bench
+	$(PY) -m ruff check sitespeak tests bench packaging
+	$(PY) -m ruff format --check sitespeak tests bench packaging
 
 bench: install
 	@for script in bench/[!_]*.py; do echo "== $$script"; PYTHONPATH=$(CURDIR) $(PY) $$script || exit 1; done

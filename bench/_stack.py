@@ -26,9 +26,15 @@ def bench_services():
 
 
 def env_for(found: TestServices, state: Path, **extra: str) -> dict[str, str]:
-    return {"DATABASE_URL": found.database_url, "REDIS_URL": found.redis_url,
-            "SITESPEAK_REDIS_PREFIX": found.redis_prefix, "SITESPEAK_STATE_DIR": str(state),
-            "SITESPEAK_ENV_FILE": "", "SITESPEAK_LOG_LEVEL": "warning", **extra}
+    return {
+        "DATABASE_URL": found.database_url,
+        "REDIS_URL": found.redis_url,
+        "SITESPEAK_REDIS_PREFIX": found.redis_prefix,
+        "SITESPEAK_STATE_DIR": str(state),
+        "SITESPEAK_ENV_FILE": "",
+        "SITESPEAK_LOG_LEVEL": "warning",
+        **extra,
+    }
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -23,8 +23,9 @@ def _login(base: str) -> tuple[httpx.Client, float]:
     client = httpx.Client(base_url=base, timeout=30)
     token = CSRF.search(client.get("/admin/login").text).group(1)
     start = time.perf_counter()
-    reply = client.post("/admin/login", data={"email": "bench@example.test",
-                                              "password": PASSWORD, "csrf": token})
+    reply = client.post(
+        "/admin/login", data={"email": "bench@example.test", "password": PASSWORD, "csrf": token}
+    )
     elapsed = time.perf_counter() - start
     assert reply.status_code == 302, reply.text
     return client, elapsed
@@ -46,21 +47,26 @@ def main() -> None:
             user, _ = users.ensure_user("bench@example.test")
             users.set_role(tenant.id, user, "owner")
             users.set_password(user.id, PASSWORD)
-        env = env_for(found, state, SITESPEAK_LOGIN_RATE_PER_MINUTE="10000",
-                      SITESPEAK_VOICE_PRELOAD="false")
+        env = env_for(
+            found, state, SITESPEAK_LOGIN_RATE_PER_MINUTE="10000", SITESPEAK_VOICE_PRELOAD="false"
+        )
         web = start_web(env, state, 60)
         try:
             logins = [_login(web.url) for _ in range(8)]
             times = [t for _, t in logins]
-            print(f"login (argon2id verify + session): p50 "
-                  f"{percentile(times, 50) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
-                  f"over {len(times)}")
+            print(
+                f"login (argon2id verify + session): p50 "
+                f"{percentile(times, 50) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+                f"over {len(times)}"
+            )
             client = logins[0][0]
             for path in ("/admin/", "/admin/tokens", "/api/v1/openapi.json"):
                 rate, took = _measure(client, path)
-                print(f"GET {path}: {rate:.0f} req/s sequential, "
-                      f"p50 {percentile(took, 50) * 1000:.1f} ms, "
-                      f"p95 {percentile(took, 95) * 1000:.1f} ms")
+                print(
+                    f"GET {path}: {rate:.0f} req/s sequential, "
+                    f"p50 {percentile(took, 50) * 1000:.1f} ms, "
+                    f"p95 {percentile(took, 95) * 1000:.1f} ms"
+                )
         finally:
             web.stop()
 

@@ -20,25 +20,32 @@ from sitespeak.db.connection import database
 from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 
-WORDS = ("bread oven flour rye spelt crust crumb yeast dough bake morning shop coffee cake "
-         "butter sugar salt water proof knead loaf bun roll tart pie").split()
+WORDS = (
+    "bread oven flour rye spelt crust crumb yeast dough bake morning shop coffee cake "
+    "butter sugar salt water proof knead loaf bun roll tart pie"
+).split()
 
 
 def page_html(i: int, pages: int) -> bytes:
     text = " ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(120))
-    links = "".join(f"<a href='/p/{(i * 13 + k) % pages}'>Page {(i * 13 + k) % pages}</a>"
-                    for k in range(1, 6))
-    return (f"<!doctype html><html lang='en'><head><title>Page {i}</title></head><body><nav>"
-            f"{links}</nav><main><h1 id='top'>Page {i}</h1><p>{text}.</p><h2 id='more'>More"
-            f"</h2><p>Section two of page {i}: {text[:200]}.</p></main></body></html>").encode()
+    links = "".join(
+        f"<a href='/p/{(i * 13 + k) % pages}'>Page {(i * 13 + k) % pages}</a>" for k in range(1, 6)
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><title>Page {i}</title></head><body><nav>"
+        f"{links}</nav><main><h1 id='top'>Page {i}</h1><p>{text}.</p><h2 id='more'>More"
+        f"</h2><p>Section two of page {i}: {text[:200]}.</p></main></body></html>"
+    ).encode()
 
 
 def serve(port_box, pages: int) -> None:
     bodies = {f"/p/{i}": page_html(i, pages) for i in range(pages)}
     etags = {k: '"' + hashlib.sha1(v).hexdigest()[:16] + '"' for k, v in bodies.items()}
-    sitemap = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-               + "".join(f"<url><loc>http://127.0.0.1:{{port}}/p/{i}</loc></url>"
-                         for i in range(pages)) + "</urlset>")
+    sitemap = (
+        "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<url><loc>http://127.0.0.1:{{port}}/p/{i}</loc></url>" for i in range(pages))
+        + "</urlset>"
+    )
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -49,8 +56,9 @@ def serve(port_box, pages: int) -> None:
 
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/sitemap.xml":
-                return self._send(200, "application/xml",
-                                  sitemap.replace("{port}", str(port)).encode(), {})
+                return self._send(
+                    200, "application/xml", sitemap.replace("{port}", str(port)).encode(), {}
+                )
             body = bodies.get(self.path)
             if body is None:
                 return self._send(404, "text/plain", b"no", {})
@@ -85,23 +93,33 @@ def main() -> None:
     port = box.get(timeout=10)
     try:
         with bench_services() as (found, state):
-            settings = Settings(database_url=found.database_url, redis_url=found.redis_url,
-                                redis_prefix=found.redis_prefix,
-                                crawl_concurrency=opts.concurrency)
+            settings = Settings(
+                database_url=found.database_url,
+                redis_url=found.redis_url,
+                redis_prefix=found.redis_prefix,
+                crawl_concurrency=opts.concurrency,
+            )
             with database.connection_context():
                 tenant, _ = create_tenant("bench")
-                site = sites.create_site(tenant.id, "bench", [f"http://127.0.0.1:{port}/p/0"],
-                                         True, max_pages=opts.pages + 10)
+                site = sites.create_site(
+                    tenant.id,
+                    "bench",
+                    [f"http://127.0.0.1:{port}/p/0"],
+                    True,
+                    max_pages=opts.pages + 10,
+                )
             for label in ("first crawl", "unchanged recrawl"):
                 start = time.perf_counter()
                 with database.connection_context():
                     totals = crawl_site(site, settings)
                 elapsed = time.perf_counter() - start
-                print(f"{label}: {totals['pages']} pages in {elapsed:.2f} s = "
-                      f"{totals['pages'] / elapsed:.0f} pages/s (new {totals['new']}, unchanged "
-                      f"{totals['unchanged']}, 304s {totals['not_modified']}, failed "
-                      f"{totals['failed']}); load average {os.getloadavg()[0]:.1f} on "
-                      f"{os.cpu_count()} CPUs")
+                print(
+                    f"{label}: {totals['pages']} pages in {elapsed:.2f} s = "
+                    f"{totals['pages'] / elapsed:.0f} pages/s (new {totals['new']}, unchanged "
+                    f"{totals['unchanged']}, 304s {totals['not_modified']}, failed "
+                    f"{totals['failed']}); load average {os.getloadavg()[0]:.1f} on "
+                    f"{os.cpu_count()} CPUs"
+                )
     finally:
         server.terminate()
 

@@ -20,16 +20,34 @@ from tests.support.processes import free_port, start_web
 
 
 def wrk(url: str, seconds: int, connections: int) -> float:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def start_hello(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(port),
-         "--workers", "1", "--no-ws", "hello_app:app"], cwd=ROOT / "bench",
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-ws",
+            "hello_app:app",
+        ],
+        cwd=ROOT / "bench",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
@@ -60,12 +78,18 @@ def main() -> None:
             hello.terminate()
             web.stop()
     best_ours, best_base = max(ours), max(base)
-    print(f"bare Granian hello app: {best_base:,.0f} req/s (rounds: "
-          f"{', '.join(f'{v:,.0f}' for v in base)})")
-    print(f"sitespeak /health/live: {best_ours:,.0f} req/s (rounds: "
-          f"{', '.join(f'{v:,.0f}' for v in ours)})")
-    print(f"ratio: {best_ours / best_base:.2f} (goal ≥ 0.8); wrk -t1 -c{opts.connections} "
-          f"-d{opts.seconds}s, 1 Granian worker each")
+    print(
+        f"bare Granian hello app: {best_base:,.0f} req/s (rounds: "
+        f"{', '.join(f'{v:,.0f}' for v in base)})"
+    )
+    print(
+        f"sitespeak /health/live: {best_ours:,.0f} req/s (rounds: "
+        f"{', '.join(f'{v:,.0f}' for v in ours)})"
+    )
+    print(
+        f"ratio: {best_ours / best_base:.2f} (goal ≥ 0.8); wrk -t1 -c{opts.connections} "
+        f"-d{opts.seconds}s, 1 Granian worker each"
+    )
 
 
 if __name__ == "__main__":

@@ -30,12 +30,22 @@ def main() -> None:
     with bench_services() as (found, state):
         import redis
 
-        settings = Settings(database_url=found.database_url, redis_url=found.redis_url,
-                            redis_prefix=found.redis_prefix)
+        settings = Settings(
+            database_url=found.database_url,
+            redis_url=found.redis_url,
+            redis_prefix=found.redis_prefix,
+        )
         queues.bind(settings)
         publisher = EventPublisher(redis.Redis.from_url(found.redis_url), found.redis_prefix)
-        worker = start_worker(env_for(found, state, SITESPEAK_WORKER_QUEUES="ai",
-                                      SITESPEAK_WORKER_THREADS=str(opts.threads)), state)
+        worker = start_worker(
+            env_for(
+                found,
+                state,
+                SITESPEAK_WORKER_QUEUES="ai",
+                SITESPEAK_WORKER_THREADS=str(opts.threads),
+            ),
+            state,
+        )
         time.sleep(2)
         with database.connection_context():
             tenant, _ = create_tenant("bench")
@@ -48,17 +58,23 @@ def main() -> None:
             rows = Job.select().where(Job.id.in_(latency_ids))
             waits = [(r.started_at - r.enqueued_at).total_seconds() * 1000 for r in rows]
             start = time.perf_counter()
-            burst_ids = [tasks.submit(publisher, tenant.id, "echo", {}, queue="ai")[0].id
-                         for _ in range(opts.burst_jobs)]
+            burst_ids = [
+                tasks.submit(publisher, tenant.id, "echo", {}, queue="ai")[0].id
+                for _ in range(opts.burst_jobs)
+            ]
             submitted = time.perf_counter() - start
             wait_for(lambda: _all_done(burst_ids), timeout=300, every=0.05, what="burst")
             total = time.perf_counter() - start
         worker.stop()
-    print(f"enqueue→start latency over {len(waits)} jobs: p50 {percentile(waits, 50):.1f} ms, "
-          f"p95 {percentile(waits, 95):.1f} ms, max {max(waits):.1f} ms (goal p95 ≤ 20 ms)")
-    print(f"burst of {opts.burst_jobs} no-op jobs, 1 worker process × {opts.threads} threads: "
-          f"submitted at {opts.burst_jobs / submitted:.0f} jobs/s, completed at "
-          f"{opts.burst_jobs / total:.0f} jobs/s")
+    print(
+        f"enqueue→start latency over {len(waits)} jobs: p50 {percentile(waits, 50):.1f} ms, "
+        f"p95 {percentile(waits, 95):.1f} ms, max {max(waits):.1f} ms (goal p95 ≤ 20 ms)"
+    )
+    print(
+        f"burst of {opts.burst_jobs} no-op jobs, 1 worker process × {opts.threads} threads: "
+        f"submitted at {opts.burst_jobs / submitted:.0f} jobs/s, completed at "
+        f"{opts.burst_jobs / total:.0f} jobs/s"
+    )
 
 
 if __name__ == "__main__":

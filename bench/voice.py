@@ -33,17 +33,23 @@ from tests.voice.indexing import index_site
 from tests.voice.speech import speech
 from tests.voice.testsite import serve_site
 
-QUESTIONS = ["What time do you open on Sunday?", "What is your phone number?",
-             "What is your address?", "Who founded the bakery?",
-             "When do you close on Saturday?"]
+QUESTIONS = [
+    "What time do you open on Sunday?",
+    "What is your phone number?",
+    "What is your address?",
+    "Who founded the bakery?",
+    "When do you close on Saturday?",
+]
 LEAD, TAIL = 300, 800  # ms of silence around each generated question
 
 
 def row(name: str, values: list[float]) -> str:
     if not values:
         return f"  {name:<34} (no samples)"
-    return (f"  {name:<34} n={len(values):<4} p50={percentile(values, 50):7.1f}  "
-            f"p95={percentile(values, 95):7.1f}  p99={percentile(values, 99):7.1f} ms")
+    return (
+        f"  {name:<34} n={len(values):<4} p50={percentile(values, 50):7.1f}  "
+        f"p95={percentile(values, 95):7.1f}  p99={percentile(values, 99):7.1f} ms"
+    )
 
 
 async def spoken_visitor(url: str, origin: str, key: str, turns: int, out: dict) -> None:
@@ -56,7 +62,7 @@ async def spoken_visitor(url: str, origin: str, key: str, turns: int, out: dict)
             start = time.perf_counter()
             eos_at = None
             for i in range(0, len(pcm), FRAME):
-                await ws.send(pcm[i:i + FRAME])
+                await ws.send(pcm[i : i + FRAME])
                 if eos_at is None and i + FRAME >= speech_end:
                     eos_at = time.perf_counter()
                 await asyncio.sleep(max(start + (i + FRAME) / 32000 - time.perf_counter(), 0))
@@ -114,14 +120,17 @@ async def idle_sessions(url: str, origin: str, key: str, count: int, pid: int) -
     before = rss(pid)
     sockets = []
     for start in range(0, count, 50):
-        opened = await asyncio.gather(*(open_session(url, origin, key)
-                                        for _ in range(min(50, count - start))))
+        opened = await asyncio.gather(
+            *(open_session(url, origin, key) for _ in range(min(50, count - start)))
+        )
         sockets += [ws for ws, _ in opened]
     await asyncio.sleep(2)
     after = rss(pid)
-    print(f"idle sessions: {len(sockets)} open; web RSS {before / 2**20:.0f} MB -> "
-          f"{after / 2**20:.0f} MB; {(after - before) / max(len(sockets), 1) / 1024:.1f} KB "
-          f"per session (goal: total under 300 MB at 1,000)")
+    print(
+        f"idle sessions: {len(sockets)} open; web RSS {before / 2**20:.0f} MB -> "
+        f"{after / 2**20:.0f} MB; {(after - before) / max(len(sockets), 1) / 1024:.1f} KB "
+        f"per session (goal: total under 300 MB at 1,000)"
+    )
     await asyncio.gather(*(ws.close() for ws in sockets))
 
 
@@ -145,24 +154,36 @@ async def run(args, url: str, origin: str, key: str, pid: int) -> None:
     await ws.close()
     spoken: dict = defaultdict(list)
     began = time.perf_counter()
-    await asyncio.gather(*(spoken_visitor(url, origin, key, args.turns, spoken)
-                           for _ in range(args.speakers)))
-    report(f"spoken turns: {args.speakers} concurrent speakers x {args.turns} turns "
-           f"({time.perf_counter() - began:.0f} s)", spoken)
+    await asyncio.gather(
+        *(spoken_visitor(url, origin, key, args.turns, spoken) for _ in range(args.speakers))
+    )
+    report(
+        f"spoken turns: {args.speakers} concurrent speakers x {args.turns} turns "
+        f"({time.perf_counter() - began:.0f} s)",
+        spoken,
+    )
     text: dict = defaultdict(list)
-    await asyncio.gather(*(text_visitor(url, origin, key, random.uniform(0, args.window), text)
-                           for _ in range(args.text_sessions)))
-    report(f"text turns: {args.text_sessions} sessions, one question each over "
-           f"{args.window:g} s", text)
+    await asyncio.gather(
+        *(
+            text_visitor(url, origin, key, random.uniform(0, args.window), text)
+            for _ in range(args.text_sessions)
+        )
+    )
+    report(
+        f"text turns: {args.text_sessions} sessions, one question each over {args.window:g} s", text
+    )
     barge: dict = defaultdict(list)
-    await asyncio.gather(*(barge_in_visitor(url, origin, key, barge)
-                           for _ in range(args.barge_ins)))
+    await asyncio.gather(
+        *(barge_in_visitor(url, origin, key, barge) for _ in range(args.barge_ins))
+    )
     if args.barge_ins:
         print(f"barge-in: {args.barge_ins} sessions cancel an answer after 2 audio frames")
         print(row("cancel -> response.done", barge["cancel -> response.done"]))
         frames = barge["audio frames after cancel"]
-        print(f"  audio frames after cancel (40 ms each, the paced lead): max {max(frames)}, "
-              f"mean {sum(frames) / len(frames):.1f}")
+        print(
+            f"  audio frames after cancel (40 ms each, the paced lead): max {max(frames)}, "
+            f"mean {sum(frames) / len(frames):.1f}"
+        )
     if args.idle:
         await idle_sessions(url, origin, key, args.idle, pid)
 
@@ -172,8 +193,9 @@ def main() -> None:
     parser.add_argument("--speakers", type=int, default=10)
     parser.add_argument("--turns", type=int, default=3, help="spoken turns per speaker")
     parser.add_argument("--text-sessions", type=int, default=100)
-    parser.add_argument("--window", type=float, default=20.0,
-                        help="seconds over which the text sessions ask")
+    parser.add_argument(
+        "--window", type=float, default=20.0, help="seconds over which the text sessions ask"
+    )
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--barge-ins", type=int, default=10)
     parser.add_argument("--partials-ms", default="800", help="SITESPEAK_VOICE_PARTIAL_INTERVAL_MS")
@@ -181,12 +203,16 @@ def main() -> None:
     parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")
     args = parser.parse_args()
     with bench_services() as (found, tmp), serve_site() as site_url:
-        env = env_for(found, tmp, SITESPEAK_VOICE_TURNS_PER_MINUTE="1000",
-                      SITESPEAK_VOICE_IP_TURNS_PER_MINUTE="100000",
-                      SITESPEAK_VOICE_PARTIAL_INTERVAL_MS=args.partials_ms,
-                      SITESPEAK_VOICE_INFERENCE_THREADS=args.threads,
-                      SITESPEAK_VOICE_STT_THREADS=args.stt_threads,
-                      SITESPEAK_DB_POOL_SIZE="20")
+        env = env_for(
+            found,
+            tmp,
+            SITESPEAK_VOICE_TURNS_PER_MINUTE="1000",
+            SITESPEAK_VOICE_IP_TURNS_PER_MINUTE="100000",
+            SITESPEAK_VOICE_PARTIAL_INTERVAL_MS=args.partials_ms,
+            SITESPEAK_VOICE_INFERENCE_THREADS=args.threads,
+            SITESPEAK_VOICE_STT_THREADS=args.stt_threads,
+            SITESPEAK_DB_POOL_SIZE="20",
+        )
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
             site = create_site(tenant.id, "Bakery", [site_url], allow_private=True)
@@ -194,9 +220,11 @@ def main() -> None:
         web = start_web(env, tmp, 120)
         try:
             time.sleep(1)
-            print(f"web pid {web.popen.pid}; knobs: partials every {args.partials_ms} ms, "
-                  f"{args.threads} inference threads x {args.stt_threads} per Whisper call, "
-                  f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
+            print(
+                f"web pid {web.popen.pid}; knobs: partials every {args.partials_ms} ms, "
+                f"{args.threads} inference threads x {args.stt_threads} per Whisper call, "
+                f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
+            )
             asyncio.run(run(args, web.url, site_url, site.key, web.popen.pid))
         finally:
             web.stop()

@@ -41,15 +41,23 @@ from tests.voice.testsite import serve_site  # noqa: E402
 
 QUESTION = "Where is your shop?"
 OUT = {"sample_rate": 16000, "frame_ms": 20}
-STAGES = ("eos_to_started_ms", "stt_ms", "retrieval_ms", "answer_first_token_ms",
-          "tts_first_audio_ms", "eos_to_first_audio_ms")
+STAGES = (
+    "eos_to_started_ms",
+    "stt_ms",
+    "retrieval_ms",
+    "answer_first_token_ms",
+    "tts_first_audio_ms",
+    "eos_to_first_audio_ms",
+)
 
 
 def row(name: str, values: list[float]) -> str:
     if not values:
         return f"  {name:<32} (no samples)"
-    return (f"  {name:<32} n={len(values):<4} p50={percentile(values, 50):7.1f}  "
-            f"p95={percentile(values, 95):7.1f}  p99={percentile(values, 99):7.1f} ms")
+    return (
+        f"  {name:<32} n={len(values):<4} p50={percentile(values, 50):7.1f}  "
+        f"p95={percentile(values, 95):7.1f}  p99={percentile(values, 99):7.1f} ms"
+    )
 
 
 async def ws_session(url: str, origin: str, key: str, delay: float, out: dict) -> None:
@@ -58,7 +66,7 @@ async def ws_session(url: str, origin: str, key: str, delay: float, out: dict) -
         await asyncio.sleep(delay)
         pcm = speech(QUESTION, 100, 0)
         for index in range(0, len(pcm), FRAME):
-            await ws.send(pcm[index:index + FRAME])
+            await ws.send(pcm[index : index + FRAME])
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "input.commit"}))
         turn = await until_done(ws, 120, stop_after_audio=1)
@@ -129,44 +137,65 @@ def report(title: str, out: dict) -> None:
 
 async def run(args, url: str, origin: str, key: str) -> None:
     results = {}
-    for name, session in (("raw WebSocket /voice-ws", ws_session),
-                          ("Socket.IO (text turns)", sio_session),
-                          ("raw WebSocket (text turns)", ws_text_session)):
+    for name, session in (
+        ("raw WebSocket /voice-ws", ws_session),
+        ("Socket.IO (text turns)", sio_session),
+        ("raw WebSocket (text turns)", ws_text_session),
+    ):
         out: dict = defaultdict(list)
-        await asyncio.gather(*(session(url, origin, key, random.uniform(0.5, args.window), out)
-                               for _ in range(args.sessions)))
-        report(f"{name}: {args.sessions} concurrent sessions, one turn each every "
-               f"~{args.window:g}s window", out)
+        await asyncio.gather(
+            *(
+                session(url, origin, key, random.uniform(0.5, args.window), out)
+                for _ in range(args.sessions)
+            )
+        )
+        report(
+            f"{name}: {args.sessions} concurrent sessions, one turn each every "
+            f"~{args.window:g}s window",
+            out,
+        )
         results[name] = out
     ws_p95 = percentile(results["raw WebSocket (text turns)"]["client_text"], 95)
     sio_p95 = percentile(results["Socket.IO (text turns)"]["client_text"], 95)
-    print(f"Socket.IO / WebSocket, client text turn send→first audio p95: "
-          f"{sio_p95:.1f} / {ws_p95:.1f} ms = {sio_p95 / ws_p95:.2f}x")
+    print(
+        f"Socket.IO / WebSocket, client text turn send→first audio p95: "
+        f"{sio_p95:.1f} / {ws_p95:.1f} ms = {sio_p95 / ws_p95:.2f}x"
+    )
     ours = results["raw WebSocket /voice-ws"]["spoken:eos_to_first_audio_ms"]
-    print(f"Our overhead, end of speech → first answer audio out (spoken, server), p95: "
-          f"{percentile(ours, 95):.1f} ms (goal ≤ 15 ms)")
+    print(
+        f"Our overhead, end of speech → first answer audio out (spoken, server), p95: "
+        f"{percentile(ours, 95):.1f} ms (goal ≤ 15 ms)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--window", type=float, default=10.0,
-                        help="seconds over which the sessions' turns are spread")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=10.0,
+        help="seconds over which the sessions' turns are spread",
+    )
     args = parser.parse_args()
-    with bench_services() as (found, tmp), serve_site() as site_url, \
-            serve_fake_openai() as fake:
-        env = env_for(found, tmp, SITESPEAK_OPENAI_BASE_URL=fake.url,
-                      SITESPEAK_OPENAI_API_KEY="sk-bench", SITESPEAK_VOICE_PRELOAD="false",
-                      SITESPEAK_VOICE_PARTIAL_INTERVAL_MS="0",
-                      SITESPEAK_VOICE_TURNS_PER_MINUTE="1000",
-                      SITESPEAK_VOICE_IP_TURNS_PER_MINUTE="100000",
-                      SITESPEAK_OPENAI_FIRST_TOKEN_BUDGET="10")
+    with bench_services() as (found, tmp), serve_site() as site_url, serve_fake_openai() as fake:
+        env = env_for(
+            found,
+            tmp,
+            SITESPEAK_OPENAI_BASE_URL=fake.url,
+            SITESPEAK_OPENAI_API_KEY="sk-bench",
+            SITESPEAK_VOICE_PRELOAD="false",
+            SITESPEAK_VOICE_PARTIAL_INTERVAL_MS="0",
+            SITESPEAK_VOICE_TURNS_PER_MINUTE="1000",
+            SITESPEAK_VOICE_IP_TURNS_PER_MINUTE="100000",
+            SITESPEAK_OPENAI_FIRST_TOKEN_BUDGET="10",
+        )
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
             site = create_site(tenant.id, "Bakery", [site_url], allow_private=True)
-            Site.update(options={"providers": {"stt": "openai", "answerer": "openai",
-                                               "tts": "openai"}}).where(
-                Site.id == site.id).execute()
+            Site.update(
+                options={"providers": {"stt": "openai", "answerer": "openai", "tts": "openai"}}
+            ).where(Site.id == site.id).execute()
         index_site(env, site.id, site.name, tenant.name, tmp)
         web = start_web(env, tmp, 120)
         try:

@@ -66,8 +66,10 @@ def main(root: Path) -> int:
         else:
             missing.append(lib)
     if missing:
-        print("shlib_depends: not found on this machine (left out): " + ", ".join(missing),
-              file=sys.stderr)
+        print(
+            "shlib_depends: not found on this machine (left out): " + ", ".join(missing),
+            file=sys.stderr,
+        )
     print(", ".join(sorted(packages)))
     return 0
 

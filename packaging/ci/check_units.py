@@ -40,16 +40,23 @@ def _root(units: Path, work: Path) -> Path:
 
 
 def verify(root: Path, names: list[str]) -> list[str]:
-    done = subprocess.run(["systemd-analyze", "verify", f"--root={root}", *names],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", *names], capture_output=True, text=True
+    )
     text = (done.stdout + done.stderr).strip()
-    return [f"verify {' '.join(names)}: {text or 'exit ' + str(done.returncode)}"] if (
-        text or done.returncode) else []
+    return (
+        [f"verify {' '.join(names)}: {text or 'exit ' + str(done.returncode)}"]
+        if (text or done.returncode)
+        else []
+    )
 
 
 def exposure(root: Path, name: str) -> float:
-    done = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={root}",
-                           "--no-pager", name], capture_output=True, text=True)
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", f"--root={root}", "--no-pager", name],
+        capture_output=True,
+        text=True,
+    )
     found = EXPOSURE.search(done.stdout + done.stderr)
     if not found:
         raise RuntimeError(f"no exposure score for {name}: {done.stdout}{done.stderr}")
@@ -57,14 +64,20 @@ def exposure(root: Path, name: str) -> float:
 
 
 def check(units: Path) -> tuple[list[str], dict[str, float]]:
-    names = sorted(INSTANCES.get(u.name, u.name) for u in units.iterdir()
-                   if u.suffix in (".service", ".target"))
+    names = sorted(
+        INSTANCES.get(u.name, u.name)
+        for u in units.iterdir()
+        if u.suffix in (".service", ".target")
+    )
     with tempfile.TemporaryDirectory() as work:
         root = _root(units, Path(work))
         failures = verify(root, names)
         scores = {name: exposure(root, name) for name in SCORED}
-    failures += [f"security {name}: exposure {score} > {MAX_EXPOSURE}"
-                 for name, score in scores.items() if score > MAX_EXPOSURE]
+    failures += [
+        f"security {name}: exposure {score} > {MAX_EXPOSURE}"
+        for name, score in scores.items()
+        if score > MAX_EXPOSURE
+    ]
     return failures, scores
 
 

@@ -51,8 +51,13 @@ def env_file(path: str) -> dict[str, str]:
 
 
 def environment(keys: dict[str, list[str]], user: pwd.struct_passwd) -> dict[str, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": user.pw_dir,
-           "USER": user.pw_name, "LOGNAME": user.pw_name}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": user.pw_dir,
+        "USER": user.pw_name,
+        "LOGNAME": user.pw_name,
+    }
     for assignment in keys.get("Environment", []):
         for pair in shlex.split(assignment):
             key, _, value = pair.partition("=")

@@ -11,11 +11,23 @@ SCOPES = ("read", "write")
 
 
 def list_tokens(tenant_id: int) -> list[dict]:
-    rows = (ApiToken.select().where(ApiToken.tenant == tenant_id)
-            .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc()))
-    return [{"id": t.id, "name": t.name, "prefix": t.prefix, "scopes": list(t.scopes),
-             "created_at": t.created_at, "last_used_at": t.last_used_at,
-             "revoked": t.revoked_at is not None} for t in rows]
+    rows = (
+        ApiToken.select()
+        .where(ApiToken.tenant == tenant_id)
+        .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc())
+    )
+    return [
+        {
+            "id": t.id,
+            "name": t.name,
+            "prefix": t.prefix,
+            "scopes": list(t.scopes),
+            "created_at": t.created_at,
+            "last_used_at": t.last_used_at,
+            "revoked": t.revoked_at is not None,
+        }
+        for t in rows
+    ]
 
 
 def create(tenant_id: int, creator_role: str, name: str, scopes: list[str]) -> tenants.IssuedToken:
@@ -25,8 +37,10 @@ def create(tenant_id: int, creator_role: str, name: str, scopes: list[str]) -> t
         raise InvalidInput("name: at most 100 characters")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise InvalidInput(f"scopes: choose from {', '.join(SCOPES)}"
-                           + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+        raise InvalidInput(
+            f"scopes: choose from {', '.join(SCOPES)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
     allowed = set(roles.token_scopes(creator_role))
     if not set(scopes) <= allowed:
         raise InvalidInput("scopes: you cannot grant more than your role allows")

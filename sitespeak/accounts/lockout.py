@@ -33,8 +33,11 @@ class LoginGuard:
         _, lock = _keys(self._prefix, email)
         ttl = await self._client.ttl(lock)
         if ttl and ttl > 0:
-            raise TooManyRequests(f"too many wrong passwords: this account is locked for "
-                                  f"{_minutes(ttl)}", retry_after=ttl, code="locked")
+            raise TooManyRequests(
+                f"too many wrong passwords: this account is locked for {_minutes(ttl)}",
+                retry_after=ttl,
+                code="locked",
+            )
 
     async def failed(self, email: str) -> int:
         """Count a wrong password; lock the account when the count reaches the limit."""

@@ -30,8 +30,7 @@ def allows(role: str | None, action: str) -> bool:
 def require(role: str | None, action: str) -> None:
     if not allows(role, action):
         need = ACTIONS[action]
-        raise Forbidden(f"this needs the {need} role or higher (you are "
-                        f"{role or 'not a member'})")
+        raise Forbidden(f"this needs the {need} role or higher (you are {role or 'not a member'})")
 
 
 def token_scopes(role: str) -> list[str]:

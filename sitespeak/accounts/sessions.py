@@ -37,8 +37,10 @@ class Session:
 
     def check_csrf(self, submitted: str | None) -> None:
         if not submitted or not hmac.compare_digest(submitted.encode(), self.csrf.encode()):
-            raise Forbidden("the form's CSRF token is missing or stale; reload the page and "
-                            "try again", code="csrf")
+            raise Forbidden(
+                "the form's CSRF token is missing or stale; reload the page and try again",
+                code="csrf",
+            )
 
 
 def _digest(sid: str) -> str:
@@ -59,8 +61,9 @@ class SessionStore:
         return f"{self._prefix}:user-sessions:{user_id}"
 
     async def create(self, user_id: int | None, tenant_id: int | None) -> Session:
-        session = Session(secrets.token_urlsafe(32), user_id, tenant_id,
-                          secrets.token_urlsafe(32), time.time())
+        session = Session(
+            secrets.token_urlsafe(32), user_id, tenant_id, secrets.token_urlsafe(32), time.time()
+        )
         await self.save(session)
         return session
 

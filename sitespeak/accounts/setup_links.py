@@ -25,15 +25,25 @@ def _hash(token: str) -> str:
 def issue(user: User, ttl: float, base_url: str, purpose: str = "setup") -> str:
     """Create a link for ``user`` and return its full URL (shown once)."""
     token = secrets.token_urlsafe(32)
-    SetupLink.create(user=user, token_hash=_hash(token), purpose=purpose,
-                     expires_at=utcnow() + dt.timedelta(seconds=ttl))
+    SetupLink.create(
+        user=user,
+        token_hash=_hash(token),
+        purpose=purpose,
+        expires_at=utcnow() + dt.timedelta(seconds=ttl),
+    )
     return base_url.rstrip("/") + PATH + token
 
 
 def _live(token: str):
-    return (SetupLink.select(SetupLink, User).join(User)
-            .where(SetupLink.token_hash == _hash(token), SetupLink.used_at.is_null(),
-                   SetupLink.expires_at > utcnow()))
+    return (
+        SetupLink.select(SetupLink, User)
+        .join(User)
+        .where(
+            SetupLink.token_hash == _hash(token),
+            SetupLink.used_at.is_null(),
+            SetupLink.expires_at > utcnow(),
+        )
+    )
 
 
 def peek(token: str) -> SetupLink:
@@ -46,10 +56,16 @@ def peek(token: str) -> SetupLink:
 def consume(token: str, password: str) -> User:
     """Use the link: set the password and return the user. Call inside a transaction."""
     passwords.check_strength(password)  # a weak password must not burn the link
-    used = (SetupLink.update(used_at=utcnow())
-            .where(SetupLink.token_hash == _hash(token), SetupLink.used_at.is_null(),
-                   SetupLink.expires_at > utcnow())
-            .returning(SetupLink.user).execute())
+    used = (
+        SetupLink.update(used_at=utcnow())
+        .where(
+            SetupLink.token_hash == _hash(token),
+            SetupLink.used_at.is_null(),
+            SetupLink.expires_at > utcnow(),
+        )
+        .returning(SetupLink.user)
+        .execute()
+    )
     rows = list(used)
     if not rows:
         raise NotFound("this setup link is unknown, used or expired; ask an admin for a new one")

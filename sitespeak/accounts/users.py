@@ -54,17 +54,25 @@ def get_user(user_id: int) -> User:
 def set_role(tenant_id: int, user: User, role: str) -> None:
     if role not in roles.ROLES:
         raise InvalidInput(f"role: one of {', '.join(roles.ROLES)}")
-    (Membership.insert(tenant=tenant_id, user=user, role=role)
-     .on_conflict(conflict_target=[Membership.tenant, Membership.user],
-                  update={Membership.role: role}).execute())
+    (
+        Membership.insert(tenant=tenant_id, user=user, role=role)
+        .on_conflict(
+            conflict_target=[Membership.tenant, Membership.user], update={Membership.role: role}
+        )
+        .execute()
+    )
 
 
 def tenant_roles(user: User) -> list[TenantRole]:
     """Every tenant this user can open, with the role they have there."""
     if user.is_superuser:
         return [TenantRole(t.id, t.name, "owner") for t in Tenant.select().order_by(Tenant.name)]
-    rows = (Membership.select(Membership.role, Tenant.id, Tenant.name).join(Tenant)
-            .where(Membership.user == user).order_by(Tenant.name))
+    rows = (
+        Membership.select(Membership.role, Tenant.id, Tenant.name)
+        .join(Tenant)
+        .where(Membership.user == user)
+        .order_by(Tenant.name)
+    )
     return [TenantRole(m.tenant.id, m.tenant.name, m.role) for m in rows]
 
 
@@ -76,11 +84,22 @@ def role_in(user: User, tenant_id: int) -> str | None:
 
 
 def members(tenant_id: int) -> list[dict]:
-    rows = (Membership.select(Membership, User).join(User)
-            .where(Membership.tenant == tenant_id).order_by(User.email))
-    return [{"user_id": m.user.id, "email": m.user.email, "role": m.role,
-             "active": bool(m.user.password_hash), "superuser": m.user.is_superuser}
-            for m in rows]
+    rows = (
+        Membership.select(Membership, User)
+        .join(User)
+        .where(Membership.tenant == tenant_id)
+        .order_by(User.email)
+    )
+    return [
+        {
+            "user_id": m.user.id,
+            "email": m.user.email,
+            "role": m.role,
+            "active": bool(m.user.password_hash),
+            "superuser": m.user.is_superuser,
+        }
+        for m in rows
+    ]
 
 
 def change_role(tenant_id: int, actor_role: str, user_id: int, role: str) -> None:
@@ -112,8 +131,15 @@ def _guard_privileged(actor_role: str, old: str, new: str | None) -> None:
 
 
 def _keep_an_owner(tenant_id: int, leaving_user_id: int) -> None:
-    others = (Membership.select().where(Membership.tenant == tenant_id, Membership.role == "owner",
-                                        Membership.user != leaving_user_id).count())
+    others = (
+        Membership.select()
+        .where(
+            Membership.tenant == tenant_id,
+            Membership.role == "owner",
+            Membership.user != leaving_user_id,
+        )
+        .count()
+    )
     if not others:
         raise Conflict("a tenant keeps at least one owner; make someone else owner first")
 

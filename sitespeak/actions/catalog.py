@@ -19,9 +19,11 @@ from sitespeak.sites import allowed_origins, get_site
 
 KINDS = ("navigate", "fill", "submit", "click")
 # Words that make a click or a form commit something the visitor cannot take back.
-RISKY = re.compile(r"\b(delete|remove|cancel|destroy|erase|buy|purchase|pay|checkout|order|"
-                   r"book|submit|send|subscribe|unsubscribe|confirm|sign ?up|register|transfer)",
-                   re.IGNORECASE)
+RISKY = re.compile(
+    r"\b(delete|remove|cancel|destroy|erase|buy|purchase|pay|checkout|order|"
+    r"book|submit|send|subscribe|unsubscribe|confirm|sign ?up|register|transfer)",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -61,9 +63,18 @@ def form_entries(url: str, index: int, form: dict[str, Any]) -> list[Entry]:
     submit_label = form.get("submit") or "submit"
     # Posting a form always commits something; a GET search form is harmless but still the
     # visitor's explicit choice, so submitting stays risky either way.
-    return [Entry(f"fill {where}", "fill", page_url(url), target, label, fields, False),
-            Entry(f"submit {where}", "submit", page_url(url), target,
-                  f"{label}: {submit_label}", fields, True)]
+    return [
+        Entry(f"fill {where}", "fill", page_url(url), target, label, fields, False),
+        Entry(
+            f"submit {where}",
+            "submit",
+            page_url(url),
+            target,
+            f"{label}: {submit_label}",
+            fields,
+            True,
+        ),
+    ]
 
 
 def click_entries(url: str, actions: list[dict[str, Any]]) -> list[Entry]:
@@ -77,8 +88,17 @@ def click_entries(url: str, actions: list[dict[str, Any]]) -> list[Entry]:
             continue  # nothing stable to find it by on the live page
         label = item.get("text") or _humane(item.get("action", "")) or target
         risky = bool(RISKY.search(f"{label} {item.get('action', '')}"))
-        out.append(Entry(f"click {page_url(url)} {target}", "click", page_url(url), target,
-                         label[:200], [], risky))
+        out.append(
+            Entry(
+                f"click {page_url(url)} {target}",
+                "click",
+                page_url(url),
+                target,
+                label[:200],
+                [],
+                risky,
+            )
+        )
     return out
 
 
@@ -97,8 +117,15 @@ def entries_for(site: Site, pages: list[Page]) -> list[Entry]:
         for link in page.links or []:
             href = link.get("href", "")
             if _origin(href) in origins:
-                add(Entry(f"navigate {page_url(href)}", "navigate", page_url(href), "",
-                          link.get("text") or href))
+                add(
+                    Entry(
+                        f"navigate {page_url(href)}",
+                        "navigate",
+                        page_url(href),
+                        "",
+                        link.get("text") or href,
+                    )
+                )
         for index, form in enumerate(page.forms or []):
             for entry in form_entries(url, index, form):
                 add(entry)
@@ -109,8 +136,11 @@ def entries_for(site: Site, pages: list[Page]) -> list[Entry]:
 
 def _signature(site: Site) -> str:
     """Changes whenever a crawl adds, drops or refetches a page."""
-    count, latest = (Page.select(fn.COUNT(Page.id), fn.MAX(Page.fetched_at))
-                     .where(Page.site == site.id, Page.status == "ok").scalar(as_tuple=True))
+    count, latest = (
+        Page.select(fn.COUNT(Page.id), fn.MAX(Page.fetched_at))
+        .where(Page.site == site.id, Page.status == "ok")
+        .scalar(as_tuple=True)
+    )
     return f"{count}:{latest.isoformat() if latest else '-'}:{site.knowledge_version}"
 
 
@@ -123,21 +153,32 @@ def rebuild(site: Site) -> int:
         now = utcnow()
         for entry in entries:
             row = existing.pop(entry.key, None)
-            values = dict(kind=entry.kind, url=entry.url, target=entry.target,
-                          label=entry.label, fields=entry.fields, risky=entry.risky,
-                          updated_at=now)
+            values = dict(
+                kind=entry.kind,
+                url=entry.url,
+                target=entry.target,
+                label=entry.label,
+                fields=entry.fields,
+                risky=entry.risky,
+                updated_at=now,
+            )
             if row is None:
                 SiteAction.create(tenant=site.tenant_id, site=site.id, key=entry.key, **values)
             else:
                 SiteAction.update(**values).where(SiteAction.id == row.id).execute()
         if existing:
-            SiteAction.delete().where(SiteAction.id.in_([a.id for a in existing.values()])
-                                      ).execute()
+            SiteAction.delete().where(
+                SiteAction.id.in_([a.id for a in existing.values()])
+            ).execute()
         sig = _signature(site)
-        (ActionCatalog.insert(site=site.id, signature=sig, built_at=now)
-         .on_conflict(conflict_target=[ActionCatalog.site],
-                      update={ActionCatalog.signature: sig, ActionCatalog.built_at: now})
-         .execute())
+        (
+            ActionCatalog.insert(site=site.id, signature=sig, built_at=now)
+            .on_conflict(
+                conflict_target=[ActionCatalog.site],
+                update={ActionCatalog.signature: sig, ActionCatalog.built_at: now},
+            )
+            .execute()
+        )
     return len(entries)
 
 
@@ -155,12 +196,13 @@ def enabled_actions(site_id: int) -> list[SiteAction]:
 
 # --- the owner's API (tenant-scoped) ----------------------------------------------------------
 
-def list_actions(tenant_id: int, site_ref: int | str, kind: str | None = None,
-                 enabled: bool | None = None) -> list[SiteAction]:
+
+def list_actions(
+    tenant_id: int, site_ref: int | str, kind: str | None = None, enabled: bool | None = None
+) -> list[SiteAction]:
     site = get_site(tenant_id, site_ref)
     ensure_fresh(site)
-    query = SiteAction.select().where(SiteAction.site == site.id,
-                                      SiteAction.tenant == tenant_id)
+    query = SiteAction.select().where(SiteAction.site == site.id, SiteAction.tenant == tenant_id)
     if kind:
         query = query.where(SiteAction.kind == kind)
     if enabled is not None:
@@ -170,8 +212,9 @@ def list_actions(tenant_id: int, site_ref: int | str, kind: str | None = None,
 
 def get_action(tenant_id: int, site_ref: int | str, action_id: int) -> SiteAction:
     site = get_site(tenant_id, site_ref)
-    row = SiteAction.get_or_none(SiteAction.id == action_id, SiteAction.site == site.id,
-                                 SiteAction.tenant == tenant_id)
+    row = SiteAction.get_or_none(
+        SiteAction.id == action_id, SiteAction.site == site.id, SiteAction.tenant == tenant_id
+    )
     if row is None:
         raise NotFound(f"no action {action_id} on site {site_ref!r}")
     return row
@@ -186,8 +229,16 @@ def set_enabled(tenant_id: int, site_ref: int | str, action_id: int, enabled: bo
 
 
 def action_view(row: SiteAction) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "url": row.url, "target": row.target,
-            "label": row.label, "fields": row.fields, "risky": row.risky,
-            "needs_confirmation": row.needs_confirmation, "enabled": row.enabled,
-            "owner_set": row.owner_set,
-            "updated_at": row.updated_at.isoformat() if row.updated_at else None}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "url": row.url,
+        "target": row.target,
+        "label": row.label,
+        "fields": row.fields,
+        "risky": row.risky,
+        "needs_confirmation": row.needs_confirmation,
+        "enabled": row.enabled,
+        "owner_set": row.owner_set,
+        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
+    }

@@ -13,13 +13,19 @@ from typing import Any
 from sitespeak.actions.models import SiteAction
 
 LEAD = r"^(?:please\s+)?(?:can you\s+|could you\s+)?"
-FILL = re.compile(LEAD + r"(?:fill(?:\s+in|\s+out)?|complete)\s+(?:the\s+|my\s+|your\s+)?"
-                  r"(?P<what>.+?)\s+form(?:\s+(?:with|using)\s+(?P<values>.+?))?[.!?]*$",
-                  re.IGNORECASE)
-SUBMIT = re.compile(LEAD + r"(?:submit|send)\s+(?:the\s+|my\s+)?(?P<what>.+?)\s+form[.!?]*$",
-                    re.IGNORECASE)
-CLICK = re.compile(LEAD + r"(?:click|press|tap|push)(?:\s+on)?\s+(?:the\s+)?(?P<what>.+?)"
-                   r"(?:\s+(?:button|link))?[.!?]*$", re.IGNORECASE)
+FILL = re.compile(
+    LEAD + r"(?:fill(?:\s+in|\s+out)?|complete)\s+(?:the\s+|my\s+|your\s+)?"
+    r"(?P<what>.+?)\s+form(?:\s+(?:with|using)\s+(?P<values>.+?))?[.!?]*$",
+    re.IGNORECASE,
+)
+SUBMIT = re.compile(
+    LEAD + r"(?:submit|send)\s+(?:the\s+|my\s+)?(?P<what>.+?)\s+form[.!?]*$", re.IGNORECASE
+)
+CLICK = re.compile(
+    LEAD + r"(?:click|press|tap|push)(?:\s+on)?\s+(?:the\s+)?(?P<what>.+?)"
+    r"(?:\s+(?:button|link))?[.!?]*$",
+    re.IGNORECASE,
+)
 WORD = re.compile(r"[a-z0-9]+")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 FILLER = re.compile(r"^(?:(?:my|the|our)\s+)?(?:is|are|=|:|as|of|to)?\s*", re.IGNORECASE)
@@ -54,10 +60,13 @@ def field_values(fields: list[dict[str, Any]], spoken: str) -> dict[str, str]:
         tokens = part.split()
         for field in fields:
             names = _field_names(field)
-            head = [i for i, t in enumerate(tokens[:3]) if WORD.sub("", t.lower()) == ""
-                    and t.lower().strip(".:") in names]
+            head = [
+                i
+                for i, t in enumerate(tokens[:3])
+                if WORD.sub("", t.lower()) == "" and t.lower().strip(".:") in names
+            ]
             if head and field["name"] not in values:
-                rest = " ".join(tokens[head[0] + 1:])
+                rest = " ".join(tokens[head[0] + 1 :])
                 values[field["name"]] = FILLER.sub("", rest).strip(" .")
                 break
         else:

@@ -20,32 +20,44 @@ PAGE_KINDS = ("navigate", "scroll-to-section", "highlight")
 CANNOT_GO = "I'm not allowed to take you to that page from here."
 
 
-def action_payload(row: SiteAction, values: dict[str, str] | None = None,
-                   anchor: str = "", kind: str | None = None) -> dict[str, Any]:
+def action_payload(
+    row: SiteAction, values: dict[str, str] | None = None, anchor: str = "", kind: str | None = None
+) -> dict[str, Any]:
     """The widget's instructions for one catalog entry (the fields of protocol.PageAction)."""
-    return {"kind": kind or row.kind, "url": row.url, "anchor": anchor, "label": row.label,
-            "catalog_id": row.id, "target": row.target, "values": values or {},
-            "fields": [{"name": f["name"], "label": f.get("label", "")} for f in row.fields],
-            "confirm": row.needs_confirmation}
+    return {
+        "kind": kind or row.kind,
+        "url": row.url,
+        "anchor": anchor,
+        "label": row.label,
+        "catalog_id": row.id,
+        "target": row.target,
+        "values": values or {},
+        "fields": [{"name": f["name"], "label": f.get("label", "")} for f in row.fields],
+        "confirm": row.needs_confirmation,
+    }
 
 
 def _say(row: SiteAction, values: dict[str, str]) -> str:
     if row.kind == "fill":
         shown = ", ".join(f"{k} {v}" for k, v in values.items())
-        return (f"I can fill in the {row.label} form" + (f" with {shown}" if shown else "")
-                + ". Please check it and confirm; I won't send it.")
+        return (
+            f"I can fill in the {row.label} form"
+            + (f" with {shown}" if shown else "")
+            + ". Please check it and confirm; I won't send it."
+        )
     if row.kind == "submit":
         return f"Please confirm that you want to send the {row.label.split(':')[0]} form."
-    return (f"Please confirm: {row.label}." if row.needs_confirmation
-            else f"Clicking {row.label}.")
+    return f"Please confirm: {row.label}." if row.needs_confirmation else f"Clicking {row.label}."
 
 
 def _page_action(action: dict[str, Any], pages: dict[str, SiteAction]) -> dict[str, Any] | None:
     row = pages.get(page_url(action.get("url", "")))
     if row is None:
         return None
-    return {**action_payload(row, anchor=action.get("anchor", ""), kind=action["kind"]),
-            "label": action.get("label") or row.label}
+    return {
+        **action_payload(row, anchor=action.get("anchor", ""), kind=action["kind"]),
+        "label": action.get("label") or row.label,
+    }
 
 
 def vet(site_id: int, question: str, reply: Answer) -> Answer:
@@ -57,8 +69,11 @@ def vet(site_id: int, question: str, reply: Answer) -> Answer:
     if not reply.actions:
         return reply
     pages = {r.url: r for r in catalog if r.kind == "navigate"}
-    kept = [a for a in (_page_action(a, pages) for a in reply.actions
-                        if a.get("kind") in PAGE_KINDS) if a is not None]
+    kept = [
+        a
+        for a in (_page_action(a, pages) for a in reply.actions if a.get("kind") in PAGE_KINDS)
+        if a is not None
+    ]
     if not kept:
         return Answer([CANNOT_GO], [], False, [])
     return replace(reply, actions=kept)

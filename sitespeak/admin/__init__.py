@@ -14,5 +14,12 @@ def blueprints() -> tuple:
         sites_pages,
     )
 
-    return (auth_pages.bp, dashboard.bp, people.bp, sites_pages.bp, knowledge_pages.bp,
-            conversations_pages.bp, events.bp)
+    return (
+        auth_pages.bp,
+        dashboard.bp,
+        people.bp,
+        sites_pages.bp,
+        knowledge_pages.bp,
+        conversations_pages.bp,
+        events.bp,
+    )

@@ -20,8 +20,14 @@ from sitespeak.admin.rendering import friendly_errors, nav_items, render
 from sitespeak.errors import Forbidden, InvalidInput
 from sitespeak.web.runtime import runtime
 
-bp = Blueprint("admin_auth", __name__, url_prefix="/admin", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "admin_auth",
+    __name__,
+    url_prefix="/admin",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 friendly_errors(bp)
 
 
@@ -42,8 +48,9 @@ async def login() -> Response:
     session = await anonymous_session()
     if session.authenticated:
         return redirect(_safe_next(request.args.get("next")))
-    response = await render("login.html", csrf=session.csrf, next=request.args.get("next", ""),
-                            error=None)
+    response = await render(
+        "login.html", csrf=session.csrf, next=request.args.get("next", ""), error=None
+    )
     return set_session_cookie(response, session)
 
 
@@ -58,8 +65,13 @@ async def login_submit() -> Response:
     user = await runtime().db.run(users.authenticate, email, password)
     if user is None:
         await guard.failed(email)
-        response = await render("login.html", status=401, csrf=session.csrf,
-                                next=form.get("next", ""), error="Wrong e-mail or password.")
+        response = await render(
+            "login.html",
+            status=401,
+            csrf=session.csrf,
+            next=form.get("next", ""),
+            error="Wrong e-mail or password.",
+        )
         return set_session_cookie(response, session)
     await guard.succeeded(email)
     return await _start_session(session, user.id, form.get("next"))
@@ -116,17 +128,21 @@ async def setup_submit(token: str) -> Response:
     link = await runtime().db.run(setup_links.peek, token)
     password = form.get("password") or ""
     if password != (form.get("confirm") or ""):
-        response = await render("setup.html", status=400, csrf=session.csrf,
-                                email=link.user.email, error="The two passwords differ.")
+        response = await render(
+            "setup.html",
+            status=400,
+            csrf=session.csrf,
+            email=link.user.email,
+            error="The two passwords differ.",
+        )
         return set_session_cookie(response, session)
     try:
         user = await runtime().db.run(setup_links.consume, token, password)
     except InvalidInput as exc:
-        response = await render("setup.html", status=400, csrf=session.csrf,
-                                email=link.user.email, error=exc.message)
+        response = await render(
+            "setup.html", status=400, csrf=session.csrf, email=link.user.email, error=exc.message
+        )
         return set_session_cookie(response, session)
     # A new password ends every older session of this account.
     await sessions().destroy_all(user.id)
     return await _start_session(session, user.id, None)
-
-

@@ -43,8 +43,9 @@ def sessions(rt: WebRuntime | None = None) -> SessionStore:
     rt = rt or runtime()
     if "sessions" not in rt.extras:
         s = rt.settings
-        rt.extras["sessions"] = SessionStore(rt.redis, s.redis_prefix, s.session_idle_timeout,
-                                             s.session_max_age)
+        rt.extras["sessions"] = SessionStore(
+            rt.redis, s.redis_prefix, s.session_idle_timeout, s.session_max_age
+        )
     return rt.extras["sessions"]
 
 
@@ -71,12 +72,20 @@ async def load_admin() -> Admin | None:
         return None
     user, tenant_roles = found
     # The tenant in the session may have been taken away since: fall back to the first one.
-    current = next((t for t in tenant_roles if t.tenant_id == session.tenant_id),
-                   tenant_roles[0] if tenant_roles else None)
-    return Admin(session, user.id, user.email, user.is_superuser,
-                 current.tenant_id if current else None,
-                 current.tenant_name if current else "", current.role if current else None,
-                 tenant_roles)
+    current = next(
+        (t for t in tenant_roles if t.tenant_id == session.tenant_id),
+        tenant_roles[0] if tenant_roles else None,
+    )
+    return Admin(
+        session,
+        user.id,
+        user.email,
+        user.is_superuser,
+        current.tenant_id if current else None,
+        current.tenant_name if current else "",
+        current.role if current else None,
+        tenant_roles,
+    )
 
 
 async def form_value(name: str) -> str:
@@ -85,6 +94,7 @@ async def form_value(name: str) -> str:
 
 def page(action: str = "read") -> Callable:
     """Decorate an admin view: login, CSRF on unsafe methods, and the role ``action`` needs."""
+
     def wrap(view: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(view)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -96,22 +106,32 @@ def page(action: str = "read") -> Callable:
             g.admin = admin
             admin.require(action)
             return await view(admin, *args, **kwargs)
+
         wrapper.__admin_action__ = action  # the isolation test reads it
         return wrapper
+
     return wrap
 
 
 # Admin endpoints reachable without logging in (everything else must use ``page``).
-PUBLIC_ENDPOINTS = frozenset({"admin_auth.login", "admin_auth.login_submit", "admin_auth.setup",
-                              "admin_auth.setup_submit", "admin_auth.static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "admin_auth.login",
+        "admin_auth.login_submit",
+        "admin_auth.setup",
+        "admin_auth.setup_submit",
+        "admin_auth.static",
+    }
+)
 
 
 def set_session_cookie(response: Response, session: Session) -> Response:
     rt = runtime()
     secure = rt.settings.base_url.startswith("https://") or request.scheme == "https"
     max_age = int(rt.settings.session_max_age) if session.authenticated else 1800
-    response.set_cookie(COOKIE, session.sid, max_age=max_age, httponly=True, secure=secure,
-                        samesite="Lax", path="/")
+    response.set_cookie(
+        COOKIE, session.sid, max_age=max_age, httponly=True, secure=secure, samesite="Lax", path="/"
+    )
     return response
 
 

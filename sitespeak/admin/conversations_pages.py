@@ -27,8 +27,9 @@ def _pick_site(tenant_id: int, wanted: str | None) -> tuple[list[dict], dict | N
 
 def _listing(tenant_id: int, wanted: str | None) -> dict:
     all_sites, site = _pick_site(tenant_id, wanted)
-    found = conversations.list_sessions(tenant_id, site["id"]) if site else {"items": [],
-                                                                            "total": 0}
+    found = (
+        conversations.list_sessions(tenant_id, site["id"]) if site else {"items": [], "total": 0}
+    )
     return {"sites": all_sites, "site": site, **found}
 
 
@@ -50,14 +51,31 @@ def _charts(tenant_id: int, wanted: str | None) -> dict:
     latency = stats.latency_per_day(tid, sid)
     days = [row["day"] for row in latency]
     return {
-        "sites": all_sites, "site": site,
+        "sites": all_sites,
+        "site": site,
         "turns_chart": Markup(svg.bar_chart(stats.turns_per_day(tid, sid), "Turns per day")),
-        "feedback_chart": Markup(svg.line_chart(days, {
-            "p50": [r["feedback_p50"] for r in latency],
-            "p95": [r["feedback_p95"] for r in latency]}, "First feedback (ms)", " ms")),
-        "audio_chart": Markup(svg.line_chart(days, {
-            "p50": [r["audio_p50"] for r in latency],
-            "p95": [r["audio_p95"] for r in latency]}, "First audio (ms)", " ms")),
+        "feedback_chart": Markup(
+            svg.line_chart(
+                days,
+                {
+                    "p50": [r["feedback_p50"] for r in latency],
+                    "p95": [r["feedback_p95"] for r in latency],
+                },
+                "First feedback (ms)",
+                " ms",
+            )
+        ),
+        "audio_chart": Markup(
+            svg.line_chart(
+                days,
+                {
+                    "p50": [r["audio_p50"] for r in latency],
+                    "p95": [r["audio_p95"] for r in latency],
+                },
+                "First audio (ms)",
+                " ms",
+            )
+        ),
         "top": stats.top_questions(tid, sid),
         "gaps": stats.top_questions(tid, sid, uncovered_only=True),
     }

@@ -27,16 +27,23 @@ async def _workers(rt: WebRuntime) -> tuple[list[dict], dict[str, int] | None]:
         return [], None
     now, stale = time.time(), rt.settings.heartbeat_interval * 3
     seen = {k.decode(): now - float(v) for k, v in raw.items()}
-    rows = [{"queue": name, "depth": depths.get(name, 0),
-             "last_seen_s": round(seen[name], 1) if name in seen else None,
-             "alive": name in seen and seen[name] <= stale}
-            for name in depths]
+    rows = [
+        {
+            "queue": name,
+            "depth": depths.get(name, 0),
+            "last_seen_s": round(seen[name], 1) if name in seen else None,
+            "alive": name in seen and seen[name] <= stale,
+        }
+        for name in depths
+    ]
     return rows, depths
 
 
 def _job_rows(tenant_id: int | None, instance_too: bool, limit: int) -> list[dict]:
-    return [{**ledger.view(job), "tenant_id": job.tenant_id}
-            for job in ledger.failures(tenant_id, instance_too=instance_too, limit=limit)]
+    return [
+        {**ledger.view(job), "tenant_id": job.tenant_id}
+        for job in ledger.failures(tenant_id, instance_too=instance_too, limit=limit)
+    ]
 
 
 @bp.get("/")
@@ -47,9 +54,16 @@ async def dashboard(admin: Admin) -> Response:
     failures = await rt.db.run(_job_rows, admin.tenant_id, admin.superuser, 5)
     counts = await rt.db.run(ledger.counts_by_status) if admin.superuser else None
     extras = await _first_run(rt, admin)
-    return await render("dashboard.html", deps=deps, workers=workers, failures=failures,
-                        counts=counts, uptime=round(time.time() - rt.lifecycle.started),
-                        draining=rt.lifecycle.draining, **extras)
+    return await render(
+        "dashboard.html",
+        deps=deps,
+        workers=workers,
+        failures=failures,
+        counts=counts,
+        uptime=round(time.time() - rt.lifecycle.started),
+        draining=rt.lifecycle.draining,
+        **extras,
+    )
 
 
 async def _first_run(rt: WebRuntime, admin: Admin) -> dict:
@@ -60,8 +74,7 @@ async def _first_run(rt: WebRuntime, admin: Admin) -> dict:
         return Site.select().where(Site.tenant == admin.tenant_id).count()
 
     sites_url = url_for("admin_sites.sites_index") if admin.can("write") else None
-    return {"site_count": await rt.db.run(count) if admin.tenant_id else 0,
-            "sites_url": sites_url}
+    return {"site_count": await rt.db.run(count) if admin.tenant_id else 0, "sites_url": sites_url}
 
 
 @bp.get("/jobs")

@@ -41,6 +41,10 @@ class SiteForm(BaseModel, extra="forbid"):
         return cls.model_validate(raw)
 
     def scope(self) -> dict[str, Any]:
-        return {"allowed_hosts": self.allowed_hosts, "include": self.include,
-                "exclude": self.exclude, "max_depth": self.max_depth,
-                "max_pages": self.max_pages}
+        return {
+            "allowed_hosts": self.allowed_hosts,
+            "include": self.include,
+            "exclude": self.exclude,
+            "max_depth": self.max_depth,
+            "max_pages": self.max_pages,
+        }

@@ -18,8 +18,10 @@ MAX_QUERY = 1000
 
 
 def _overview(tenant_id: int) -> list[dict]:
-    return [{"site": sites.site_view(s), "runs": views.list_runs(tenant_id, s.id, limit=5)}
-            for s in sites.list_sites(tenant_id)]
+    return [
+        {"site": sites.site_view(s), "runs": views.list_runs(tenant_id, s.id, limit=5)}
+        for s in sites.list_sites(tenant_id)
+    ]
 
 
 def _site(tenant_id: int, site_id: int) -> dict:
@@ -29,8 +31,9 @@ def _site(tenant_id: int, site_id: int) -> dict:
 @bp.get("/knowledge")
 @page("read")
 async def runs(admin: Admin) -> Response:
-    return await render("knowledge.html", overview=await runtime().db.run(_overview,
-                                                                          admin.tenant_id))
+    return await render(
+        "knowledge.html", overview=await runtime().db.run(_overview, admin.tenant_id)
+    )
 
 
 @bp.get("/sites/<int:site_id>/crawls/<int:run_id>")
@@ -71,8 +74,9 @@ async def search(admin: Admin, site_id: int) -> Response:
 async def actions(admin: Admin, site_id: int) -> Response:
     db = runtime().db
     site = await db.run(_site, admin.tenant_id, site_id)
-    rows = await db.run(lambda: [catalog.action_view(a)
-                                 for a in catalog.list_actions(admin.tenant_id, site_id)])
+    rows = await db.run(
+        lambda: [catalog.action_view(a) for a in catalog.list_actions(admin.tenant_id, site_id)]
+    )
     return await render("actions.html", site=site, actions=rows)
 
 

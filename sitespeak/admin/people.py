@@ -14,8 +14,9 @@ bp = Blueprint("admin_people", __name__, url_prefix="/admin")
 friendly_errors(bp)
 
 
-def _invite(tenant_id: int, actor_role: str, email: str, role: str, ttl: float,
-            base_url: str) -> tuple[str, str | None]:
+def _invite(
+    tenant_id: int, actor_role: str, email: str, role: str, ttl: float, base_url: str
+) -> tuple[str, str | None]:
     """Add (or re-role) a member; a new account gets a one-time setup link."""
     if role not in roles.ROLES:
         raise InvalidInput(f"role: one of {', '.join(roles.ROLES)}")
@@ -42,8 +43,15 @@ async def list_users(admin: Admin) -> Response:
 async def invite(admin: Admin) -> Response:
     rt = runtime()
     email, role = await form_value("email"), await form_value("role")
-    shown_email, link = await rt.db.run(_invite, admin.tenant_id, admin.role, email, role,
-                                        rt.settings.setup_link_ttl, rt.settings.base_url)
+    shown_email, link = await rt.db.run(
+        _invite,
+        admin.tenant_id,
+        admin.role,
+        email,
+        role,
+        rt.settings.setup_link_ttl,
+        rt.settings.base_url,
+    )
     # Post/redirect/get: a reload must neither resend the form nor show the link again.
     admin.session.flash = {"kind": "invite", "email": shown_email, "link": link}
     await sessions().save(admin.session)
@@ -77,8 +85,12 @@ async def account(admin: Admin) -> Response:
 async def tokens(admin: Admin) -> Response:
     rows = await runtime().db.run(api_tokens.list_tokens, admin.tenant_id)
     created = await sessions().pop_flash(admin.session, "token")
-    response = await render("tokens.html", tokens=rows, created=created,
-                            scopes=roles.token_scopes(admin.role or "viewer"))
+    response = await render(
+        "tokens.html",
+        tokens=rows,
+        created=created,
+        scopes=roles.token_scopes(admin.role or "viewer"),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -87,8 +99,13 @@ async def tokens(admin: Admin) -> Response:
 @page("manage_tokens")
 async def create_token(admin: Admin) -> Response:
     form = await request.form
-    issued = await runtime().db.run(api_tokens.create, admin.tenant_id, admin.role,
-                                    form.get("name") or "", form.getlist("scope"))
+    issued = await runtime().db.run(
+        api_tokens.create,
+        admin.tenant_id,
+        admin.role,
+        form.get("name") or "",
+        form.getlist("scope"),
+    )
     # Shown once, on the page this redirects to; the database keeps only its hash.
     admin.session.flash = {"kind": "token", "token": issued.token, "name": issued.row.name}
     await sessions().save(admin.session)

@@ -16,8 +16,12 @@ log = logging.getLogger(__name__)
 
 async def render(template: str, status: int = 200, **context: Any) -> Response:
     admin = g.get("admin")
-    body = await render_template(template, admin=admin, csrf=context.pop("csrf", None) or (
-        admin.session.csrf if admin else ""), **context)
+    body = await render_template(
+        template,
+        admin=admin,
+        csrf=context.pop("csrf", None) or (admin.session.csrf if admin else ""),
+        **context,
+    )
     return Response(body, status=status, content_type="text/html; charset=utf-8")
 
 
@@ -28,16 +32,18 @@ async def error_page(status: int, title: str, message: str) -> Response:
 def friendly_errors(bp: Blueprint) -> None:
     @bp.errorhandler(SiteSpeakError)
     async def _ours(exc: SiteSpeakError) -> Response:
-        response = await error_page(exc.status, _TITLES.get(exc.status, "Something went wrong"),
-                                    exc.message)
+        response = await error_page(
+            exc.status, _TITLES.get(exc.status, "Something went wrong"), exc.message
+        )
         if getattr(exc, "retry_after", None) is not None:
             response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return response
 
     @bp.errorhandler(ValidationError)
     async def _invalid(exc: ValidationError) -> Response:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}"
-                           for e in exc.errors())
+        detail = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()
+        )
         return await error_page(422, "Please check the form", detail)
 
     @bp.errorhandler(HTTPException)
@@ -47,13 +53,21 @@ def friendly_errors(bp: Blueprint) -> None:
     @bp.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error in the admin UI")
-        return await error_page(500, "Something went wrong",
-                                "An unexpected error happened; it was logged.")
+        return await error_page(
+            500, "Something went wrong", "An unexpected error happened; it was logged."
+        )
 
 
-_TITLES = {400: "Please check the form", 401: "Please log in", 403: "Not allowed",
-           404: "Not found", 409: "Not possible right now", 413: "Too large",
-           429: "Slow down", 503: "Unavailable"}
+_TITLES = {
+    400: "Please check the form",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible right now",
+    413: "Too large",
+    429: "Slow down",
+    503: "Unavailable",
+}
 
 
 # The admin menu; pages of capabilities that are not installed simply do not show.

@@ -14,8 +14,16 @@ from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
 friendly_errors(bp)
-PROVIDER_FIELDS = ("stt", "answerer", "tts", "base_url", "chat_model", "stt_model", "tts_model",
-                   "voice")
+PROVIDER_FIELDS = (
+    "stt",
+    "answerer",
+    "tts",
+    "base_url",
+    "chat_model",
+    "stt_model",
+    "tts_model",
+    "voice",
+)
 
 
 def embed_snippet(base_url: str, key: str) -> str:
@@ -23,19 +31,29 @@ def embed_snippet(base_url: str, key: str) -> str:
 
 
 def _create(tenant_id: int, form: SiteForm) -> int:
-    site = sites.create_site(tenant_id, form.name, [str(u) for u in form.start_urls],
-                             form.allow_private, schedule=form.schedule,
-                             allowed_origins=[str(o) for o in form.allowed_origins],
-                             **form.scope())
+    site = sites.create_site(
+        tenant_id,
+        form.name,
+        [str(u) for u in form.start_urls],
+        form.allow_private,
+        schedule=form.schedule,
+        allowed_origins=[str(o) for o in form.allowed_origins],
+        **form.scope(),
+    )
     return site.id
 
 
 def _update(tenant_id: int, site_id: int, form: SiteForm) -> None:
-    sites.update_site(tenant_id, site_id, name=form.name,
-                      start_urls=[str(u) for u in form.start_urls],
-                      allowed_origins=[str(o) for o in form.allowed_origins],
-                      schedule=form.schedule, allow_private=form.allow_private,
-                      scope=form.scope())
+    sites.update_site(
+        tenant_id,
+        site_id,
+        name=form.name,
+        start_urls=[str(u) for u in form.start_urls],
+        allowed_origins=[str(o) for o in form.allowed_origins],
+        schedule=form.schedule,
+        allow_private=form.allow_private,
+        scope=form.scope(),
+    )
 
 
 def _listing(tenant_id: int) -> list[dict]:
@@ -48,8 +66,11 @@ def _listing(tenant_id: int) -> list[dict]:
 
 def _detail(tenant_id: int, site_id: int) -> dict:
     site = sites.get_site(tenant_id, site_id)
-    return {"site": sites.site_view(site), "runs": views.list_runs(tenant_id, site.id, limit=10),
-            "voice": voice_options.voice_options(site)}
+    return {
+        "site": sites.site_view(site),
+        "runs": views.list_runs(tenant_id, site.id, limit=10),
+        "voice": voice_options.voice_options(site),
+    }
 
 
 def _voice_form(form) -> voice_options.VoiceOptions:
@@ -57,9 +78,13 @@ def _voice_form(form) -> voice_options.VoiceOptions:
     providers = {key: form.get(key) for key in PROVIDER_FIELDS if form.get(key)}
     if form.get("realtime") == "on":
         providers["realtime"] = True
-    return voice_options.parse({"greeting": (form.get("greeting") or "").strip(),
-                                "persona": (form.get("persona") or "").strip(),
-                                "providers": providers})
+    return voice_options.parse(
+        {
+            "greeting": (form.get("greeting") or "").strip(),
+            "persona": (form.get("persona") or "").strip(),
+            "providers": providers,
+        }
+    )
 
 
 @bp.get("/sites")

@@ -13,14 +13,19 @@ def _scale(top: float) -> float:
 
 
 def _frame(title: str, top: float, unit: str) -> list[str]:
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
     for fraction in (0, 0.5, 1):
         y = HEIGHT - PAD_B - fraction * (HEIGHT - PAD_B - PAD_T)
-        parts.append(f'<line x1="{PAD_L}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#dde1e8"/>')
-        parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{escape(_tick(top * fraction, unit))}</text>')
+        parts.append(
+            f'<line x1="{PAD_L}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dde1e8"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(_tick(top * fraction, unit))}</text>"
+        )
     return parts
 
 
@@ -33,18 +38,23 @@ def bar_chart(points: list[tuple[str, float]], title: str, unit: str = "") -> st
     for i, (label, value) in enumerate(points):
         h = value * scale
         x = PAD_L + i * step + step * 0.15
-        parts.append(f'<rect x="{x:.1f}" y="{HEIGHT - PAD_B - h:.1f}" width="{step * 0.7:.1f}" '
-                     f'height="{h:.1f}" fill="{COLORS[0]}"><title>{escape(label)}: '
-                     f'{value:g}{escape(unit)}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{HEIGHT - PAD_B - h:.1f}" width="{step * 0.7:.1f}" '
+            f'height="{h:.1f}" fill="{COLORS[0]}"><title>{escape(label)}: '
+            f"{value:g}{escape(unit)}</title></rect>"
+        )
         if len(points) <= 16 or i % max(1, len(points) // 8) == 0:
-            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - PAD_B + 14}" '
-                         f'text-anchor="middle">{escape(label[5:] if len(label) == 10 else label)}'
-                         '</text>')
+            parts.append(
+                f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - PAD_B + 14}" '
+                f'text-anchor="middle">{escape(label[5:] if len(label) == 10 else label)}'
+                "</text>"
+            )
     return "".join(parts) + "</svg>"
 
 
-def line_chart(labels: list[str], series: dict[str, list[float | None]], title: str,
-               unit: str = "") -> str:
+def line_chart(
+    labels: list[str], series: dict[str, list[float | None]], title: str, unit: str = ""
+) -> str:
     values = [v for line in series.values() for v in line if v is not None]
     if not labels or not values:
         return _empty(title)
@@ -53,17 +63,23 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], title: 
     step = (WIDTH - PAD_L) / max(len(labels) - 1, 1)
     for n, (name, line) in enumerate(series.items()):
         color = COLORS[n % len(COLORS)]
-        coords = [(PAD_L + i * step, HEIGHT - PAD_B - v * scale)
-                  for i, v in enumerate(line) if v is not None]
+        coords = [
+            (PAD_L + i * step, HEIGHT - PAD_B - v * scale)
+            for i, v in enumerate(line)
+            if v is not None
+        ]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in coords)
-        parts.append(f'<text x="{PAD_L + 8 + n * 60}" y="{PAD_T - 6}" fill="{color}">'
-                     f'{escape(name)}</text>')
+        parts.append(
+            f'<text x="{PAD_L + 8 + n * 60}" y="{PAD_T - 6}" fill="{color}">{escape(name)}</text>'
+        )
     for i, label in enumerate(labels):
         if len(labels) <= 10 or i % max(1, len(labels) // 8) == 0:
-            parts.append(f'<text x="{PAD_L + i * step:.1f}" y="{HEIGHT - PAD_B + 14}" '
-                         f'text-anchor="middle">{escape(label[5:])}</text>')
+            parts.append(
+                f'<text x="{PAD_L + i * step:.1f}" y="{HEIGHT - PAD_B + 14}" '
+                f'text-anchor="middle">{escape(label[5:])}</text>'
+            )
     return "".join(parts) + "</svg>"
 
 
@@ -72,17 +88,22 @@ def stacked_bar(stages: list[tuple[str, float]], width: int = 420) -> str:
     total = sum(ms for _, ms in stages)
     if total <= 0:
         return ""
-    parts = [f'<svg class="breakdown" viewBox="0 0 {width} 34" width="{width}" height="34" '
-             'xmlns="http://www.w3.org/2000/svg" role="img"><title>latency by stage</title>']
+    parts = [
+        f'<svg class="breakdown" viewBox="0 0 {width} 34" width="{width}" height="34" '
+        'xmlns="http://www.w3.org/2000/svg" role="img"><title>latency by stage</title>'
+    ]
     x = 0.0
     for n, (name, ms) in enumerate(stages):
         w = ms / total * width
-        parts.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="16" '
-                     f'fill="{COLORS[n % len(COLORS)]}"><title>{escape(name)} {ms:g} ms</title>'
-                     '</rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="16" '
+            f'fill="{COLORS[n % len(COLORS)]}"><title>{escape(name)} {ms:g} ms</title>'
+            "</rect>"
+        )
         if w > 40:
-            parts.append(f'<text x="{x + 2:.1f}" y="29" font-size="10" fill="#5b6475">'
-                         f'{escape(name)}</text>')
+            parts.append(
+                f'<text x="{x + 2:.1f}" y="29" font-size="10" fill="#5b6475">{escape(name)}</text>'
+            )
         x += w
     return "".join(parts) + "</svg>"
 
@@ -95,6 +116,8 @@ def _tick(value: float, unit: str) -> str:
 
 
 def _empty(title: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {WIDTH} 60" xmlns="http://www.w3.org/2000/svg" '
-            f'role="img"><title>{escape(title)}</title><text x="{WIDTH / 2}" y="34" '
-            'text-anchor="middle">no data yet</text></svg>')
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} 60" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img"><title>{escape(title)}</title><text x="{WIDTH / 2}" y="34" '
+        'text-anchor="middle">no data yet</text></svg>'
+    )

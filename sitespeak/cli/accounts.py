@@ -19,13 +19,17 @@ from sitespeak.tenancy import tenants
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("createadmin", help="create a superuser and print a one-time setup link")
     p.add_argument("email")
-    p.add_argument("--tenant", default="Default",
-                   help="tenant the admin owns (created if missing; default: Default)")
+    p.add_argument(
+        "--tenant",
+        default="Default",
+        help="tenant the admin owns (created if missing; default: Default)",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_createadmin)
 
     user = sub.add_parser("user", help="manage admin UI users").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
+        dest="action", metavar="ACTION", required=True
+    )
     p = user.add_parser("invite", help="add a user to a tenant; prints a setup link if new")
     p.add_argument("email")
     p.add_argument("--tenant", required=True)
@@ -46,8 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _link_text(email: str, link: str, settings: Settings) -> str:
     hours = settings.setup_link_ttl / 3600
-    return (f"Open this link to set the password of {email} (works once, expires in "
-            f"{hours:g} h):\n{link}")
+    return (
+        f"Open this link to set the password of {email} (works once, expires in "
+        f"{hours:g} h):\n{link}"
+    )
 
 
 def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,8 +63,17 @@ def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
         tenant, _ = tenants.create_tenant(args.tenant)
         users.set_role(tenant.id, user, "owner")
         link = setup_links.issue(user, settings.setup_link_ttl, settings.base_url)
-    emit(args, {"email": user.email, "created": created, "tenant": tenant.name, "link": link,
-                "expires_in_s": settings.setup_link_ttl}, _link_text(user.email, link, settings))
+    emit(
+        args,
+        {
+            "email": user.email,
+            "created": created,
+            "tenant": tenant.name,
+            "link": link,
+            "expires_in_s": settings.setup_link_ttl,
+        },
+        _link_text(user.email, link, settings),
+    )
     return 0
 
 
@@ -68,12 +83,27 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
         tenant = tenants.get_tenant(args.tenant)
         user, created = users.ensure_user(args.email)
         users.set_role(tenant.id, user, args.role)
-        link = (None if user.password_hash
-                else setup_links.issue(user, settings.setup_link_ttl, settings.base_url, "invite"))
-    text = (_link_text(user.email, link, settings) if link
-            else f"{user.email} is now {args.role} in {tenant.name} (they already have a password)")
-    emit(args, {"email": user.email, "created": created, "tenant": tenant.name,
-                "role": args.role, "link": link}, text)
+        link = (
+            None
+            if user.password_hash
+            else setup_links.issue(user, settings.setup_link_ttl, settings.base_url, "invite")
+        )
+    text = (
+        _link_text(user.email, link, settings)
+        if link
+        else f"{user.email} is now {args.role} in {tenant.name} (they already have a password)"
+    )
+    emit(
+        args,
+        {
+            "email": user.email,
+            "created": created,
+            "tenant": tenant.name,
+            "role": args.role,
+            "link": link,
+        },
+        text,
+    )
     return 0
 
 
@@ -91,6 +121,9 @@ def cmd_reset(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
     was_locked = lockout.unlock(client, settings.redis_prefix, args.email)
-    emit(args, {"email": args.email, "was_locked": was_locked},
-         f"{args.email}: lockout lifted" if was_locked else f"{args.email} was not locked")
+    emit(
+        args,
+        {"email": args.email, "was_locked": was_locked},
+        f"{args.email}: lockout lifted" if was_locked else f"{args.email} was not locked",
+    )
     return 0

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _line(view: dict) -> str:
-    flags = ("on " if view["enabled"] else "off") + (" confirm" if view["needs_confirmation"]
-                                                      else "")
+    flags = ("on " if view["enabled"] else "off") + (
+        " confirm" if view["needs_confirmation"] else ""
+    )
     where = f" {view['target']}" if view["target"] else ""
     return f"{view['id']:>5}  {view['kind']:<8} {flags:<11} {view['url']}{where}  {view['label']}"
 
@@ -40,7 +41,8 @@ def cmd_actions(settings: Settings, args: argparse.Namespace) -> int:
             view = catalog.action_view(row)
             emit(args, view, _line(view))
             return 0
-        views = [catalog.action_view(r)
-                 for r in catalog.list_actions(site.tenant_id, site.id, args.kind)]
+        views = [
+            catalog.action_view(r) for r in catalog.list_actions(site.tenant_id, site.id, args.kind)
+        ]
     emit(args, views, "\n".join(_line(v) for v in views) or "no actions (crawl the site first)")
     return 0

@@ -32,27 +32,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_config)
 
     tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
+        dest="action", metavar="ACTION", required=True
+    )
     p = tenant.add_parser("create", help="create a tenant (no-op if it exists)")
     p.add_argument("name")
     add_json_flag(p)
     p.set_defaults(handler=cmd_tenant_create)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
+        dest="action", metavar="ACTION", required=True
+    )
     p = token.add_parser("create", help="create an API token; it is printed once")
     p.add_argument("--tenant", required=True)
     p.add_argument("--name", default="")
-    p.add_argument("--scope", action="append", choices=["read", "write"],
-                   help="repeat for several; default read and write")
+    p.add_argument(
+        "--scope",
+        action="append",
+        choices=["read", "write"],
+        help="repeat for several; default read and write",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_token_create)
 
 
 def connect(settings: Settings):
     if not settings.database_url:
-        raise SiteSpeakError("DATABASE_URL is not set; point it at PostgreSQL, or use "
-                             "`python -m sitespeak dev` for the embedded server")
+        raise SiteSpeakError(
+            "DATABASE_URL is not set; point it at PostgreSQL, or use "
+            "`python -m sitespeak dev` for the embedded server"
+        )
     return open_database(settings.database_url, 2)
 
 
@@ -62,9 +70,13 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     with db.connection_context():
         version = migrations.current_version(db)
     names = [f"{m.version:04d}_{m.name}" for m in done]
-    emit(args, {"applied": names, "version": version},
-         f"applied {', '.join(names)}; schema at version {version}" if names
-         else f"schema up to date at version {version}")
+    emit(
+        args,
+        {"applied": names, "version": version},
+        f"applied {', '.join(names)}; schema at version {version}"
+        if names
+        else f"schema up to date at version {version}",
+    )
     return 0
 
 
@@ -114,8 +126,10 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         "state_dir": _probe(lambda: _check_state_dir(settings)),
     }
     ok = all(item["ok"] for item in report.values())
-    lines = [f"{'ok  ' if item['ok'] else 'FAIL'} {name:<10} {item['detail']}"
-             for name, item in report.items()]
+    lines = [
+        f"{'ok  ' if item['ok'] else 'FAIL'} {name:<10} {item['detail']}"
+        for name, item in report.items()
+    ]
     lines.append("all checks passed" if ok else "some checks failed")
     emit(args, {"ok": ok, "checks": report}, "\n".join(lines))
     return 0 if ok else 1
@@ -135,9 +149,13 @@ def cmd_tenant_create(settings: Settings, args: argparse.Namespace) -> int:
     connect(settings)
     with database.connection_context():
         tenant, created = tenants.create_tenant(args.name)
-    emit(args, {"id": tenant.id, "name": tenant.name, "created": created},
-         f"created tenant {tenant.name} (id {tenant.id})" if created
-         else f"tenant {tenant.name} already exists (id {tenant.id}); nothing to do")
+    emit(
+        args,
+        {"id": tenant.id, "name": tenant.name, "created": created},
+        f"created tenant {tenant.name} (id {tenant.id})"
+        if created
+        else f"tenant {tenant.name} already exists (id {tenant.id}); nothing to do",
+    )
     return 0
 
 
@@ -146,9 +164,14 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
     with database.connection_context():
         tenant = tenants.get_tenant(args.tenant)
         issued = tenants.create_token(tenant, args.name, args.scope)
-    emit(args, {"token": issued.token, "id": issued.row.id, "tenant": tenant.name,
-                "scopes": issued.row.scopes},
-         f"{issued.token}\n(shown once: store it now; tenant {tenant.name}, id {issued.row.id})")
+    emit(
+        args,
+        {
+            "token": issued.token,
+            "id": issued.row.id,
+            "tenant": tenant.name,
+            "scopes": issued.row.scopes,
+        },
+        f"{issued.token}\n(shown once: store it now; tenant {tenant.name}, id {issued.row.id})",
+    )
     return 0
-
-

@@ -44,8 +44,9 @@ def find_site(ref: str, tenant: str | None) -> Site:
     elif tenant:
         site = get_site(get_tenant(tenant).id, ref)
     else:
-        found = list(Site.select().where(Site.id == int(ref) if ref.isdigit() else
-                                         Site.name == ref).limit(2))
+        found = list(
+            Site.select().where(Site.id == int(ref) if ref.isdigit() else Site.name == ref).limit(2)
+        )
         if len(found) > 1:
             raise InvalidInput(f"several tenants have a site named {ref!r}; add --tenant")
         site = found[0] if found else None
@@ -78,14 +79,16 @@ async def _ask(settings: Settings, site_id: int, turn: TurnInput) -> tuple[TurnR
         def search() -> list:
             with database.connection_context():
                 return retrieval.search(site, query, k, embedder=embedder)
+
         return await engine.run(search)
 
     await engine.ready()
     turn.ended_at = time.perf_counter()  # model loading is not part of the turn
     out = _Collect()
     try:
-        result = await run_turn(turn, TurnResult(1, turn.mode), site_id, engine, retrieve, out,
-                                OUTPUT_RATE)
+        result = await run_turn(
+            turn, TurnResult(1, turn.mode), site_id, engine, retrieve, out, OUTPUT_RATE
+        )
     finally:
         engine.close()
     return result, bytes(out.pcm)
@@ -108,10 +111,17 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     result, pcm = asyncio.run(_ask(settings, site.id, turn))
     if args.out:
         args.out.write_bytes(wav_bytes(pcm, OUTPUT_RATE))
-    data = {"answer": result.answer, "citations": result.citations, "timings": result.timings,
-            "transcript": result.transcript, "covered": result.covered,
-            "actions": result.actions}
-    sources = "".join(f"\n  [{n}] {c['url']}" + (f"#{c['anchor']}" if c["anchor"] else "")
-                      for n, c in enumerate(result.citations, 1))
+    data = {
+        "answer": result.answer,
+        "citations": result.citations,
+        "timings": result.timings,
+        "transcript": result.transcript,
+        "covered": result.covered,
+        "actions": result.actions,
+    }
+    sources = "".join(
+        f"\n  [{n}] {c['url']}" + (f"#{c['anchor']}" if c["anchor"] else "")
+        for n, c in enumerate(result.citations, 1)
+    )
     emit(args, data, f"{result.answer}{sources}")
     return 0

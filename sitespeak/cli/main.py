@@ -18,8 +18,9 @@ COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sitespeak", description="SiteSpeak: run a process (PROCESS_TYPE=web|worker) or an "
-        "admin command.")
+        prog="sitespeak",
+        description="SiteSpeak: run a process (PROCESS_TYPE=web|worker) or an admin command.",
+    )
     parser.add_argument("--version", action="version", version=f"sitespeak {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -28,20 +29,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def run_process(settings: Settings) -> int:
     if settings.process_type == "web":
         from sitespeak.web.serve import run_web
+
         return run_web(settings)
     if settings.process_type == "worker":
         from sitespeak.worker.main import run_worker
+
         return run_worker(settings)
     got = f"got {settings.process_type!r}" if settings.process_type else "it is unset"
-    print(f"sitespeak: PROCESS_TYPE must be one of: {', '.join(PROCESS_TYPES)} ({got}); or run a "
-          "command, see `python -m sitespeak --help`", file=sys.stderr)
+    print(
+        f"sitespeak: PROCESS_TYPE must be one of: {', '.join(PROCESS_TYPES)} ({got}); or run a "
+        "command, see `python -m sitespeak --help`",
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -67,8 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _require_services(settings: Settings) -> None:
-    missing = [name for name, value in (("DATABASE_URL", settings.database_url),
-                                        ("REDIS_URL", settings.redis_url)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("DATABASE_URL", settings.database_url),
+            ("REDIS_URL", settings.redis_url),
+        )
+        if not value
+    ]
     if missing:
-        raise SiteSpeakError(f"{' and '.join(missing)} not set; point them at your servers, "
-                             "or run `python -m sitespeak dev` for embedded ones")
+        raise SiteSpeakError(
+            f"{' and '.join(missing)} not set; point them at your servers, "
+            "or run `python -m sitespeak dev` for embedded ones"
+        )

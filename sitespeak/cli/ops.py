@@ -19,8 +19,12 @@ from sitespeak.settings import Settings
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="write database, uploads and releases to one file")
-    p.add_argument("--output", "-o", type=Path,
-                   help="backup file (default STATE_DIR/backups/sitespeak-UTCSTAMP.tar.gz)")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="backup file (default STATE_DIR/backups/sitespeak-UTCSTAMP.tar.gz)",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_backup)
 
@@ -41,19 +45,33 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     manifest = create_backup(_database_url(settings), settings.state_dir, out)
     size = out.stat().st_size
-    emit(args, {"file": str(out.resolve()), "bytes": size,
-                "schema_version": manifest.schema_version, "dirs": list(manifest.dirs),
-                "seconds": round(time.perf_counter() - start, 2)},
-         f"backup written to {out.resolve()} ({size} bytes, schema version "
-         f"{manifest.schema_version}, folders: {', '.join(manifest.dirs) or 'none'})")
+    emit(
+        args,
+        {
+            "file": str(out.resolve()),
+            "bytes": size,
+            "schema_version": manifest.schema_version,
+            "dirs": list(manifest.dirs),
+            "seconds": round(time.perf_counter() - start, 2),
+        },
+        f"backup written to {out.resolve()} ({size} bytes, schema version "
+        f"{manifest.schema_version}, folders: {', '.join(manifest.dirs) or 'none'})",
+    )
     return 0
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     done = restore_backup(_database_url(settings), settings.state_dir, args.file)
     migrated = ", ".join(done.migrated)
-    emit(args, {"file": str(args.file.resolve()), "schema_version": done.manifest.schema_version,
-                "migrated": done.migrated, "dirs": list(done.manifest.dirs)},
-         f"restored {args.file} (schema version {done.manifest.schema_version}"
-         + (f", then applied {migrated})" if migrated else ")"))
+    emit(
+        args,
+        {
+            "file": str(args.file.resolve()),
+            "schema_version": done.manifest.schema_version,
+            "migrated": done.migrated,
+            "dirs": list(done.manifest.dirs),
+        },
+        f"restored {args.file} (schema version {done.manifest.schema_version}"
+        + (f", then applied {migrated})" if migrated else ")"),
+    )
     return 0

@@ -23,13 +23,17 @@ from sitespeak.tenancy import tenants
 
 def register(sub: argparse._SubParsersAction) -> None:
     site = sub.add_parser("site", help="manage sites").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
+        dest="action", metavar="ACTION", required=True
+    )
     p = site.add_parser("create", help="create a site of a tenant")
     p.add_argument("--tenant", required=True, help="tenant name")
     p.add_argument("--name", required=True)
     p.add_argument("--url", action="append", required=True, help="start URL (repeatable)")
-    p.add_argument("--allow-private", action="store_true",
-                   help="allow private and loopback addresses (local test sites)")
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow private and loopback addresses (local test sites)",
+    )
     p.add_argument("--schedule", default="never", choices=["never", "hourly", "daily", "weekly"])
     p.add_argument("--max-pages", type=int, default=1000)
     add_json_flag(p)
@@ -58,8 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def find_site(ref: str, tenant: str | None) -> Site:
     if tenant:
         return sites.get_site(tenants.get_tenant(tenant).id, ref)
-    query = Site.select().where(Site.id == int(ref)) if ref.isdigit() else \
-        Site.select().where(Site.name == ref)
+    query = (
+        Site.select().where(Site.id == int(ref))
+        if ref.isdigit()
+        else Site.select().where(Site.name == ref)
+    )
     found = list(query)
     if not found:
         raise NotFound(f"no site {ref!r}")
@@ -71,8 +78,14 @@ def find_site(ref: str, tenant: str | None) -> Site:
 def cmd_site_create(settings: Settings, args: argparse.Namespace) -> int:
     with connect(settings).connection_context():
         tenant = tenants.get_tenant(args.tenant)
-        site = sites.create_site(tenant.id, args.name, args.url, args.allow_private,
-                                 schedule=args.schedule, max_pages=args.max_pages)
+        site = sites.create_site(
+            tenant.id,
+            args.name,
+            args.url,
+            args.allow_private,
+            schedule=args.schedule,
+            max_pages=args.max_pages,
+        )
         view = sites.site_view(site)
     emit(args, view, f"site {view['id']} {view['name']!r} created; key {view['key']}")
     return 0
@@ -95,6 +108,7 @@ def _bar(stream):
             line = f"crawled {data.get('done', 0)} pages, {data.get('queued', 0)} queued"
         stream.write("\r" + line.ljust(60))
         stream.flush()
+
     return show
 
 
@@ -119,9 +133,14 @@ def cmd_crawl(settings: Settings, args: argparse.Namespace) -> int:
         totals = refresh.crawl_foreground(site, settings, publish, progress)
     if progress:
         sys.stderr.write("\n")
-    emit(args, {"site_id": site.id, **totals},
-         f"site {site.name!r} indexed: " + ", ".join(
-             f"{totals[k]} {k}" for k in ("new", "changed", "unchanged", "removed", "failed")))
+    emit(
+        args,
+        {"site_id": site.id, **totals},
+        f"site {site.name!r} indexed: "
+        + ", ".join(
+            f"{totals[k]} {k}" for k in ("new", "changed", "unchanged", "removed", "failed")
+        ),
+    )
     return 0
 
 
@@ -133,8 +152,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
         site = find_site(args.site, args.tenant)
         found = search(site.id, args.query, args.k, embedder=embedder_for(settings))
     data = [p.__dict__ for p in found]
-    text = "\n\n".join(f"[{p.score:.4f}] {p.url}{'#' + p.anchor if p.anchor else ''}\n"
-                       f"{p.heading}: {p.text[:300]}" for p in found)
-    emit(args, {"site_id": site.id, "query": args.query, "passages": data},
-         text or "no passages")
+    text = "\n\n".join(
+        f"[{p.score:.4f}] {p.url}{'#' + p.anchor if p.anchor else ''}\n{p.heading}: {p.text[:300]}"
+        for p in found
+    )
+    emit(args, {"site_id": site.id, "query": args.query, "passages": data}, text or "no passages")
     return 0

@@ -40,21 +40,40 @@ class Fetched:
 
 
 class Fetcher:
-    def __init__(self, *, user_agent: str, timeout: float, max_bytes: int, max_redirects: int,
-                 allow_private: bool, connections: int = 8) -> None:
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float,
+        max_bytes: int,
+        max_redirects: int,
+        allow_private: bool,
+        connections: int = 8,
+    ) -> None:
         self.user_agent = user_agent
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.allow_private = allow_private
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self._client = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout,
-                                    follow_redirects=False, limits=limits, trust_env=False)
+        self._client = httpx.Client(
+            headers={"User-Agent": user_agent},
+            timeout=timeout,
+            follow_redirects=False,
+            limits=limits,
+            trust_env=False,
+        )
 
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            html_only: bool = True) -> Fetched:
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        html_only: bool = True,
+    ) -> Fetched:
         result = Fetched(url, url)
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         if etag:

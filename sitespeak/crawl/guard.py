@@ -39,9 +39,13 @@ def check(url: str, allow_private: bool) -> None:
             address = address.ipv4_mapped
         reserved = address.is_reserved and not (address.is_loopback or address.is_private)
         if address.is_link_local or address.is_multicast or address.is_unspecified or reserved:
-            raise Refused(f"SSRF guard: {parts.hostname} is {address}, a link-local or "
-                          "reserved address")
-        if not allow_private and (address.is_private or address.is_loopback
-                                  or not address.is_global):
-            raise Refused(f"SSRF guard: {parts.hostname} is {address}, a private or loopback "
-                          "address (the site does not allow private addresses)")
+            raise Refused(
+                f"SSRF guard: {parts.hostname} is {address}, a link-local or reserved address"
+            )
+        if not allow_private and (
+            address.is_private or address.is_loopback or not address.is_global
+        ):
+            raise Refused(
+                f"SSRF guard: {parts.hostname} is {address}, a private or loopback "
+                "address (the site does not allow private addresses)"
+            )

@@ -66,15 +66,24 @@ class CrawlContext:
     not_modified: store.NotModifiedBatch | None = None
 
 
-def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = None,
-               progress: Progress | None = None) -> dict:
+def crawl_site(
+    site: Site,
+    settings: Settings,
+    *,
+    job_id: uuid.UUID | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Crawl ``site`` and return the run's totals (with ``run_id``)."""
     scope = Scope.of(site.start_urls, site.scope)
     run, done = store.start_run(site, job_id)
-    fetcher = Fetcher(user_agent=settings.crawl_user_agent, timeout=settings.crawl_timeout,
-                      max_bytes=settings.crawl_max_bytes,
-                      max_redirects=settings.crawl_max_redirects,
-                      allow_private=site.allow_private, connections=settings.crawl_concurrency)
+    fetcher = Fetcher(
+        user_agent=settings.crawl_user_agent,
+        timeout=settings.crawl_timeout,
+        max_bytes=settings.crawl_max_bytes,
+        max_redirects=settings.crawl_max_redirects,
+        allow_private=site.allow_private,
+        connections=settings.crawl_concurrency,
+    )
     try:
         ctx = _prepare(site, run, fetcher, scope, settings)
         _resume(ctx, done)
@@ -95,8 +104,9 @@ def crawl_site(site: Site, settings: Settings, *, job_id: uuid.UUID | None = Non
     return {"run_id": run.id, **totals}
 
 
-def _prepare(site: Site, run: store.CrawlRun, fetcher: Fetcher, scope: Scope,
-             settings: Settings) -> CrawlContext:
+def _prepare(
+    site: Site, run: store.CrawlRun, fetcher: Fetcher, scope: Scope, settings: Settings
+) -> CrawlContext:
     robots, lastmods = {}, {}
     frontier = Frontier(scope)
     for origin in sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in site.start_urls}):
@@ -107,13 +117,23 @@ def _prepare(site: Site, run: store.CrawlRun, fetcher: Fetcher, scope: Scope,
         frontier.add(url, 0)
     for url in lastmods:
         frontier.add(url, 1)
-    delay = min(max((r.crawl_delay for r in robots.values()), default=0.0),
-                settings.crawl_max_crawl_delay)
+    delay = min(
+        max((r.crawl_delay for r in robots.values()), default=0.0), settings.crawl_max_crawl_delay
+    )
     known = store.known_pages(site.id)
     aliases = {hop["from"]: url for url, page in known.items() for hop in page.redirects}
-    return CrawlContext(site, run, fetcher, robots, known,
-                        {normalise(u): m for u, m in lastmods.items()}, frontier, delay, aliases,
-                        store.NotModifiedBatch(run))
+    return CrawlContext(
+        site,
+        run,
+        fetcher,
+        robots,
+        known,
+        {normalise(u): m for u, m in lastmods.items()},
+        frontier,
+        delay,
+        aliases,
+        store.NotModifiedBatch(run),
+    )
 
 
 def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
@@ -129,7 +149,8 @@ def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
             for link in known.links:
                 ctx.frontier.add(link["href"], known.depth + 1)
     ctx.frontier.queue = [item for item in pending if item[0] not in done] + [
-        item for item in ctx.frontier.queue if item not in pending]
+        item for item in ctx.frontier.queue if item not in pending
+    ]
 
 
 def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: int) -> None:
@@ -150,8 +171,12 @@ def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: in
                 finished += 1
             if time.monotonic() - last_report > 0.5 or not (ctx.frontier.queue or running):
                 last_report = time.monotonic()
-                progress(site_id=ctx.site.id, run_id=ctx.run.id, done=finished,
-                         queued=len(ctx.frontier.queue) + len(running))
+                progress(
+                    site_id=ctx.site.id,
+                    run_id=ctx.run.id,
+                    done=finished,
+                    queued=len(ctx.frontier.queue) + len(running),
+                )
 
 
 def _visit(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:
@@ -168,8 +193,9 @@ def _robots_for(ctx: CrawlContext, url: str) -> robots_mod.Robots:
     with ctx.frontier.lock:
         rules = ctx.robots.get(host)
     if rules is None:
-        rules = robots_mod.fetch_robots(ctx.fetcher, f"{parts.scheme}://{parts.netloc}",
-                                        ctx.fetcher.user_agent)
+        rules = robots_mod.fetch_robots(
+            ctx.fetcher, f"{parts.scheme}://{parts.netloc}", ctx.fetcher.user_agent
+        )
         with ctx.frontier.lock:
             rules = ctx.robots.setdefault(host, rules)
     return rules
@@ -183,14 +209,25 @@ def _visit_page(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]
     # A URL that redirected last time is asked for with the validators of the page it led to.
     known = ctx.known.get(ctx.aliases.get(url, url))
     fresh = known is not None and known.status == "ok"
-    fetched = ctx.fetcher.get(url, etag=known.etag if fresh else None,
-                              last_modified=known.last_modified if fresh else None)
+    fetched = ctx.fetcher.get(
+        url,
+        etag=known.etag if fresh else None,
+        last_modified=known.last_modified if fresh else None,
+    )
     try:
         return _record(ctx, url, depth, fetched)
     except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl
         log.exception("crawl of %s failed", url)
-        store.record_failure(ctx.run, ctx.site, url, depth, fetched.status,
-                             f"{type(exc).__name__}: {exc}", known, gone=False)
+        store.record_failure(
+            ctx.run,
+            ctx.site,
+            url,
+            depth,
+            fetched.status,
+            f"{type(exc).__name__}: {exc}",
+            known,
+            gone=False,
+        )
         ctx.frontier.recorded.add(url)
         return []
 
@@ -205,8 +242,16 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
         return [(link["href"], depth + 1) for link in known.links]
     if fetched.error:
         if ctx.frontier.claim_key(url):
-            store.record_failure(ctx.run, ctx.site, url, depth, fetched.status, fetched.error,
-                                 known, gone=fetched.status in (404, 410))
+            store.record_failure(
+                ctx.run,
+                ctx.site,
+                url,
+                depth,
+                fetched.status,
+                fetched.error,
+                known,
+                gone=fetched.status in (404, 410),
+            )
         return []
     final = normalise(fetched.final_url)
     if final != url:  # redirected: the page lives at its final URL
@@ -218,8 +263,9 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
         content = extract(fetched.body, url)
     except UnparseableHtml as exc:
         if ctx.frontier.claim_key(url):
-            store.record_failure(ctx.run, ctx.site, url, depth, fetched.status, str(exc), known,
-                                 gone=False)
+            store.record_failure(
+                ctx.run, ctx.site, url, depth, fetched.status, str(exc), known, gone=False
+            )
         return []
     links = [(link["href"], depth + 1) for link in content.links]
     canonical = normalise(content.canonical) if content.canonical else url
@@ -229,9 +275,18 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
         return links
     digest = store.content_hash(content)
     if known is not None and known.content_hash == digest and known.status == "ok":
-        store.record_unchanged(ctx.run, known, url, fetched.status, False, fetched.headers,
-                               content)
+        store.record_unchanged(ctx.run, known, url, fetched.status, False, fetched.headers, content)
     else:
-        store.record_content(ctx.run, ctx.site, url, depth, fetched, content, chunk_page(content),
-                             known, digest, ctx.lastmods.get(url))
+        store.record_content(
+            ctx.run,
+            ctx.site,
+            url,
+            depth,
+            fetched,
+            content,
+            chunk_page(content),
+            known,
+            digest,
+            ctx.lastmods.get(url),
+        )
     return links

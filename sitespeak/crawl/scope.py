@@ -6,8 +6,26 @@ import fnmatch
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
-SKIP_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".zip", ".gz",
-                   ".mp3", ".mp4", ".mov", ".css", ".js", ".ico", ".woff", ".woff2", ".xml")
+SKIP_EXTENSIONS = (
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".svg",
+    ".webp",
+    ".zip",
+    ".gz",
+    ".mp3",
+    ".mp4",
+    ".mov",
+    ".css",
+    ".js",
+    ".ico",
+    ".woff",
+    ".woff2",
+    ".xml",
+)
 
 
 def normalise(url: str) -> str:
@@ -16,8 +34,9 @@ def normalise(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port
-    if port and not ((parts.scheme == "http" and port == 80)
-                     or (parts.scheme == "https" and port == 443)):
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
         host = f"{host}:{port}"
     if ":" in (parts.hostname or "") and not host.startswith("["):  # IPv6 literal
         host = f"[{host}]"
@@ -35,9 +54,13 @@ class Scope:
     @classmethod
     def of(cls, start_urls: list[str], scope: dict) -> Scope:
         hosts = scope.get("allowed_hosts") or [urlsplit(u).hostname or "" for u in start_urls]
-        return cls(frozenset(h.lower() for h in hosts), tuple(scope.get("include") or ()),
-                   tuple(scope.get("exclude") or ()), int(scope.get("max_depth", 10)),
-                   int(scope.get("max_pages", 1000)))
+        return cls(
+            frozenset(h.lower() for h in hosts),
+            tuple(scope.get("include") or ()),
+            tuple(scope.get("exclude") or ()),
+            int(scope.get("max_depth", 10)),
+            int(scope.get("max_pages", 1000)),
+        )
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)

@@ -41,18 +41,34 @@ def start_run(site: Site, job_id: uuid.UUID | None) -> tuple[CrawlRun, dict[str,
             run = CrawlRun.create(tenant=site.tenant_id, site=site.id, job_id=job_id)
         elif run.status != "running":
             CrawlRun.update(status="running", finished_at=None, error=None).where(
-                CrawlRun.id == run.id).execute()
-    done = dict(CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
-                .where(CrawlOutcome.run == run.id).tuples())
+                CrawlRun.id == run.id
+            ).execute()
+    done = dict(
+        CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
+        .where(CrawlOutcome.run == run.id)
+        .tuples()
+    )
     return run, done
 
 
 def known_pages(site_id: int) -> dict[str, Known]:
-    rows = Page.select(Page.id, Page.url, Page.etag, Page.last_modified, Page.content_hash,
-                       Page.status, Page.depth, Page.links, Page.redirects).where(
-        Page.site == site_id)
-    return {p.url: Known(p.id, p.etag, p.last_modified, p.content_hash, p.status, p.depth,
-                         p.links, p.redirects) for p in rows}
+    rows = Page.select(
+        Page.id,
+        Page.url,
+        Page.etag,
+        Page.last_modified,
+        Page.content_hash,
+        Page.status,
+        Page.depth,
+        Page.links,
+        Page.redirects,
+    ).where(Page.site == site_id)
+    return {
+        p.url: Known(
+            p.id, p.etag, p.last_modified, p.content_hash, p.status, p.depth, p.links, p.redirects
+        )
+        for p in rows
+    }
 
 
 def content_hash(content: PageContent) -> str:
@@ -73,20 +89,43 @@ class page_transaction:  # noqa: N801 - used like database.atomic()
         return self._txn.__exit__(*exc)
 
 
-def _outcome(run_id: int, url: str, outcome: str, reason: str | None, status: int | None,
-             not_modified: bool = False) -> None:
-    CrawlOutcome.insert(run=run_id, url=url, outcome=outcome, reason=reason, http_status=status,
-                        not_modified=not_modified).on_conflict_ignore().execute()
+def _outcome(
+    run_id: int,
+    url: str,
+    outcome: str,
+    reason: str | None,
+    status: int | None,
+    not_modified: bool = False,
+) -> None:
+    CrawlOutcome.insert(
+        run=run_id,
+        url=url,
+        outcome=outcome,
+        reason=reason,
+        http_status=status,
+        not_modified=not_modified,
+    ).on_conflict_ignore().execute()
 
 
-def record_unchanged(run: CrawlRun, known: Known, url: str, status: int | None,
-                     not_modified: bool, headers: dict[str, str],
-                     content: PageContent | None = None) -> str:
+def record_unchanged(
+    run: CrawlRun,
+    known: Known,
+    url: str,
+    status: int | None,
+    not_modified: bool,
+    headers: dict[str, str],
+    content: PageContent | None = None,
+) -> str:
     """Same text as before: no chunk is touched. Links, forms and actions are refreshed when the
     page was downloaded (they are not part of the text hash)."""
-    fields = dict(fetched_at=utcnow(), status="ok", error=None, http_status=status,
-                  etag=headers.get("etag") or known.etag,
-                  last_modified=headers.get("last-modified") or known.last_modified)
+    fields = dict(
+        fetched_at=utcnow(),
+        status="ok",
+        error=None,
+        http_status=status,
+        etag=headers.get("etag") or known.etag,
+        last_modified=headers.get("last-modified") or known.last_modified,
+    )
     if content is not None:
         fields.update(links=content.links, forms=content.forms, actions=content.actions)
     with page_transaction():
@@ -107,8 +146,15 @@ class NotModifiedBatch:
 
     def add(self, known: Known, url: str, status: int | None, headers: dict[str, str]) -> None:
         with self._lock:
-            self._rows.append((known.id, url, status, headers.get("etag") or known.etag,
-                               headers.get("last-modified") or known.last_modified))
+            self._rows.append(
+                (
+                    known.id,
+                    url,
+                    status,
+                    headers.get("etag") or known.etag,
+                    headers.get("last-modified") or known.last_modified,
+                )
+            )
             full = len(self._rows) >= self.size
         if full:
             self.flush()
@@ -124,75 +170,144 @@ class NotModifiedBatch:
                 "http_status = v.status, etag = v.etag, last_modified = v.lm FROM (VALUES "
                 + ", ".join(["(%s::bigint, %s::int, %s::text, %s::text)"] * len(rows))
                 + ") AS v(id, status, etag, lm) WHERE p.id = v.id",
-                [x for r in rows for x in (r[0], r[2], r[3], r[4])])
+                [x for r in rows for x in (r[0], r[2], r[3], r[4])],
+            )
             CrawlOutcome.insert_many(
-                [dict(run=self.run.id, url=r[1], outcome="unchanged", http_status=r[2],
-                      not_modified=True) for r in rows]).on_conflict_ignore().execute()
+                [
+                    dict(
+                        run=self.run.id,
+                        url=r[1],
+                        outcome="unchanged",
+                        http_status=r[2],
+                        not_modified=True,
+                    )
+                    for r in rows
+                ]
+            ).on_conflict_ignore().execute()
 
 
-def record_failure(run: CrawlRun, site: Site, url: str, depth: int, status: int | None,
-                   reason: str, known: Known | None, gone: bool) -> str:
+def record_failure(
+    run: CrawlRun,
+    site: Site,
+    url: str,
+    depth: int,
+    status: int | None,
+    reason: str,
+    known: Known | None,
+    gone: bool,
+) -> str:
     """A page that could not be indexed. A page that is gone (404/410) loses its chunks; one that
     failed for another reason keeps what it had until it is fetched again."""
     outcome = "removed" if gone and known and known.status == "ok" else "failed"
     with page_transaction():
         if known:
-            Page.update(status="removed" if outcome == "removed" else "failed", error=reason,
-                        http_status=status, fetched_at=utcnow()).where(
-                Page.id == known.id).execute()
+            Page.update(
+                status="removed" if outcome == "removed" else "failed",
+                error=reason,
+                http_status=status,
+                fetched_at=utcnow(),
+            ).where(Page.id == known.id).execute()
             if outcome == "removed":
                 Chunk.delete().where(Chunk.page == known.id).execute()
         else:
-            Page.insert(tenant=site.tenant_id, site=site.id, url=url, status="failed",
-                        error=reason, http_status=status, depth=depth,
-                        fetched_at=utcnow()).on_conflict_ignore().execute()
+            Page.insert(
+                tenant=site.tenant_id,
+                site=site.id,
+                url=url,
+                status="failed",
+                error=reason,
+                http_status=status,
+                depth=depth,
+                fetched_at=utcnow(),
+            ).on_conflict_ignore().execute()
         _outcome(run.id, url, outcome, reason, status)
     return outcome
 
 
-def record_content(run: CrawlRun, site: Site, url: str, depth: int, fetched, content: PageContent,
-                   drafts: list[ChunkDraft], known: Known | None, digest: str,
-                   sitemap_lastmod: str | None) -> str:
+def record_content(
+    run: CrawlRun,
+    site: Site,
+    url: str,
+    depth: int,
+    fetched,
+    content: PageContent,
+    drafts: list[ChunkDraft],
+    known: Known | None,
+    digest: str,
+    sitemap_lastmod: str | None,
+) -> str:
     outcome = "new" if known is None or known.content_hash is None else "changed"
     now = utcnow()
-    fields = dict(final_url=fetched.final_url, canonical_url=content.canonical,
-                  redirects=fetched.redirects, status="ok", http_status=fetched.status,
-                  error=None, title=content.title, lang=content.lang,
-                  etag=fetched.headers.get("etag"),
-                  last_modified=fetched.headers.get("last-modified"),
-                  sitemap_lastmod=sitemap_lastmod, content_hash=digest, depth=depth,
-                  headings=content.headings, links=content.links, forms=content.forms,
-                  actions=content.actions, fetched_at=now, changed_at=now)
+    fields = dict(
+        final_url=fetched.final_url,
+        canonical_url=content.canonical,
+        redirects=fetched.redirects,
+        status="ok",
+        http_status=fetched.status,
+        error=None,
+        title=content.title,
+        lang=content.lang,
+        etag=fetched.headers.get("etag"),
+        last_modified=fetched.headers.get("last-modified"),
+        sitemap_lastmod=sitemap_lastmod,
+        content_hash=digest,
+        depth=depth,
+        headings=content.headings,
+        links=content.links,
+        forms=content.forms,
+        actions=content.actions,
+        fetched_at=now,
+        changed_at=now,
+    )
     with page_transaction():
         if known:
             Page.update(**fields).where(Page.id == known.id).execute()
             page_id = known.id
         else:
-            page_id = (Page.insert(tenant=site.tenant_id, site=site.id, url=url, **fields)
-                       .on_conflict(conflict_target=[Page.site, Page.url], update=fields)
-                       .execute())
+            page_id = (
+                Page.insert(tenant=site.tenant_id, site=site.id, url=url, **fields)
+                .on_conflict(conflict_target=[Page.site, Page.url], update=fields)
+                .execute()
+            )
         _replace_chunks(site, page_id, url, content.title, drafts, fresh=known is None)
         _outcome(run.id, url, outcome, None, fetched.status)
     return outcome
 
 
-def _replace_chunks(site: Site, page_id: int, url: str, title: str,
-                    drafts: list[ChunkDraft], fresh: bool = False) -> None:
+def _replace_chunks(
+    site: Site, page_id: int, url: str, title: str, drafts: list[ChunkDraft], fresh: bool = False
+) -> None:
     """Swap the page's chunks, keeping the vectors of chunks whose text did not change (so only
     new or changed text is embedded again). A page never seen before has nothing to swap."""
     old = {}
     if not fresh:
-        old = {c.text_hash: (c.embedding, c.embed_model) for c in
-               Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model)
-               .where(Chunk.page == page_id, Chunk.embedding.is_null(False))}
+        old = {
+            c.text_hash: (c.embedding, c.embed_model)
+            for c in Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model).where(
+                Chunk.page == page_id, Chunk.embedding.is_null(False)
+            )
+        }
         Chunk.delete().where(Chunk.page == page_id).execute()
     rows = []
     for ord_, draft in enumerate(drafts):
         vector, model = old.get(draft.text_hash, (None, None))
-        rows.append(dict(tenant=site.tenant_id, site=site.id, page=page_id, ord=ord_,
-                         kind=draft.kind, url=url, anchor=draft.anchor, title=title,
-                         heading=draft.heading, text=draft.text, text_hash=draft.text_hash,
-                         embedding=vector, embed_model=model))
+        rows.append(
+            dict(
+                tenant=site.tenant_id,
+                site=site.id,
+                page=page_id,
+                ord=ord_,
+                kind=draft.kind,
+                url=url,
+                anchor=draft.anchor,
+                title=title,
+                heading=draft.heading,
+                text=draft.text,
+                text_hash=draft.text_hash,
+                embedding=vector,
+                embed_model=model,
+            )
+        )
     if rows:
         Chunk.insert_many(rows).execute()
 
@@ -202,33 +317,51 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
     site's knowledge version moves on when anything changed."""
     with database.atomic():
         if error is None:
-            gone = [p for p in Page.select(Page.id, Page.url).where(
-                Page.site == site.id, Page.status != "removed") if p.url not in seen]
+            gone = [
+                p
+                for p in Page.select(Page.id, Page.url).where(
+                    Page.site == site.id, Page.status != "removed"
+                )
+                if p.url not in seen
+            ]
             for page in gone:
                 Chunk.delete().where(Chunk.page == page.id).execute()
                 Page.update(status="removed", error="no longer linked or listed").where(
-                    Page.id == page.id).execute()
+                    Page.id == page.id
+                ).execute()
                 _outcome(run.id, page.url, "removed", "no longer linked or listed", None)
         totals = totals_of(run.id)
         changed = totals["new"] + totals["changed"] + totals["removed"]
-        Site.update(last_crawl_at=utcnow(),
-                    knowledge_version=Site.knowledge_version + (1 if changed else 0)).where(
-            Site.id == site.id).execute()
-        CrawlRun.update(status="failed" if error else "succeeded", totals=totals, error=error,
-                        finished_at=utcnow()).where(CrawlRun.id == run.id).execute()
+        Site.update(
+            last_crawl_at=utcnow(), knowledge_version=Site.knowledge_version + (1 if changed else 0)
+        ).where(Site.id == site.id).execute()
+        CrawlRun.update(
+            status="failed" if error else "succeeded",
+            totals=totals,
+            error=error,
+            finished_at=utcnow(),
+        ).where(CrawlRun.id == run.id).execute()
     return totals
 
 
 def mark_failed(run: CrawlRun, error: str) -> None:
-    CrawlRun.update(status="failed", error=error[:4000], totals=totals_of(run.id),
-                    finished_at=utcnow()).where(CrawlRun.id == run.id).execute()
+    CrawlRun.update(
+        status="failed", error=error[:4000], totals=totals_of(run.id), finished_at=utcnow()
+    ).where(CrawlRun.id == run.id).execute()
 
 
 def totals_of(run_id: int) -> dict:
-    counts = dict(CrawlOutcome.select(CrawlOutcome.outcome, fn.COUNT(CrawlOutcome.url))
-                  .where(CrawlOutcome.run == run_id).group_by(CrawlOutcome.outcome).tuples())
+    counts = dict(
+        CrawlOutcome.select(CrawlOutcome.outcome, fn.COUNT(CrawlOutcome.url))
+        .where(CrawlOutcome.run == run_id)
+        .group_by(CrawlOutcome.outcome)
+        .tuples()
+    )
     totals = {name: int(counts.get(name, 0)) for name in OUTCOMES}
-    totals["not_modified"] = CrawlOutcome.select().where(
-        CrawlOutcome.run == run_id, CrawlOutcome.not_modified == True).count()  # noqa: E712
+    totals["not_modified"] = (
+        CrawlOutcome.select()
+        .where(CrawlOutcome.run == run_id, CrawlOutcome.not_modified == True)  # noqa: E712
+        .count()
+    )
     totals["pages"] = sum(int(counts.get(name, 0)) for name in OUTCOMES)
     return totals

@@ -36,7 +36,10 @@ def open_database(url: str, pool_size: int = 8) -> PooledPostgresqlDatabase:
     params = connect_params(url)
     params.setdefault("connect_timeout", 5)
     db = PooledPostgresqlDatabase(
-        params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10,
+        params.pop("database"),
+        max_connections=pool_size,
+        stale_timeout=300,
+        timeout=10,
         **params,
     )
     database.initialize(db)

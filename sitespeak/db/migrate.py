@@ -64,8 +64,10 @@ def migrate(db: Database) -> list[Migration]:
                     continue
                 with db.atomic():
                     db.execute_sql(migration.sql)
-                    db.execute_sql("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                                   (migration.version, migration.name))
+                    db.execute_sql(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
                 done.append(migration)
         finally:
             db.execute_sql("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))

@@ -51,22 +51,34 @@ class EmbeddedPostgres:
         return self.data_dir
 
     def url(self, database: str | None = None) -> str:
-        return (f"postgresql://postgres@/{database or self.database}"
-                f"?host={quote(str(self.socket_dir), safe='/')}")
+        return (
+            f"postgresql://postgres@/{database or self.database}"
+            f"?host={quote(str(self.socket_dir), safe='/')}"
+        )
 
     def start(self) -> None:
         socket = self.socket_dir / f".s.PGSQL.{PORT}"
         if len(str(socket)) > _SOCKET_MAX:
-            raise SiteSpeakError(f"state dir path too long for a Unix socket ({socket}); use a "
-                                 "shorter SITESPEAK_STATE_DIR")
+            raise SiteSpeakError(
+                f"state dir path too long for a Unix socket ({socket}); use a "
+                "shorter SITESPEAK_STATE_DIR"
+            )
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._run_as = run_as_for(self.user, self.data_dir)
         self.bin = reachable_programs(self._run_as, self.bin)
         self._stop_orphan()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
-        self._pg_ctl("-w", "-t", "60", "-l", str(self.data_dir / "server.log"), "-o",
-                     _server_options(self.socket_dir), "start")
+        self._pg_ctl(
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-o",
+            _server_options(self.socket_dir),
+            "start",
+        )
         self._ensure_database()
 
     def stop(self) -> None:
@@ -79,8 +91,11 @@ class EmbeddedPostgres:
             pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
             proc = psutil.Process(pid)
             # A reused pid may be any postgres (the system's!): only ours names this data dir.
-            if (proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
-                    and str(self.data_dir) in proc.cmdline()):
+            if (
+                proc.name() == "postgres"
+                and proc.status() != psutil.STATUS_ZOMBIE
+                and str(self.data_dir) in proc.cmdline()
+            ):
                 return pid
         except (OSError, ValueError, psutil.Error):
             pass
@@ -96,8 +111,17 @@ class EmbeddedPostgres:
 
     def _initdb(self) -> None:
         log.info("creating a PostgreSQL cluster in %s", self.data_dir)
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-locale", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-instructions",
+        )
 
     def _pg_ctl(self, *args: str) -> None:
         self._run("pg_ctl", "-D", str(self.data_dir), *args)
@@ -107,13 +131,23 @@ class EmbeddedPostgres:
         env = {**os.environ, "LC_ALL": "C"}
         # A pipe could be inherited by the daemonised server and never close: use a file.
         with tempfile.TemporaryFile() as err:
-            done = subprocess.run(command, cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=err, check=False, timeout=120)
+            done = subprocess.run(
+                command,
+                cwd=self.data_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                check=False,
+                timeout=120,
+            )
             err.seek(0)
             message = err.read().decode(errors="replace").strip()
         if done.returncode != 0:
-            raise SiteSpeakError(f"embedded PostgreSQL: {program} failed ({done.returncode}): "
-                                 f"{message}{self._log_tail()}")
+            raise SiteSpeakError(
+                f"embedded PostgreSQL: {program} failed ({done.returncode}): "
+                f"{message}{self._log_tail()}"
+            )
 
     def _log_tail(self) -> str:
         try:
@@ -129,16 +163,24 @@ class EmbeddedPostgres:
             with conn.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
                 if cur.fetchone() is None:
-                    cur.execute(sql.SQL("CREATE DATABASE {}").format(
-                        sql.Identifier(self.database)))
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
         finally:
             conn.close()
 
 
 def _server_options(socket_dir: Path) -> str:
     # pg_ctl hands -o to a shell, hence the quoting.
-    return " ".join([
-        "-c", "listen_addresses=''", "-p", str(PORT),
-        "-c", shlex.quote(f"unix_socket_directories={socket_dir}"),
-        "-c", "unix_socket_permissions=0700", "-c", "max_connections=200",
-    ])
+    return " ".join(
+        [
+            "-c",
+            "listen_addresses=''",
+            "-p",
+            str(PORT),
+            "-c",
+            shlex.quote(f"unix_socket_directories={socket_dir}"),
+            "-c",
+            "unix_socket_permissions=0700",
+            "-c",
+            "max_connections=200",
+        ]
+    )

@@ -52,9 +52,11 @@ def run_as_for(user: str, writes: Path) -> RunAs:
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
-        raise SiteSpeakError(f"running as root: the embedded PostgreSQL runs as user {user!r}, "
-                             "which does not exist; set SITESPEAK_EMBEDDED_PG_USER to an existing "
-                             "unprivileged user (we never create one)") from None
+        raise SiteSpeakError(
+            f"running as root: the embedded PostgreSQL runs as user {user!r}, "
+            "which does not exist; set SITESPEAK_EMBEDDED_PG_USER to an existing "
+            "unprivileged user (we never create one)"
+        ) from None
     if entry.pw_uid == 0:
         raise SiteSpeakError(f"SITESPEAK_EMBEDDED_PG_USER={user} is root; PostgreSQL refuses that")
     setpriv = shutil.which("setpriv")
@@ -65,15 +67,22 @@ def run_as_for(user: str, writes: Path) -> RunAs:
     plain.give(writes)
     if _can_reach(plain, writes):
         return plain
-    extra = RunAs((*base, f"--inh-caps=+{_CAP}", f"--ambient-caps=+{_CAP}"),
-                  entry.pw_uid, entry.pw_gid)
+    extra = RunAs(
+        (*base, f"--inh-caps=+{_CAP}", f"--ambient-caps=+{_CAP}"), entry.pw_uid, entry.pw_gid
+    )
     if _can_reach(extra, writes):
-        log.info("user %s cannot traverse the folders above %s; it runs with CAP_DAC_READ_SEARCH "
-                 "instead of any permission change", user, writes)
+        log.info(
+            "user %s cannot traverse the folders above %s; it runs with CAP_DAC_READ_SEARCH "
+            "instead of any permission change",
+            user,
+            writes,
+        )
         return extra
-    raise SiteSpeakError(f"running as root: user {user} cannot reach {writes}, and this system "
-                         "does not allow CAP_DAC_READ_SEARCH; run as a normal user, or use a "
-                         "SITESPEAK_STATE_DIR other users can traverse")
+    raise SiteSpeakError(
+        f"running as root: user {user} cannot reach {writes}, and this system "
+        "does not allow CAP_DAC_READ_SEARCH; run as a normal user, or use a "
+        "SITESPEAK_STATE_DIR other users can traverse"
+    )
 
 
 def _can_reach(run_as: RunAs, writes: Path) -> bool:
@@ -83,8 +92,13 @@ def _can_reach(run_as: RunAs, writes: Path) -> bool:
 
 
 def _probe(run_as: RunAs, *command: str | Path) -> bool:
-    done = subprocess.run(run_as.command(*command), cwd="/", stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, check=False)
+    done = subprocess.run(
+        run_as.command(*command),
+        cwd="/",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return done.returncode == 0
 
 
@@ -110,8 +124,9 @@ def stage_programs(install: Path) -> Path:
     shutil.rmtree(temp, ignore_errors=True)
     libs = install.parent.parent / f"{install.parent.name}.libs"  # auditwheel's, via RPATH
     for part in (install / "bin", install / "lib", install / "share", libs):
-        shutil.copytree(part, temp / part.relative_to(install.parent.parent),
-                        copy_function=_link_or_copy)
+        shutil.copytree(
+            part, temp / part.relative_to(install.parent.parent), copy_function=_link_or_copy
+        )
     (temp / "complete").write_text(str(install) + "\n")
     try:
         temp.rename(target)

@@ -24,8 +24,9 @@ class EmbeddedBusy(SiteSpeakError):
 
 
 class EmbeddedServers:
-    def __init__(self, state_dir: Path, *, pg_user: str = "nobody", postgres: bool = True,
-                 redis: bool = True) -> None:
+    def __init__(
+        self, state_dir: Path, *, pg_user: str = "nobody", postgres: bool = True, redis: bool = True
+    ) -> None:
         self.root = Path(state_dir).resolve()
         self.postgres = EmbeddedPostgres(self.root / "postgres", pg_user) if postgres else None
         self.valkey = EmbeddedValkey(self.root / "valkey") if redis else None
@@ -81,8 +82,10 @@ class EmbeddedServers:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
-            raise EmbeddedBusy(f"the embedded servers in {self.root} are in use by process "
-                               f"{holder}; stop it or use another SITESPEAK_STATE_DIR") from None
+            raise EmbeddedBusy(
+                f"the embedded servers in {self.root} are in use by process "
+                f"{holder}; stop it or use another SITESPEAK_STATE_DIR"
+            ) from None
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()

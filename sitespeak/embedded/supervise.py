@@ -25,8 +25,10 @@ from sitespeak.settings import Settings
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
 # The same lines as the repo's Procfile, for an install that has no checkout beside it.
-DEFAULT_PROCFILE = ("web: PROCESS_TYPE=web exec python -m sitespeak\n"
-                    "worker: PROCESS_TYPE=worker exec python -m sitespeak\n")
+DEFAULT_PROCFILE = (
+    "web: PROCESS_TYPE=web exec python -m sitespeak\n"
+    "worker: PROCESS_TYPE=worker exec python -m sitespeak\n"
+)
 
 
 def procfile_processes() -> dict[str, str]:
@@ -47,8 +49,12 @@ def secret_key_file(state_dir: Path) -> Path:
 
 def child_env(settings: Settings, database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, PYTHONUNBUFFERED="1",
-               SITESPEAK_STATE_DIR=str(settings.state_dir.resolve()))
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        PYTHONUNBUFFERED="1",
+        SITESPEAK_STATE_DIR=str(settings.state_dir.resolve()),
+    )
     # `python` in the Procfile must be this interpreter, even when the venv is not activated.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     if not settings.secret_key.get_secret_value():
@@ -65,10 +71,12 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     embedded = None
     if not (settings.database_url and settings.redis_url):
-        embedded = EmbeddedServers(settings.state_dir / "embedded",
-                                   pg_user=settings.embedded_pg_user,
-                                   postgres=not settings.database_url,
-                                   redis=not settings.redis_url)
+        embedded = EmbeddedServers(
+            settings.state_dir / "embedded",
+            pg_user=settings.embedded_pg_user,
+            postgres=not settings.database_url,
+            redis=not settings.redis_url,
+        )
     try:
         if embedded:
             embedded.start()
@@ -104,14 +112,20 @@ def _first_admin_link(settings: Settings, database_url: str) -> str | None:
 
 def _announce(settings: Settings, database_url: str, redis_url: str, embedded: bool) -> None:
     where = f"embedded servers in {settings.state_dir.resolve()}" if embedded else "your servers"
-    print(f"sitespeak dev: web on {settings.base_url} (Ctrl-C stops everything)\n"
-          f"sitespeak dev: using {where}; for admin commands in another shell:\n"
-          f"  export DATABASE_URL='{database_url}' REDIS_URL='{redis_url}'", flush=True)
+    print(
+        f"sitespeak dev: web on {settings.base_url} (Ctrl-C stops everything)\n"
+        f"sitespeak dev: using {where}; for admin commands in another shell:\n"
+        f"  export DATABASE_URL='{database_url}' REDIS_URL='{redis_url}'",
+        flush=True,
+    )
     print(f"sitespeak dev: admin UI at {settings.base_url}/admin/", flush=True)
     link = _first_admin_link(settings, database_url)
     if link:  # only while no account has a password: the terminal is trusted, a visitor is not
-        print(f"sitespeak dev: first admin ({settings.setup_link_ttl / 3600:g} h, works once): "
-              f"{link}", flush=True)
+        print(
+            f"sitespeak dev: first admin ({settings.setup_link_ttl / 3600:g} h, works once): "
+            f"{link}",
+            flush=True,
+        )
 
 
 def _supervise(settings: Settings, env: dict[str, str]) -> int:

@@ -45,23 +45,49 @@ class EmbeddedValkey:
 
     def start(self, timeout: float = 15.0) -> None:
         if len(str(self.socket)) > _SOCKET_MAX:
-            raise SiteSpeakError(f"state dir path too long for a Unix socket ({self.socket}); "
-                                 "use a shorter SITESPEAK_STATE_DIR")
+            raise SiteSpeakError(
+                f"state dir path too long for a Unix socket ({self.socket}); "
+                "use a shorter SITESPEAK_STATE_DIR"
+            )
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.running_pid() is not None:
             log.warning("stopping a Valkey left running on %s by an earlier run", self.data_dir)
             self.stop()
         self.socket.unlink(missing_ok=True)
-        subprocess.run(self._command(), cwd=self.data_dir, check=True, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        subprocess.run(
+            self._command(),
+            cwd=self.data_dir,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
         self._wait_ready(timeout)
 
     def _command(self) -> list[str]:
         return [
-            _binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-            "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60 1",
-            "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(self.pidfile),
-            "--logfile", str(self.data_dir / "valkey.log"),
+            _binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pidfile),
+            "--logfile",
+            str(self.data_dir / "valkey.log"),
         ]
 
     def _wait_ready(self, timeout: float) -> None:
@@ -73,8 +99,10 @@ class EmbeddedValkey:
                     return
             except redis.RedisError:
                 if time.monotonic() > deadline:
-                    raise SiteSpeakError(f"embedded Valkey did not answer within {timeout}s; see "
-                                         f"{self.data_dir / 'valkey.log'}") from None
+                    raise SiteSpeakError(
+                        f"embedded Valkey did not answer within {timeout}s; see "
+                        f"{self.data_dir / 'valkey.log'}"
+                    ) from None
                 time.sleep(0.02)
             finally:
                 client.close()
@@ -84,8 +112,11 @@ class EmbeddedValkey:
             pid = int(self.pidfile.read_text().strip())
             proc = psutil.Process(pid)
             # A reused pid may be another Valkey: ours works in this data dir.
-            if (proc.name().startswith("valkey-server") and proc.status() != psutil.STATUS_ZOMBIE
-                    and Path(proc.cwd()) == self.data_dir):
+            if (
+                proc.name().startswith("valkey-server")
+                and proc.status() != psutil.STATUS_ZOMBIE
+                and Path(proc.cwd()) == self.data_dir
+            ):
                 return pid
         except (OSError, ValueError, psutil.Error):
             pass

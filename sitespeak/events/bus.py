@@ -19,8 +19,9 @@ def channel(prefix: str) -> str:
 
 
 def encode(event_type: str, tenant_id: int | None, data: dict[str, Any]) -> str:
-    return json.dumps({"type": event_type, "tenant_id": tenant_id, "data": data,
-                       "ts": time.time()}, default=str)
+    return json.dumps(
+        {"type": event_type, "tenant_id": tenant_id, "data": data, "ts": time.time()}, default=str
+    )
 
 
 class EventPublisher:

@@ -30,13 +30,20 @@ def kind_for(name: str, queue: str | None) -> tuple[JobKind, str]:
         raise InvalidInput(f"unknown job name {name!r}; known: {', '.join(sorted(KINDS))}")
     queue = queue or kind.queues[0]
     if queue not in kind.queues:
-        raise InvalidInput(f"job {name!r} does not run on queue {queue!r}; it runs on "
-                           + ", ".join(kind.queues))
+        raise InvalidInput(
+            f"job {name!r} does not run on queue {queue!r}; it runs on " + ", ".join(kind.queues)
+        )
     return kind, queue
 
 
-def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str | None = None,
-           idempotency_key: str | None = None) -> tuple[Job, bool]:
+def create(
+    tenant_id: int | None,
+    name: str,
+    args: dict[str, Any],
+    *,
+    queue: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
     """Insert the job row; with a key already used by this tenant, return (first job, False)."""
     kind, queue = kind_for(name, queue)
     try:
@@ -49,8 +56,15 @@ def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str
             "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) "
             "ON CONFLICT (COALESCE(tenant_id, 0), idempotency_key) "
             "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *",
-            (str(uuid.uuid4()), tenant_id, queue, name, json.dumps(clean), kind.max_attempts,
-             idempotency_key),
+            (
+                str(uuid.uuid4()),
+                tenant_id,
+                queue,
+                name,
+                json.dumps(clean),
+                kind.max_attempts,
+                idempotency_key,
+            ),
         )
         row = cursor.fetchone()
         columns = [col[0] for col in cursor.description]
@@ -58,8 +72,9 @@ def create(tenant_id: int | None, name: str, args: dict[str, Any], *, queue: str
         # Built from RETURNING: one round trip per submission, not two.
         fields = {_FIELD_BY_COLUMN.get(c, c): v for c, v in zip(columns, row, strict=True)}
         return Job(**fields), True
-    existing = Job.get((fn.COALESCE(Job.tenant, 0) == (tenant_id or 0))
-                       & (Job.idempotency_key == idempotency_key))
+    existing = Job.get(
+        (fn.COALESCE(Job.tenant, 0) == (tenant_id or 0)) & (Job.idempotency_key == idempotency_key)
+    )
     return existing, False
 
 
@@ -85,26 +100,38 @@ def claim(job_id: str | uuid.UUID) -> Job | None:
     """Take the job for this worker: returns it running with a fresh claim token, or None."""
     now = utcnow()
     rows = list(
-        Job.update(status="running", attempts=Job.attempts + 1, claim_token=secrets.token_hex(8),
-                   heartbeat_at=now, started_at=now, updated_at=now)
+        Job.update(
+            status="running",
+            attempts=Job.attempts + 1,
+            claim_token=secrets.token_hex(8),
+            heartbeat_at=now,
+            started_at=now,
+            updated_at=now,
+        )
         .where(Job.id == job_id, Job.status.in_(("queued", "failed")), Job.run_after <= now)
-        .returning(Job).execute()
+        .returning(Job)
+        .execute()
     )
     return rows[0] if rows else None
 
 
 def heartbeat(job: Job) -> bool:
-    return bool(Job.update(heartbeat_at=utcnow())
-                .where(Job.id == job.id, Job.claim_token == job.claim_token,
-                       Job.status == "running").execute())
+    return bool(
+        Job.update(heartbeat_at=utcnow())
+        .where(Job.id == job.id, Job.claim_token == job.claim_token, Job.status == "running")
+        .execute()
+    )
 
 
 def succeed(job: Job, result: dict[str, Any] | None) -> bool:
     now = utcnow()
-    return bool(Job.update(status="succeeded", result=result, finished_at=now, updated_at=now,
-                           last_error=None)
-                .where(Job.id == job.id, Job.claim_token == job.claim_token,
-                       Job.status == "running").execute())
+    return bool(
+        Job.update(
+            status="succeeded", result=result, finished_at=now, updated_at=now, last_error=None
+        )
+        .where(Job.id == job.id, Job.claim_token == job.claim_token, Job.status == "running")
+        .execute()
+    )
 
 
 def fail(job: Job, error: str, *, claim_token: str | None = None) -> tuple[str, float] | None:
@@ -114,11 +141,21 @@ def fail(job: Job, error: str, *, claim_token: str | None = None) -> tuple[str, 
     now = utcnow()
     last = job.attempts >= job.max_attempts
     status = "dead" if last else "failed"
-    updated = (Job.update(status=status, last_error=error[:4000], updated_at=now,
-                          finished_at=now if last else None,
-                          run_after=now + dt.timedelta(seconds=delay))
-               .where(Job.id == job.id, Job.claim_token == (claim_token or job.claim_token),
-                      Job.status == "running").execute())
+    updated = (
+        Job.update(
+            status=status,
+            last_error=error[:4000],
+            updated_at=now,
+            finished_at=now if last else None,
+            run_after=now + dt.timedelta(seconds=delay),
+        )
+        .where(
+            Job.id == job.id,
+            Job.claim_token == (claim_token or job.claim_token),
+            Job.status == "running",
+        )
+        .execute()
+    )
     return (status, delay) if updated else None
 
 
@@ -130,8 +167,11 @@ def stale_running(stale_after: float) -> list[Job]:
 def lost_waiting(lost_after: float) -> list[Job]:
     """Jobs waiting far past their schedule: a dead worker likely took their message."""
     cutoff = utcnow() - dt.timedelta(seconds=lost_after)
-    return list(Job.select().where(Job.status.in_(("queued", "failed")),
-                                   Job.enqueued_at < cutoff, Job.run_after < cutoff))
+    return list(
+        Job.select().where(
+            Job.status.in_(("queued", "failed")), Job.enqueued_at < cutoff, Job.run_after < cutoff
+        )
+    )
 
 
 def failures(tenant_id: int | None, *, instance_too: bool = False, limit: int = 50) -> list[Job]:
@@ -139,18 +179,31 @@ def failures(tenant_id: int | None, *, instance_too: bool = False, limit: int = 
     scope = Job.tenant == tenant_id
     if instance_too:
         scope = scope | Job.tenant.is_null()
-    return list(Job.select().where(Job.status.in_(("failed", "dead")), scope)
-                .order_by(Job.updated_at.desc()).limit(limit))
+    return list(
+        Job.select()
+        .where(Job.status.in_(("failed", "dead")), scope)
+        .order_by(Job.updated_at.desc())
+        .limit(limit)
+    )
 
 
 def reopen(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
     """Put a failed or dead job back in the queue with a fresh attempt budget."""
     job = get(job_id, tenant_id)
     now = utcnow()
-    rows = list(Job.update(status="queued", attempts=0, run_after=now, finished_at=None,
-                           claim_token=None, updated_at=now)
-                .where(Job.id == job.id, Job.status.in_(("failed", "dead")))
-                .returning(Job).execute())
+    rows = list(
+        Job.update(
+            status="queued",
+            attempts=0,
+            run_after=now,
+            finished_at=None,
+            claim_token=None,
+            updated_at=now,
+        )
+        .where(Job.id == job.id, Job.status.in_(("failed", "dead")))
+        .returning(Job)
+        .execute()
+    )
     if not rows:
         raise Conflict(f"job {job.id} is {job.status}; only failed or dead jobs can be retried")
     return rows[0]
@@ -163,11 +216,19 @@ def counts_by_status() -> dict[str, int]:
 
 def view(job: Job) -> dict[str, Any]:
     return {
-        "id": str(job.id), "queue": job.queue, "name": job.name, "args": job.args,
-        "status": job.status, "attempts": job.attempts, "max_attempts": job.max_attempts,
-        "result": job.result, "error": job.last_error,
-        "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at), "heartbeat_at": _iso(job.heartbeat_at),
+        "id": str(job.id),
+        "queue": job.queue,
+        "name": job.name,
+        "args": job.args,
+        "status": job.status,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "result": job.result,
+        "error": job.last_error,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "heartbeat_at": _iso(job.heartbeat_at),
     }
 
 

@@ -12,16 +12,23 @@ from sitespeak.settings import QUEUES, Settings
 HUEYS: dict[str, PriorityRedisHuey] = {
     name: PriorityRedisHuey(name, results=False, url="redis://127.0.0.1:1/0") for name in QUEUES
 }
-PRIORITY = {"critical": 100, "ai": 50, "voice": 50, "crawler": 30, "analytics": 10,
-            "maintenance": 10}
+PRIORITY = {
+    "critical": 100,
+    "ai": 50,
+    "voice": 50,
+    "crawler": 30,
+    "analytics": 10,
+    "maintenance": 10,
+}
 _bound: dict[str, Settings] = {}
 
 
 def bind(settings: Settings) -> None:
     for name, huey in HUEYS.items():
         huey.name = f"{settings.redis_prefix}.{name}"
-        huey.storage = PriorityRedisStorage(name=huey.name, url=settings.redis_url,
-                                            blocking=True, read_timeout=1)
+        huey.storage = PriorityRedisStorage(
+            name=huey.name, url=settings.redis_url, blocking=True, read_timeout=1
+        )
     _bound["settings"] = settings
 
 

@@ -39,8 +39,9 @@ _publishers: dict[str, EventPublisher] = {}
 def _publisher_for(settings: Settings) -> EventPublisher:
     key = settings.redis_url + settings.redis_prefix
     if key not in _publishers:
-        _publishers[key] = EventPublisher(redis.Redis.from_url(settings.redis_url),
-                                          settings.redis_prefix)
+        _publishers[key] = EventPublisher(
+            redis.Redis.from_url(settings.redis_url), settings.redis_prefix
+        )
     return _publishers[key]
 
 
@@ -58,10 +59,18 @@ def enqueue(job: Job, delay: float = 0.0, *, fresh: bool = False) -> None:
         ledger.mark_enqueued(job.id)
 
 
-def submit(publisher: EventPublisher, tenant_id: int | None, name: str, args: dict[str, Any],
-           *, queue: str | None = None, idempotency_key: str | None = None) -> tuple[Job, bool]:
-    job, created = ledger.create(tenant_id, name, args, queue=queue,
-                                 idempotency_key=idempotency_key)
+def submit(
+    publisher: EventPublisher,
+    tenant_id: int | None,
+    name: str,
+    args: dict[str, Any],
+    *,
+    queue: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
+    job, created = ledger.create(
+        tenant_id, name, args, queue=queue, idempotency_key=idempotency_key
+    )
     if created:
         enqueue(job, fresh=True)
         publisher.publish("job.updated", tenant_id, ledger.view(job))
@@ -83,13 +92,15 @@ def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
     publisher.publish("job.updated", job.tenant_id, ledger.view(job))
     settings = queues.bound_settings()
     stop = threading.Event()
-    beat = threading.Thread(target=_beat, args=(job, stop, settings.heartbeat_interval / 2),
-                            daemon=True)
+    beat = threading.Thread(
+        target=_beat, args=(job, stop, settings.heartbeat_interval / 2), daemon=True
+    )
     beat.start()
     try:
         kind = KINDS[job.name]
-        ctx = JobContext(job.id, job.tenant_id, job.queue, job.attempts, settings,
-                         publisher.publish)
+        ctx = JobContext(
+            job.id, job.tenant_id, job.queue, job.attempts, settings, publisher.publish
+        )
         result = kind.fn(ctx, kind.args_model.model_validate(job.args))
     except Exception as exc:  # noqa: BLE001 - any failure of a job is recorded, never raised
         stop.set()

@@ -25,8 +25,13 @@ UPDATED = "knowledge-base.updated"
 
 
 class KnowledgeCache:
-    def __init__(self, run_db: RunDb, embedder: Callable[[], Embedder],
-                 check_every: float = 30.0, threads: int = 2) -> None:
+    def __init__(
+        self,
+        run_db: RunDb,
+        embedder: Callable[[], Embedder],
+        check_every: float = 30.0,
+        threads: int = 2,
+    ) -> None:
         self._run_db = run_db
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
@@ -54,7 +59,8 @@ class KnowledgeCache:
         width = max(retrieval.CANDIDATES, k)
         lexical_rows, vector_hits = await asyncio.gather(
             self._run_db(retrieval.lexical, site_id, query, width),
-            self._call(_vector_top, embedder, index, query, width))
+            self._call(_vector_top, embedder, index, query, width),
+        )
         fused = retrieval.fuse([[r[0] for r in lexical_rows], [c for c, _ in vector_hits]], k)
         return retrieval.passages(site_id, fused, lexical_rows, index)
 
@@ -83,8 +89,12 @@ class KnowledgeCache:
         index = await self._run_db(load_site_index, site_id, embedder.name, embedder.dim)
         self._indexes[site_id] = index
         self._checked[site_id] = time.monotonic()
-        log.info("knowledge of site %s loaded: version %s, %s vectors", site_id, index.version,
-                 len(index.vectors))
+        log.info(
+            "knowledge of site %s loaded: version %s, %s vectors",
+            site_id,
+            index.version,
+            len(index.vectors),
+        )
         return index
 
     async def _check(self, site_id: int) -> None:
@@ -120,8 +130,9 @@ class KnowledgeCache:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _vector_top(embedder: Embedder, index: SiteIndex, query: str,
-                k: int) -> list[tuple[int, float]]:
+def _vector_top(
+    embedder: Embedder, index: SiteIndex, query: str, k: int
+) -> list[tuple[int, float]]:
     if not len(index.vectors):
         return []
     return index.vectors.top(embedder.embed([query])[0], k)

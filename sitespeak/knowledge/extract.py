@@ -19,11 +19,35 @@ from sitespeak.knowledge import jsonld
 from sitespeak.knowledge.page_actions import actions_of, forms_of, links_of
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-BLOCKS = {"p", "li", "pre", "blockquote", "dd", "dt", "td", "th", "figcaption", "address",
-          "caption", "summary"}
+BLOCKS = {
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "dd",
+    "dt",
+    "td",
+    "th",
+    "figcaption",
+    "address",
+    "caption",
+    "summary",
+}
 CONTAINERS = {"div", "section", "article", "main", "span", "details"}
-BOILERPLATE = ("script", "style", "noscript", "template", "svg", "nav", "aside", "form",
-               "iframe", "button", "select", "textarea")
+BOILERPLATE = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "nav",
+    "aside",
+    "form",
+    "iframe",
+    "button",
+    "select",
+    "textarea",
+)
 PAGE_FRAME = ("header", "footer")  # boilerplate unless inside the main content
 BOILER_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary"}
 
@@ -95,8 +119,9 @@ def extract(html: str | bytes, url: str) -> PageContent:
     sections, headings = _sections(root)
     if not any(s.paragraphs for s in sections):
         sections = _fallback(html, url)
-    return PageContent(title, lang, canonical, sections, facts, faqs, headings, links, forms,
-                       actions)
+    return PageContent(
+        title, lang, canonical, sections, facts, faqs, headings, links, forms, actions
+    )
 
 
 def _meta(doc: lxml.html.HtmlElement, name: str) -> str:
@@ -114,10 +139,18 @@ def _canonical(doc: lxml.html.HtmlElement, url: str) -> str | None:
 
 
 def _drop_boilerplate(doc: lxml.html.HtmlElement) -> None:
-    doomed = [el for el in doc.iter() if isinstance(el.tag, str) and (
-        el.tag in BOILERPLATE or (el.get("role") or "") in BOILER_ROLES
-        or el.get("hidden") is not None or el.get("aria-hidden") == "true"
-        or (el.tag in PAGE_FRAME and not _in_content(el)))]
+    doomed = [
+        el
+        for el in doc.iter()
+        if isinstance(el.tag, str)
+        and (
+            el.tag in BOILERPLATE
+            or (el.get("role") or "") in BOILER_ROLES
+            or el.get("hidden") is not None
+            or el.get("aria-hidden") == "true"
+            or (el.tag in PAGE_FRAME and not _in_content(el))
+        )
+    ]
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
@@ -126,8 +159,7 @@ def _drop_boilerplate(doc: lxml.html.HtmlElement) -> None:
 
 
 def _in_content(el: lxml.html.HtmlElement) -> bool:
-    return any(a.tag in ("main", "article") or a.get("role") == "main"
-               for a in el.iterancestors())
+    return any(a.tag in ("main", "article") or a.get("role") == "main" for a in el.iterancestors())
 
 
 def _main(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -157,8 +189,9 @@ def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
         return not any(a.tag in BLOCKS for a in el.iterancestors())
     if el.tag in CONTAINERS:  # a div holding text directly, with no blocks inside
         inner = (d.tag for d in el.iterdescendants() if isinstance(d.tag, str))
-        return not any(t in BLOCKS or t in HEADINGS or t in CONTAINERS for t in inner) and \
-            not any(a.tag in BLOCKS for a in el.iterancestors())
+        return not any(t in BLOCKS or t in HEADINGS or t in CONTAINERS for t in inner) and not any(
+            a.tag in BLOCKS for a in el.iterancestors()
+        )
     return False
 
 
@@ -194,7 +227,7 @@ def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
         if summary is None:
             continue
         question = clean(summary.text_content())
-        answer = clean(details.text_content())[len(question):].strip()
+        answer = clean(details.text_content())[len(question) :].strip()
         if question and answer:
             faqs.append((question, answer))
     return faqs
@@ -203,7 +236,14 @@ def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
 def _fallback(html: str | bytes, url: str) -> list[Section]:
     import trafilatura
 
-    text = trafilatura.extract(html if isinstance(html, str) else html.decode("utf-8", "replace"),
-                               url=url, include_comments=False, include_tables=True) or ""
+    text = (
+        trafilatura.extract(
+            html if isinstance(html, str) else html.decode("utf-8", "replace"),
+            url=url,
+            include_comments=False,
+            include_tables=True,
+        )
+        or ""
+    )
     paragraphs = [clean(p) for p in text.split("\n") if clean(p)]
     return [Section([], None, paragraphs)] if paragraphs else []

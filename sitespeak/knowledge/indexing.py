@@ -13,32 +13,46 @@ from sitespeak.knowledge.models import Chunk
 
 
 def pending_count(site_id: int, model: str) -> int:
-    return Chunk.select().where(Chunk.site == site_id, (Chunk.embedding.is_null())
-                                | (Chunk.embed_model != model)).count()
+    return (
+        Chunk.select()
+        .where(Chunk.site == site_id, (Chunk.embedding.is_null()) | (Chunk.embed_model != model))
+        .count()
+    )
 
 
-def embed_site(site_id: int, embedder: Embedder, batch_size: int = 32,
-               progress: Callable[..., None] | None = None) -> dict:
+def embed_site(
+    site_id: int,
+    embedder: Embedder,
+    batch_size: int = 32,
+    progress: Callable[..., None] | None = None,
+) -> dict:
     done = 0
     total = pending_count(site_id, embedder.name)
     while True:
-        batch = list(Chunk.select(Chunk.id, Chunk.title, Chunk.heading, Chunk.text)
-                     .where(Chunk.site == site_id, (Chunk.embedding.is_null())
-                            | (Chunk.embed_model != embedder.name))
-                     .order_by(Chunk.id).limit(batch_size))
+        batch = list(
+            Chunk.select(Chunk.id, Chunk.title, Chunk.heading, Chunk.text)
+            .where(
+                Chunk.site == site_id,
+                (Chunk.embedding.is_null()) | (Chunk.embed_model != embedder.name),
+            )
+            .order_by(Chunk.id)
+            .limit(batch_size)
+        )
         if not batch:
             break
         vectors = embedder.embed([_input(c) for c in batch])
         with database.atomic():
             for chunk, vector in zip(batch, vectors, strict=True):
-                Chunk.update(embedding=vector.astype("float32").tobytes(),
-                             embed_model=embedder.name).where(Chunk.id == chunk.id).execute()
+                Chunk.update(
+                    embedding=vector.astype("float32").tobytes(), embed_model=embedder.name
+                ).where(Chunk.id == chunk.id).execute()
         done += len(batch)
         if progress:
             progress(site_id=site_id, embedded=done, total=total)
     if done:
         Site.update(knowledge_version=Site.knowledge_version + 1).where(
-            Site.id == site_id).execute()
+            Site.id == site_id
+        ).execute()
     return {"embedded": done, "model": embedder.name, "dim": embedder.dim}
 
 

@@ -10,11 +10,31 @@ from typing import Any
 
 import lxml.html
 
-DAYS = {"mo": "Monday", "tu": "Tuesday", "we": "Wednesday", "th": "Thursday", "fr": "Friday",
-        "sa": "Saturday", "su": "Sunday"}
+DAYS = {
+    "mo": "Monday",
+    "tu": "Tuesday",
+    "we": "Wednesday",
+    "th": "Thursday",
+    "fr": "Friday",
+    "sa": "Saturday",
+    "su": "Sunday",
+}
 DAY_ORDER = list(DAYS.values())
-BUSINESS_HINTS = ("Organization", "LocalBusiness", "Store", "Restaurant", "Cafe", "Shop",
-                  "Hotel", "Office", "Clinic", "Library", "Museum", "Bakery", "Dentist")
+BUSINESS_HINTS = (
+    "Organization",
+    "LocalBusiness",
+    "Store",
+    "Restaurant",
+    "Cafe",
+    "Shop",
+    "Hotel",
+    "Office",
+    "Clinic",
+    "Library",
+    "Museum",
+    "Bakery",
+    "Dentist",
+)
 
 
 @dataclass(frozen=True)
@@ -78,14 +98,18 @@ def _business(item: dict, name: str) -> list[Fact]:
     facts = []
     hours = _hours(item)
     if hours:
-        facts.append(Fact(f"Opening hours of {name}",
-                          f"Opening hours of {name}: " + " ".join(hours)))
+        facts.append(
+            Fact(f"Opening hours of {name}", f"Opening hours of {name}: " + " ".join(hours))
+        )
     contact = []
     address = item.get("address")
     if address:
         contact.append(f"{name} is located at {_address(address)}.")
-    for key, label in (("telephone", "telephone number"), ("email", "email address"),
-                       ("url", "website")):
+    for key, label in (
+        ("telephone", "telephone number"),
+        ("email", "email address"),
+        ("url", "website"),
+    ):
         if item.get(key):
             contact.append(f"The {label} of {name} is {_text(item[key])}.")
     if item.get("priceRange"):
@@ -140,7 +164,7 @@ def _opening_hours_text(text: str) -> str:
         ends = [DAYS.get(p.strip()[:2].lower()) for p in part.split("-")]
         if len(ends) == 2 and all(ends):
             start, stop = DAY_ORDER.index(ends[0]), DAY_ORDER.index(ends[1])
-            days += DAY_ORDER[start:stop + 1]
+            days += DAY_ORDER[start : stop + 1]
         elif ends and ends[0]:
             days.append(ends[0])
     return f"open on {', '.join(days) or match.group(1)} from {match.group(2)} to {match.group(3)}."

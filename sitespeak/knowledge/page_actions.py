@@ -46,8 +46,12 @@ def _field(doc: lxml.html.HtmlElement, el: lxml.html.HtmlElement) -> dict | None
     kind = el.get("type", "text").lower() if el.tag == "input" else el.tag
     if kind in ("hidden", "submit", "button", "image", "reset"):
         return None
-    entry = {"name": el.get("name") or el.get("id") or "", "type": kind,
-             "label": _label_for(doc, el)[:200], "required": el.get("required") is not None}
+    entry = {
+        "name": el.get("name") or el.get("id") or "",
+        "type": kind,
+        "label": _label_for(doc, el)[:200],
+        "required": el.get("required") is not None,
+    }
     if el.tag == "select":
         entry["options"] = [_text(o) for o in el.iter("option")][:50]
     return entry
@@ -56,24 +60,41 @@ def _field(doc: lxml.html.HtmlElement, el: lxml.html.HtmlElement) -> dict | None
 def forms_of(doc: lxml.html.HtmlElement) -> list[dict]:
     forms = []
     for form in doc.iter("form"):
-        fields = [f for el in form.iter("input", "select", "textarea")
-                  if (f := _field(doc, el)) is not None]
-        submit = [_text(b) or b.get("value", "") for b in form.iter("button")
-                  if b.get("type", "submit") == "submit"]
+        fields = [
+            f
+            for el in form.iter("input", "select", "textarea")
+            if (f := _field(doc, el)) is not None
+        ]
+        submit = [
+            _text(b) or b.get("value", "")
+            for b in form.iter("button")
+            if b.get("type", "submit") == "submit"
+        ]
         submit += [b.get("value", "") for b in form.iter("input") if b.get("type") == "submit"]
-        forms.append({"id": form.get("id") or form.get("name") or "",
-                      "method": (form.get("method") or "get").lower(),
-                      "action": form.get("action") or "", "fields": fields,
-                      "submit": next((s for s in submit if s), "")})
+        forms.append(
+            {
+                "id": form.get("id") or form.get("name") or "",
+                "method": (form.get("method") or "get").lower(),
+                "action": form.get("action") or "",
+                "fields": fields,
+                "submit": next((s for s in submit if s), ""),
+            }
+        )
     return forms[:MAX_ITEMS]
 
 
 def actions_of(doc: lxml.html.HtmlElement) -> list[dict]:
     found = []
     for el in doc.xpath("//*[@data-action] | //button[not(ancestor::form)]"):
-        found.append({"tag": el.tag, "action": el.get("data-action") or "",
-                      "text": (_text(el) or el.get("aria-label") or "")[:200],
-                      "id": el.get("id") or "", "href": el.get("href") or ""})
+        found.append(
+            {
+                "tag": el.tag,
+                "action": el.get("data-action") or "",
+                "text": (_text(el) or el.get("aria-label") or "")[:200],
+                "id": el.get("id") or "",
+                "href": el.get("href") or "",
+            }
+        )
         if len(found) >= MAX_ITEMS:
             break
     return found

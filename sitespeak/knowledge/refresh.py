@@ -23,8 +23,11 @@ from sitespeak.sites import site_by_id
 log = logging.getLogger(__name__)
 UPDATED = "knowledge-base.updated"
 CRAWL, EMBED = "crawl.site", "knowledge.embed"
-INTERVALS = {"hourly": dt.timedelta(hours=1), "daily": dt.timedelta(days=1),
-             "weekly": dt.timedelta(weeks=1)}
+INTERVALS = {
+    "hourly": dt.timedelta(hours=1),
+    "daily": dt.timedelta(days=1),
+    "weekly": dt.timedelta(weeks=1),
+}
 Publish = Callable[[str, int | None, dict[str, Any]], None]
 
 
@@ -41,9 +44,16 @@ def announce(publish: Publish, site: Site) -> None:
 
 
 def open_crawl(site_id: int) -> Job | None:
-    return (Job.select().where(Job.name == CRAWL, Job.status.in_(ledger.OPEN),
-                               SQL("(args->>'site_id')::bigint = %s", (site_id,)))
-            .order_by(Job.created_at).first())
+    return (
+        Job.select()
+        .where(
+            Job.name == CRAWL,
+            Job.status.in_(ledger.OPEN),
+            SQL("(args->>'site_id')::bigint = %s", (site_id,)),
+        )
+        .order_by(Job.created_at)
+        .first()
+    )
 
 
 def claim_crawl(tenant_id: int, site_id: int) -> tuple[Job, bool]:
@@ -68,9 +78,14 @@ def crawl_job(site_id: int, ctx) -> dict[str, Any]:
     announce(ctx.publish, site)
     embedder_name = embedder_for(ctx.settings).name if ctx.settings.embedder == "local" else None
     if embedder_name is None or pending_count(site.id, embedder_name):
-        job, _ = tasks.submit(_Publisher(ctx.publish), site.tenant_id, EMBED,
-                              {"site_id": site.id}, queue="ai",
-                              idempotency_key=f"embed:{site.id}:{totals['run_id']}")
+        job, _ = tasks.submit(
+            _Publisher(ctx.publish),
+            site.tenant_id,
+            EMBED,
+            {"site_id": site.id},
+            queue="ai",
+            idempotency_key=f"embed:{site.id}:{totals['run_id']}",
+        )
         totals["embed_job"] = str(job.id)
     return totals
 
@@ -83,12 +98,14 @@ def embed_job(site_id: int, ctx) -> dict[str, Any]:
     return result
 
 
-def crawl_foreground(site: Site, settings: Settings, publish: Publish,
-                     progress: Callable[..., None] | None = None) -> dict[str, Any]:
+def crawl_foreground(
+    site: Site, settings: Settings, publish: Publish, progress: Callable[..., None] | None = None
+) -> dict[str, Any]:
     """What ``sitespeak crawl SITE`` runs: the crawl and its embeddings, then the event."""
     totals = crawl_site(site, settings, progress=progress)
-    totals["embedding"] = embed_site(site.id, embedder_for(settings), settings.embed_batch_size,
-                                     progress)
+    totals["embedding"] = embed_site(
+        site.id, embedder_for(settings), settings.embed_batch_size, progress
+    )
     announce(publish, site)
     return totals
 

@@ -41,8 +41,10 @@ LIMIT %(limit)s
 ALL_WORDS = "websearch_to_tsquery('english', %(q)s)"
 # websearch_to_tsquery ANDs the words; a spoken question rarely has every word in one chunk,
 # so fall back to OR-ing its lexemes.
-ANY_WORD = ("(SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) "
-            "FROM unnest(to_tsvector('english', %(q)s)))")
+ANY_WORD = (
+    "(SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) "
+    "FROM unnest(to_tsvector('english', %(q)s)))"
+)
 
 
 def lexical(site_id: int, query: str, limit: int = CANDIDATES) -> list[tuple]:
@@ -64,8 +66,9 @@ def fuse(rankings: Iterable[list[int]], k: int) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
 
 
-def passages(site_id: int, fused: list[tuple[int, float]], lexical_rows: list[tuple],
-             index: SiteIndex) -> list[Passage]:
+def passages(
+    site_id: int, fused: list[tuple[int, float]], lexical_rows: list[tuple], index: SiteIndex
+) -> list[Passage]:
     """Build passages from what is at hand: lexical rows carry their text, vector hits come
     from the site's index (which only ever holds this site's chunks)."""
     by_id = {row[0]: row[1:] for row in lexical_rows}
@@ -79,15 +82,17 @@ def passages(site_id: int, fused: list[tuple[int, float]], lexical_rows: list[tu
     return found
 
 
-def search(site_id: int, query: str, k: int = 5, *, embedder: Embedder,
-           index: SiteIndex | None = None) -> list[Passage]:
+def search(
+    site_id: int, query: str, k: int = 5, *, embedder: Embedder, index: SiteIndex | None = None
+) -> list[Passage]:
     """Top-k passages of one site for a question (sync; opens the site's index if not given)."""
     query = query.strip()
     if not query or k <= 0:
         return []
     index = index or load_site_index(site_id, embedder.name)
     lexical_rows = lexical(site_id, query, max(CANDIDATES, k))
-    vector_ids = [cid for cid, _ in index.vectors.top(embedder.embed([query])[0],
-                                                       max(CANDIDATES, k))]
+    vector_ids = [
+        cid for cid, _ in index.vectors.top(embedder.embed([query])[0], max(CANDIDATES, k))
+    ]
     fused = fuse([[r[0] for r in lexical_rows], vector_ids], k)
     return passages(site_id, fused, lexical_rows, index)

@@ -31,8 +31,9 @@ class SiteIndex:
 
 
 def site_version(site_id: int) -> int:
-    row = database.execute_sql("SELECT knowledge_version FROM sites WHERE id = %s",
-                               (site_id,)).fetchone()
+    row = database.execute_sql(
+        "SELECT knowledge_version FROM sites WHERE id = %s", (site_id,)
+    ).fetchone()
     return int(row[0]) if row else -1
 
 
@@ -42,7 +43,8 @@ def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
     cursor = database.execute_sql(
         "SELECT id, url, anchor, title, heading, text, embedding FROM chunks "
         "WHERE site_id = %s AND embed_model = %s AND embedding IS NOT NULL ORDER BY id",
-        (site_id, model))
+        (site_id, model),
+    )
     ids, blobs, meta = [], [], {}
     for cid, url, anchor, title, heading, text, blob in cursor:
         ids.append(cid)

@@ -17,8 +17,9 @@ _BLAS = ThreadpoolController()
 
 
 class VectorIndex:
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, probes: int = 12,
-                 seed: int = 7) -> None:
+    def __init__(
+        self, ids: np.ndarray, matrix: np.ndarray, probes: int = 12, seed: int = 7
+    ) -> None:
         self.ids = np.ascontiguousarray(ids, dtype=np.int64)
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self.probes = probes
@@ -49,8 +50,9 @@ class VectorIndex:
                     centroids[cell] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         assign = np.empty(n, dtype=np.int32)
         for start in range(0, n, 8192):  # bounded temporary memory
-            assign[start:start + 8192] = np.argmax(self.matrix[start:start + 8192] @ centroids.T,
-                                                   axis=1)
+            assign[start : start + 8192] = np.argmax(
+                self.matrix[start : start + 8192] @ centroids.T, axis=1
+            )
         order = np.argsort(assign, kind="stable")
         # Store vectors cell by cell so a probe reads one contiguous slice.
         self.matrix, self.ids = self.matrix[order], self.ids[order]
@@ -70,8 +72,9 @@ class VectorIndex:
             return self._best(self.matrix @ query, np.arange(len(self.ids)), k)
         centroids_ = self.centroids
         near = np.argpartition(-(centroids_ @ query), min(self.probes, len(centroids_)) - 1)
-        rows = np.concatenate([np.arange(self._bounds[c], self._bounds[c + 1])
-                               for c in near[:self.probes]])
+        rows = np.concatenate(
+            [np.arange(self._bounds[c], self._bounds[c + 1]) for c in near[: self.probes]]
+        )
         return self._best(self.matrix[rows] @ query, rows, k)
 
     def _best(self, scores: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[int, float]]:

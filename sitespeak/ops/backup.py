@@ -42,9 +42,13 @@ class Manifest:
     def parse(cls, raw: bytes) -> Manifest:
         try:
             data = json.loads(raw)
-            return cls(int(data["format"]), str(data["sitespeak_version"]),
-                       int(data["schema_version"]), float(data["created_at"]),
-                       tuple(data["dirs"]))
+            return cls(
+                int(data["format"]),
+                str(data["sitespeak_version"]),
+                int(data["schema_version"]),
+                float(data["created_at"]),
+                tuple(data["dirs"]),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"not a sitespeak backup: bad {MANIFEST} ({exc})") from None
 
@@ -55,8 +59,9 @@ def _run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
     except FileNotFoundError:
         raise SiteSpeakError(f"{cmd[0]} not found: install postgresql-client") from None
     if done.returncode != 0:
-        raise SiteSpeakError(f"{what} failed ({cmd[0]} exit {done.returncode}): "
-                             f"{done.stderr.strip()[-2000:]}")
+        raise SiteSpeakError(
+            f"{what} failed ({cmd[0]} exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+        )
     return done
 
 
@@ -76,13 +81,27 @@ def default_path(state_dir: Path) -> Path:
 
 def create_backup(database_url: str, state_dir: Path, out: Path) -> Manifest:
     """Write the backup to ``out`` (atomically: a partial file never has the final name)."""
-    manifest = Manifest(FORMAT, __version__, schema_version(database_url), time.time(),
-                        tuple(d for d in DATA_DIRS if (state_dir / d).is_dir()))
+    manifest = Manifest(
+        FORMAT,
+        __version__,
+        schema_version(database_url),
+        time.time(),
+        tuple(d for d in DATA_DIRS if (state_dir / d).is_dir()),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as work:
         dump = Path(work) / DUMP
-        _run([pgtools.client("pg_dump", database_url), "--format=custom", "--no-owner",
-              "--no-acl", f"--file={dump}", f"--dbname={database_url}"], "database dump")
+        _run(
+            [
+                pgtools.client("pg_dump", database_url),
+                "--format=custom",
+                "--no-owner",
+                "--no-acl",
+                f"--file={dump}",
+                f"--dbname={database_url}",
+            ],
+            "database dump",
+        )
         partial = Path(work) / "partial.tar.gz"
         # Backups hold every tenant's data: readable by the owner only.
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -116,11 +135,15 @@ def read_manifest(path: Path) -> Manifest:
 
 def check_restorable(manifest: Manifest) -> None:
     if manifest.format > FORMAT:
-        raise Conflict(f"backup format {manifest.format} is newer than this sitespeak "
-                       f"({FORMAT}); restore it with sitespeak {manifest.sitespeak_version}")
+        raise Conflict(
+            f"backup format {manifest.format} is newer than this sitespeak "
+            f"({FORMAT}); restore it with sitespeak {manifest.sitespeak_version}"
+        )
     latest = migrations.latest_version()
     if manifest.schema_version > latest:
         raise Conflict(
             f"backup has schema version {manifest.schema_version}, newer than this code "
             f"(version {latest}, sitespeak {__version__}); upgrade sitespeak to "
-            f"{manifest.sitespeak_version} or later before restoring", code="schema_newer")
+            f"{manifest.sitespeak_version} or later before restoring",
+            code="schema_newer",
+        )

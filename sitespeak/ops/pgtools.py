@@ -52,5 +52,7 @@ def client(name: str, database_url: str) -> str:
         if _major(path) >= need:
             return path
     have = ", ".join(f"{p} ({_major(p)})" for p in candidates) or "none"
-    raise SiteSpeakError(f"{name} for PostgreSQL {need} or newer not found (have: {have}); "
-                         f"install postgresql-client-{need}")
+    raise SiteSpeakError(
+        f"{name} for PostgreSQL {need} or newer not found (have: {have}); "
+        f"install postgresql-client-{need}"
+    )

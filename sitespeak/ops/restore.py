@@ -65,11 +65,29 @@ def _restore_database(database_url: str, dump: Path) -> None:
     # The SQL goes to a file first: a pg_restore that dies half-way must not leave psql to
     # commit a truncated script. psql then applies the reset plus that SQL as one transaction.
     script = dump.with_suffix(".sql")
-    _tool([pgtools.client("pg_restore", database_url), "--no-owner", "--no-acl",
-           f"--file={script}", str(dump)], "pg_restore")
-    _tool([pgtools.client("psql", database_url), "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1",
-           "--single-transaction", f"--command={_RESET}", f"--file={script}",
-           f"--dbname={database_url}"], "psql")
+    _tool(
+        [
+            pgtools.client("pg_restore", database_url),
+            "--no-owner",
+            "--no-acl",
+            f"--file={script}",
+            str(dump),
+        ],
+        "pg_restore",
+    )
+    _tool(
+        [
+            pgtools.client("psql", database_url),
+            "--quiet",
+            "--no-psqlrc",
+            "--set=ON_ERROR_STOP=1",
+            "--single-transaction",
+            f"--command={_RESET}",
+            f"--file={script}",
+            f"--dbname={database_url}",
+        ],
+        "psql",
+    )
 
 
 def _tool(cmd: list[str], name: str) -> None:
@@ -78,8 +96,9 @@ def _tool(cmd: list[str], name: str) -> None:
     except FileNotFoundError:
         raise SiteSpeakError(f"{name} not found: install postgresql-client") from None
     if done.returncode != 0:
-        raise SiteSpeakError(f"database restore failed in {name}, nothing changed: "
-                             f"{done.stderr.strip()[-2000:]}")
+        raise SiteSpeakError(
+            f"database restore failed in {name}, nothing changed: {done.stderr.strip()[-2000:]}"
+        )
 
 
 def _swap_dirs(extracted: Path, state_dir: Path) -> None:

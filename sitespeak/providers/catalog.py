@@ -31,8 +31,12 @@ class Catalog:
         if found is None:
             return None
         url, heading = found
-        return {"kind": "scroll-to-section", "url": url, "anchor": anchor.strip().lstrip("#"),
-                "label": heading}
+        return {
+            "kind": "scroll-to-section",
+            "url": url,
+            "anchor": anchor.strip().lstrip("#"),
+            "label": heading,
+        }
 
 
 def load_catalog(site_id: int) -> Catalog:
@@ -40,13 +44,16 @@ def load_catalog(site_id: int) -> Catalog:
     catalog = Catalog()
     pages = database.execute_sql(
         "SELECT url, title FROM pages WHERE site_id = %s AND status = 'ok' ORDER BY depth, id "
-        "LIMIT %s", (site_id, MAX_PAGES))
+        "LIMIT %s",
+        (site_id, MAX_PAGES),
+    )
     for url, title in pages.fetchall():
         catalog.pages[url] = title or ""
     sections = database.execute_sql(
         "SELECT DISTINCT ON (anchor) anchor, url, heading FROM chunks WHERE site_id = %s "
         "AND anchor IS NOT NULL AND anchor <> '' ORDER BY anchor, id LIMIT %s",
-        (site_id, MAX_SECTIONS))
+        (site_id, MAX_SECTIONS),
+    )
     for anchor, url, heading in sections.fetchall():
         catalog.sections[anchor] = (url, heading or "")
     return catalog

@@ -63,13 +63,21 @@ class OpenAIAnswerer:
 
     name = "openai"
 
-    def __init__(self, client: Any, model: str, budget: float, retrieve: Retriever,
-                 site_id: int, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        client: Any,
+        model: str,
+        budget: float,
+        retrieve: Retriever,
+        site_id: int,
+        catalog: Catalog,
+    ) -> None:
         self.client, self.model, self.budget = client, model, budget
         self.retrieve, self.site_id, self.catalog = retrieve, site_id, catalog
 
-    async def stream(self, question: str, passages: list[Any], history: list[dict[str, str]],
-                     sink: Any) -> AsyncIterator[str]:
+    async def stream(
+        self, question: str, passages: list[Any], history: list[dict[str, str]], sink: Any
+    ) -> AsyncIterator[str]:
         started = time.perf_counter()
         known = list(passages)
         splitter = Sentences()
@@ -106,16 +114,23 @@ class OpenAIAnswerer:
         used = [known[n - 1] for n in cited if 0 < n <= len(known)]
         sink.cite(local._citations(used), bool(used) or bool(sink.actions))
 
-    async def _first_text(self, question: str, known: list[Any], history: list[dict[str, str]],
-                          sink: Any, started: float) -> AsyncIterator[str]:
+    async def _first_text(
+        self,
+        question: str,
+        known: list[Any],
+        history: list[dict[str, str]],
+        sink: Any,
+        started: float,
+    ) -> AsyncIterator[str]:
         """Run tool rounds until the model produces text; all within the budget."""
         messages = messages_for(question, known, history, self.catalog)
         for _ in range(MAX_TOOL_ROUNDS + 1):
             left = self.budget - (time.perf_counter() - started)
             try:
                 stream = await asyncio.wait_for(self._open(messages), max(left, 0.01))
-                first, calls, rest = await asyncio.wait_for(_until_text(stream), max(
-                    self.budget - (time.perf_counter() - started), 0.01))
+                first, calls, rest = await asyncio.wait_for(
+                    _until_text(stream), max(self.budget - (time.perf_counter() - started), 0.01)
+                )
             except TimeoutError:
                 raise Fallback(f"no answer within {self.budget:g}s") from None
             except Exception as exc:  # noqa: BLE001 - any provider failure degrades the same way
@@ -131,8 +146,13 @@ class OpenAIAnswerer:
 
     async def _open(self, messages: list[dict[str, Any]]) -> Any:
         return await self.client.chat.completions.create(
-            model=self.model, messages=messages, tools=TOOLS, stream=True, temperature=0.2,
-            max_tokens=300)
+            model=self.model,
+            messages=messages,
+            tools=TOOLS,
+            stream=True,
+            temperature=0.2,
+            max_tokens=300,
+        )
 
     async def _tool(self, call: dict[str, Any], known: list[Any], sink: Any) -> str:
         name = call["function"]["name"]
@@ -146,9 +166,13 @@ class OpenAIAnswerer:
             first = len(known) + 1
             known.extend(found)
             return passage_block(found, first) or "No passages matched."
-        target = (self.catalog.page(str(args.get("page", ""))) if name == "navigate" else
-                  self.catalog.section(str(args.get("anchor", ""))) if name == "scroll_to"
-                  else None)
+        target = (
+            self.catalog.page(str(args.get("page", "")))
+            if name == "navigate"
+            else self.catalog.section(str(args.get("anchor", "")))
+            if name == "scroll_to"
+            else None
+        )
         if target is None:
             return json.dumps({"error": f"{name}: not a target in this site's catalog"})
         await sink.action(target)
@@ -167,8 +191,10 @@ async def _until_text(stream: Any) -> tuple[str | None, list[dict[str, Any]], An
         if delta.content:
             return delta.content, [], iterator
         for part in delta.tool_calls or []:
-            call = calls.setdefault(part.index, {"id": "", "type": "function",
-                                                 "function": {"name": "", "arguments": ""}})
+            call = calls.setdefault(
+                part.index,
+                {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+            )
             call["id"] = part.id or call["id"]
             if part.function is not None:
                 call["function"]["name"] += part.function.name or ""

@@ -65,9 +65,11 @@ class ProviderChoice(BaseModel):
         """What a conversation row says about its providers."""
         if self.realtime:
             return {"mode": "realtime", "model": self.realtime_model}
-        return {"stt": self._name(self.stt, self.stt_model, "faster-whisper"),
-                "answer": self._name(self.answerer, self.chat_model, "extractive"),
-                "tts": self._name(self.tts, self.tts_model, "piper")}
+        return {
+            "stt": self._name(self.stt, self.stt_model, "faster-whisper"),
+            "answer": self._name(self.answerer, self.chat_model, "extractive"),
+            "tts": self._name(self.tts, self.tts_model, "piper"),
+        }
 
     @staticmethod
     def _name(kind: str, model: str, local: str) -> str:

@@ -20,18 +20,45 @@ RULES = (
 )
 
 TOOLS: list[dict[str, Any]] = [
-    {"type": "function", "function": {
-        "name": "search_site", "description": "Search this website's pages for passages.",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
-                       "required": ["query"], "additionalProperties": False}}},
-    {"type": "function", "function": {
-        "name": "navigate", "description": "Open one of the site's pages (a catalog URL).",
-        "parameters": {"type": "object", "properties": {"page": {"type": "string"}},
-                       "required": ["page"], "additionalProperties": False}}},
-    {"type": "function", "function": {
-        "name": "scroll_to", "description": "Scroll to a section (a catalog anchor).",
-        "parameters": {"type": "object", "properties": {"anchor": {"type": "string"}},
-                       "required": ["anchor"], "additionalProperties": False}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "search_site",
+            "description": "Search this website's pages for passages.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "navigate",
+            "description": "Open one of the site's pages (a catalog URL).",
+            "parameters": {
+                "type": "object",
+                "properties": {"page": {"type": "string"}},
+                "required": ["page"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "scroll_to",
+            "description": "Scroll to a section (a catalog anchor).",
+            "parameters": {
+                "type": "object",
+                "properties": {"anchor": {"type": "string"}},
+                "required": ["anchor"],
+                "additionalProperties": False,
+            },
+        },
+    },
 ]
 
 
@@ -45,15 +72,19 @@ def passage_block(passages: list[Any], first: int = 1) -> str:
 
 def catalog_block(catalog: Catalog) -> str:
     pages = "\n".join(f"- {url} ({title})" for url, title in catalog.pages.items())
-    sections = "\n".join(f"- #{anchor} on {url} ({heading})"
-                         for anchor, (url, heading) in catalog.sections.items())
+    sections = "\n".join(
+        f"- #{anchor} on {url} ({heading})" for anchor, (url, heading) in catalog.sections.items()
+    )
     return f"Pages:\n{pages or '- none'}\nSections:\n{sections or '- none'}"
 
 
-def messages_for(question: str, passages: list[Any], history: list[dict[str, str]],
-                 catalog: Catalog) -> list[dict[str, Any]]:
-    system = (f"{RULES}\n\nCatalog\n{catalog_block(catalog)}\n\nPassages\n"
-              f"{passage_block(passages) or 'none yet: call search_site'}")
+def messages_for(
+    question: str, passages: list[Any], history: list[dict[str, str]], catalog: Catalog
+) -> list[dict[str, Any]]:
+    system = (
+        f"{RULES}\n\nCatalog\n{catalog_block(catalog)}\n\nPassages\n"
+        f"{passage_block(passages) or 'none yet: call search_site'}"
+    )
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for turn in history[-HISTORY_TURNS:]:
         messages.append({"role": "user", "content": turn.get("q", "")})

@@ -23,15 +23,29 @@ from sitespeak.voice.turn import TurnResult
 
 log = logging.getLogger(__name__)
 RATE = 24000  # Realtime PCM16
-SEARCH_TOOL = {"type": "function", "name": "search_site",
-               "description": "Search this website's pages for passages.",
-               "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
-                              "required": ["query"]}}
+SEARCH_TOOL = {
+    "type": "function",
+    "name": "search_site",
+    "description": "Search this website's pages for passages.",
+    "parameters": {
+        "type": "object",
+        "properties": {"query": {"type": "string"}},
+        "required": ["query"],
+    },
+}
 
 
 class RealtimeSession(LiveSession):
-    def __init__(self, services: Any, wire: Any, state: Any, resumed: bool, start: Any,
-                 client_ip: str, providers: Any) -> None:
+    def __init__(
+        self,
+        services: Any,
+        wire: Any,
+        state: Any,
+        resumed: bool,
+        start: Any,
+        client_ip: str,
+        providers: Any,
+    ) -> None:
         super().__init__(services, wire, state, resumed, start, client_ip, providers=providers)
         self.conn: Any = None
         self.turn: TurnResult | None = None
@@ -46,12 +60,14 @@ class RealtimeSession(LiveSession):
         choice = self.providers.choice
         try:
             manager = self.providers.client.realtime.connect(model=choice.realtime_model)
-            self.conn = await asyncio.wait_for(manager.enter(),
-                                               self.s.settings.openai_first_token_budget * 2)
+            self.conn = await asyncio.wait_for(
+                manager.enter(), self.s.settings.openai_first_token_budget * 2
+            )
             await self.conn.session.update(session=self._session_config())
         except Exception as exc:  # noqa: BLE001 - any failure: the local pipeline serves instead
-            log.warning("realtime bridge unavailable (%s); using the turn pipeline",
-                        type(exc).__name__)
+            log.warning(
+                "realtime bridge unavailable (%s); using the turn pipeline", type(exc).__name__
+            )
             self.conn = None
             await super().run()
             return
@@ -67,15 +83,25 @@ class RealtimeSession(LiveSession):
     def _session_config(self) -> dict[str, Any]:
         choice = self.providers.choice
         audio_format = {"type": "audio/pcm", "rate": RATE}
-        return {"type": "realtime", "model": choice.realtime_model,
-                "instructions": f"{RULES}\n\nCatalog\n{catalog_block(self.providers.catalog)}",
-                "output_modalities": ["audio"], "tools": [SEARCH_TOOL], "tool_choice": "auto",
-                "audio": {"input": {"format": audio_format,
-                                    "transcription": {"model": choice.stt_model},
-                                    "turn_detection": {"type": "server_vad",
-                                                       "silence_duration_ms": self.s.settings
-                                                       .voice_endpoint_silence_ms}},
-                          "output": {"format": audio_format, "voice": choice.voice}}}
+        return {
+            "type": "realtime",
+            "model": choice.realtime_model,
+            "instructions": f"{RULES}\n\nCatalog\n{catalog_block(self.providers.catalog)}",
+            "output_modalities": ["audio"],
+            "tools": [SEARCH_TOOL],
+            "tool_choice": "auto",
+            "audio": {
+                "input": {
+                    "format": audio_format,
+                    "transcription": {"model": choice.stt_model},
+                    "turn_detection": {
+                        "type": "server_vad",
+                        "silence_duration_ms": self.s.settings.voice_endpoint_silence_ms,
+                    },
+                },
+                "output": {"format": audio_format, "voice": choice.voice},
+            },
+        }
 
     # --- client -> model -------------------------------------------------------------------
 
@@ -83,23 +109,27 @@ class RealtimeSession(LiveSession):
         if self.conn is None:
             return await super().on_audio(pcm)
         if len(pcm) % 2:
-            return await self.error("bad_audio", "binary frames are PCM16: an even number of "
-                                    "bytes")
+            return await self.error("bad_audio", "binary frames are PCM16: an even number of bytes")
         up = resample(pcm, self.start.input_format.sample_rate, RATE)
         await self.conn.input_audio_buffer.append(audio=base64.b64encode(up).decode())
 
     async def on_message(self, message: Any) -> None:
-        if self.conn is None or not isinstance(message, (p.InputText, p.InputCommit,
-                                                         p.ResponseCancel)):
+        if self.conn is None or not isinstance(
+            message, (p.InputText, p.InputCommit, p.ResponseCancel)
+        ):
             return await super().on_message(message)
         if isinstance(message, p.ResponseCancel):
             await self.interrupt()
         elif isinstance(message, p.InputCommit):
             await self.conn.input_audio_buffer.commit()
         elif await self._new_turn("text", message.text):
-            await self.conn.conversation.item.create(item={
-                "type": "message", "role": "user",
-                "content": [{"type": "input_text", "text": message.text}]})
+            await self.conn.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": message.text}],
+                }
+            )
             await self.conn.response.create()
 
     async def _new_turn(self, mode: str, transcript: str = "") -> bool:
@@ -113,8 +143,7 @@ class RealtimeSession(LiveSession):
         self.turn.notes.update(self.providers.record())
         self.origin, self.text = time.perf_counter(), ""
         state = "heard_you" if mode == "speech" else "answering"
-        await self.send(p.ResponseStarted(turn=self.turn.seq, state=state,
-                                          transcript=transcript))
+        await self.send(p.ResponseStarted(turn=self.turn.seq, state=state, transcript=transcript))
         self._mark("eos_to_started_ms")
         return True
 
@@ -128,8 +157,11 @@ class RealtimeSession(LiveSession):
             raise
         except Exception as exc:  # noqa: BLE001 - tell the visitor, keep the socket
             log.warning("realtime upstream ended: %s", type(exc).__name__)
-            await self.error("provider_unavailable", "the voice model disconnected; "
-                             "please reconnect", fatal=False)
+            await self.error(
+                "provider_unavailable",
+                "the voice model disconnected; please reconnect",
+                fatal=False,
+            )
 
     async def _on_event(self, event: Any) -> None:
         kind = event.type
@@ -150,8 +182,9 @@ class RealtimeSession(LiveSession):
             await self.send(p.ResponseTextDelta(turn=self.turn.seq, text=event.delta or ""))
         elif kind == "response.output_audio.delta" and self.turn:
             self._start_pump(event.item_id)
-            pcm = resample(base64.b64decode(event.delta), RATE,
-                           self.start.output_format.sample_rate)
+            pcm = resample(
+                base64.b64decode(event.delta), RATE, self.start.output_format.sample_rate
+            )
             self.audio.put_nowait(pcm)
         elif kind == "response.done":
             await self._response_done(event.response)
@@ -172,10 +205,15 @@ class RealtimeSession(LiveSession):
             self.turn.citations = _citations(found[:2])
             self.turn.covered = bool(found)
             self.turn.timings["tool_search_site_ms"] = round(
-                (time.perf_counter() - started) * 1000, 2)
-        await self.conn.conversation.item.create(item={
-            "type": "function_call_output", "call_id": event.call_id,
-            "output": passage_block(found) or "No passages matched."})
+                (time.perf_counter() - started) * 1000, 2
+            )
+        await self.conn.conversation.item.create(
+            item={
+                "type": "function_call_output",
+                "call_id": event.call_id,
+                "output": passage_block(found) or "No passages matched.",
+            }
+        )
         await self.conn.response.create()
 
     def _start_pump(self, item_id: str) -> None:
@@ -233,8 +271,9 @@ class RealtimeSession(LiveSession):
         if self.finishing is not None and not self.finishing.done():
             await asyncio.gather(self.finishing, return_exceptions=True)
         if playing and self.item_id:
-            await self.conn.conversation.item.truncate(item_id=self.item_id, content_index=0,
-                                                       audio_end_ms=int(heard))
+            await self.conn.conversation.item.truncate(
+                item_id=self.item_id, content_index=0, audio_end_ms=int(heard)
+            )
             await self.conn.response.cancel()
         total = max(self.sent_ms, heard, 1.0)
         kept = self.text[: int(len(self.text) * min(heard / total, 1.0))]

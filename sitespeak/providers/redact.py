@@ -26,8 +26,10 @@ class RedactSecrets(logging.Filter):
 
 
 def install(settings: Settings) -> None:
-    secrets = [settings.openai_api_key.get_secret_value(),
-               settings.embed_openai_api_key.get_secret_value()]
+    secrets = [
+        settings.openai_api_key.get_secret_value(),
+        settings.embed_openai_api_key.get_secret_value(),
+    ]
     logging.getLogger("websockets.client").setLevel(logging.INFO)
     redact = RedactSecrets(secrets)
     if not redact.secrets:

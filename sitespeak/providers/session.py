@@ -29,9 +29,12 @@ class Clients:
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = AsyncOpenAI(
-                    base_url=choice.base_url, api_key=api_key(self.settings, choice),
+                    base_url=choice.base_url,
+                    api_key=api_key(self.settings, choice),
                     websocket_base_url=choice.realtime_url or None,
-                    timeout=self.settings.openai_timeout, max_retries=0)
+                    timeout=self.settings.openai_timeout,
+                    max_retries=0,
+                )
             return self._clients[key]
 
     async def close(self) -> None:
@@ -41,8 +44,16 @@ class Clients:
 
 
 class SessionProviders:
-    def __init__(self, settings: Settings, choice: ProviderChoice, local: Any, clients: Clients,
-                 retrieve: Retriever, site_id: int, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        choice: ProviderChoice,
+        local: Any,
+        clients: Clients,
+        retrieve: Retriever,
+        site_id: int,
+        catalog: Catalog,
+    ) -> None:
         self.settings, self.choice, self.local = settings, choice, local
         self.client = clients.get(choice) if choice.uses_openai else None
         self.retrieve, self.site_id, self.catalog = retrieve, site_id, catalog
@@ -57,12 +68,18 @@ class SessionProviders:
         notes.update(self.record())
         speech = self.local
         if "openai" in (c.stt, c.tts):
-            speech = ProviderSpeech(self.local, self.client,
-                                    c.stt_model if c.stt == "openai" else None,
-                                    c.tts_model if c.tts == "openai" else None,
-                                    c.voice, budget, notes)
+            speech = ProviderSpeech(
+                self.local,
+                self.client,
+                c.stt_model if c.stt == "openai" else None,
+                c.tts_model if c.tts == "openai" else None,
+                c.voice,
+                budget,
+                notes,
+            )
         answerer = None
         if c.answerer == "openai":
-            answerer = OpenAIAnswerer(self.client, c.chat_model, budget, self.retrieve,
-                                      self.site_id, self.catalog)
+            answerer = OpenAIAnswerer(
+                self.client, c.chat_model, budget, self.retrieve, self.site_id, self.catalog
+            )
         return speech, answerer

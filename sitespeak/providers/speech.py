@@ -18,8 +18,16 @@ SPEECH_RATE = 24000  # response_format="pcm" is 24 kHz mono PCM16
 class ProviderSpeech:
     """The turn's ``engine``: transcribe/synthesize through OpenAI where chosen, else local."""
 
-    def __init__(self, local: Any, client: Any, stt_model: str | None, tts_model: str | None,
-                 voice: str, budget: float, notes: dict[str, str]) -> None:
+    def __init__(
+        self,
+        local: Any,
+        client: Any,
+        stt_model: str | None,
+        tts_model: str | None,
+        voice: str,
+        budget: float,
+        notes: dict[str, str],
+    ) -> None:
         self.local, self.client = local, client
         self.stt_model, self.tts_model, self.voice = stt_model, tts_model, voice
         self.budget, self.notes = budget, notes
@@ -37,8 +45,10 @@ class ProviderSpeech:
         if len(pcm16k) < 3200:
             return ""
         reply = await self.client.audio.transcriptions.create(
-            model=self.stt_model, file=("speech.wav", wav_bytes(pcm16k, 16000), "audio/wav"),
-            language="en")
+            model=self.stt_model,
+            file=("speech.wav", wav_bytes(pcm16k, 16000), "audio/wav"),
+            language="en",
+        )
         return (reply.text or "").strip()
 
     async def synthesize(self, sentence: str) -> tuple[bytes, int]:
@@ -53,8 +63,8 @@ class ProviderSpeech:
     async def _synthesize(self, sentence: str) -> tuple[bytes, int]:
         parts = []
         async with self.client.audio.speech.with_streaming_response.create(
-                model=self.tts_model, voice=self.voice, input=sentence,
-                response_format="pcm") as response:
+            model=self.tts_model, voice=self.voice, input=sentence, response_format="pcm"
+        ) as response:
             async for chunk in response.iter_bytes():
                 parts.append(chunk)
         pcm = b"".join(parts)

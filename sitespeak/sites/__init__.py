@@ -14,6 +14,14 @@ from sitespeak.sites.registry import (
 )
 
 __all__ = [
-    "SiteScope", "allowed_origins", "create_site", "delete_site", "get_site", "list_sites",
-    "site_by_id", "site_by_key", "site_view", "update_site",
+    "SiteScope",
+    "allowed_origins",
+    "create_site",
+    "delete_site",
+    "get_site",
+    "list_sites",
+    "site_by_id",
+    "site_by_key",
+    "site_view",
+    "update_site",
 ]

@@ -24,10 +24,16 @@ class SiteScope(BaseModel, extra="forbid"):
     """Where the crawler may go. Empty ``allowed_hosts`` means the start URLs' hosts."""
 
     allowed_hosts: list[str] = Field(default_factory=list, max_length=50)
-    include: list[str] = Field(default_factory=list, max_length=100,
-                               description="path globs; a URL must match one (when any)")
-    exclude: list[str] = Field(default_factory=list, max_length=100,
-                               description="path globs; a URL matching one is skipped")
+    include: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="path globs; a URL must match one (when any)",
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="path globs; a URL matching one is skipped",
+    )
     max_depth: int = Field(10, ge=0, le=100)
     max_pages: int = Field(1000, ge=1, le=200_000)
 
@@ -62,9 +68,16 @@ def _new_key() -> str:
     return "pk_" + secrets.token_urlsafe(18)
 
 
-def create_site(tenant_id: int, name: str, start_urls: list[str], allow_private: bool = False,
-                *, schedule: Schedule = "never", allowed_origins: list[str] | None = None,
-                **scope: Any) -> Site:
+def create_site(
+    tenant_id: int,
+    name: str,
+    start_urls: list[str],
+    allow_private: bool = False,
+    *,
+    schedule: Schedule = "never",
+    allowed_origins: list[str] | None = None,
+    **scope: Any,
+) -> Site:
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("a site needs a name of 1 to 200 characters")
@@ -76,9 +89,15 @@ def create_site(tenant_id: int, name: str, start_urls: list[str], allow_private:
     try:
         with database.atomic():
             return Site.create(
-                tenant=tenant_id, name=name, start_urls=urls, scope=_scope(scope),
-                allowed_origins=[origin_of(o) for o in allowed_origins or []], key=_new_key(),
-                schedule=schedule, allow_private=allow_private)
+                tenant=tenant_id,
+                name=name,
+                start_urls=urls,
+                scope=_scope(scope),
+                allowed_origins=[origin_of(o) for o in allowed_origins or []],
+                key=_new_key(),
+                schedule=schedule,
+                allow_private=allow_private,
+            )
     except IntegrityError:
         raise Conflict(f"this tenant already has a site named {name!r}") from None
 
@@ -149,10 +168,16 @@ def delete_site(tenant_id: int, site_id_or_name: int | str) -> None:
 
 def site_view(site: Site) -> dict[str, Any]:
     return {
-        "id": site.id, "tenant_id": site.tenant_id, "name": site.name, "key": site.key,
-        "start_urls": site.start_urls, "scope": site.scope,
-        "allowed_origins": allowed_origins(site), "schedule": site.schedule,
-        "allow_private": site.allow_private, "knowledge_version": site.knowledge_version,
+        "id": site.id,
+        "tenant_id": site.tenant_id,
+        "name": site.name,
+        "key": site.key,
+        "start_urls": site.start_urls,
+        "scope": site.scope,
+        "allowed_origins": allowed_origins(site),
+        "schedule": site.schedule,
+        "allow_private": site.allow_private,
+        "knowledge_version": site.knowledge_version,
         "last_crawl_at": site.last_crawl_at.isoformat() if site.last_crawl_at else None,
         "created_at": site.created_at.isoformat() if site.created_at else None,
     }

@@ -21,8 +21,11 @@ class VoiceOptions(BaseModel, extra="forbid"):
 
 def voice_options(site: Site) -> VoiceOptions:
     options = dict(site.options or {})
-    return VoiceOptions(greeting=options.get("greeting", ""), persona=options.get("persona", ""),
-                        providers=site_options(options))
+    return VoiceOptions(
+        greeting=options.get("greeting", ""),
+        persona=options.get("persona", ""),
+        providers=site_options(options),
+    )
 
 
 def parse(raw: dict[str, Any]) -> VoiceOptions:
@@ -36,9 +39,16 @@ def parse(raw: dict[str, Any]) -> VoiceOptions:
 def set_voice_options(tenant_id: int, site_ref: int | str, options: VoiceOptions) -> Site:
     """Store the options, keeping any other keys of ``sites.options`` as they are."""
     site = get_site(tenant_id, site_ref)
-    merged = {**(site.options or {}), "greeting": options.greeting, "persona": options.persona,
-              "providers": options.providers.model_dump(exclude_none=True)}
-    (Site.update(options=merged, updated_at=utcnow())
-     .where(Site.id == site.id, Site.tenant == tenant_id).execute())
+    merged = {
+        **(site.options or {}),
+        "greeting": options.greeting,
+        "persona": options.persona,
+        "providers": options.providers.model_dump(exclude_none=True),
+    }
+    (
+        Site.update(options=merged, updated_at=utcnow())
+        .where(Site.id == site.id, Site.tenant == tenant_id)
+        .execute()
+    )
     site.options = merged
     return site

@@ -48,8 +48,13 @@ class IssuedToken:
 
 def create_token(tenant: Tenant, name: str = "", scopes: list[str] | None = None) -> IssuedToken:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken.create(tenant=tenant, name=name, token_hash=_hash(token),
-                          prefix=token[:10], scopes=scopes or ["read", "write"])
+    row = ApiToken.create(
+        tenant=tenant,
+        name=name,
+        token_hash=_hash(token),
+        prefix=token[:10],
+        scopes=scopes or ["read", "write"],
+    )
     return IssuedToken(token, row)
 
 
@@ -57,16 +62,22 @@ def authenticate_token(token: str) -> ApiToken:
     """The live token row for a presented bearer token, or Unauthorized."""
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthorized("malformed API token")
-    row = (ApiToken.select(ApiToken, Tenant).join(Tenant)
-           .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_null())
-           .get_or_none())
+    row = (
+        ApiToken.select(ApiToken, Tenant)
+        .join(Tenant)
+        .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_null())
+        .get_or_none()
+    )
     if row is None:
         raise Unauthorized("unknown or revoked API token")
     return row
 
 
 def revoke_token(tenant: Tenant, token_id: int) -> None:
-    updated = (ApiToken.update(revoked_at=utcnow())
-               .where(ApiToken.id == token_id, ApiToken.tenant == tenant).execute())
+    updated = (
+        ApiToken.update(revoked_at=utcnow())
+        .where(ApiToken.id == token_id, ApiToken.tenant == tenant)
+        .execute()
+    )
     if not updated:
         raise NotFound(f"no API token {token_id} in this tenant")

@@ -9,27 +9,39 @@ from typing import Any, Protocol
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-STOP = set("""a an the and or but of to in on at for from by with about is are was were be been
+STOP = set(
+    """a an the and or but of to in on at for from by with about is are was were be been
 being do does did done have has had i me my we our you your he she it its they them their this
 that these those what which who whom when where why how can could would should will shall may
 might must there here please tell know want like just get give find any some much many one so if
-than then also very really not no yes hi hello hey okay ok us am""".split())
+than then also very really not no yes hi hello hey okay ok us am""".split()
+)
 # Question words that name a kind of fact rather than appear in the page.
 SYNONYMS = {
-    "time": {"hour", "open", "close", "clock"}, "when": {"hour", "open"},
-    "open": {"hour", "opening"}, "close": {"hour", "closing"}, "hour": {"open"},
-    "phone": {"call", "telephone", "contact"}, "call": {"phone", "telephone"},
-    "email": {"mail", "contact"}, "contact": {"email", "phone", "reach"},
-    "price": {"cost", "fee", "eur", "usd"}, "cost": {"price", "fee"},
-    "where": {"address", "located", "street", "find"}, "address": {"street", "located"},
+    "time": {"hour", "open", "close", "clock"},
+    "when": {"hour", "open"},
+    "open": {"hour", "opening"},
+    "close": {"hour", "closing"},
+    "hour": {"open"},
+    "phone": {"call", "telephone", "contact"},
+    "call": {"phone", "telephone"},
+    "email": {"mail", "contact"},
+    "contact": {"email", "phone", "reach"},
+    "price": {"cost", "fee", "eur", "usd"},
+    "cost": {"price", "fee"},
+    "where": {"address", "located", "street", "find"},
+    "address": {"street", "located"},
     "located": {"address", "street"},
 }
 NAVIGATE = re.compile(
     r"^(?:please\s+)?(?:can you\s+)?(?:take me to|go to|bring me to|navigate to|open|show me|"
     r"scroll to|jump to)\s+(?:the\s+|your\s+)?(?P<target>.+?)(?:\s+(?:page|section))?[.!?]*$",
-    re.IGNORECASE)
-NOT_COVERED = ("I'm sorry, I couldn't find that on this site. You could try asking another way, "
-               "or contact the site's team.")
+    re.IGNORECASE,
+)
+NOT_COVERED = (
+    "I'm sorry, I couldn't find that on this site. You could try asking another way, "
+    "or contact the site's team."
+)
 MIN_OVERLAP = 0.34  # share of the question's content words a sentence must cover
 
 
@@ -127,8 +139,9 @@ def answer(question: str, passages: list[PassageLike], max_sentences: int = 3) -
             score = _score(asked, wide, sentence, context) - 0.02 * rank
             scored.append((score, rank, sentence, passage))
     scored.sort(key=lambda item: -item[0])
-    chosen = [item for item in scored if item[0] >= MIN_OVERLAP
-              and wide & content_words(item[2])][:max_sentences]
+    chosen = [item for item in scored if item[0] >= MIN_OVERLAP and wide & content_words(item[2])][
+        :max_sentences
+    ]
     if not chosen:
         return Answer([NOT_COVERED], [], covered=False)
     best = chosen[0][0]
@@ -168,6 +181,9 @@ def navigate(target: str, passages: list[PassageLike]) -> Answer:
     kind = "scroll-to-section" if by_heading and best.anchor else "navigate"
     label = (best.heading if kind == "scroll-to-section" else best.title) or target
     action = {"kind": kind, "url": best.url, "anchor": best.anchor or "", "label": label}
-    say = (f"Taking you to the {label} page." if kind == "navigate"
-           else f"Here is the {label} section.")
+    say = (
+        f"Taking you to the {label} page."
+        if kind == "navigate"
+        else f"Here is the {label} section."
+    )
     return Answer([say], _citations([best]), True, [action])

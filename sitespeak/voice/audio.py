@@ -31,15 +31,17 @@ def to_float(pcm: bytes) -> np.ndarray:
 
 
 def split_frames(pcm: bytes, size: int) -> list[bytes]:
-    return [pcm[i:i + size] for i in range(0, len(pcm), size)]
+    return [pcm[i : i + size] for i in range(0, len(pcm), size)]
 
 
 def read_wav(path: Path | str, want_rate: int = 16000) -> bytes:
     """A mono PCM16 WAV file as PCM16 at ``want_rate``."""
     with wave.open(str(path), "rb") as wav:
         if wav.getsampwidth() != SAMPLE_WIDTH or wav.getnchannels() != 1:
-            raise ValueError(f"{path}: need a mono 16-bit WAV (got {wav.getnchannels()} "
-                             f"channels, {8 * wav.getsampwidth()}-bit)")
+            raise ValueError(
+                f"{path}: need a mono 16-bit WAV (got {wav.getnchannels()} "
+                f"channels, {8 * wav.getsampwidth()}-bit)"
+            )
         rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
     return resample(pcm, rate, want_rate)
 

@@ -11,15 +11,35 @@ from sitespeak.errors import NotFound
 from sitespeak.voice.models import VoiceSession, VoiceTurn
 
 
-def open_session(session_id: str, tenant_id: int, site_id: int, page_url: str, locale: str,
-                 client_ip: str, provider: dict[str, str]) -> None:
+def open_session(
+    session_id: str,
+    tenant_id: int,
+    site_id: int,
+    page_url: str,
+    locale: str,
+    client_ip: str,
+    provider: dict[str, str],
+) -> None:
     """Insert the session, or count one more connection when a client resumes it."""
-    (VoiceSession.insert(id=session_id, tenant=tenant_id, site=site_id, page_url=page_url,
-                         locale=locale, client_ip=client_ip, provider=provider)
-     .on_conflict(conflict_target=[VoiceSession.id],
-                  update={VoiceSession.connections: VoiceSession.connections + 1,
-                          VoiceSession.ended_at: None})
-     .execute())
+    (
+        VoiceSession.insert(
+            id=session_id,
+            tenant=tenant_id,
+            site=site_id,
+            page_url=page_url,
+            locale=locale,
+            client_ip=client_ip,
+            provider=provider,
+        )
+        .on_conflict(
+            conflict_target=[VoiceSession.id],
+            update={
+                VoiceSession.connections: VoiceSession.connections + 1,
+                VoiceSession.ended_at: None,
+            },
+        )
+        .execute()
+    )
 
 
 def close_session(session_id: str) -> None:
@@ -28,41 +48,72 @@ def close_session(session_id: str) -> None:
 
 def record_turn(session_id: str, tenant_id: int, site_id: int, turn: dict[str, Any]) -> None:
     VoiceTurn.insert(session=session_id, tenant=tenant_id, site=site_id, **turn).on_conflict(
-        conflict_target=[VoiceTurn.session, VoiceTurn.seq], preserve=[VoiceTurn.answer]).execute()
-    (VoiceSession.update(turn_count=VoiceSession.turn_count + 1, last_turn_at=utcnow())
-     .where(VoiceSession.id == session_id).execute())
+        conflict_target=[VoiceTurn.session, VoiceTurn.seq], preserve=[VoiceTurn.answer]
+    ).execute()
+    (
+        VoiceSession.update(turn_count=VoiceSession.turn_count + 1, last_turn_at=utcnow())
+        .where(VoiceSession.id == session_id)
+        .execute()
+    )
 
 
 def _session_view(row: VoiceSession) -> dict[str, Any]:
-    return {"id": row.id, "site_id": row.site_id, "page_url": row.page_url, "locale": row.locale,
-            "provider": row.provider, "turn_count": row.turn_count,
-            "connections": row.connections, "started_at": row.started_at.isoformat(),
-            "last_turn_at": row.last_turn_at.isoformat() if row.last_turn_at else None,
-            "ended_at": row.ended_at.isoformat() if row.ended_at else None}
+    return {
+        "id": row.id,
+        "site_id": row.site_id,
+        "page_url": row.page_url,
+        "locale": row.locale,
+        "provider": row.provider,
+        "turn_count": row.turn_count,
+        "connections": row.connections,
+        "started_at": row.started_at.isoformat(),
+        "last_turn_at": row.last_turn_at.isoformat() if row.last_turn_at else None,
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+    }
 
 
 def _turn_view(row: VoiceTurn) -> dict[str, Any]:
-    return {"seq": row.seq, "input_mode": row.input_mode, "transcript": row.transcript,
-            "answer": row.answer, "covered": row.covered, "interrupted": row.interrupted,
-            "citations": row.citations, "actions": row.actions, "timings": row.timings,
-            "provider": row.provider, "created_at": row.created_at.isoformat()}
+    return {
+        "seq": row.seq,
+        "input_mode": row.input_mode,
+        "transcript": row.transcript,
+        "answer": row.answer,
+        "covered": row.covered,
+        "interrupted": row.interrupted,
+        "citations": row.citations,
+        "actions": row.actions,
+        "timings": row.timings,
+        "provider": row.provider,
+        "created_at": row.created_at.isoformat(),
+    }
 
 
 def list_sessions(tenant_id: int, site_id: int, limit: int = 50) -> dict[str, Any]:
-    query = (VoiceSession.select()
-             .where(VoiceSession.tenant == tenant_id, VoiceSession.site == site_id)
-             .order_by(VoiceSession.started_at.desc(), VoiceSession.id.desc()).limit(limit))
-    total = (VoiceSession.select(fn.COUNT(VoiceSession.id))
-             .where(VoiceSession.tenant == tenant_id, VoiceSession.site == site_id).scalar())
+    query = (
+        VoiceSession.select()
+        .where(VoiceSession.tenant == tenant_id, VoiceSession.site == site_id)
+        .order_by(VoiceSession.started_at.desc(), VoiceSession.id.desc())
+        .limit(limit)
+    )
+    total = (
+        VoiceSession.select(fn.COUNT(VoiceSession.id))
+        .where(VoiceSession.tenant == tenant_id, VoiceSession.site == site_id)
+        .scalar()
+    )
     return {"items": [_session_view(r) for r in query], "total": total}
 
 
 def get_session(tenant_id: int, site_id: int, session_id: str) -> dict[str, Any]:
-    row = VoiceSession.get_or_none(VoiceSession.id == session_id,
-                                   VoiceSession.tenant == tenant_id, VoiceSession.site == site_id)
+    row = VoiceSession.get_or_none(
+        VoiceSession.id == session_id,
+        VoiceSession.tenant == tenant_id,
+        VoiceSession.site == site_id,
+    )
     if row is None:
         raise NotFound(f"no conversation {session_id!r} on this site")
-    turns = (VoiceTurn.select().where(VoiceTurn.session == session_id,
-                                      VoiceTurn.tenant == tenant_id)
-             .order_by(VoiceTurn.seq))
+    turns = (
+        VoiceTurn.select()
+        .where(VoiceTurn.session == session_id, VoiceTurn.tenant == tenant_id)
+        .order_by(VoiceTurn.seq)
+    )
     return {**_session_view(row), "turns": [_turn_view(t) for t in turns]}

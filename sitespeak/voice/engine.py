@@ -23,8 +23,9 @@ class SpeechEngine:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pool = ThreadPoolExecutor(max_workers=settings.voice_inference_threads,
-                                       thread_name_prefix="voice")
+        self.pool = ThreadPoolExecutor(
+            max_workers=settings.voice_inference_threads, thread_name_prefix="voice"
+        )
         self._loading: asyncio.Future | None = None
         self.in_flight = 0
         self.stt: WhisperTranscriber | None = None
@@ -33,14 +34,19 @@ class SpeechEngine:
 
     def _load(self) -> None:
         start = time.perf_counter()
-        self.stt = WhisperTranscriber(self.settings.voice_stt_model,
-                                      self.settings.voice_stt_threads)
+        self.stt = WhisperTranscriber(
+            self.settings.voice_stt_model, self.settings.voice_stt_threads
+        )
         self.tts = load_synthesizer(self.settings.voice_tts_voice)
         # One warm-up call each: the first inference pays for allocations.
         self.stt.transcribe(b"\x00" * 16000)
         self.tts.synthesize("Hello.")
-        log.info("voice models ready in %.2fs (stt %s, tts %s)", time.perf_counter() - start,
-                 self.stt.model_dir, self.tts.name)
+        log.info(
+            "voice models ready in %.2fs (stt %s, tts %s)",
+            time.perf_counter() - start,
+            self.stt.model_dir,
+            self.tts.name,
+        )
 
     async def ready(self) -> SpeechEngine:
         """Load on first use (or at start-up); every caller awaits the same load."""

@@ -14,10 +14,12 @@ WINDOW = 60
 
 
 def announced(settings: Settings) -> Limits:
-    return Limits(max_frame_bytes=settings.voice_max_frame_bytes,
-                  max_turn_seconds=settings.voice_max_turn_seconds,
-                  turns_per_minute=settings.voice_turns_per_minute,
-                  idle_timeout_seconds=settings.voice_idle_timeout)
+    return Limits(
+        max_frame_bytes=settings.voice_max_frame_bytes,
+        max_turn_seconds=settings.voice_max_turn_seconds,
+        turns_per_minute=settings.voice_turns_per_minute,
+        idle_timeout_seconds=settings.voice_idle_timeout,
+    )
 
 
 class TurnLimiter:

@@ -73,7 +73,8 @@ class PacedOutlet:
             if ahead > self._lead:
                 await asyncio.sleep(ahead - self._lead)
             self._play_end = max(self._play_end, time.perf_counter()) + len(frame) / (
-                2 * self._rate)
+                2 * self._rate
+            )
             await self._wire.send_bytes(frame)
 
     def reset(self) -> None:
@@ -81,15 +82,24 @@ class PacedOutlet:
 
 
 class LiveSession:
-    def __init__(self, services: Services, wire: Wire, state: SessionState, resumed: bool,
-                 start: p.SessionStart, client_ip: str, providers: object = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        wire: Wire,
+        state: SessionState,
+        resumed: bool,
+        start: p.SessionStart,
+        client_ip: str,
+        providers: object = None,
+    ) -> None:
         self.s, self.wire, self.state, self.resumed = services, wire, state, resumed
         self.start, self.client_ip = start, client_ip
         # sitespeak.providers.session.SessionProviders; None: the local engine and answerer.
         self.providers = providers
         cfg = services.settings
-        self.vad = Endpointer(16000, cfg.voice_vad_aggressiveness,
-                              silence_ms=cfg.voice_endpoint_silence_ms)
+        self.vad = Endpointer(
+            16000, cfg.voice_vad_aggressiveness, silence_ms=cfg.voice_endpoint_silence_ms
+        )
         out = start.output_format
         self.outlet = PacedOutlet(wire, out.sample_rate, out.frame_ms, cfg.voice_audio_lead_ms)
         self.response: asyncio.Task | None = None
@@ -108,10 +118,17 @@ class LiveSession:
         await self.send(p.ErrorEvent(code=code, message=message, fatal=fatal))
 
     async def ready(self) -> None:
-        await self.send(p.SessionReady(
-            session_id=self.state.session_id, resume_id=self.state.resume_id,
-            resumed=self.resumed, turns=self.state.turns, limits=announced(self.s.settings),
-            input_format=self.start.input_format, output_format=self.start.output_format))
+        await self.send(
+            p.SessionReady(
+                session_id=self.state.session_id,
+                resume_id=self.state.resume_id,
+                resumed=self.resumed,
+                turns=self.state.turns,
+                limits=announced(self.s.settings),
+                input_format=self.start.input_format,
+                output_format=self.start.output_format,
+            )
+        )
 
     async def close_for_drain(self) -> None:
         self.closing = True
@@ -139,8 +156,9 @@ class LiveSession:
         """The next client frame; Closed when idle too long or when the server drains."""
         receive = asyncio.ensure_future(self.wire.receive())
         while True:
-            await asyncio.wait((receive, self._stop), timeout=idle,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (receive, self._stop), timeout=idle, return_when=asyncio.FIRST_COMPLETED
+            )
             answering = self.response is not None and not self.response.done()
             if receive.done() or self.closing or not answering:
                 break  # a visitor listening to a long (or slow) answer is not idle
@@ -154,8 +172,9 @@ class LiveSession:
     async def handle(self, frame: str | bytes) -> None:
         limit = self.s.settings.voice_max_frame_bytes
         if len(frame) > limit:
-            await self.error("frame_too_large", f"frames may be at most {limit} bytes "
-                             f"(got {len(frame)})")
+            await self.error(
+                "frame_too_large", f"frames may be at most {limit} bytes (got {len(frame)})"
+            )
             return
         if isinstance(frame, bytes):
             await self.on_audio(frame)
@@ -212,14 +231,16 @@ class LiveSession:
         await self.send(p.SpeechStopped())
         audio = self.vad.take()
         delay = 0.0 if committed else max(now - self.vad.last_voiced_at, 0.0)
-        await self.begin_turn(TurnInput(0, "speech", now, text=self.partial_text, audio=audio,
-                                        eos_delay=delay))
+        await self.begin_turn(
+            TurnInput(0, "speech", now, text=self.partial_text, audio=audio, eos_delay=delay)
+        )
 
     def maybe_partial(self, now: float) -> None:
         interval = self.s.settings.voice_partial_interval_ms / 1000
         # Partials are optional: never queue one ahead of a final transcript or an answer.
-        busy = (self.partial_task is not None and not self.partial_task.done()
-                or not self.s.engine.idle)
+        busy = (
+            self.partial_task is not None and not self.partial_task.done() or not self.s.engine.idle
+        )
         if interval <= 0 or busy or now - self.last_partial_at < interval:
             return
         self.last_partial_at = now
@@ -246,13 +267,22 @@ class LiveSession:
 
     async def _respond(self, turn: TurnInput) -> None:
         result = TurnResult(turn.seq, turn.mode)
-        speech, answer_with = (self.providers.for_turn(result.notes) if self.providers
-                               else (self.s.engine, None))
+        speech, answer_with = (
+            self.providers.for_turn(result.notes) if self.providers else (self.s.engine, None)
+        )
         try:
-            await run_turn(turn, result, self.state.site_id, speech, self.s.retrieve,
-                           self.outlet, self.start.output_format.sample_rate,
-                           self.s.vet_actions, answer_with=answer_with,
-                           history=self.state.history)
+            await run_turn(
+                turn,
+                result,
+                self.state.site_id,
+                speech,
+                self.s.retrieve,
+                self.outlet,
+                self.start.output_format.sample_rate,
+                self.s.vet_actions,
+                answer_with=answer_with,
+                history=self.state.history,
+            )
         except asyncio.CancelledError:
             result.interrupted = True
         except Exception:  # noqa: BLE001 - one failed turn must not end the session

@@ -19,8 +19,9 @@ class Message(BaseModel):
 
 
 class AudioFormat(Message):
-    encoding: str = Field("pcm16", max_length=20,
-                          description="Only `pcm16`: little-endian signed 16-bit PCM.")
+    encoding: str = Field(
+        "pcm16", max_length=20, description="Only `pcm16`: little-endian signed 16-bit PCM."
+    )
     sample_rate: int = Field(16000, ge=1, le=192000, description="Samples per second.")
     channels: int = Field(1, ge=1, le=8, description="Only 1 (mono).")
     frame_ms: int = Field(20, ge=10, le=1000, description="Duration of one binary frame.")
@@ -41,6 +42,7 @@ def format_problem(fmt: AudioFormat, rates: tuple[int, ...], what: str) -> str |
 
 # --- client -> server -------------------------------------------------------------------------
 
+
 class SessionStart(Message):
     type: Literal["session.start"]
     site_key: str = Field(..., min_length=4, max_length=100, description="Publishable site key.")
@@ -48,9 +50,14 @@ class SessionStart(Message):
     locale: str = Field("en-US", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     input_format: AudioFormat = Field(default_factory=AudioFormat)
     output_format: AudioFormat = Field(
-        default_factory=lambda: AudioFormat(sample_rate=22050, frame_ms=40))
-    resume_id: str | None = Field(None, min_length=8, max_length=100,
-                                  description="From an earlier session.ready: continue it.")
+        default_factory=lambda: AudioFormat(sample_rate=22050, frame_ms=40)
+    )
+    resume_id: str | None = Field(
+        None,
+        min_length=8,
+        max_length=100,
+        description="From an earlier session.ready: continue it.",
+    )
 
 
 class InputCommit(Message):
@@ -86,6 +93,7 @@ _client = TypeAdapter(ClientMessage)
 
 
 # --- server -> client -------------------------------------------------------------------------
+
 
 class Limits(Message):
     max_frame_bytes: int
@@ -127,8 +135,9 @@ class ResponseStarted(Message):
     type: Literal["response.started"] = "response.started"
     turn: int
     state: Literal["heard_you", "answering"]
-    transcript: str = Field("", description="The final transcript when ready, else the latest "
-                            "partial (may be empty).")
+    transcript: str = Field(
+        "", description="The final transcript when ready, else the latest partial (may be empty)."
+    )
 
 
 class ResponseTextDelta(Message):
@@ -149,8 +158,11 @@ class PageAction(Message):
     anchor: str = ""
     label: str = ""
     catalog_id: int | None = Field(None, description="The site's action-catalog entry.")
-    target: str = Field("", description="fill/submit: `#form-id` or `form:N`; click: a CSS "
-                        "selector (`#id` or `[data-action=...]`).")
+    target: str = Field(
+        "",
+        description="fill/submit: `#form-id` or `form:N`; click: a CSS "
+        "selector (`#id` or `[data-action=...]`).",
+    )
     values: dict[str, str] = Field(default_factory=dict, description="fill: field name → value.")
     fields: list[ActionField] = Field(default_factory=list, description="fill: the form's fields.")
     confirm: bool = Field(False, description="The visitor must confirm before it happens.")
@@ -196,9 +208,18 @@ class Pong(Message):
 
 
 ServerMessage = Annotated[
-    SessionReady | SpeechStarted | SpeechStopped | TranscriptPartial | TranscriptFinal
-    | ResponseStarted | ResponseTextDelta | ResponseAction | ResponseDone | ErrorEvent
-    | SessionClosing | Pong,
+    SessionReady
+    | SpeechStarted
+    | SpeechStopped
+    | TranscriptPartial
+    | TranscriptFinal
+    | ResponseStarted
+    | ResponseTextDelta
+    | ResponseAction
+    | ResponseDone
+    | ErrorEvent
+    | SessionClosing
+    | Pong,
     Field(discriminator="type"),
 ]
 
@@ -208,11 +229,13 @@ def parse_client(raw: str) -> BaseModel:
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise InvalidInput(f"not JSON: {exc.msg} at position {exc.pos}",
-                           code="malformed_json") from None
+        raise InvalidInput(
+            f"not JSON: {exc.msg} at position {exc.pos}", code="malformed_json"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise InvalidInput("every message is a JSON object with a string 'type'",
-                           code="invalid_message")
+        raise InvalidInput(
+            "every message is a JSON object with a string 'type'", code="invalid_message"
+        )
     try:
         return _client.validate_python(data)
     except ValidationError as exc:

@@ -36,8 +36,9 @@ class SessionStore:
         return f"{self._prefix}:voice:resume:{resume_id}"
 
     def new(self, tenant_id: int, site_id: int) -> SessionState:
-        return SessionState(str(uuid.uuid4()), "vr_" + secrets.token_urlsafe(24), tenant_id,
-                            site_id)
+        return SessionState(
+            str(uuid.uuid4()), "vr_" + secrets.token_urlsafe(24), tenant_id, site_id
+        )
 
     async def resume(self, resume_id: str, site_id: int) -> SessionState | None:
         """The stored state, if it exists, has not expired and belongs to this site."""
@@ -48,5 +49,4 @@ class SessionStore:
         return state if state.site_id == site_id else None
 
     async def save(self, state: SessionState) -> None:
-        await self._redis.set(self._key(state.resume_id), json.dumps(asdict(state)),
-                              ex=self._ttl)
+        await self._redis.set(self._key(state.resume_id), json.dumps(asdict(state)), ex=self._ttl)

@@ -17,8 +17,9 @@ from sitespeak.voice.protocol import PageAction, ResponseAction, ResponseTextDel
 class StreamingAnswerer(Protocol):
     name: str
 
-    def stream(self, question: str, passages: list[Any], history: list[dict[str, str]],
-               sink: AnswerSink) -> AsyncIterator[str]: ...
+    def stream(
+        self, question: str, passages: list[Any], history: list[dict[str, str]], sink: AnswerSink
+    ) -> AsyncIterator[str]: ...
 
 
 class AnswerSink:
@@ -52,16 +53,27 @@ class AnswerSink:
 
     def tool(self, name: str, args: dict[str, Any]) -> None:
         self.result.timings[f"tool_{name}_at_ms"] = round(
-            (time.perf_counter() - self.clock.origin) * 1000, 2)
+            (time.perf_counter() - self.clock.origin) * 1000, 2
+        )
 
     def note(self, key: str, text: str) -> None:
         notes = self.result.notes
         notes[key] = f"{notes[key]}; {text}" if notes.get(key) else text
 
 
-async def answer_and_speak(answerer: StreamingAnswerer, question: str, passages: list[Any],
-                           history: list[dict[str, str]], seq: int, engine: Any, out: Any,
-                           rate: int, clock: Any, result: Any, gate: Any = None) -> None:
+async def answer_and_speak(
+    answerer: StreamingAnswerer,
+    question: str,
+    passages: list[Any],
+    history: list[dict[str, str]],
+    seq: int,
+    engine: Any,
+    out: Any,
+    rate: int,
+    clock: Any,
+    result: Any,
+    gate: Any = None,
+) -> None:
     sink = AnswerSink(seq, out, result, clock, gate)
     sentences = answerer.stream(question, passages, history, sink).__aiter__()
 

@@ -22,17 +22,25 @@ class WhisperTranscriber:
 
         path = Path(model_dir) if model_dir else default_model_dir()
         if not (path / "model.bin").is_file():
-            raise SettingsError(f"SITESPEAK_VOICE_STT_MODEL: no CTranslate2 Whisper model in "
-                                f"{path} (model.bin missing)")
+            raise SettingsError(
+                f"SITESPEAK_VOICE_STT_MODEL: no CTranslate2 Whisper model in "
+                f"{path} (model.bin missing)"
+            )
         self.model_dir = path
-        self._model = WhisperModel(str(path), device="cpu", compute_type="int8",
-                                   cpu_threads=threads, local_files_only=True)
+        self._model = WhisperModel(
+            str(path), device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True
+        )
 
     def transcribe(self, pcm16k: bytes) -> str:
         """Blocking: run it on the inference pool, never on the event loop."""
         if len(pcm16k) < 3200:  # under 0.1 s: nothing Whisper can use
             return ""
         segments, _ = self._model.transcribe(
-            to_float(pcm16k), beam_size=1, language="en", vad_filter=False,
-            condition_on_previous_text=False, without_timestamps=True)
+            to_float(pcm16k),
+            beam_size=1,
+            language="en",
+            vad_filter=False,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+        )
         return " ".join(s.text.strip() for s in segments).strip()

@@ -56,8 +56,12 @@ class EspeakSynthesizer:
         self.sample_rate = 22050
 
     def synthesize(self, sentence: str) -> bytes:
-        out = subprocess.run([self._binary, "-v", self._voice, "--stdout", sentence],
-                             capture_output=True, check=True, timeout=20).stdout
+        out = subprocess.run(
+            [self._binary, "-v", self._voice, "--stdout", sentence],
+            capture_output=True,
+            check=True,
+            timeout=20,
+        ).stdout
         with wave.open(BytesIO(out), "rb") as wav:
             self.sample_rate = wav.getframerate()
             return wav.readframes(wav.getnframes())

@@ -67,15 +67,28 @@ class TurnResult:
         return " ".join(self.spoken)
 
     def done_event(self) -> ResponseDone:
-        return ResponseDone(turn=self.seq, text=self.answer, covered=self.covered,
-                            citations=[Citation(**c) for c in self.citations],
-                            interrupted=self.interrupted, timings=self.timings)
+        return ResponseDone(
+            turn=self.seq,
+            text=self.answer,
+            covered=self.covered,
+            citations=[Citation(**c) for c in self.citations],
+            interrupted=self.interrupted,
+            timings=self.timings,
+        )
 
     def row(self, provider: dict[str, str]) -> dict[str, Any]:
-        return {"seq": self.seq, "input_mode": self.mode, "transcript": self.transcript,
-                "answer": self.answer, "covered": self.covered, "interrupted": self.interrupted,
-                "citations": self.citations, "actions": self.actions, "timings": self.timings,
-                "provider": {**provider, **self.notes}}
+        return {
+            "seq": self.seq,
+            "input_mode": self.mode,
+            "transcript": self.transcript,
+            "answer": self.answer,
+            "covered": self.covered,
+            "interrupted": self.interrupted,
+            "citations": self.citations,
+            "actions": self.actions,
+            "timings": self.timings,
+            "provider": {**provider, **self.notes},
+        }
 
 
 class Clock:
@@ -93,11 +106,18 @@ class Clock:
         self.timings.setdefault(name, round((time.perf_counter() - self.origin) * 1000, 2))
 
 
-async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: SpeechEngine,
-                   retrieve: Retriever, out: Outlet, output_rate: int,
-                   vet: Vetter | None = None,
-                   answer_with: streamed.StreamingAnswerer | None = None,
-                   history: list[dict[str, str]] | None = None) -> TurnResult:
+async def run_turn(
+    turn: TurnInput,
+    result: TurnResult,
+    site_id: int,
+    engine: SpeechEngine,
+    retrieve: Retriever,
+    out: Outlet,
+    output_rate: int,
+    vet: Vetter | None = None,
+    answer_with: streamed.StreamingAnswerer | None = None,
+    history: list[dict[str, str]] | None = None,
+) -> TurnResult:
     """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent."""
     clock = Clock(turn.ended_at, result.timings)
     result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
@@ -123,9 +143,19 @@ async def run_turn(turn: TurnInput, result: TurnResult, site_id: int, engine: Sp
     clock.stage("retrieval_ms")
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
-        await streamed.answer_and_speak(answer_with, question, passages, history or [], turn.seq,
-                                        engine, out, output_rate, clock, result,
-                                        _action_gate(vet, site_id))
+        await streamed.answer_and_speak(
+            answer_with,
+            question,
+            passages,
+            history or [],
+            turn.seq,
+            engine,
+            out,
+            output_rate,
+            clock,
+            result,
+            _action_gate(vet, site_id),
+        )
         clock.since_end("total_ms")
         return result
 
@@ -154,19 +184,30 @@ def _action_gate(vet: Vetter | None, site_id: int):
     async def gate(action: dict[str, Any]) -> dict[str, Any] | None:
         vetted = await vet(site_id, "", answerer.Answer([], [], True, [action]))
         return vetted.actions[0] if vetted.actions else None
+
     return gate
 
 
-async def speak(sentences: list[str], seq: int, engine: SpeechEngine, out: Outlet, rate: int,
-                clock: Clock, result: TurnResult) -> None:
+async def speak(
+    sentences: list[str],
+    seq: int,
+    engine: SpeechEngine,
+    out: Outlet,
+    rate: int,
+    clock: Clock,
+    result: TurnResult,
+) -> None:
     pending = asyncio.ensure_future(engine.synthesize(sentences[0])) if sentences else None
     try:
         for index, sentence in enumerate(sentences):
             pcm, source_rate = await pending
             if index == 0:
                 clock.stage("tts_first_audio_ms")
-            pending = (asyncio.ensure_future(engine.synthesize(sentences[index + 1]))
-                       if index + 1 < len(sentences) else None)
+            pending = (
+                asyncio.ensure_future(engine.synthesize(sentences[index + 1]))
+                if index + 1 < len(sentences)
+                else None
+            )
             await out.event(ResponseTextDelta(turn=seq, text=sentence))
             if index == 0:
                 clock.since_end("eos_to_first_audio_ms")

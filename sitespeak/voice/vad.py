@@ -45,7 +45,7 @@ class Endpointer:
         self._pending += pcm
         events: list[Event] = []
         while len(self._pending) >= self._size:
-            frame, self._pending = self._pending[:self._size], self._pending[self._size:]
+            frame, self._pending = self._pending[: self._size], self._pending[self._size :]
             event = self._frame(frame)
             if event:
                 events.append(event)

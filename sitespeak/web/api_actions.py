@@ -30,8 +30,9 @@ def _filter() -> ActionFilter:
         return ActionFilter.model_validate(dict(request.args))
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InvalidInput(f"query parameter {'.'.join(map(str, err['loc']))}: "
-                           f"{err['msg']}") from None
+        raise InvalidInput(
+            f"query parameter {'.'.join(map(str, err['loc']))}: {err['msg']}"
+        ) from None
 
 
 def _action_id(raw: str) -> int:
@@ -44,16 +45,18 @@ def _action_id(raw: str) -> int:
 async def index(site_ref: str) -> Response:
     caller = await api_caller("read")
     wanted = _filter()
-    rows = await runtime().db.run(catalog.list_actions, caller.tenant_id, site_ref,
-                                  wanted.kind, wanted.enabled)
+    rows = await runtime().db.run(
+        catalog.list_actions, caller.tenant_id, site_ref, wanted.kind, wanted.enabled
+    )
     return jsonify({"actions": [catalog.action_view(r) for r in rows]})
 
 
 @bp.get("/<action_id>")
 async def show(site_ref: str, action_id: str) -> Response:
     caller = await api_caller("read")
-    row = await runtime().db.run(catalog.get_action, caller.tenant_id, site_ref,
-                                 _action_id(action_id))
+    row = await runtime().db.run(
+        catalog.get_action, caller.tenant_id, site_ref, _action_id(action_id)
+    )
     return jsonify(catalog.action_view(row))
 
 
@@ -61,6 +64,7 @@ async def show(site_ref: str, action_id: str) -> Response:
 async def change(site_ref: str, action_id: str) -> Response:
     caller = await api_caller("write")
     body = await body_as(ActionChange)
-    row = await runtime().db.run(catalog.set_enabled, caller.tenant_id, site_ref,
-                                 _action_id(action_id), body.enabled)
+    row = await runtime().db.run(
+        catalog.set_enabled, caller.tenant_id, site_ref, _action_id(action_id), body.enabled
+    )
     return jsonify(catalog.action_view(row))

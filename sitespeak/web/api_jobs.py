@@ -29,8 +29,15 @@ async def submit() -> Response:
     body = await body_as(JobRequest)
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
     rt = runtime()
-    job, created = await rt.db.run(tasks.submit, rt.publisher, caller.tenant_id, body.name,
-                                   body.args, queue=body.queue, idempotency_key=key)
+    job, created = await rt.db.run(
+        tasks.submit,
+        rt.publisher,
+        caller.tenant_id,
+        body.name,
+        body.args,
+        queue=body.queue,
+        idempotency_key=key,
+    )
     return jsonify(ledger.view(job)), 201 if created else 200
 
 

@@ -43,9 +43,14 @@ class SearchRequest(BaseModel, extra="forbid"):
 
 def _create(tenant_id: int, body: SiteCreate) -> dict:
     site = sites.create_site(
-        tenant_id, body.name, [str(u) for u in body.start_urls], body.allow_private,
-        schedule=body.schedule, allowed_origins=[str(o) for o in body.allowed_origins],
-        **body.scope.model_dump())
+        tenant_id,
+        body.name,
+        [str(u) for u in body.start_urls],
+        body.allow_private,
+        schedule=body.schedule,
+        allowed_origins=[str(o) for o in body.allowed_origins],
+        **body.scope.model_dump(),
+    )
     return sites.site_view(site)
 
 
@@ -103,8 +108,7 @@ async def start_crawl(site_ref: str) -> Response:
 @bp.get("/<site_ref>/crawls")
 async def crawls(site_ref: str) -> Response:
     caller = await api_caller("read")
-    return jsonify({"crawls": await runtime().db.run(views.list_runs, caller.tenant_id,
-                                                     site_ref)})
+    return jsonify({"crawls": await runtime().db.run(views.list_runs, caller.tenant_id, site_ref)})
 
 
 @bp.get("/<site_ref>/crawls/<int:run_id>")
@@ -116,8 +120,9 @@ async def crawl(site_ref: str, run_id: int) -> Response:
 @bp.get("/<site_ref>/pages")
 async def pages(site_ref: str) -> Response:
     caller = await api_caller("read")
-    return jsonify({"pages": await runtime().db.run(views.list_pages, caller.tenant_id,
-                                                    site_ref, detail=True)})
+    return jsonify(
+        {"pages": await runtime().db.run(views.list_pages, caller.tenant_id, site_ref, detail=True)}
+    )
 
 
 @bp.post("/<site_ref>/search")
@@ -128,5 +133,10 @@ async def search(site_ref: str) -> Response:
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
     cache = rt.extras["knowledge"]
     found = await cache.search(site.id, body.query, body.k)
-    return jsonify({"query": body.query, "passages": [p.__dict__ for p in found],
-                    "knowledge_version": cache.cached_sites().get(site.id)})
+    return jsonify(
+        {
+            "query": body.query,
+            "passages": [p.__dict__ for p in found],
+            "knowledge_version": cache.cached_sites().get(site.id),
+        }
+    )

@@ -41,26 +41,40 @@ def create_app(settings: Settings) -> Quart:
     app = Quart("sitespeak")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     queues.bind(settings)
-    async_redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
-                                          socket_timeout=5, health_check_interval=10)
-    sync_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
-                                      socket_timeout=5)
+    async_redis = aioredis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
+    )
+    sync_redis = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5
+    )
     rt = WebRuntime(
         settings=settings,
-        db=DbExecutor(open_database(settings.database_url, settings.db_pool_size),
-                      settings.db_threads),
-        redis=async_redis, sync_redis=sync_redis,
+        db=DbExecutor(
+            open_database(settings.database_url, settings.db_pool_size), settings.db_threads
+        ),
+        redis=async_redis,
+        sync_redis=sync_redis,
         publisher=EventPublisher(sync_redis, settings.redis_prefix),
         hub=EventHub(async_redis, settings.redis_prefix),
-        metrics=WebMetrics(), lifecycle=Lifecycle(settings.shutdown_grace),
+        metrics=WebMetrics(),
+        lifecycle=Lifecycle(settings.shutdown_grace),
     )
     app.extensions["sitespeak"] = rt
     knowledge_setup.install(rt)
     problems.install(app)
     security.install(app, settings)
-    for bp in (health.bp, api_jobs.bp, api_events.bp, voice_ws.bp, api_conversations.bp,
-               openapi.bp, api_sites.bp, api_actions.bp, widget_routes.bp,
-               *admin_blueprints()):
+    for bp in (
+        health.bp,
+        api_jobs.bp,
+        api_events.bp,
+        voice_ws.bp,
+        api_conversations.bp,
+        openapi.bp,
+        api_sites.bp,
+        api_actions.bp,
+        widget_routes.bp,
+        *admin_blueprints(),
+    ):
         app.register_blueprint(bp)
     _instrument(app, rt)
 
@@ -91,6 +105,7 @@ def _record_lag(rt: WebRuntime):
     def record(lag: float) -> None:
         rt.metrics.loop_lag.set(lag)
         rt.metrics.loop_lag_hist.observe(lag)
+
     return record
 
 

@@ -22,8 +22,9 @@ class LivenessFastPath:
         self.runtime: WebRuntime = app.extensions["sitespeak"]
         metrics = self.runtime.metrics
         # Resolved once: a labels() lookup costs more than the rest of the response.
-        self._count = {status: metrics.requests.labels("GET", LIVE_PATH, str(status))
-                       for status in (200, 500)}
+        self._count = {
+            status: metrics.requests.labels("GET", LIVE_PATH, str(status)) for status in (200, 500)
+        }
         self._latency = metrics.latency.labels("GET", LIVE_PATH)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

@@ -36,8 +36,7 @@ async def _timed(coro) -> dict:
 
 
 async def check_dependencies(rt: WebRuntime) -> dict[str, dict]:
-    postgres, redis_ = await asyncio.gather(_timed(rt.db.run(_select_one)),
-                                            _timed(rt.redis.ping()))
+    postgres, redis_ = await asyncio.gather(_timed(rt.db.run(_select_one)), _timed(rt.redis.ping()))
     return {"postgres": postgres, "redis": redis_}
 
 
@@ -47,7 +46,8 @@ async def live() -> Response:
     lag_ms = rt.lifecycle.lag * 1000
     ok = lag_ms <= rt.settings.loop_lag_limit_ms
     return jsonify({"status": "ok" if ok else "lagging", "loop_lag_ms": round(lag_ms, 2)}), (
-        200 if ok else 500)
+        200 if ok else 500
+    )
 
 
 @bp.get("/health/ready")
@@ -60,7 +60,8 @@ async def ready() -> Response:
     deps = await check_dependencies(rt)
     ok = all(d["ok"] for d in deps.values())
     return jsonify({"status": "ready" if ok else "unavailable", "dependencies": deps}), (
-        200 if ok else 503)
+        200 if ok else 503
+    )
 
 
 async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:
@@ -80,14 +81,19 @@ async def health() -> Response:
     deps = await check_dependencies(rt)
     beats, depths = await _queue_state(rt)
     ok = all(d["ok"] for d in deps.values())
-    return jsonify({
-        "status": "draining" if rt.lifecycle.draining else ("ok" if ok else "degraded"),
-        "version": __version__, "process_type": "web",
-        "uptime_s": round(time.time() - rt.lifecycle.started, 1),
-        "loop_lag_ms": round(rt.lifecycle.lag * 1000, 2),
-        "dependencies": deps, "worker_heartbeats": beats, "queue_depths": depths,
-        "events_connected": rt.hub.connected,
-    })
+    return jsonify(
+        {
+            "status": "draining" if rt.lifecycle.draining else ("ok" if ok else "degraded"),
+            "version": __version__,
+            "process_type": "web",
+            "uptime_s": round(time.time() - rt.lifecycle.started, 1),
+            "loop_lag_ms": round(rt.lifecycle.lag * 1000, 2),
+            "dependencies": deps,
+            "worker_heartbeats": beats,
+            "queue_depths": depths,
+            "events_connected": rt.hub.connected,
+        }
+    )
 
 
 @bp.get("/metrics")

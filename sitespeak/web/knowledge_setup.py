@@ -11,8 +11,11 @@ from sitespeak.web.runtime import WebRuntime
 
 
 def install(rt: WebRuntime) -> KnowledgeCache:
-    cache = KnowledgeCache(rt.db.run, functools.partial(embedder_for, rt.settings),
-                           check_every=rt.settings.knowledge_check_every)
+    cache = KnowledgeCache(
+        rt.db.run,
+        functools.partial(embedder_for, rt.settings),
+        check_every=rt.settings.knowledge_check_every,
+    )
     rt.extras["knowledge"] = cache
     rt.hub.add_listener(cache.on_event)
     rt.hub.on_resync(cache.resync)

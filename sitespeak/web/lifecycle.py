@@ -57,8 +57,9 @@ class Lifecycle:
         log.info("draining: readiness 503, telling %d open sessions", len(self._close_hooks))
         hooks = list(self._close_hooks)
         if hooks:
-            await asyncio.wait([asyncio.ensure_future(h()) for h in hooks],
-                               timeout=min(2.0, self.grace / 2))
+            await asyncio.wait(
+                [asyncio.ensure_future(h()) for h in hooks], timeout=min(2.0, self.grace / 2)
+            )
         if previous is not None:
             previous._run()
 

@@ -20,8 +20,12 @@ from sitespeak import __version__
 
 bp = Blueprint("openapi", __name__)
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-_TYPES = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
-          "uuid": {"type": "string", "format": "uuid"}, "path": {"type": "string"}}
+_TYPES = {
+    "int": {"type": "integer", "minimum": 0},
+    "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "path": {"type": "string"},
+}
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,11 @@ class Operation:
 
 def api_doc(summary: str, **options: Any) -> Callable:
     """Attach an Operation to a view: ``@bp.get(...)`` then ``@api_doc("...", body=Model)``."""
+
     def mark(view: Callable) -> Callable:
         view.__openapi__ = Operation(summary, **options)
         return view
+
     return mark
 
 
@@ -65,15 +71,25 @@ def _core() -> dict[str, Operation]:
     from sitespeak.web.api_jobs import JobRequest
 
     return {
-        "jobs.submit": Operation("Submit a job to a queue", body=JobRequest, response=JobView,
-                                 scope="write", status=201, tags=("jobs",)),
+        "jobs.submit": Operation(
+            "Submit a job to a queue",
+            body=JobRequest,
+            response=JobView,
+            scope="write",
+            status=201,
+            tags=("jobs",),
+        ),
         "jobs.show": Operation("Read a job's ledger row", response=JobView, tags=("jobs",)),
-        "events.stream": Operation("The tenant's events as Server-Sent Events",
-                                   content_type="text/event-stream", tags=("events",),
-                                   streaming=True),
+        "events.stream": Operation(
+            "The tenant's events as Server-Sent Events",
+            content_type="text/event-stream",
+            tags=("events",),
+            streaming=True,
+        ),
         "openapi.document": Operation("This document", scope=None, tags=("meta",)),
-        "openapi.docs": Operation("Human-readable API documentation", scope=None,
-                                  content_type="text/html", tags=("meta",)),
+        "openapi.docs": Operation(
+            "Human-readable API documentation", scope=None, content_type="text/html", tags=("meta",)
+        ),
     }
 
 
@@ -89,20 +105,34 @@ def _knowledge() -> dict[str, Operation]:
         "sites.show": Operation("Read a site (by id or name)"),
         "sites.change": Operation("Change a site", body=SiteChange, scope="write"),
         "sites.remove": Operation("Delete a site and its knowledge", scope="write", status=204),
-        "sites.start_crawl": Operation("Start a crawl now (the open one if running)",
-                                       response=JobView, scope="write", status=202),
+        "sites.start_crawl": Operation(
+            "Start a crawl now (the open one if running)",
+            response=JobView,
+            scope="write",
+            status=202,
+        ),
         "sites.crawls": Operation("Crawl runs of a site"),
         "sites.crawl": Operation("One crawl run with per-page outcomes"),
         "sites.pages": Operation("Pages of a site with their outcome"),
-        "sites.search": Operation("Search a site's knowledge (passages with scores)",
-                                  body=SearchRequest),
+        "sites.search": Operation(
+            "Search a site's knowledge (passages with scores)", body=SearchRequest
+        ),
         "conversations.index": Operation("Conversations (voice sessions) of a site"),
         "conversations.show": Operation("One conversation: turns, citations, latency"),
     }
     ops.update(_actions())
-    return {name: Operation(op.summary, body=op.body, response=op.response, query=op.query,
-                            scope=op.scope, status=op.status, tags=(name.split(".")[0],))
-            for name, op in ops.items()}
+    return {
+        name: Operation(
+            op.summary,
+            body=op.body,
+            response=op.response,
+            query=op.query,
+            scope=op.scope,
+            status=op.status,
+            tags=(name.split(".")[0],),
+        )
+        for name, op in ops.items()
+    }
 
 
 def _actions() -> dict[str, Operation]:
@@ -113,15 +143,15 @@ def _actions() -> dict[str, Operation]:
     return {
         "actions.index": Operation("The site's page-action catalog", query=ActionFilter),
         "actions.show": Operation("One page action"),
-        "actions.change": Operation("Enable or disable a page action", body=ActionChange,
-                                    scope="write"),
+        "actions.change": Operation(
+            "Enable or disable a page action", body=ActionChange, scope="write"
+        ),
     }
 
 
 def operation_for(app: Quart, endpoint: str) -> Operation | None:
     view = app.view_functions.get(endpoint)
-    return (getattr(view, "__openapi__", None) or _core().get(endpoint)
-            or _knowledge().get(endpoint))
+    return getattr(view, "__openapi__", None) or _core().get(endpoint) or _knowledge().get(endpoint)
 
 
 class _Schemas:
@@ -135,49 +165,84 @@ class _Schemas:
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-_PROBLEM = {"type": "object", "required": ["status", "title", "detail", "code"], "properties": {
-    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-    "detail": {"type": "string"}, "code": {"type": "string"}}}
+_PROBLEM = {
+    "type": "object",
+    "required": ["status", "title", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+}
 
 
 def _problem(description: str) -> dict:
-    return {"description": description, "content": {
-        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
 
 
 def _parameters(rule: str, op: Operation | None, schemas: _Schemas) -> list[dict]:
-    params = [{"name": name, "in": "path", "required": True,
-               "schema": _TYPES.get(conv or "", {"type": "string"})}
-              for conv, name in _PARAM.findall(rule)]
+    params = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _TYPES.get(conv or "", {"type": "string"}),
+        }
+        for conv, name in _PARAM.findall(rule)
+    ]
     if op and op.query:
         for name, prop in op.query.model_json_schema().get("properties", {}).items():
-            params.append({"name": name, "in": "query", "schema": prop,
-                           "required": name in op.query.model_json_schema().get("required", [])})
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "schema": prop,
+                    "required": name in op.query.model_json_schema().get("required", []),
+                }
+            )
     return params
 
 
 def _operation(endpoint: str, rule: str, op: Operation | None, schemas: _Schemas) -> dict:
-    doc: dict[str, Any] = {"operationId": endpoint.replace(".", "_"),
-                           "summary": op.summary if op else f"{endpoint} (undocumented)",
-                           "tags": list(op.tags) if op and op.tags else [endpoint.split(".")[0]]}
+    doc: dict[str, Any] = {
+        "operationId": endpoint.replace(".", "_"),
+        "summary": op.summary if op else f"{endpoint} (undocumented)",
+        "tags": list(op.tags) if op and op.tags else [endpoint.split(".")[0]],
+    }
     params = _parameters(rule, op, schemas)
     if params:
         doc["parameters"] = params
     if op and op.body:
-        doc["requestBody"] = {"required": True,
-                              "content": {"application/json": {"schema": schemas.ref(op.body)}}}
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas.ref(op.body)}},
+        }
     ok: dict[str, Any] = {"description": "Success"}
     if op and op.response:
         ok["content"] = {op.content_type: {"schema": schemas.ref(op.response)}}
     elif op:
         ok["content"] = {op.content_type: {}}
-    doc["responses"] = {str(op.status if op else 200): ok, "400": _problem("Invalid input"),
-                        "404": _problem("Not found in your tenant"),
-                        "422": _problem("Invalid request body"),
-                        "429": _problem("Rate limited")}
+    doc["responses"] = {
+        str(op.status if op else 200): ok,
+        "400": _problem("Invalid input"),
+        "404": _problem("Not found in your tenant"),
+        "422": _problem("Invalid request body"),
+        "429": _problem("Rate limited"),
+    }
     if op is None or op.scope is not None:
-        doc["responses"].update({"401": _problem("Missing or invalid API token"),
-                                 "403": _problem("The token lacks the scope")})
+        doc["responses"].update(
+            {
+                "401": _problem("Missing or invalid API token"),
+                "403": _problem("The token lacks the scope"),
+            }
+        )
         doc["security"] = [{"bearer": []}]
     else:
         doc["security"] = []
@@ -194,17 +259,25 @@ def build_document(app: Quart, server_url: str = "") -> dict:
         op = operation_for(app, rule.endpoint)
         path = _PARAM.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, rule.rule, op,
-                                                                    schemas)
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                rule.endpoint, rule.rule, op, schemas
+            )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SiteSpeak API", "version": __version__,
-                 "description": "Every call needs `Authorization: Bearer sst_...` (an API token "
-                 "from the admin UI) unless marked public. Errors are application/problem+json."},
+        "info": {
+            "title": "SiteSpeak API",
+            "version": __version__,
+            "description": "Every call needs `Authorization: Bearer sst_...` (an API token "
+            "from the admin UI) unless marked public. Errors are application/problem+json.",
+        },
         "servers": [{"url": server_url}] if server_url else [],
         "paths": paths,
-        "components": {"schemas": schemas.components, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "An API token"}}},
+        "components": {
+            "schemas": schemas.components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token"}
+            },
+        },
     }
 
 
@@ -216,7 +289,8 @@ async def document() -> Response:
     cached = current_app.extensions.get("openapi_document")
     if cached is None:
         cached = current_app.extensions["openapi_document"] = build_document(
-            current_app, runtime().settings.base_url)
+            current_app, runtime().settings.base_url
+        )
     return jsonify(cached)
 
 

@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra) -> Response:
-    body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail,
-            "code": code, **extra}
+    body = {
+        "type": f"about:blank#{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return Response(json.dumps(body), status=status, content_type="application/problem+json")
 
 
@@ -30,18 +36,24 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(ValidationError)
     async def _invalid(exc: ValidationError) -> Response:
-        errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['loc'] or 'body'}: {e['msg']}" for e in errors)
         return problem(422, "Invalid request", detail, "invalid", errors=errors)
 
     @app.errorhandler(HTTPException)
     async def _http(exc: HTTPException) -> Response:
-        return problem(exc.code or 500, exc.name, exc.description or exc.name,
-                       exc.name.lower().replace(" ", "_"))
+        return problem(
+            exc.code or 500,
+            exc.name,
+            exc.description or exc.name,
+            exc.name.lower().replace(" ", "_"),
+        )
 
     @app.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem(500, "Internal Server Error", "an unexpected error happened; it was logged",
-                       "internal")
+        return problem(
+            500, "Internal Server Error", "an unexpected error happened; it was logged", "internal"
+        )

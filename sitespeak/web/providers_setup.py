@@ -32,12 +32,20 @@ async def session_providers(rt: WebRuntime, services: Any, site: Any) -> Session
         choice = resolve(rt.settings)
     needs_catalog = choice.realtime or choice.answerer == "openai"
     catalog = await rt.db.run(load_catalog, site.id) if needs_catalog else Catalog()
-    return SessionProviders(rt.settings, choice, services.engine, clients(rt),
-                            services.retrieve, site.id, catalog)
+    return SessionProviders(
+        rt.settings, choice, services.engine, clients(rt), services.retrieve, site.id, catalog
+    )
 
 
-def live_session(services: Any, wire: Any, state: Any, resumed: bool, start: Any, ip: str,
-                 providers: SessionProviders) -> Any:
+def live_session(
+    services: Any,
+    wire: Any,
+    state: Any,
+    resumed: bool,
+    start: Any,
+    ip: str,
+    providers: SessionProviders,
+) -> Any:
     """A LiveSession (turn pipeline) or, for Realtime sites, a RealtimeSession: same interface."""
     if providers.choice.realtime:
         from sitespeak.providers.realtime import RealtimeSession

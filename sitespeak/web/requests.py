@@ -17,6 +17,7 @@ async def body_as(model: type[M]) -> M:
     if not raw:
         raise InvalidInput("the request needs a JSON body")
     if request.mimetype != "application/json":
-        raise InvalidInput(f"send JSON with Content-Type: application/json (got "
-                           f"{request.mimetype or 'none'})")
+        raise InvalidInput(
+            f"send JSON with Content-Type: application/json (got {request.mimetype or 'none'})"
+        )
     return model.model_validate_json(raw)

@@ -12,9 +12,11 @@ from quart import Quart, Response, request
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings
 
-HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
-            "object-src 'none'")
+HTML_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 ADMIN_PREFIX = "/admin"
 
@@ -33,8 +35,9 @@ def install(app: Quart, settings: Settings) -> None:
         if length is None:  # chunked: read it (the app-wide limit caps what is buffered)
             length = len(await request.get_data(cache=True))
         if length > settings.admin_max_body:
-            raise PayloadTooLarge(f"an admin form may send at most {settings.admin_max_body} "
-                                  f"bytes (got {length})")
+            raise PayloadTooLarge(
+                f"an admin form may send at most {settings.admin_max_body} bytes (got {length})"
+            )
 
     @app.after_request
     async def _headers(response: Response) -> Response:

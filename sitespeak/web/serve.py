@@ -10,9 +10,14 @@ from sitespeak.settings import Settings
 
 def run_web(settings: Settings) -> int:
     server = Granian(
-        "sitespeak.web.app:app_from_env", factory=True, address=settings.host,
-        port=settings.port, interface=Interfaces.ASGI, workers=settings.web_workers,
-        websockets=True, workers_kill_timeout=max(int(settings.shutdown_grace), 1),
+        "sitespeak.web.app:app_from_env",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.web_workers,
+        websockets=True,
+        workers_kill_timeout=max(int(settings.shutdown_grace), 1),
         log_access=False,
     )
     server.serve()

@@ -28,8 +28,14 @@ from sitespeak.web.runtime import WebRuntime
 
 log = logging.getLogger(__name__)
 AUDIO = "audio"
-CLIENT_TYPES = ("session.start", "input.commit", "input.text", "response.cancel",
-                "action.result", "ping")
+CLIENT_TYPES = (
+    "session.start",
+    "input.commit",
+    "input.text",
+    "response.cancel",
+    "action.result",
+    "ping",
+)
 
 
 class Disconnected(Exception):
@@ -76,11 +82,15 @@ class Connection:
 def build_server(rt: WebRuntime) -> socketio.AsyncServer:
     settings = rt.settings
     sio = socketio.AsyncServer(
-        async_mode="asgi", transports=["websocket"], cors_allowed_origins="*",
+        async_mode="asgi",
+        transports=["websocket"],
+        cors_allowed_origins="*",
         # Larger than our own frame limit, so an oversize frame gets our `error` event instead
         # of engine.io silently dropping the socket.
         max_http_buffer_size=max(4 * settings.voice_max_frame_bytes, 1_000_000),
-        logger=False, engineio_logger=False)
+        logger=False,
+        engineio_logger=False,
+    )
     connections: dict[str, Connection] = {}
 
     @sio.event
@@ -130,16 +140,16 @@ async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
     except Disconnected:
         pass
     except InvalidInput as exc:
-        await conn.send_text(p.encode(p.ErrorEvent(code=exc.code, message=exc.message,
-                                                   fatal=True)))
+        await conn.send_text(p.encode(p.ErrorEvent(code=exc.code, message=exc.message, fatal=True)))
         await _close(conn, 4400, exc.message[:120])
     finally:
         rt.metrics.voice_sessions.dec()
         if unregister:
             unregister()
         if live is not None:
-            asyncio.ensure_future(rt.db.run(voice_ws.conversations.close_session,
-                                            live.state.session_id))
+            asyncio.ensure_future(
+                rt.db.run(voice_ws.conversations.close_session, live.state.session_id)
+            )
 
 
 def _parse_start(frame: str) -> p.SessionStart:

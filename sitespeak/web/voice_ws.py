@@ -42,13 +42,17 @@ class SiteRef:
 
 def _site(key: str) -> SiteRef | None:
     site = site_by_key(key)
-    return (SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}))
-            if site else None)
+    return (
+        SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}))
+        if site
+        else None
+    )
 
 
 def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
     return bool(origin) and origin.strip().rstrip("/").lower() in {
-        o.rstrip("/").lower() for o in allowed}
+        o.rstrip("/").lower() for o in allowed
+    }
 
 
 def voice_services(rt: WebRuntime) -> Services:
@@ -61,24 +65,33 @@ def voice_services(rt: WebRuntime) -> Services:
             for name, ms in result.timings.items():
                 rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
             row = result.row(_provider(services.engine))
-            task = asyncio.ensure_future(rt.db.run(conversations.record_turn, state.session_id,
-                                                   state.tenant_id, state.site_id, row))
+            task = asyncio.ensure_future(
+                rt.db.run(
+                    conversations.record_turn, state.session_id, state.tenant_id, state.site_id, row
+                )
+            )
             background.add(task)
             task.add_done_callback(background.discard)
 
-        services = Services(settings, SpeechEngine(settings),
-                            rt.extras["knowledge"].search,
-                            SessionStore(rt.redis, settings.redis_prefix,
-                                         settings.voice_session_ttl),
-                            TurnLimiter(rt.redis, settings), on_turn,
-                            lambda *args: rt.db.run(vetting.vet, *args))
+        services = Services(
+            settings,
+            SpeechEngine(settings),
+            rt.extras["knowledge"].search,
+            SessionStore(rt.redis, settings.redis_prefix, settings.voice_session_ttl),
+            TurnLimiter(rt.redis, settings),
+            on_turn,
+            lambda *args: rt.db.run(vetting.vet, *args),
+        )
         rt.extras["voice"] = services
     return rt.extras["voice"]
 
 
 def _provider(engine: SpeechEngine) -> dict[str, str]:
-    return {"stt": "faster-whisper", "tts": engine.tts.name if engine.tts else "",
-            "answer": "extractive"}
+    return {
+        "stt": "faster-whisper",
+        "tts": engine.tts.name if engine.tts else "",
+        "answer": "extractive",
+    }
 
 
 @bp.before_app_serving
@@ -87,8 +100,13 @@ async def _preload() -> None:
     services = voice_services(rt)
     if rt.settings.voice_preload:
         task = asyncio.ensure_future(services.engine.ready())
-        task.add_done_callback(lambda t: t.cancelled() or t.exception() and log.error(
-            "voice models failed to load: %s", t.exception()))
+        task.add_done_callback(
+            lambda t: (
+                t.cancelled()
+                or t.exception()
+                and log.error("voice models failed to load: %s", t.exception())
+            )
+        )
 
 
 @bp.after_app_serving
@@ -122,8 +140,15 @@ async def _start_message() -> p.SessionStart:
 async def _open(rt: WebRuntime, services: Services) -> LiveSession:
     start = await _start_message()
     wire = Wire(websocket.receive, websocket.send, websocket.send)
-    return await admit(rt, services, start, websocket.headers.get("Origin", ""),
-                       websocket.remote_addr or "", wire, own_origin=_own_origin())
+    return await admit(
+        rt,
+        services,
+        start,
+        websocket.headers.get("Origin", ""),
+        websocket.remote_addr or "",
+        wire,
+        own_origin=_own_origin(),
+    )
 
 
 def _own_origin() -> str:
@@ -132,27 +157,45 @@ def _own_origin() -> str:
     return f"{scheme}://{websocket.host}"
 
 
-async def admit(rt: WebRuntime, services: Services, start: p.SessionStart, origin: str, ip: str,
-                wire: Wire, own_origin: str = "") -> LiveSession:
+async def admit(
+    rt: WebRuntime,
+    services: Services,
+    start: p.SessionStart,
+    origin: str,
+    ip: str,
+    wire: Wire,
+    own_origin: str = "",
+) -> LiveSession:
     """Key, origin, formats and resume: the same rules for every transport (also Socket.IO)."""
     site = await rt.db.run(_site, start.site_key)
     if site is None:
         raise Closed(4001, "unknown site key")
     if not site_origin_allowed(origin, [*site.origins, *filter(None, [own_origin])]):
         raise Closed(4003, f"origin {origin or '(none)'} is not allowed for this site")
-    for fmt, rates, what in ((start.input_format, p.INPUT_RATES, "input_format"),
-                             (start.output_format, p.OUTPUT_RATES, "output_format")):
+    for fmt, rates, what in (
+        (start.input_format, p.INPUT_RATES, "input_format"),
+        (start.output_format, p.OUTPUT_RATES, "output_format"),
+    ):
         problem = p.format_problem(fmt, rates, what)
         if problem:
-            await wire.send_text(p.encode(p.ErrorEvent(
-                code="unsupported_audio_format", message=problem, fatal=True)))
+            await wire.send_text(
+                p.encode(p.ErrorEvent(code="unsupported_audio_format", message=problem, fatal=True))
+            )
             raise Closed(4415, problem[:120])
     state = await services.store.resume(start.resume_id, site.id) if start.resume_id else None
     resumed = state is not None
     state = state or services.store.new(site.tenant_id, site.id)
     providers = await providers_setup.session_providers(rt, services, site)
-    await rt.db.run(conversations.open_session, state.session_id, site.tenant_id, site.id,
-                    start.page_url, start.locale, ip, providers.record())
+    await rt.db.run(
+        conversations.open_session,
+        state.session_id,
+        site.tenant_id,
+        site.id,
+        start.page_url,
+        start.locale,
+        ip,
+        providers.record(),
+    )
     await services.store.save(state)
     return providers_setup.live_session(services, wire, state, resumed, start, ip, providers)
 
@@ -184,7 +227,9 @@ async def voice_ws() -> None:
 
 def _in_background(coro) -> None:
     """Bookkeeping that must not hold up (or fail) the socket: log, never raise."""
+
     def logged(task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.warning("voice bookkeeping failed: %s", task.exception())
+
     asyncio.ensure_future(coro).add_done_callback(logged)

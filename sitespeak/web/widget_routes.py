@@ -54,8 +54,13 @@ def _static(name: str, cache: str) -> Response:
     zipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     body = found.gzipped[name] if zipped else found.files[name]
     etag = f'"{found.version}-{name}{"-gz" if zipped else ""}"'
-    headers = {"Cache-Control": cache, "ETag": etag, "Access-Control-Allow-Origin": "*",
-               "Cross-Origin-Resource-Policy": "cross-origin", "Vary": "Accept-Encoding"}
+    headers = {
+        "Cache-Control": cache,
+        "ETag": etag,
+        "Access-Control-Allow-Origin": "*",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "Vary": "Accept-Encoding",
+    }
     if zipped:
         headers["Content-Encoding"] = "gzip"
     if etag in request.headers.get("If-None-Match", ""):
@@ -71,12 +76,14 @@ async def widget_js() -> Response:
 @bp.get("/widget/<version>/<name>")
 async def versioned(version: str, name: str) -> Response:
     if name not in FILES or version != bundle().version:
-        raise NotFound(f"no widget file {name!r} in version {version!r} "
-                       f"(current: {bundle().version})")
+        raise NotFound(
+            f"no widget file {name!r} in version {version!r} (current: {bundle().version})"
+        )
     return _static(name, IMMUTABLE)
 
 
 # --- the try-it page ----------------------------------------------------------------------------
+
 
 async def _owner_tenant() -> int:
     token = request.args.get("token", "")
@@ -85,6 +92,7 @@ async def _owner_tenant() -> int:
         caller.require("write")
         return caller.tenant_id
     from sitespeak.admin.context import load_admin  # the admin UI is optional in this process
+
     admin = await load_admin()
     if admin is None or admin.tenant_id is None:
         raise Unauthorized("sign in to the admin UI (or pass ?token=sst_... with the write scope)")
@@ -95,12 +103,22 @@ async def _owner_tenant() -> int:
 
 def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str]]:
     site = sites.get_site(tenant_id, site_id)
-    start = (Page.select().where(Page.site == site.id, Page.status == "ok")
-             .order_by(Page.depth, Page.id).first())
-    headings = [h.get("text", "") if isinstance(h, dict) else str(h)
-                for h in (start.headings if start else [])][:12]
-    return {"name": site.name, "key": site.key, "start": site.start_urls[0],
-            "title": start.title if start else site.name}, headings
+    start = (
+        Page.select()
+        .where(Page.site == site.id, Page.status == "ok")
+        .order_by(Page.depth, Page.id)
+        .first()
+    )
+    headings = [
+        h.get("text", "") if isinstance(h, dict) else str(h)
+        for h in (start.headings if start else [])
+    ][:12]
+    return {
+        "name": site.name,
+        "key": site.key,
+        "start": site.start_urls[0],
+        "title": start.title if start else site.name,
+    }, headings
 
 
 TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -117,9 +135,11 @@ data-greeting="Hi! Ask me anything about {name}." async></script></body></html>"
 
 def _csp() -> str:
     ws = "wss" if request.scheme in ("https", "wss") else "ws"
-    return (f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"connect-src 'self' {ws}://{request.host}; media-src 'self' blob:; img-src 'self' "
-            "data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"connect-src 'self' {ws}://{request.host}; media-src 'self' blob:; img-src 'self' "
+        "data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
 
 
 @bp.get("/sites/<site_id>/try")
@@ -127,8 +147,15 @@ async def try_it(site_id: str) -> Response:
     tenant_id = await _owner_tenant()
     info, headings = await runtime().db.run(_preview, tenant_id, site_id)
     safe = {k: html.escape(str(v)) for k, v in info.items()}
-    outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings
-                      if h and h != info["title"])
+    outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings if h and h != info["title"])
     page = TRY_PAGE.format(outline=outline, version=bundle().version, **safe)
-    return Response(page, 200, {"Content-Security-Policy": _csp(), "Cache-Control": "no-store",
-                                "Referrer-Policy": "no-referrer"}, mimetype="text/html")
+    return Response(
+        page,
+        200,
+        {
+            "Content-Security-Policy": _csp(),
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+        mimetype="text/html",
+    )

@@ -35,16 +35,23 @@ def run_worker(settings: Settings) -> int:
     consumers = []
     for name in settings.queues:
         consumer = queues.HUEYS[name].create_consumer(
-            workers=settings.worker_threads, worker_type="thread", periodic=False,
-            initial_delay=0.05, max_delay=1.0, check_worker_health=True,
+            workers=settings.worker_threads,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            max_delay=1.0,
+            check_worker_health=True,
         )
         consumer.start()
         consumers.append(consumer)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("worker consuming %s with %s threads each", ", ".join(settings.queues),
-             settings.worker_threads)
+    log.info(
+        "worker consuming %s with %s threads each",
+        ", ".join(settings.queues),
+        settings.worker_threads,
+    )
     while not stop.is_set():
         _supervise(settings, client, publisher)
         stop.wait(settings.heartbeat_interval)
@@ -62,11 +69,16 @@ def run_worker(settings: Settings) -> int:
 def _supervise(settings: Settings, client: redis.Redis, publisher: EventPublisher) -> None:
     now = time.time()
     try:
-        client.hset(heartbeat_key(settings.redis_prefix),
-                    mapping={name: now for name in settings.queues})
+        client.hset(
+            heartbeat_key(settings.redis_prefix), mapping={name: now for name in settings.queues}
+        )
         # One reaper at a time across all workers; the lock expires if its holder dies.
-        if client.set(f"{settings.redis_prefix}:reaper", "1", nx=True,
-                      px=int(settings.heartbeat_interval * 900)):
+        if client.set(
+            f"{settings.redis_prefix}:reaper",
+            "1",
+            nx=True,
+            px=int(settings.heartbeat_interval * 900),
+        ):
             reaper.reap(settings, publisher)
             # Imported here, not at the top: it is heavy (lxml, numpy, httpx) and must not
             # delay the signal handlers at start-up.

@@ -34,10 +34,12 @@ def passwords_set(personas) -> None:
 def flush_login_limits(settings):
     """Lockout and rate-limit counters are per e-mail and address: clear them between tests."""
     client = redis.Redis.from_url(settings.redis_url)
+
     def flush() -> None:
         for pattern in ("login-fail", "login-lock", "rl:login"):
             for key in client.scan_iter(match=f"{settings.redis_prefix}:{pattern}*"):
                 client.delete(key)
+
     flush()
     yield flush
     flush()
@@ -67,6 +69,7 @@ async def app(settings, passwords_set, flush_login_limits):
 @dataclass
 class Browser:
     """A Quart test client with the cookie jar of one visitor."""
+
     client: object
     csrf: str = ""
 
@@ -99,4 +102,5 @@ async def log_in(app, email: str, password: str = PASSWORD) -> Browser:
 def login(app):
     async def _login(persona) -> Browser:
         return await log_in(app, persona.user.email)
+
     return _login

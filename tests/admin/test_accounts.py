@@ -19,15 +19,19 @@ NEW_PASSWORD = "a long and new passphrase"
 
 def _createadmin(base_env: dict, email: str) -> dict:
     env = {**base_env, "SITESPEAK_PUBLIC_URL": "https://voice.example.test"}
-    out = subprocess.run([sys.executable, "-m", "sitespeak", "createadmin", email, "--json"],
-                         env={**__import__("os").environ, **env}, cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "createadmin", email, "--json"],
+        env={**__import__("os").environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
-async def test_createadmin_prints_a_one_time_link_that_sets_the_password_and_logs_in(
-        app, base_env):
+async def test_createadmin_prints_a_one_time_link_that_sets_the_password_and_logs_in(app, base_env):
     email = f"owner-{uuid.uuid4().hex[:6]}@example.test"
     report = _createadmin(base_env, email)
     assert report["link"].startswith("https://voice.example.test/admin/setup/")
@@ -74,8 +78,9 @@ async def test_an_owner_invites_an_editor_who_sets_a_password_through_the_link(a
     path = link.split('"')[0].split("://", 1)[1].split("/", 1)[1]
     invited = Browser(app.test_client())
     await invited.get("/" + path)
-    response, _ = await invited.post("/" + path, {"password": NEW_PASSWORD,
-                                                  "confirm": NEW_PASSWORD})
+    response, _ = await invited.post(
+        "/" + path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     _, body = await invited.get("/admin/")
     assert "Tenant A" in body and "editor" in body
@@ -96,6 +101,7 @@ async def test_a_created_token_is_shown_once_works_and_stops_working_when_revoke
     assert (await api.get("/api/v1/sites", headers=auth)).status_code == 200
     with database.connection_context():
         from sitespeak.db.models import ApiToken
+
         row = ApiToken.get(ApiToken.prefix == token[:10])
     response, _ = await browser.post(f"/admin/tokens/{row.id}/revoke")
     assert response.status_code == 302
@@ -108,12 +114,14 @@ async def test_an_admin_cannot_hand_out_more_than_read_and_write(app, alice):
     assert response.status_code == 400 and "unknown: root" in body
 
 
-async def test_the_dashboard_lists_the_tenants_dead_jobs_and_retry_requeues_one(app, alice,
-                                                                               charlie):
+async def test_the_dashboard_lists_the_tenants_dead_jobs_and_retry_requeues_one(
+    app, alice, charlie
+):
     with database.connection_context():
         job, _ = ledger.create(alice.tenant.id, "fail", {}, idempotency_key=str(uuid.uuid4()))
         Job.update(status="dead", attempts=3, last_error="RuntimeError: boom on purpose").where(
-            Job.id == job.id).execute()
+            Job.id == job.id
+        ).execute()
     browser = await log_in(app, alice.user.email)
     _, body = await browser.get("/admin/")
     assert "boom on purpose" in body and f"/admin/jobs/{job.id}/retry" in body

@@ -42,13 +42,20 @@ def test_no_generated_api_call_gets_a_server_error(api_schema, alice):
 
 def _explore(operation, token: str, failures: list[str], statuses: list[int]) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=15, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=15,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case) -> None:
         response = case.call(headers={"Authorization": f"Bearer {token}"}, timeout=15)
         statuses.append(response.status_code)
         if response.status_code >= 500:
-            failures.append(f"{operation.label}: {response.status_code} for "
-                            f"{case.as_curl_command()}\n{response.text[:300]}")
+            failures.append(
+                f"{operation.label}: {response.status_code} for "
+                f"{case.as_curl_command()}\n{response.text[:300]}"
+            )
 
     check()

@@ -20,8 +20,9 @@ ARTIFACTS = ROOT / "artifacts"
 PASSWORD = "browser tested passphrase"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="needs Debian's Chromium: apt-get install -y chromium"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
+    ),
 ]
 
 
@@ -38,18 +39,38 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
 
 def _setup_link(web, email: str) -> str:
     env = {**os.environ, **web.env}
-    out = subprocess.run([sys.executable, "-m", "sitespeak", "createadmin", email, "--json",
-                          "--tenant", "Browser Co"], env=env, cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sitespeak",
+            "createadmin",
+            email,
+            "--json",
+            "--tenant",
+            "Browser Co",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)["link"]
 
@@ -97,8 +118,9 @@ def test_a_form_posted_without_its_csrf_token_is_refused(web, browser):
     page.click("button.primary")
     page.wait_for_url(web.url + "/admin/")
     # Same cookies as the logged-in page, as a cross-site form would send (SameSite aside).
-    forged = context.request.post(web.url + "/admin/tokens", form={"name": "evil",
-                                                                   "scope": "write"})
+    forged = context.request.post(
+        web.url + "/admin/tokens", form={"name": "evil", "scope": "write"}
+    )
     assert forged.status == 403 and "CSRF" in forged.text()
     page.goto(web.url + "/admin/tokens")
     assert page.locator("td >> text=evil").count() == 0

@@ -18,9 +18,13 @@ from tests.support.processes import start_web, start_worker
 from tests.voice.client import ask_text, open_session
 from tests.voice.testsite import serve_site
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not __import__("pathlib").Path(CHROMIUM).exists(),
-    reason="needs Debian's Chromium: apt-get install -y chromium")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not __import__("pathlib").Path(CHROMIUM).exists(),
+        reason="needs Debian's Chromium: apt-get install -y chromium",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +49,15 @@ def page(stack):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         tab = chromium.new_context().new_page()
         tab.goto(_setup_link(stack, f"sites-{uuid.uuid4().hex[:6]}@example.test"))
         tab.fill("input[name=password]", PASSWORD)
@@ -58,8 +68,7 @@ def page(stack):
         chromium.close()
 
 
-def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(stack, page,
-                                                                            bakery):
+def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(stack, page, bakery):
     page.click("nav >> text=Sites")
     page.fill("input[name=name]", "Sunrise Bakery")
     page.fill("textarea[name=start_urls]", bakery + "/")
@@ -83,15 +92,17 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     page.click("button:has-text('Search')")
     first = page.locator(".passage").first
     assert "8 am" in page.locator(".passage").all_inner_texts()[0] + " ".join(
-        page.locator(".passage").all_inner_texts())
+        page.locator(".passage").all_inner_texts()
+    )
     assert float(first.locator(".score").inner_text()) > 0
     _shot(page, "admin-search.png")
 
     key = snippet.split('data-site-key="')[1].split('"')[0]
     # Playwright's sync API owns this thread's event loop: the widget client runs on another.
     with ThreadPoolExecutor(1) as pool:
-        answer = pool.submit(asyncio.run, _text_turn(stack.url, bakery, key,
-                                                     "What are your opening hours?")).result(120)
+        answer = pool.submit(
+            asyncio.run, _text_turn(stack.url, bakery, key, "What are your opening hours?")
+        ).result(120)
     assert answer
 
     page.goto(site_url)
@@ -114,7 +125,8 @@ async def _text_turn(web_url: str, origin: str, key: str, text: str) -> str:
     try:
         assert ready["type"] == "session.ready", ready
         turn = await ask_text(ws, text)
-        return turn.done.get("text") or "".join(e.get("text", "") for e in
-                                                turn.of("response.text.delta"))
+        return turn.done.get("text") or "".join(
+            e.get("text", "") for e in turn.of("response.text.delta")
+        )
     finally:
         await ws.close()

@@ -14,21 +14,36 @@ from tests.support.processes import ROOT
 
 
 def _run(base_env: dict, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "sitespeak", *args, "--json"],
-                         env={**os.environ, **base_env}, cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "sitespeak", *args, "--json"],
+        env={**os.environ, **base_env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
-def test_invite_prints_a_link_for_a_new_user_and_none_for_one_with_a_password(base_env, alice,
-                                                                             passwords_set):
+def test_invite_prints_a_link_for_a_new_user_and_none_for_one_with_a_password(
+    base_env, alice, passwords_set
+):
     email = f"inv-{uuid.uuid4().hex[:6]}@example.test"
-    report = _run(base_env, "user", "invite", email, "--tenant", alice.tenant.name,
-                  "--role", "editor")
+    report = _run(
+        base_env, "user", "invite", email, "--tenant", alice.tenant.name, "--role", "editor"
+    )
     assert report["created"] and "/admin/setup/" in report["link"]
-    again = _run(base_env, "user", "invite", alice.user.email, "--tenant", alice.tenant.name,
-                 "--role", "owner")
+    again = _run(
+        base_env,
+        "user",
+        "invite",
+        alice.user.email,
+        "--tenant",
+        alice.tenant.name,
+        "--role",
+        "owner",
+    )
     assert again["link"] is None
 
 
@@ -42,7 +57,12 @@ def test_unlock_lifts_a_lockout(base_env, settings):
 
 
 def test_an_unknown_email_gives_a_readable_error(base_env):
-    out = subprocess.run([sys.executable, "-m", "sitespeak", "user", "reset",
-                          "ghost@example.test"], env={**os.environ, **base_env}, cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "user", "reset", "ghost@example.test"],
+        env={**os.environ, **base_env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 1 and "no user ghost@example.test" in out.stderr

@@ -26,14 +26,17 @@ async def test_api_answers_cannot_run_anything_when_opened_as_a_page(app):
 async def test_an_oversized_admin_form_is_refused(app, settings):
     body = "email=" + "x" * (settings.admin_max_body + 10)
     response = await app.test_client().post(
-        "/admin/login", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        "/admin/login", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413
 
 
 async def test_an_oversized_api_body_is_refused(app, alice):
     response = await app.test_client().post(
-        "/api/v1/jobs", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
-        headers={"Authorization": f"Bearer {alice.token}", "Content-Type": "application/json"})
+        "/api/v1/jobs",
+        data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Authorization": f"Bearer {alice.token}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
 
 
@@ -42,15 +45,23 @@ async def test_the_openapi_document_lists_every_api_route_with_its_models(app):
     assert response.status_code == 200
     doc = await response.get_json()
     assert doc["openapi"].startswith("3.1")
-    routes = {(r.rule, m.lower()) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")
-              for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (r.rule, m.lower())
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/")
+        for m in r.methods - {"HEAD", "OPTIONS"}
+    }
     listed = set()
     for path, methods in doc["paths"].items():
         for method in methods:
             listed.add((path, method))
     assert len(listed) == len(routes)
-    undocumented = [f"{m.upper()} {p}" for p, ms in doc["paths"].items() for m, op in ms.items()
-                    if "undocumented" in op["summary"]]
+    undocumented = [
+        f"{m.upper()} {p}"
+        for p, ms in doc["paths"].items()
+        for m, op in ms.items()
+        if "undocumented" in op["summary"]
+    ]
     assert not undocumented, f"describe these with @api_doc: {undocumented}"
     submit = doc["paths"]["/api/v1/jobs"]["post"]
     ref = submit["requestBody"]["content"]["application/json"]["schema"]["$ref"]

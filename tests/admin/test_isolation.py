@@ -24,10 +24,12 @@ PUBLIC_PREFIXES = ("/health", "/metrics", "/static", "/voice-ws", "/widget", "/t
 def _alice_resources(alice, bob) -> dict[str, str]:
     """One real resource of tenant A per URL parameter name we know how to make."""
     with database.connection_context():
-        job, _ = ledger.create(alice.tenant.id, "echo", {"message": "iso"},
-                               idempotency_key=f"iso-{uuid.uuid4()}")
+        job, _ = ledger.create(
+            alice.tenant.id, "echo", {"message": "iso"}, idempotency_key=f"iso-{uuid.uuid4()}"
+        )
         found = {"job_id": str(job.id), "user_id": str(bob.user.id)}
         from sitespeak.db.models import ApiToken
+
         token = ApiToken.get(ApiToken.tenant == alice.tenant.id, ApiToken.name == "alice-token")
         found["token_id"] = str(token.id)
         found.update(_knowledge_resources(alice))
@@ -41,14 +43,20 @@ def _knowledge_resources(alice) -> dict[str, str]:
         from sitespeak.voice import conversations
     except ImportError:
         return {}
-    site = sites.create_site(alice.tenant.id, f"Alice site {uuid.uuid4().hex[:6]}",
-                             ["https://alice.example/"])
+    site = sites.create_site(
+        alice.tenant.id, f"Alice site {uuid.uuid4().hex[:6]}", ["https://alice.example/"]
+    )
     run = CrawlRun.create(tenant=alice.tenant.id, site=site.id, status="succeeded")
     session_id = f"vs_{uuid.uuid4().hex}"
-    conversations.open_session(session_id, alice.tenant.id, site.id, "https://alice.example/",
-                               "en-US", "127.0.0.1", {})
-    return {"site_ref": str(site.id), "site_id": str(site.id), "run_id": str(run.id),
-            "session_id": session_id}
+    conversations.open_session(
+        session_id, alice.tenant.id, site.id, "https://alice.example/", "en-US", "127.0.0.1", {}
+    )
+    return {
+        "site_ref": str(site.id),
+        "site_id": str(site.id),
+        "run_id": str(run.id),
+        "session_id": session_id,
+    }
 
 
 def _fill(rule: str, values: dict[str, str]) -> tuple[str, bool]:
@@ -132,25 +140,27 @@ async def test_every_admin_page_needs_a_login_and_the_right_role(app, alice, bob
             failures.append(f"{rule.endpoint} is neither public nor wrapped in page()")
             continue
         url, complete = _fill(rule.rule, values)
-        anon = await app.test_client().open(url, method=method,
-                                            **({"form": {}} if method in UNSAFE else {}))
+        anon = await app.test_client().open(
+            url, method=method, **({"form": {}} if method in UNSAFE else {})
+        )
         if anon.status_code != 302 or "/admin/login" not in anon.headers.get("Location", ""):
             failures.append(f"anonymous {method} {rule.rule}: {anon.status_code}, want login")
         if getattr(view, "__admin_stream__", False):
             continue  # an endless event stream: the login check above is what matters
         if method == "GET":
-            await _check_page(failures, rule, url, complete, alice_browser, bob_browser,
-                              charlie_browser, alice)
+            await _check_page(
+                failures, rule, url, complete, alice_browser, bob_browser, charlie_browser, alice
+            )
         elif action != "read":
             response, _ = await bob_browser.post(url, {})
             if response.status_code != 403:
-                failures.append(f"bob (viewer) POST {rule.rule}: {response.status_code}, "
-                                "want 403")
+                failures.append(f"bob (viewer) POST {rule.rule}: {response.status_code}, want 403")
             if rule.arguments and complete:
                 response, _ = await charlie_browser.post(url, {})
                 if response.status_code not in (403, 404):
-                    failures.append(f"charlie POST {rule.rule} on alice's resource: "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"charlie POST {rule.rule} on alice's resource: {response.status_code}"
+                    )
     assert not failures, "\n".join(failures)
 
 

@@ -24,8 +24,9 @@ async def test_alice_logs_in_and_sees_her_tenant_on_the_dashboard(app, alice):
 async def test_the_session_cookie_is_httponly_and_samesite_lax(app, alice):
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
-    response, _ = await browser.post("/admin/login", {"email": alice.user.email,
-                                                      "password": PASSWORD})
+    response, _ = await browser.post(
+        "/admin/login", {"email": alice.user.email, "password": PASSWORD}
+    )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain http on loopback; https installs get Secure
@@ -34,55 +35,64 @@ async def test_the_session_cookie_is_httponly_and_samesite_lax(app, alice):
 async def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app, alice):
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
-    response, body = await browser.post("/admin/login", {"email": alice.user.email,
-                                                         "password": "nope nope nope"})
+    response, body = await browser.post(
+        "/admin/login", {"email": alice.user.email, "password": "nope nope nope"}
+    )
     assert response.status_code == 401
     assert "Wrong e-mail or password" in body
-    response, body = await browser.post("/admin/login", {"email": "nobody@example.test",
-                                                         "password": "nope nope nope"})
+    response, body = await browser.post(
+        "/admin/login", {"email": "nobody@example.test", "password": "nope nope nope"}
+    )
     assert response.status_code == 401 and "Wrong e-mail or password" in body
 
 
 async def test_a_login_form_without_its_csrf_token_is_refused(app, alice):
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
-    response, body = await browser.post("/admin/login", {"email": alice.user.email,
-                                                         "password": PASSWORD}, csrf=False)
+    response, body = await browser.post(
+        "/admin/login", {"email": alice.user.email, "password": PASSWORD}, csrf=False
+    )
     assert response.status_code == 403 and "CSRF" in body
 
 
 async def test_a_form_with_another_sessions_csrf_token_is_refused(app, alice, bob):
     alice_browser = await log_in(app, alice.user.email)
     bob_browser = await log_in(app, bob.user.email)
-    response, _ = await alice_browser.post("/admin/tokens", {"name": "x", "scope": "read",
-                                                             "csrf": bob_browser.csrf})
+    response, _ = await alice_browser.post(
+        "/admin/tokens", {"name": "x", "scope": "read", "csrf": bob_browser.csrf}
+    )
     assert response.status_code == 403
 
 
-async def test_too_many_wrong_passwords_lock_the_account_even_for_the_right_one(app, charlie,
-                                                                               settings):
+async def test_too_many_wrong_passwords_lock_the_account_even_for_the_right_one(
+    app, charlie, settings
+):
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
     for _ in range(settings.login_max_failures):
-        response, _ = await browser.post("/admin/login", {"email": charlie.user.email,
-                                                          "password": "wrong password"})
+        response, _ = await browser.post(
+            "/admin/login", {"email": charlie.user.email, "password": "wrong password"}
+        )
         assert response.status_code == 401
-    response, body = await browser.post("/admin/login", {"email": charlie.user.email,
-                                                         "password": PASSWORD})
+    response, body = await browser.post(
+        "/admin/login", {"email": charlie.user.email, "password": PASSWORD}
+    )
     assert response.status_code == 429
     assert "locked" in body and int(response.headers["Retry-After"]) > 60
 
 
-async def test_many_attempts_from_one_address_are_rate_limited(settings, passwords_set,
-                                                                flush_login_limits):
+async def test_many_attempts_from_one_address_are_rate_limited(
+    settings, passwords_set, flush_login_limits
+):
     strict = quiet_settings(settings).model_copy(update={"login_rate_per_minute": 4})
     app = create_app(strict)
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
     statuses = []
     for n in range(strict.login_rate_per_minute + 1):
-        response, _ = await browser.post("/admin/login", {"email": f"u{n}@example.test",
-                                                          "password": "wrong password"})
+        response, _ = await browser.post(
+            "/admin/login", {"email": f"u{n}@example.test", "password": "wrong password"}
+        )
         statuses.append(response.status_code)
     assert statuses[:-1] == [401] * strict.login_rate_per_minute
     assert statuses[-1] == 429 and int(response.headers["Retry-After"]) >= 1
@@ -114,8 +124,9 @@ async def test_a_login_replaces_the_anonymous_session_id(app, alice):
     browser = Browser(app.test_client())
     response, _ = await browser.get("/admin/login")
     before = response.headers["Set-Cookie"].split(";")[0]
-    response, _ = await browser.post("/admin/login", {"email": alice.user.email,
-                                                      "password": PASSWORD})
+    response, _ = await browser.post(
+        "/admin/login", {"email": alice.user.email, "password": PASSWORD}
+    )
     after = response.headers["Set-Cookie"].split(";")[0]
     assert before != after
 
@@ -123,27 +134,32 @@ async def test_a_login_replaces_the_anonymous_session_id(app, alice):
 async def test_next_only_redirects_to_admin_pages(app, alice):
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
-    response, _ = await browser.post("/admin/login", {"email": alice.user.email,
-                                                      "password": PASSWORD,
-                                                      "next": "//evil.example/x"})
+    response, _ = await browser.post(
+        "/admin/login",
+        {"email": alice.user.email, "password": PASSWORD, "next": "//evil.example/x"},
+    )
     assert response.headers["Location"] == "/admin/"
 
 
-async def test_over_https_the_session_cookie_is_secure(settings, alice, passwords_set,
-                                                       flush_login_limits):
-    app = create_app(quiet_settings(settings).model_copy(
-        update={"public_url": "https://voice.example.test"}))
+async def test_over_https_the_session_cookie_is_secure(
+    settings, alice, passwords_set, flush_login_limits
+):
+    app = create_app(
+        quiet_settings(settings).model_copy(update={"public_url": "https://voice.example.test"})
+    )
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
-    response, _ = await browser.post("/admin/login", {"email": alice.user.email,
-                                                      "password": PASSWORD})
+    response, _ = await browser.post(
+        "/admin/login", {"email": alice.user.email, "password": PASSWORD}
+    )
     assert "Secure" in response.headers["Set-Cookie"]
     await app.extensions["sitespeak"].redis.aclose()
     app.extensions["sitespeak"].db.close()
 
 
 async def test_a_member_of_two_tenants_switches_between_them_but_not_into_others(
-        app, bob, charlie, db):
+    app, bob, charlie, db
+):
     users.set_role(charlie.tenant.id, bob.user, "viewer")
     try:
         browser = await log_in(app, bob.user.email)
@@ -156,5 +172,6 @@ async def test_a_member_of_two_tenants_switches_between_them_but_not_into_others
         response, _ = await browser.post("/admin/tenant", {"tenant_id": "999999"})
         assert response.status_code == 403
     finally:
-        Membership.delete().where(Membership.user == bob.user.id,
-                                  Membership.tenant == charlie.tenant.id).execute()
+        Membership.delete().where(
+            Membership.user == bob.user.id, Membership.tenant == charlie.tenant.id
+        ).execute()

@@ -16,33 +16,60 @@ def _site_with_turns(tenant_id: int, turns: list[dict]) -> tuple[int, str]:
     with database.connection_context():
         site = create_site(tenant_id, f"Stats {uuid.uuid4().hex[:6]}", ["https://stats.example/"])
         session_id = f"vs_{uuid.uuid4().hex}"
-        conversations.open_session(session_id, tenant_id, site.id, "https://stats.example/",
-                                   "en-US", "127.0.0.1", {"stt": "faster-whisper"})
+        conversations.open_session(
+            session_id,
+            tenant_id,
+            site.id,
+            "https://stats.example/",
+            "en-US",
+            "127.0.0.1",
+            {"stt": "faster-whisper"},
+        )
         for seq, turn in enumerate(turns, 1):
-            conversations.record_turn(session_id, tenant_id, site.id,
-                                      {"seq": seq, "input_mode": "text", **turn})
+            conversations.record_turn(
+                session_id, tenant_id, site.id, {"seq": seq, "input_mode": "text", **turn}
+            )
     return site.id, session_id
 
 
 def _turn(question: str, covered: bool, feedback: float, audio: float) -> dict:
-    return {"transcript": question, "answer": "an answer", "covered": covered,
-            "timings": {"eos_delay_ms": 0.0, "retrieval_ms": 12.0, "answer_ms": 3.0,
-                        "tts_first_audio_ms": audio - 20, "eos_to_started_ms": feedback,
-                        "eos_to_first_audio_ms": audio, "total_ms": audio + 100}}
+    return {
+        "transcript": question,
+        "answer": "an answer",
+        "covered": covered,
+        "timings": {
+            "eos_delay_ms": 0.0,
+            "retrieval_ms": 12.0,
+            "answer_ms": 3.0,
+            "tts_first_audio_ms": audio - 20,
+            "eos_to_started_ms": feedback,
+            "eos_to_first_audio_ms": audio,
+            "total_ms": audio + 100,
+        },
+    }
 
 
 async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, settings):
     browser = await log_in(app, alice.user.email)
     name = f"Shop {uuid.uuid4().hex[:6]}"
-    response, _ = await browser.post("/admin/sites", {
-        "name": name, "start_urls": "https://shop.example/\nhttps://shop.example/help",
-        "schedule": "daily", "max_pages": "50", "exclude": "/cart*"})
+    response, _ = await browser.post(
+        "/admin/sites",
+        {
+            "name": name,
+            "start_urls": "https://shop.example/\nhttps://shop.example/help",
+            "schedule": "daily",
+            "max_pages": "50",
+            "exclude": "/cart*",
+        },
+    )
     assert response.status_code == 303
     response, body = await browser.get(response.headers["Location"])
     assert response.status_code == 200 and name in body
     key = re.search(r"pk_[A-Za-z0-9_-]+", body).group(0)
-    snippet = (f'&lt;script src=&#34;{settings.base_url}/widget.js&#34; '
-               f'data-site-key=&#34;{key}&#34; async&gt;&lt;/script&gt;')
+    snippet = (
+        f"&lt;script src=&#34;{settings.base_url}/widget.js&#34; "
+        f"data-site-key=&#34;{key}&#34; async&gt;&lt;/script&gt;"
+    )
     assert snippet in body
     assert "https://shop.example/help" in body and "/cart*" in body
 
@@ -63,8 +90,9 @@ async def test_a_viewer_sees_sites_but_no_form_to_add_or_change_them(app, alice,
 
 
 async def test_a_conversation_shows_each_turns_latency_breakdown(app, alice):
-    site_id, session_id = _site_with_turns(alice.tenant.id, [
-        _turn("Where is the shop?", True, 2.0, 420.0)])
+    site_id, session_id = _site_with_turns(
+        alice.tenant.id, [_turn("Where is the shop?", True, 2.0, 420.0)]
+    )
     browser = await log_in(app, alice.user.email)
     _, body = await browser.get("/admin/conversations?site=" + str(site_id))
     assert session_id in body
@@ -74,10 +102,14 @@ async def test_a_conversation_shows_each_turns_latency_breakdown(app, alice):
 
 
 async def test_charts_show_percentiles_top_questions_and_content_gaps(app, alice):
-    site_id, _ = _site_with_turns(alice.tenant.id, [
-        _turn("Do you ship abroad?", False, 1.0, 100.0),
-        _turn("do you ship abroad", False, 3.0, 300.0),
-        _turn("Opening hours?", True, 5.0, 500.0)])
+    site_id, _ = _site_with_turns(
+        alice.tenant.id,
+        [
+            _turn("Do you ship abroad?", False, 1.0, 100.0),
+            _turn("do you ship abroad", False, 3.0, 300.0),
+            _turn("Opening hours?", True, 5.0, 500.0),
+        ],
+    )
     with database.connection_context():
         latency = stats.latency_per_day(alice.tenant.id, site_id)
         gaps = stats.top_questions(alice.tenant.id, site_id, uncovered_only=True)
@@ -94,8 +126,15 @@ async def test_charts_show_percentiles_top_questions_and_content_gaps(app, alice
 
 
 def test_a_turns_stages_come_out_in_pipeline_order():
-    stages = stats.stage_breakdown({"answer_ms": 3, "stt_ms": 100.5, "total_ms": 9,
-                                    "eos_delay_ms": 0, "tts_first_audio_ms": "x"})
+    stages = stats.stage_breakdown(
+        {
+            "answer_ms": 3,
+            "stt_ms": 100.5,
+            "total_ms": 9,
+            "eos_delay_ms": 0,
+            "tts_first_audio_ms": "x",
+        }
+    )
     assert stages == [("eos_delay", 0.0), ("stt", 100.5), ("answer", 3.0)]
 
 
@@ -105,13 +144,24 @@ async def test_voice_settings_are_saved_validated_and_keep_other_options(app, al
     site_id, _ = _site_with_turns(alice.tenant.id, [])
     Site.update(options={"other": 1}).where(Site.id == site_id).execute()
     browser = await log_in(app, alice.user.email)
-    response, _ = await browser.post(f"/admin/sites/{site_id}/voice", {
-        "greeting": "Hello from the shop!", "persona": "brief", "tts": "openai",
-        "voice": "alloy", "stt": ""})
+    response, _ = await browser.post(
+        f"/admin/sites/{site_id}/voice",
+        {
+            "greeting": "Hello from the shop!",
+            "persona": "brief",
+            "tts": "openai",
+            "voice": "alloy",
+            "stt": "",
+        },
+    )
     assert response.status_code == 303
     options = Site.get_by_id(site_id).options
-    assert options == {"other": 1, "greeting": "Hello from the shop!", "persona": "brief",
-                       "providers": {"tts": "openai", "voice": "alloy"}}
+    assert options == {
+        "other": 1,
+        "greeting": "Hello from the shop!",
+        "persona": "brief",
+        "providers": {"tts": "openai", "voice": "alloy"},
+    }
     _, body = await browser.get(f"/admin/sites/{site_id}")
     assert 'value="Hello from the shop!"' in body
     response, body = await browser.post(f"/admin/sites/{site_id}/voice", {"tts": "cloud"})

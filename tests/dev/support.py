@@ -19,11 +19,22 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 def bare_env(**extra: str) -> dict[str, str]:
     """Our environment minus anything naming servers: what a bare machine gives `dev`."""
-    drop = ("DATABASE_URL", "REDIS_URL", "SITESPEAK_DATABASE_URL", "SITESPEAK_REDIS_URL",
-            "SITESPEAK_SECRET_KEY", "SITESPEAK_SECRET_KEY_FILE", "PROCESS_TYPE")
+    drop = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SITESPEAK_DATABASE_URL",
+        "SITESPEAK_REDIS_URL",
+        "SITESPEAK_SECRET_KEY",
+        "SITESPEAK_SECRET_KEY_FILE",
+        "PROCESS_TYPE",
+    )
     env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(PYTHONUNBUFFERED="1", SITESPEAK_ENV_FILE="", SITESPEAK_SHUTDOWN_GRACE="5",
-               PATH=os.pathsep.join([VENV_BIN, env.get("PATH", "/usr/bin:/bin")]))
+    env.update(
+        PYTHONUNBUFFERED="1",
+        SITESPEAK_ENV_FILE="",
+        SITESPEAK_SHUTDOWN_GRACE="5",
+        PATH=os.pathsep.join([VENV_BIN, env.get("PATH", "/usr/bin:/bin")]),
+    )
     return {**env, **extra}
 
 
@@ -47,8 +58,12 @@ def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60)
 def run_echo(url: str, token: str, message: str, queue: str = "critical") -> dict:
     """Submit an echo job over HTTP and wait for the worker to finish it."""
     headers = {"Authorization": f"Bearer {token}"}
-    made = httpx.post(url + "/api/v1/jobs", headers=headers, timeout=10,
-                      json={"name": "echo", "queue": queue, "args": {"message": message}})
+    made = httpx.post(
+        url + "/api/v1/jobs",
+        headers=headers,
+        timeout=10,
+        json={"name": "echo", "queue": queue, "args": {"message": message}},
+    )
     assert made.status_code == 201, made.text
     job_id = made.json()["id"]
 

@@ -43,8 +43,14 @@ class DevRun:
     def admin(self, *args: str) -> dict:
         """An admin command in another shell, pointed at the embedded database."""
         env = bare_env(DATABASE_URL=EmbeddedServers(self.state / "embedded").database_url)
-        done = subprocess.run([sys.executable, "-m", "sitespeak", *args, "--json"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "sitespeak", *args, "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -68,7 +74,8 @@ def _servers_on(state: Path) -> list[psutil.Process]:
 
 
 def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_after_sigterm(
-        tmp_path) -> None:
+    tmp_path,
+) -> None:
     state = tmp_path / "state"
     run = DevRun(state, tmp_path)
     try:

@@ -38,8 +38,14 @@ servers.stop()
 
 
 def _holder(state: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", HOLDER, str(state)], cwd=ROOT, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(state)],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _server_pids(state: Path) -> set[int]:
@@ -100,7 +106,8 @@ def _modes(paths: list[Path]) -> dict[str, tuple[int, int, int]]:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="checks what running as root changes")
 def test_as_root_postgres_runs_unprivileged_and_nothing_outside_the_state_dir_changes(
-        tmp_path) -> None:
+    tmp_path,
+) -> None:
     state = tmp_path / "state"
     install = _install_dir()
     outside = [*state.parents, *install.parents, *[p for p in install.rglob("*") if p.is_dir()]]
@@ -124,16 +131,17 @@ def test_the_built_in_procfile_matches_the_repos() -> None:
     assert PROCFILE == ROOT / "Procfile"
 
 
-def test_stale_pid_files_naming_someone_elses_servers_leave_those_processes_alone(
-        tmp_path) -> None:
+def test_stale_pid_files_naming_someone_elses_servers_leave_those_processes_alone(tmp_path) -> None:
     state = tmp_path / "state"
     servers = EmbeddedServers(state)
     servers.start()
     servers.stop()
     # Stand-ins named like the servers, as after a reboot reused the old pids.
     impostors = []
-    for name, pidfile in (("postgres", state / "postgres" / "postmaster.pid"),
-                          ("valkey-server", state / "valkey" / "valkey.pid")):
+    for name, pidfile in (
+        ("postgres", state / "postgres" / "postmaster.pid"),
+        ("valkey-server", state / "valkey" / "valkey.pid"),
+    ):
         program = tmp_path / name
         program.write_bytes(Path("/bin/sleep").read_bytes())
         program.chmod(0o755)

@@ -10,12 +10,14 @@ from tests.support.processes import ROOT, free_port
 
 
 def test_honcho_start_serves_ready_and_runs_an_echo_job_on_the_procfile_worker(
-        base_env, alice, tmp_path) -> None:
+    base_env, alice, tmp_path
+) -> None:
     port = free_port()
     env = bare_env(**base_env, SITESPEAK_PORT=str(port))
     log = tmp_path / "honcho.log"
-    honcho = launch([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")],
-                    env, log)
+    honcho = launch(
+        [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env, log
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, honcho, log)

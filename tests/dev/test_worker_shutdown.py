@@ -29,7 +29,8 @@ def _stop_seconds(worker) -> tuple[int, float]:
 
 
 def test_an_idle_worker_stops_its_six_consumers_together_on_sigterm(
-        base_env, settings, tmp_path) -> None:
+    base_env, settings, tmp_path
+) -> None:
     worker = start_worker(base_env, tmp_path)
     _started(worker, settings)
     rc, seconds = _stop_seconds(worker)
@@ -38,15 +39,17 @@ def test_an_idle_worker_stops_its_six_consumers_together_on_sigterm(
     assert seconds < 4, f"took {seconds:.1f}s\n{worker.output()}"
 
 
-def test_a_worker_stopping_mid_job_finishes_the_job_first(base_env, settings, alice,
-                                                          tmp_path) -> None:
+def test_a_worker_stopping_mid_job_finishes_the_job_first(
+    base_env, settings, alice, tmp_path
+) -> None:
     worker = start_worker(base_env, tmp_path)
     _started(worker, settings)
     queues.bind(settings)
     publisher = EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix)
     with database.connection_context():
-        job, _ = tasks.submit(publisher, alice.tenant.id, "sleep", {"seconds": 2},
-                              queue="maintenance")
+        job, _ = tasks.submit(
+            publisher, alice.tenant.id, "sleep", {"seconds": 2}, queue="maintenance"
+        )
 
     def status() -> str:
         with database.connection_context():

@@ -29,17 +29,19 @@ def kb_settings(settings: Settings) -> Settings:
 @pytest.fixture()
 def make_site(db):
     def make(tenant, url: str, allow_private: bool = True, **scope) -> Site:
-        return sites.create_site(tenant.id, f"site-{next(_names)}", [url + "/"], allow_private,
-                                 **scope)
+        return sites.create_site(
+            tenant.id, f"site-{next(_names)}", [url + "/"], allow_private, **scope
+        )
+
     return make
 
 
 def pages_by_path(site: Site, base: str) -> dict[str, Page]:
-    return {p.url[len(base):]: p for p in Page.select().where(Page.site == site.id)}
+    return {p.url[len(base) :]: p for p in Page.select().where(Page.site == site.id)}
 
 
 def outcomes(run_id: int, base: str) -> dict[str, CrawlOutcome]:
-    return {o.url[len(base):]: o for o in CrawlOutcome.select().where(CrawlOutcome.run == run_id)}
+    return {o.url[len(base) :]: o for o in CrawlOutcome.select().where(CrawlOutcome.run == run_id)}
 
 
 def chunk_ids(page: Page) -> set[int]:

@@ -46,15 +46,25 @@ class FakeEmbeddings:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"path": self.path, "auth": self.headers.get(
-                    "Authorization"), "body": body})
+                fake.requests.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                )
                 if self.path != "/v1/embeddings":
                     return self._reply(404, {"error": {"message": "no such route"}})
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-                data = [{"object": "embedding", "index": i, "embedding": vector(t)}
-                        for i, t in enumerate(inputs)]
-                self._reply(200, {"object": "list", "data": data, "model": body["model"],
-                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+                data = [
+                    {"object": "embedding", "index": i, "embedding": vector(t)}
+                    for i, t in enumerate(inputs)
+                ]
+                self._reply(
+                    200,
+                    {
+                        "object": "list",
+                        "data": data,
+                        "model": body["model"],
+                        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                    },
+                )
 
             def _reply(self, status: int, payload: dict) -> None:
                 raw = json.dumps(payload).encode()

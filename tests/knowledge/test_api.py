@@ -25,32 +25,46 @@ def site_server():
 
 
 def _client(web, persona) -> httpx.Client:
-    return httpx.Client(base_url=web.url, timeout=30,
-                        headers={"Authorization": f"Bearer {persona.token}"})
+    return httpx.Client(
+        base_url=web.url, timeout=30, headers={"Authorization": f"Bearer {persona.token}"}
+    )
 
 
 def _wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict:
     def done():
         job = client.get(f"/api/v1/jobs/{job_id}").json()
         return job if job["status"] in ("succeeded", "dead") else None
+
     job = wait_for(done, timeout, 0.2, f"job {job_id}")
     assert job["status"] == "succeeded", job
     return job
 
 
-def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(web, alice, bob, charlie,
-                                                                    site_server):
+def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(
+    web, alice, bob, charlie, site_server
+):
     with _client(web, alice) as a, _client(web, bob) as b, _client(web, charlie) as c:
-        made = a.post("/api/v1/sites", json={"name": "crud-site",
-                                             "start_urls": [site_server.url + "/"],
-                                             "allow_private": True})
+        made = a.post(
+            "/api/v1/sites",
+            json={
+                "name": "crud-site",
+                "start_urls": [site_server.url + "/"],
+                "allow_private": True,
+            },
+        )
         assert made.status_code == 201, made.text
         site = made.json()
         assert site["key"].startswith("pk_") and site["allowed_origins"] == [site_server.url]
-        assert a.post("/api/v1/sites", json={"name": "crud-site",
-                                             "start_urls": [site_server.url]}).status_code == 409
-        assert b.post("/api/v1/sites", json={"name": "x", "start_urls": [site_server.url]}
-                      ).status_code == 403
+        assert (
+            a.post(
+                "/api/v1/sites", json={"name": "crud-site", "start_urls": [site_server.url]}
+            ).status_code
+            == 409
+        )
+        assert (
+            b.post("/api/v1/sites", json={"name": "x", "start_urls": [site_server.url]}).status_code
+            == 403
+        )
         assert c.get(f"/api/v1/sites/{site['id']}").status_code == 404
         assert site["id"] not in [s["id"] for s in c.get("/api/v1/sites").json()["sites"]]
         assert site["id"] in [s["id"] for s in b.get("/api/v1/sites").json()["sites"]]
@@ -65,10 +79,17 @@ def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(web, alice, b
 
 
 def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refresh_it(
-        web, alice, charlie, site_server, base_env, tmp_path):
+    web, alice, charlie, site_server, base_env, tmp_path
+):
     with _client(web, alice) as a, _client(web, charlie) as c:
-        site = a.post("/api/v1/sites", json={"name": "worker-site", "allow_private": True,
-                                             "start_urls": [site_server.url + "/"]}).json()
+        site = a.post(
+            "/api/v1/sites",
+            json={
+                "name": "worker-site",
+                "allow_private": True,
+                "start_urls": [site_server.url + "/"],
+            },
+        ).json()
         first = a.post(f"/api/v1/sites/{site['id']}/crawls")
         again = a.post(f"/api/v1/sites/{site['id']}/crawls")
         assert first.status_code == 202 and again.status_code == 200
@@ -77,24 +98,31 @@ def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refre
         try:
             crawl = _wait_job(a, first.json()["id"])
             _wait_job(a, crawl["result"]["embed_job"])
-            found = a.post(f"/api/v1/sites/{site['id']}/search",
-                           json={"query": "when are you open on sunday", "k": 3}).json()
+            found = a.post(
+                f"/api/v1/sites/{site['id']}/search",
+                json={"query": "when are you open on sunday", "k": 3},
+            ).json()
             assert "Sunday" in found["passages"][0]["text"]
-            assert c.post(f"/api/v1/sites/{site['id']}/search",
-                          json={"query": "sunday"}).status_code == 404
+            assert (
+                c.post(f"/api/v1/sites/{site['id']}/search", json={"query": "sunday"}).status_code
+                == 404
+            )
 
             runs = a.get(f"/api/v1/sites/{site['id']}/crawls").json()["crawls"]
             detail = a.get(f"/api/v1/sites/{site['id']}/crawls/{runs[0]['id']}").json()
-            outcomes = {p["url"][len(site_server.url):]: p for p in detail["pages"]}
+            outcomes = {p["url"][len(site_server.url) :]: p for p in detail["pages"]}
             assert outcomes["/missing"]["outcome"] == "failed"
             assert outcomes["/missing"]["reason"] == "HTTP 404"
             pages = a.get(f"/api/v1/sites/{site['id']}/pages").json()["pages"]
             contact = next(p for p in pages if p["url"].endswith("/contact"))
             assert contact["forms"][0]["fields"][0]["label"] == "Your name"
 
-            site_server.pages["/hours"] = page("Opening hours", "<h1 id='hours'>Hours</h1>"
-                                               "<p>From January the ovens open at dawn on "
-                                               "Sundays, at 6am sharp.</p>")
+            site_server.pages["/hours"] = page(
+                "Opening hours",
+                "<h1 id='hours'>Hours</h1>"
+                "<p>From January the ovens open at dawn on "
+                "Sundays, at 6am sharp.</p>",
+            )
             recrawl = a.post(f"/api/v1/sites/{site['id']}/crawls")
             assert recrawl.status_code == 202
             result = _wait_job(a, recrawl.json()["id"])["result"]
@@ -104,9 +132,12 @@ def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refre
             version = a.get(f"/api/v1/sites/{site['id']}").json()["knowledge_version"]
 
             def refreshed():  # the worker's knowledge-base.updated event reloads the cache
-                body = a.post(f"/api/v1/sites/{site['id']}/search",
-                              json={"query": "what time do the ovens open in January"}).json()
+                body = a.post(
+                    f"/api/v1/sites/{site['id']}/search",
+                    json={"query": "what time do the ovens open in January"},
+                ).json()
                 return body["knowledge_version"] == version and body
+
             body = wait_for(refreshed, 10, 0.2, "the web cache to see the recrawl")
             assert "6am sharp" in body["passages"][0]["text"]
         finally:

@@ -19,28 +19,31 @@ async def _cache(check_every: float) -> tuple[KnowledgeCache, DbExecutor]:
     return KnowledgeCache(pool.run, LocalEmbedder, check_every=check_every), pool
 
 
-async def test_a_knowledge_update_event_swaps_in_the_sites_new_index(alice, testsite, make_site,
-                                                                      kb_settings):
+async def test_a_knowledge_update_event_swaps_in_the_sites_new_index(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     events = []
     crawl_foreground(site, kb_settings, lambda *e: events.append(e))
     cache, pool = await _cache(check_every=3600)
     first = await cache.search(site.id, "when are you open on sunday", 3)
     assert "Sunday" in first[0].text
-    testsite.pages["/team"] = page("The team", "<h1 id='team'>The team</h1><p>Our new pastry "
-                                   "chef Lucia makes the macarons.</p>")
+    testsite.pages["/team"] = page(
+        "The team",
+        "<h1 id='team'>The team</h1><p>Our new pastry chef Lucia makes the macarons.</p>",
+    )
     await asyncio.to_thread(crawl_foreground, site, kb_settings, lambda *e: events.append(e))
     before = cache.cached_sites()[site.id]
-    await cache.on_event({"type": events[-1][0], "tenant_id": events[-1][1],
-                          "data": events[-1][2]})
+    await cache.on_event({"type": events[-1][0], "tenant_id": events[-1][1], "data": events[-1][2]})
     assert cache.cached_sites()[site.id] > before
     found = await cache.search(site.id, "who bakes the macarons", 1)
     assert "Lucia" in found[0].text
     cache.close()
 
 
-async def test_a_missed_event_is_caught_by_the_version_check(alice, testsite, make_site,
-                                                             kb_settings):
+async def test_a_missed_event_is_caught_by_the_version_check(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     crawl_foreground(site, kb_settings, lambda *e: None)
     cache, pool = await _cache(check_every=0.2)

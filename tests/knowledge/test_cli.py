@@ -16,14 +16,30 @@ pytestmark = pytest.mark.slow
 
 
 def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sitespeak", *args], cwd=ROOT, timeout=180,
-                          env={**os.environ, **env, "SITESPEAK_CRAWL_MAX_BYTES": "1048576"},
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak", *args],
+        cwd=ROOT,
+        timeout=180,
+        env={**os.environ, **env, "SITESPEAK_CRAWL_MAX_BYTES": "1048576"},
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_site_create_crawl_and_search_from_the_command_line(alice, testsite, base_env, db):
-    made = sitespeak(base_env, "site", "create", "--tenant", alice.tenant.name, "--name",
-                     "cli-site", "--url", testsite.url + "/", "--allow-private", "--json")
+    made = sitespeak(
+        base_env,
+        "site",
+        "create",
+        "--tenant",
+        alice.tenant.name,
+        "--name",
+        "cli-site",
+        "--url",
+        testsite.url + "/",
+        "--allow-private",
+        "--json",
+    )
     assert made.returncode == 0, made.stderr
     site = json.loads(made.stdout)
     assert site["key"].startswith("pk_") and site["id"] > 0
@@ -36,18 +52,19 @@ def test_site_create_crawl_and_search_from_the_command_line(alice, testsite, bas
     totals = json.loads(crawled.stdout)
     assert totals["new"] == 7 and totals["embedding"]["embedded"] > 0
 
-    found = sitespeak(base_env, "search", str(site["id"]), "when are you open on sunday",
-                      "--json")
+    found = sitespeak(base_env, "search", str(site["id"]), "when are you open on sunday", "--json")
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout)["passages"]
     assert passages and "Sunday" in passages[0]["text"]
 
-    queued = sitespeak(base_env, "crawl", "cli-site", "--tenant", alice.tenant.name, "--queue",
-                       "--json")
+    queued = sitespeak(
+        base_env, "crawl", "cli-site", "--tenant", alice.tenant.name, "--queue", "--json"
+    )
     assert queued.returncode == 0, queued.stderr
     job = Job.get_by_id(json.loads(queued.stdout)["job_id"])
-    assert job.name == "crawl.site" and job.queue == "crawler" and job.args == {
-        "site_id": site["id"]}
+    assert (
+        job.name == "crawl.site" and job.queue == "crawler" and job.args == {"site_id": site["id"]}
+    )
 
 
 def test_an_unknown_site_is_a_clear_error(base_env):

@@ -10,8 +10,9 @@ from tests.knowledge.testsite import page
 INDEXED = {"/", "/hours", "/faq", "/contact", "/about", "/team", "/menu"}
 
 
-def test_a_crawl_finds_pages_through_the_sitemap_index_and_links(alice, testsite, make_site,
-                                                                 kb_settings):
+def test_a_crawl_finds_pages_through_the_sitemap_index_and_links(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     totals = crawl_site(site, kb_settings)
     found = outcomes(totals["run_id"], testsite.url)
@@ -29,18 +30,21 @@ def test_the_page_robots_txt_disallows_is_never_fetched(alice, testsite, make_si
     assert "/private/staff" not in pages_by_path(site, testsite.url)
 
 
-def test_a_redirect_is_followed_and_recorded_on_the_page_it_leads_to(alice, testsite, make_site,
-                                                                      kb_settings):
+def test_a_redirect_is_followed_and_recorded_on_the_page_it_leads_to(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     crawl_site(site, kb_settings)
     pages = pages_by_path(site, testsite.url)
     assert "/old-menu" not in pages
-    assert pages["/menu"].redirects == [{"from": testsite.url + "/old-menu",
-                                         "to": testsite.url + "/menu", "status": 301}]
+    assert pages["/menu"].redirects == [
+        {"from": testsite.url + "/old-menu", "to": testsite.url + "/menu", "status": 301}
+    ]
 
 
-def test_broken_pages_are_recorded_with_a_reason_and_the_crawl_goes_on(alice, testsite,
-                                                                         make_site, kb_settings):
+def test_broken_pages_are_recorded_with_a_reason_and_the_crawl_goes_on(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     totals = crawl_site(site, kb_settings)
     found = outcomes(totals["run_id"], testsite.url)
@@ -60,8 +64,7 @@ def test_a_redirect_to_a_link_local_address_is_refused(alice, testsite, make_sit
     assert "169.254.169.254" in exit_.reason
 
 
-def test_a_loopback_site_without_allow_private_is_refused(alice, testsite, make_site,
-                                                          kb_settings):
+def test_a_loopback_site_without_allow_private_is_refused(alice, testsite, make_site, kb_settings):
     site = make_site(alice.tenant, testsite.url, allow_private=False)
     totals = crawl_site(site, kb_settings)
     found = outcomes(totals["run_id"], testsite.url)
@@ -69,21 +72,30 @@ def test_a_loopback_site_without_allow_private_is_refused(alice, testsite, make_
     assert testsite.requests == []  # not even robots.txt was asked for
 
 
-def test_a_recrawl_with_one_page_changed_replaces_only_that_pages_chunks(alice, testsite,
-                                                                          make_site, kb_settings):
+def test_a_recrawl_with_one_page_changed_replaces_only_that_pages_chunks(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     crawl_site(site, kb_settings)
-    before = {path: chunk_ids(p) for path, p in pages_by_path(site, testsite.url).items()
-              if path in INDEXED}
-    testsite.pages["/hours"] = page("Opening hours", "<h1 id='hours'>Opening hours</h1>"
-                                    "<p>From January we open at 6am on weekdays.</p>")
+    before = {
+        path: chunk_ids(p)
+        for path, p in pages_by_path(site, testsite.url).items()
+        if path in INDEXED
+    }
+    testsite.pages["/hours"] = page(
+        "Opening hours",
+        "<h1 id='hours'>Opening hours</h1><p>From January we open at 6am on weekdays.</p>",
+    )
     totals = crawl_site(site, kb_settings)
     found = outcomes(totals["run_id"], testsite.url)
     assert found["/hours"].outcome == "changed"
     assert {p for p, o in found.items() if o.outcome == "unchanged"} == INDEXED - {"/hours"}
     assert totals["not_modified"] == len(INDEXED) - 1  # answered 304 thanks to the ETag
-    after = {path: chunk_ids(p) for path, p in pages_by_path(site, testsite.url).items()
-             if path in INDEXED}
+    after = {
+        path: chunk_ids(p)
+        for path, p in pages_by_path(site, testsite.url).items()
+        if path in INDEXED
+    }
     for path in INDEXED - {"/hours"}:
         assert after[path] == before[path], path
     assert after["/hours"] and not after["/hours"] & before["/hours"]
@@ -110,10 +122,12 @@ def test_forms_links_and_actions_are_stored_per_page(alice, testsite, make_site,
     form = contact.forms[0]
     assert form["method"] == "post" and form["action"] == testsite.url + "/contact/send"
     assert [(f["name"], f["label"], f["required"]) for f in form["fields"]] == [
-        ("name", "Your name", True), ("email", "Email", True), ("message", "Message", False)]
+        ("name", "Your name", True),
+        ("email", "Email", True),
+        ("message", "Message", False),
+    ]
     assert {"text": "About us", "href": testsite.url + "/about"} in contact.links
-    assert any(a["action"] == "open-map" and a["text"] == "Show the map"
-               for a in contact.actions)
+    assert any(a["action"] == "open-map" and a["text"] == "Show the map" for a in contact.actions)
     assert {"level": 1, "text": "Contact us", "anchor": "contact"} in contact.headings
 
 
@@ -126,8 +140,9 @@ def test_opening_hours_from_json_ld_become_a_fact_chunk(alice, testsite, make_si
     assert "Do you bake gluten-free bread?" in faqs
 
 
-def test_a_page_declaring_another_canonical_url_is_indexed_only_there(alice, testsite,
-                                                                      make_site, kb_settings):
+def test_a_page_declaring_another_canonical_url_is_indexed_only_there(
+    alice, testsite, make_site, kb_settings
+):
     site = make_site(alice.tenant, testsite.url)
     crawl_site(site, kb_settings)
     assert testsite.fetched("/print/hours") == 1
@@ -139,8 +154,11 @@ def test_robots_crawl_delay_spaces_the_requests(alice, testsite, make_site, kb_s
     testsite.crawl_delay = 0.2
     site = make_site(alice.tenant, testsite.url, max_pages=3)
     crawl_site(site, kb_settings)
-    pages = [t for t, path in zip(testsite.times(), testsite.requests, strict=True)
-             if not path.endswith((".txt", ".xml"))]
+    pages = [
+        t
+        for t, path in zip(testsite.times(), testsite.requests, strict=True)
+        if not path.endswith((".txt", ".xml"))
+    ]
     assert len(pages) >= 3
     gaps = [b - a for a, b in zip(pages, pages[1:], strict=False)]
     assert min(gaps) >= 0.19, gaps

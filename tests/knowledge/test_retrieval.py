@@ -28,20 +28,28 @@ def indexed(alice, testsite, make_site, kb_settings):
 
 
 def test_the_local_embedder_gives_unit_vectors_that_rank_paraphrases_close(local):
-    vectors = local.embed(["When are you open on Sunday?", "Opening hours: Sunday 9am to 1pm",
-                           "Birthday cakes can be ordered three days in advance"])
+    vectors = local.embed(
+        [
+            "When are you open on Sunday?",
+            "Opening hours: Sunday 9am to 1pm",
+            "Birthday cakes can be ordered three days in advance",
+        ]
+    )
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("when are you open on sunday", "Sunday"),
-    ("is there bread for people who can't eat gluten", "gluten-free"),
-    ("who decorates the cakes", "Amira"),
-    ("how much is a croissant", "Croissant 2.40"),
-    ("what is your phone number", "555 0142"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("when are you open on sunday", "Sunday"),
+        ("is there bread for people who can't eat gluten", "gluten-free"),
+        ("who decorates the cakes", "Amira"),
+        ("how much is a croissant", "Croissant 2.40"),
+        ("what is your phone number", "555 0142"),
+    ],
+)
 def test_paraphrased_questions_find_the_right_section(indexed, local, question, expected):
     site, _ = indexed
     found = search(site.id, question, 3, embedder=local)
@@ -64,11 +72,17 @@ def test_the_foreground_crawl_embeds_everything_and_announces_the_update(indexed
     assert kinds[-1] == "knowledge-base.updated" and events[-1][2]["site_id"] == site.id
 
 
-def test_two_sites_in_two_tenants_never_see_each_others_passages(alice, charlie, make_site,
-                                                                 kb_settings, local):
+def test_two_sites_in_two_tenants_never_see_each_others_passages(
+    alice, charlie, make_site, kb_settings, local
+):
     with LoopbackSite() as a_site, LoopbackSite() as b_site:
-        b_site.pages = {"/": page("Garage", "<h1 id='g'>Garage</h1><p>We repair bicycles and "
-                                  "are open on Sunday mornings for bakery deliveries.</p>")}
+        b_site.pages = {
+            "/": page(
+                "Garage",
+                "<h1 id='g'>Garage</h1><p>We repair bicycles and "
+                "are open on Sunday mornings for bakery deliveries.</p>",
+            )
+        }
         mine = make_site(alice.tenant, a_site.url)
         theirs = make_site(charlie.tenant, b_site.url)
         crawl_foreground(mine, kb_settings, lambda *e: None)
@@ -80,8 +94,7 @@ def test_two_sites_in_two_tenants_never_see_each_others_passages(alice, charlie,
         assert {p.site_id for p in found} == {theirs.id}
 
 
-def test_the_openai_embedder_speaks_the_wire_protocol_and_a_model_change_re_embeds(
-        indexed, local):
+def test_the_openai_embedder_speaks_the_wire_protocol_and_a_model_change_re_embeds(indexed, local):
     site, _ = indexed
     total = Chunk.select().where(Chunk.site == site.id).count()
     with FakeEmbeddings() as fake:
@@ -101,15 +114,21 @@ def test_the_openai_embedder_speaks_the_wire_protocol_and_a_model_change_re_embe
 
 
 def test_an_unchanged_recrawl_embeds_nothing_and_a_changed_page_only_its_new_text(
-        indexed, kb_settings, testsite):
+    indexed, kb_settings, testsite
+):
     site, _ = indexed
     again = crawl_foreground(site, kb_settings, lambda *e: None)
-    assert again["embedding"]["embedded"] == 0 and again["unchanged"] == again["pages"] - \
-        again["failed"]
-    testsite.pages["/team"] = page("The team", "<h1 id='team'>The team</h1><p>Our head baker "
-                                   "Tomasz starts the ovens at four in the morning; Amira "
-                                   "decorates every celebration cake.</p><h2 id='new'>New</h2>"
-                                   "<p>Jun joined us as an apprentice in November.</p>")
+    assert (
+        again["embedding"]["embedded"] == 0
+        and again["unchanged"] == again["pages"] - again["failed"]
+    )
+    testsite.pages["/team"] = page(
+        "The team",
+        "<h1 id='team'>The team</h1><p>Our head baker "
+        "Tomasz starts the ovens at four in the morning; Amira "
+        "decorates every celebration cake.</p><h2 id='new'>New</h2>"
+        "<p>Jun joined us as an apprentice in November.</p>",
+    )
     changed = crawl_foreground(site, kb_settings, lambda *e: None)
     assert changed["changed"] == 1
     assert changed["embedding"]["embedded"] == 1  # the unchanged first section kept its vector

@@ -10,15 +10,15 @@ from sitespeak.jobs import queues
 from sitespeak.knowledge.refresh import due_sites, open_crawl, schedule_due
 
 
-def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(alice, make_site, settings,
-                                                                testsite):
+def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
+    alice, make_site, settings, testsite
+):
     queues.bind(settings)
     due = make_site(alice.tenant, testsite.url)
     sites.update_site(alice.tenant.id, due.id, schedule="hourly")
     fresh = make_site(alice.tenant, testsite.url)
     sites.update_site(alice.tenant.id, fresh.id, schedule="daily")
-    Site.update(last_crawl_at=utcnow() - dt.timedelta(hours=2)).where(
-        Site.id == fresh.id).execute()
+    Site.update(last_crawl_at=utcnow() - dt.timedelta(hours=2)).where(Site.id == fresh.id).execute()
     never = make_site(alice.tenant, testsite.url)
     assert {due.id} <= {s.id for s in due_sites()}
     assert not {fresh.id, never.id} & {s.id for s in due_sites()}
@@ -28,6 +28,8 @@ def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(alice, make_site
     job = open_crawl(due.id)
     assert job is not None and str(job.id) in started and job.queue == "crawler"
     assert str(job.id) not in schedule_due(lambda *e: None)  # open already: no second one
-    assert Job.select().where(Job.name == "crawl.site",
-                              Job.args["site_id"] == str(due.id)).count() == 1
+    assert (
+        Job.select().where(Job.name == "crawl.site", Job.args["site_id"] == str(due.id)).count()
+        == 1
+    )
     assert open_crawl(fresh.id) is None and open_crawl(never.id) is None

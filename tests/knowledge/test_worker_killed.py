@@ -24,41 +24,61 @@ def _recorded(run_id: int) -> int:
 
 
 def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_doubled(
-        alice, make_site, settings, base_env, tmp_path, db):
+    alice, make_site, settings, base_env, tmp_path, db
+):
     queues.bind(settings)
     with LoopbackSite(delay=0.1, extra_pages=EXTRA) as slow:
         site = make_site(alice.tenant, slow.url)
-        env = {**base_env, "SITESPEAK_WORKER_QUEUES": "crawler",
-               "SITESPEAK_CRAWL_CONCURRENCY": "2", "SITESPEAK_CRAWL_MAX_BYTES": "1048576"}
+        env = {
+            **base_env,
+            "SITESPEAK_WORKER_QUEUES": "crawler",
+            "SITESPEAK_CRAWL_CONCURRENCY": "2",
+            "SITESPEAK_CRAWL_MAX_BYTES": "1048576",
+        }
         first = start_worker(env, tmp_path, "first")
         job, _ = claim_crawl(alice.tenant.id, site.id)
         enqueue_new(lambda *e: None, job)
-        run = wait_for(lambda: CrawlRun.get_or_none(CrawlRun.job_id == job.id), 30, 0.1,
-                       "the crawl run to start")
+        run = wait_for(
+            lambda: CrawlRun.get_or_none(CrawlRun.job_id == job.id),
+            30,
+            0.1,
+            "the crawl run to start",
+        )
         wait_for(lambda: _recorded(run.id) >= 10, 60, 0.1, "some pages to be recorded")
         first.stop(signal.SIGKILL)
         at_kill = _recorded(run.id)
         assert at_kill < EXTRA  # killed mid-crawl, not after it
         second = start_worker(env, tmp_path, "second")
         try:
-            final = wait_for(lambda: (j := Job.get_by_id(job.id)).status in ("succeeded", "dead")
-                             and j, 120, 0.3, "the crawl to finish on the second worker")
+            final = wait_for(
+                lambda: (j := Job.get_by_id(job.id)).status in ("succeeded", "dead") and j,
+                120,
+                0.3,
+                "the crawl to finish on the second worker",
+            )
         finally:
             second.stop()
     assert final.status == "succeeded" and final.attempts == 2, final.last_error
-    outcomes = dict(CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
-                    .where(CrawlOutcome.run == run.id).tuples())
+    outcomes = dict(
+        CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
+        .where(CrawlOutcome.run == run.id)
+        .tuples()
+    )
     expected = {f"{slow.url}/extra/{i}" for i in range(EXTRA)}
-    expected |= {slow.url + p for p in ("/", "/hours", "/faq", "/contact", "/about", "/team",
-                                        "/menu")}
+    expected |= {
+        slow.url + p for p in ("/", "/hours", "/faq", "/contact", "/about", "/team", "/menu")
+    }
     assert {u for u, o in outcomes.items() if o == "new"} == expected
     # Resumed, not restarted: only the pages in flight at the kill were fetched twice.
-    refetched = [u for u in expected if slow.fetched(u[len(slow.url):]) > 1]
+    refetched = [u for u in expected if slow.fetched(u[len(slow.url) :]) > 1]
     assert len(refetched) <= 2, refetched
     assert CrawlRun.select().where(CrawlRun.site == site.id).count() == 1
     assert Page.select().where(Page.site == site.id, Page.status == "ok").count() == len(expected)
-    doubled = (Chunk.select(Chunk.page, Chunk.text_hash, fn.COUNT(Chunk.id))
-               .where(Chunk.site == site.id).group_by(Chunk.page, Chunk.text_hash)
-               .having(fn.COUNT(Chunk.id) > 1))
+    doubled = (
+        Chunk.select(Chunk.page, Chunk.text_hash, fn.COUNT(Chunk.id))
+        .where(Chunk.site == site.id)
+        .group_by(Chunk.page, Chunk.text_hash)
+        .having(fn.COUNT(Chunk.id) > 1)
+    )
     assert list(doubled.tuples()) == []
     assert Chunk.select().where(Chunk.site == site.id).count() >= len(expected)

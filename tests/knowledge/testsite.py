@@ -38,41 +38,69 @@ FAQ_LD = """<script type="application/ld+json">{"@context": "https://schema.org"
 
 
 def page(title: str, body: str, head: str = "") -> str:
-    return (f"<!doctype html><html lang='en'><head><title>{title}</title>{head}</head><body>"
-            f"{NAV}<main>{body}</main><footer>Copyright Rosie's Bakery</footer></body></html>")
+    return (
+        f"<!doctype html><html lang='en'><head><title>{title}</title>{head}</head><body>"
+        f"{NAV}<main>{body}</main><footer>Copyright Rosie's Bakery</footer></body></html>"
+    )
 
 
 def default_pages() -> dict[str, str]:
     return {
-        "/": page("Rosie's Bakery", """<h1 id="welcome">Welcome to Rosie's Bakery</h1>
+        "/": page(
+            "Rosie's Bakery",
+            """<h1 id="welcome">Welcome to Rosie's Bakery</h1>
 <p>A family bakery in Brookfield since 1982, baking sourdough and pastries every morning.</p>
 <section id="bread"><h2>Our bread</h2><p>We bake rye, spelt and white sourdough loaves from
 organic flour, fermented for thirty hours.</p></section>
 <section id="coffee"><h2>Coffee</h2><p>Espresso drinks are made with beans from a local
-roaster. Oat milk costs nothing extra.</p></section>""", LOCAL_BUSINESS),
-        "/hours": page("Opening hours", """<h1 id="hours">Opening hours</h1>
+roaster. Oat milk costs nothing extra.</p></section>""",
+            LOCAL_BUSINESS,
+        ),
+        "/hours": page(
+            "Opening hours",
+            """<h1 id="hours">Opening hours</h1>
 <p>The shop is open Monday to Friday from 7am to 6pm, Saturday from 8am to 4pm and Sunday
 from 9am to 1pm.</p><h2 id="holidays">Public holidays</h2><p>On public holidays the bakery
-is closed, except on Easter Monday.</p><p><a href="/print/hours">Printable version</a></p>"""),
-        "/print/hours": page("Opening hours (print)", "<h1>Opening hours</h1><p>Printable copy "
-                             "of our opening hours.</p>", '<link rel="canonical" href="/hours">'),
-        "/faq": page("Frequently asked questions", """<h1>Frequently asked questions</h1>
+is closed, except on Easter Monday.</p><p><a href="/print/hours">Printable version</a></p>""",
+        ),
+        "/print/hours": page(
+            "Opening hours (print)",
+            "<h1>Opening hours</h1><p>Printable copy of our opening hours.</p>",
+            '<link rel="canonical" href="/hours">',
+        ),
+        "/faq": page(
+            "Frequently asked questions",
+            """<h1>Frequently asked questions</h1>
 <h2 id="gluten">Do you bake gluten-free bread?</h2><p>Yes, a gluten-free loaf is baked every
 Wednesday and Friday.</p><h2 id="cakes">Can I order a birthday cake?</h2><p>Birthday cakes can
-be ordered three days in advance.</p>""", FAQ_LD),
-        "/contact": page("Contact", """<h1 id="contact">Contact us</h1><p>Write to us and the
+be ordered three days in advance.</p>""",
+            FAQ_LD,
+        ),
+        "/contact": page(
+            "Contact",
+            """<h1 id="contact">Contact us</h1><p>Write to us and the
 team answers within one working day.</p><form action="/contact/send" method="post">
 <label for="name">Your name</label><input id="name" name="name" required>
 <label>Email <input type="email" name="email" required></label>
 <textarea name="message" aria-label="Message"></textarea><button type="submit">Send</button>
-</form><button data-action="open-map">Show the map</button>"""),
-        "/about": page("About us", """<h1 id="about">About us</h1><p>Rosie started baking in her
+</form><button data-action="open-map">Show the map</button>""",
+        ),
+        "/about": page(
+            "About us",
+            """<h1 id="about">About us</h1><p>Rosie started baking in her
 grandmother's kitchen. Meet <a href="/team">the team</a> behind the ovens.</p>
-<a href="/malformed">Old page</a> <a href="/huge">Archive</a> <a href="/brochure">Brochure</a>"""),
-        "/team": page("The team", """<h1 id="team">The team</h1><p>Our head baker Tomasz starts
-the ovens at four in the morning; Amira decorates every celebration cake.</p>"""),
-        "/menu": page("Menu", """<h1 id="menu">Menu</h1><p>Croissant 2.40, cinnamon bun 3.10,
-sourdough loaf 5.50.</p>"""),
+<a href="/malformed">Old page</a> <a href="/huge">Archive</a> <a href="/brochure">Brochure</a>""",
+        ),
+        "/team": page(
+            "The team",
+            """<h1 id="team">The team</h1><p>Our head baker Tomasz starts
+the ovens at four in the morning; Amira decorates every celebration cake.</p>""",
+        ),
+        "/menu": page(
+            "Menu",
+            """<h1 id="menu">Menu</h1><p>Croissant 2.40, cinnamon bun 3.10,
+sourdough loaf 5.50.</p>""",
+        ),
         "/private/staff": page("Staff only", "<h1>Staff rota</h1><p>Secret rota.</p>"),
     }
 
@@ -81,8 +109,10 @@ class LoopbackSite:
     def __init__(self, delay: float = 0.0, extra_pages: int = 0) -> None:
         self.pages = default_pages()
         for i in range(extra_pages):  # a bigger site, for the slow-crawl test
-            self.pages[f"/extra/{i}"] = page(f"Extra page {i}", f"<h1 id='e{i}'>Extra {i}</h1>"
-                                             f"<p>Filler page number {i} about loaf {i}.</p>")
+            self.pages[f"/extra/{i}"] = page(
+                f"Extra page {i}",
+                f"<h1 id='e{i}'>Extra {i}</h1><p>Filler page number {i} about loaf {i}.</p>",
+            )
         self.delay = delay
         self.crawl_delay: float | None = None
         self.requests: list[str] = []
@@ -140,24 +170,34 @@ class LoopbackSite:
         path = h.path.split("?")[0]
         if path == "/robots.txt":
             delay = f"Crawl-delay: {self.crawl_delay}\n" if self.crawl_delay else ""
-            body = (f"User-agent: *\nDisallow: /private/\n{delay}\n"
-                    f"Sitemap: {self.url}/sitemap_index.xml\n")
+            body = (
+                f"User-agent: *\nDisallow: /private/\n{delay}\n"
+                f"Sitemap: {self.url}/sitemap_index.xml\n"
+            )
             return self._send(h, 200, "text/plain", body.encode())
         if path == "/sitemap_index.xml":
-            body = ("<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/"
-                    f"sitemap/0.9'><sitemap><loc>{self.url}/sitemap-pages.xml</loc></sitemap>"
-                    "</sitemapindex>")
+            body = (
+                "<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/"
+                f"sitemap/0.9'><sitemap><loc>{self.url}/sitemap-pages.xml</loc></sitemap>"
+                "</sitemapindex>"
+            )
             return self._send(h, 200, "application/xml", body.encode())
         if path == "/sitemap-pages.xml":
-            urls = "".join(f"<url><loc>{self.url}{p}</loc><lastmod>2026-11-30</lastmod></url>"
-                           for p in self.sitemap_paths())
-            body = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/"
-                    f"sitemap/0.9'>{urls}</urlset>")
+            urls = "".join(
+                f"<url><loc>{self.url}{p}</loc><lastmod>2026-11-30</lastmod></url>"
+                for p in self.sitemap_paths()
+            )
+            body = (
+                "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/"
+                f"sitemap/0.9'>{urls}</urlset>"
+            )
             return self._send(h, 200, "application/xml", body.encode())
         if path in ("/old-menu", "/exit"):
             h.send_response(301)
-            h.send_header("Location", "/menu" if path == "/old-menu"
-                          else "http://169.254.169.254/latest/meta-data/")
+            h.send_header(
+                "Location",
+                "/menu" if path == "/old-menu" else "http://169.254.169.254/latest/meta-data/",
+            )
             h.send_header("Content-Length", "0")
             h.end_headers()
             return None
@@ -177,8 +217,9 @@ class LoopbackSite:
             h.send_header("ETag", etag)
             h.end_headers()
             return None
-        return self._send(h, 200, "text/html; charset=utf-8", body,
-                          {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+        return self._send(
+            h, 200, "text/html; charset=utf-8", body, {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        )
 
     @staticmethod
     def _send(h, status: int, ctype: str, body: bytes, headers: dict | None = None) -> None:

@@ -17,12 +17,19 @@ from tests.support.services import create_database, drop_database
 
 pytestmark = pytest.mark.skipif(
     not all(os.path.exists(f"/usr/bin/{t}") for t in ("pg_dump", "pg_restore", "psql")),
-    reason="needs the postgresql-client Debian package (pg_dump, pg_restore, psql)")
+    reason="needs the postgresql-client Debian package (pg_dump, pg_restore, psql)",
+)
 
 
 def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sitespeak", *args], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def rows(url: str, sql: str) -> list[tuple]:
@@ -60,7 +67,8 @@ def fresh_db(services):
 
 
 def test_a_restored_backup_brings_back_rows_uploads_and_releases(
-        base_env, services, fresh_db, tmp_path):
+    base_env, services, fresh_db, tmp_path
+):
     source_state, target_state = tmp_path / "source", tmp_path / "target"
     files = fill_state(source_state)
     rows(services.database_url, "INSERT INTO tenants (name) VALUES ('Backup Bistro')")
@@ -79,7 +87,8 @@ def test_a_restored_backup_brings_back_rows_uploads_and_releases(
     done = sitespeak(target_env, "restore", str(out), "--json")
     assert done.returncode == 0, done.stderr
     assert rows(target, "SELECT name FROM tenants WHERE name = 'Backup Bistro'") == [
-        ("Backup Bistro",)]
+        ("Backup Bistro",)
+    ]
     assert rows(target, "SELECT max(version) FROM schema_migrations") == [(latest_version(),)]
     for name, data in files.items():
         assert (target_state / name).read_bytes() == data
@@ -87,8 +96,7 @@ def test_a_restored_backup_brings_back_rows_uploads_and_releases(
     assert not (target_state / "model-cache").exists()
 
 
-def test_a_restore_puts_back_exactly_the_backup_and_drops_later_rows(
-        base_env, fresh_db, tmp_path):
+def test_a_restore_puts_back_exactly_the_backup_and_drops_later_rows(base_env, fresh_db, tmp_path):
     db = fresh_db("again")
     env = {**base_env, "DATABASE_URL": db, "SITESPEAK_STATE_DIR": str(tmp_path / "s")}
     assert sitespeak(env, "migrate").returncode == 0
@@ -103,8 +111,7 @@ def test_a_restore_puts_back_exactly_the_backup_and_drops_later_rows(
     assert rows(db, "SELECT to_regclass('public.stray')") == [(None,)]
 
 
-def test_a_backup_from_a_newer_schema_is_refused_and_changes_nothing(
-        base_env, fresh_db, tmp_path):
+def test_a_backup_from_a_newer_schema_is_refused_and_changes_nothing(base_env, fresh_db, tmp_path):
     newer = fresh_db("newer")
     env = {**base_env, "DATABASE_URL": newer, "SITESPEAK_STATE_DIR": str(tmp_path / "n")}
     assert sitespeak(env, "migrate").returncode == 0

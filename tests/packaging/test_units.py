@@ -19,12 +19,14 @@ RUN_UNIT = ROOT / "packaging" / "ci" / "run_unit.py"
 
 needs_systemd_analyze = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None or not Path("/usr/lib/systemd/system").is_dir(),
-    reason="needs systemd-analyze (Debian package systemd)")
+    reason="needs systemd-analyze (Debian package systemd)",
+)
 
 
 def check_units(units: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CHECK_UNITS), str(units)], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(CHECK_UNITS), str(units)], capture_output=True, text=True, timeout=120
+    )
 
 
 def keys(unit: str) -> dict[str, list[str]]:
@@ -55,13 +57,16 @@ def test_the_unit_check_fails_on_a_misspelt_key(tmp_path):
     assert "Unknown key 'Restrat'" in done.stdout
 
 
-@pytest.mark.parametrize("unit", ["sitespeak-web.service", "sitespeak-worker.service",
-                                  "sitespeak-worker@.service"])
+@pytest.mark.parametrize(
+    "unit", ["sitespeak-web.service", "sitespeak-worker.service", "sitespeak-worker@.service"]
+)
 def test_each_service_runs_as_sitespeak_with_config_and_secrets_and_restarts_on_failure(unit):
     found = keys(unit)
     assert found["User"] == ["sitespeak"] and found["Group"] == ["sitespeak"]
-    assert found["EnvironmentFile"] == ["/etc/sitespeak/sitespeak.env",
-                                        "-/etc/sitespeak/secrets.env"]
+    assert found["EnvironmentFile"] == [
+        "/etc/sitespeak/sitespeak.env",
+        "-/etc/sitespeak/secrets.env",
+    ]
     assert found["Restart"] == ["on-failure"]
     assert found["ProtectSystem"] == ["strict"] and found["CapabilityBoundingSet"] == [""]
     assert found["StateDirectory"] == ["sitespeak"]
@@ -90,15 +95,22 @@ def test_run_unit_starts_exec_start_as_the_unit_user_with_env_files_winning(tmp_
         "[Service]\nUser=nobody\nGroup=nogroup\nEnvironment=SHARED=from-unit QUEUE=%i\n"
         f"EnvironmentFile={conf}\nEnvironmentFile=-{secrets}\nEnvironmentFile=-/nonexistent\n"
         "WorkingDirectory=/\nUMask=0027\n"
-        "ExecStart=/bin/sh -c 'echo $(id -un) $SHARED $ONLY_FILE $SECRET $QUEUE $(umask)'\n")
-    done = subprocess.run([sys.executable, str(RUN_UNIT), str(unit), "crawler"],
-                          capture_output=True, text=True, timeout=30)
+        "ExecStart=/bin/sh -c 'echo $(id -un) $SHARED $ONLY_FILE $SECRET $QUEUE $(umask)'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(RUN_UNIT), str(unit), "crawler"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "nobody from-file 1 s3 crawler 0027"
 
 
 def test_the_hardening_block_is_the_same_in_every_service():
     marker = "# --- hardening"
-    blocks = {unit.name: unit.read_text().split(marker, 1)[1].split("[Install]")[0]
-              for unit in UNITS.glob("*.service")}
+    blocks = {
+        unit.name: unit.read_text().split(marker, 1)[1].split("[Install]")[0]
+        for unit in UNITS.glob("*.service")
+    }
     assert len(blocks) == 3 and len(set(blocks.values())) == 1, blocks.keys()

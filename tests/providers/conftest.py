@@ -66,29 +66,43 @@ def _site(alice, url: str, name: str, providers: dict, base_env, log_dir) -> Pro
 
 @pytest.fixture(scope="session")
 def openai_site(services, alice, site_url, base_env, tmp_path_factory) -> ProviderSite:
-    return _site(alice, site_url, "Bakery on OpenAI", PIPELINE, base_env,
-                 tmp_path_factory.mktemp("crawl-openai"))
+    return _site(
+        alice,
+        site_url,
+        "Bakery on OpenAI",
+        PIPELINE,
+        base_env,
+        tmp_path_factory.mktemp("crawl-openai"),
+    )
 
 
 @pytest.fixture(scope="session")
 def realtime_site(services, alice, site_url, base_env, tmp_path_factory) -> ProviderSite:
-    return _site(alice, site_url, "Bakery on Realtime", {"realtime": True}, base_env,
-                 tmp_path_factory.mktemp("crawl-realtime"))
+    return _site(
+        alice,
+        site_url,
+        "Bakery on Realtime",
+        {"realtime": True},
+        base_env,
+        tmp_path_factory.mktemp("crawl-realtime"),
+    )
 
 
 @pytest.fixture(scope="session")
 def provider_env(base_env, fake_openai, api_key) -> dict[str, str]:
-    return {**base_env,
-            "SITESPEAK_OPENAI_BASE_URL": fake_openai.url,
-            "SITESPEAK_OPENAI_REALTIME_URL": fake_openai.realtime_url,
-            "SITESPEAK_OPENAI_API_KEY_FILE": api_key[1],
-            "SITESPEAK_OPENAI_FIRST_TOKEN_BUDGET": "1.5",
-            "SITESPEAK_VOICE_PRELOAD": "false",
-            "SITESPEAK_VOICE_PARTIAL_INTERVAL_MS": "0",
-            "SITESPEAK_VOICE_TURNS_PER_MINUTE": "30",
-            "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
-            "SITESPEAK_KNOWLEDGE_CHECK_EVERY": "3600",  # only events refresh the cache
-            "SITESPEAK_LOG_LEVEL": "debug"}
+    return {
+        **base_env,
+        "SITESPEAK_OPENAI_BASE_URL": fake_openai.url,
+        "SITESPEAK_OPENAI_REALTIME_URL": fake_openai.realtime_url,
+        "SITESPEAK_OPENAI_API_KEY_FILE": api_key[1],
+        "SITESPEAK_OPENAI_FIRST_TOKEN_BUDGET": "1.5",
+        "SITESPEAK_VOICE_PRELOAD": "false",
+        "SITESPEAK_VOICE_PARTIAL_INTERVAL_MS": "0",
+        "SITESPEAK_VOICE_TURNS_PER_MINUTE": "30",
+        "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
+        "SITESPEAK_KNOWLEDGE_CHECK_EVERY": "3600",  # only events refresh the cache
+        "SITESPEAK_LOG_LEVEL": "debug",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -33,16 +33,22 @@ def test_a_choice_holds_no_secret_and_records_its_providers():
     settings = Settings(openai_api_key=KEY, provider_answerer="openai")
     choice = resolve(settings)
     assert KEY not in choice.model_dump_json() and KEY not in str(choice.record())
-    assert choice.record() == {"stt": "faster-whisper", "answer": "openai:gpt-4o-mini",
-                               "tts": "piper"}
+    assert choice.record() == {
+        "stt": "faster-whisper",
+        "answer": "openai:gpt-4o-mini",
+        "tts": "piper",
+    }
     assert resolve(settings, {"providers": {"realtime": True}}).record()["mode"] == "realtime"
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"stt": "whisper"}, "options.providers.stt: Input should be 'local' or 'openai'"),
-    ({"api_key": "sk-x"}, "options.providers.api_key: Extra inputs are not permitted"),
-    ({"base_url": "ftp://x"}, "options.providers.base_url: String should match pattern"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"stt": "whisper"}, "options.providers.stt: Input should be 'local' or 'openai'"),
+        ({"api_key": "sk-x"}, "options.providers.api_key: Extra inputs are not permitted"),
+        ({"base_url": "ftp://x"}, "options.providers.base_url: String should match pattern"),
+    ],
+)
 def test_bad_site_options_are_refused_with_the_field_named(options, message):
     with pytest.raises(InvalidInput) as caught:
         resolve(Settings(), {"providers": options})

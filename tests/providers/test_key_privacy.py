@@ -39,7 +39,8 @@ async def _frames_of_a_websocket_session(web, site, fake) -> list[str | bytes]:
 
 
 async def test_the_api_key_never_reaches_a_client_a_log_or_the_database(
-        web_a, openai_site, realtime_site, fake, api_key, alice):
+    web_a, openai_site, realtime_site, fake, api_key, alice
+):
     key = api_key[0]
     frames = await _frames_of_a_websocket_session(web_a, openai_site, fake)
     fake.fail = 0

@@ -31,7 +31,8 @@ async def stored_turns(web, site, persona, session_id: str, count: int) -> list[
 
 
 async def test_a_text_question_is_answered_from_a_search_site_call_and_streamed(
-        web_a, openai_site, fake, alice):
+    web_a, openai_site, fake, alice
+):
     fake.word_delay = 0.02
     ws, ready = await open_session(web_a.url, openai_site.origin, openai_site.key)
     turn = await ask_text(ws, "What time do you open on Sunday?")
@@ -46,7 +47,10 @@ async def test_a_text_question_is_answered_from_a_search_site_call_and_streamed(
     chats = fake.of("/chat/completions")
     assert len(chats) == 2 and chats[0]["body"]["stream"] is True
     assert {t["function"]["name"] for t in chats[0]["body"]["tools"]} == {
-        "search_site", "navigate", "scroll_to"}
+        "search_site",
+        "navigate",
+        "scroll_to",
+    }
     tool_reply = [m for m in chats[1]["body"]["messages"] if m["role"] == "tool"][0]
     assert "Sunday" in tool_reply["content"]  # our retrieval ran for the model's query
     assert fake.of("/audio/speech"), "answer audio comes from the OpenAI TTS"
@@ -63,8 +67,7 @@ async def test_history_goes_to_the_model_on_the_next_turn(web_a, openai_site, fa
     await ask_text(ws, "What is your phone number?")
     await ws.close()
     last = fake.of("/chat/completions")[-1]["body"]["messages"]
-    assert any(m["role"] == "assistant" and "Harbour Street" in (m["content"] or "")
-               for m in last)
+    assert any(m["role"] == "assistant" and "Harbour Street" in (m["content"] or "") for m in last)
 
 
 async def test_navigation_goes_only_to_pages_in_the_catalog(web_a, openai_site, fake):
@@ -76,7 +79,8 @@ async def test_navigation_goes_only_to_pages_in_the_catalog(web_a, openai_site, 
 
 
 async def test_a_slow_provider_falls_back_to_the_local_answer_within_the_budget(
-        web_a, openai_site, fake, alice):
+    web_a, openai_site, fake, alice
+):
     ws, ready = await open_session(web_a.url, openai_site.origin, openai_site.key)
     fake.delay = 6.0
     sent = time.perf_counter()
@@ -91,7 +95,8 @@ async def test_a_slow_provider_falls_back_to_the_local_answer_within_the_budget(
 
 
 async def test_a_failing_provider_falls_back_and_says_so_in_the_turn_record(
-        web_a, openai_site, fake, alice):
+    web_a, openai_site, fake, alice
+):
     fake.fail = 500
     ws, ready = await open_session(web_a.url, openai_site.origin, openai_site.key)
     turn = await ask_text(ws, "What is your phone number?")
@@ -103,8 +108,12 @@ async def test_a_failing_provider_falls_back_and_says_so_in_the_turn_record(
 
 async def test_a_spoken_turn_uses_openai_transcription_and_speech(web_a, openai_site, fake):
     fake.transcript = "Where is your shop?"
-    ws, _ = await open_session(web_a.url, openai_site.origin, openai_site.key,
-                               output_format={"sample_rate": 16000, "frame_ms": 20})
+    ws, _ = await open_session(
+        web_a.url,
+        openai_site.origin,
+        openai_site.key,
+        output_format={"sample_rate": 16000, "frame_ms": 20},
+    )
     sender = asyncio.ensure_future(speak(ws, speech("Where is your shop?")))
     turn = await until_done(ws)
     await sender

@@ -16,10 +16,21 @@ from tests.voice.client import FRAME
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
-SERVER_EVENTS = ("session.ready", "speech.started", "speech.stopped", "transcript.partial",
-                 "transcript.final", "response.started", "response.text.delta",
-                 "response.action", "response.done", "error", "session.closing", "pong",
-                 "session.closed")
+SERVER_EVENTS = (
+    "session.ready",
+    "speech.started",
+    "speech.stopped",
+    "transcript.partial",
+    "transcript.final",
+    "response.started",
+    "response.text.delta",
+    "response.action",
+    "response.done",
+    "error",
+    "session.closing",
+    "pong",
+    "session.closed",
+)
 
 
 @dataclass
@@ -51,6 +62,7 @@ async def sio_visitor(url: str, origin: str) -> SioVisitor:
         async def record(data: Any = None) -> None:
             visitor.events.append({**(data or {}), "type": kind, "_at": time.perf_counter()})
             visitor.arrived.set()
+
         return record
 
     for kind in SERVER_EVENTS:
@@ -61,14 +73,12 @@ async def sio_visitor(url: str, origin: str) -> SioVisitor:
         visitor.audio_events += 1
 
     client.on("audio", on_audio)
-    await client.connect(url, transports=["websocket"], headers={"Origin": origin},
-                         wait_timeout=10)
+    await client.connect(url, transports=["websocket"], headers={"Origin": origin}, wait_timeout=10)
     return visitor
 
 
 async def start(visitor: SioVisitor, key: str, origin: str, **extra: Any) -> dict[str, Any]:
-    await visitor.client.emit("session.start", {"site_key": key, "page_url": origin + "/",
-                                                **extra})
+    await visitor.client.emit("session.start", {"site_key": key, "page_url": origin + "/", **extra})
     return await visitor.wait_for("session.ready", 1, 30)
 
 
@@ -92,13 +102,16 @@ async def test_a_socketio_client_takes_a_spoken_turn(web_a, openai_site, fake):
     pcm = speech("Where is your shop?")
     begun = time.perf_counter()
     for index in range(0, len(pcm), FRAME):  # 20 ms frames, paced like a microphone
-        await visitor.client.emit("audio", pcm[index:index + FRAME])
+        await visitor.client.emit("audio", pcm[index : index + FRAME])
         await asyncio.sleep(max(begun + (index + FRAME) / 32000 - time.perf_counter(), 0))
     done = await visitor.wait_for("response.done")
     await visitor.client.disconnect()
     kinds = [e["type"] for e in visitor.events]
-    assert kinds.index("speech.started") < kinds.index("speech.stopped") < kinds.index(
-        "transcript.final")
+    assert (
+        kinds.index("speech.started")
+        < kinds.index("speech.stopped")
+        < kinds.index("transcript.final")
+    )
     assert visitor.of("transcript.final")[0]["text"] == fake.transcript
     assert "Harbour Street" in done["text"] and visitor.audio_events > 0
 
@@ -116,10 +129,12 @@ async def test_a_socketio_client_gets_errors_and_the_session_goes_on(web_a, open
     await visitor.client.disconnect()
 
 
-@pytest.mark.parametrize("key, origin, code", [("pk_unknown_key", None, 4001),
-                                               (None, "https://evil.example", 4003)])
+@pytest.mark.parametrize(
+    "key, origin, code", [("pk_unknown_key", None, 4001), (None, "https://evil.example", 4003)]
+)
 async def test_a_bad_key_or_origin_is_refused_with_the_voice_ws_close_code(
-        web_a, openai_site, key, origin, code):
+    web_a, openai_site, key, origin, code
+):
     visitor = await sio_visitor(web_a.url, origin or openai_site.origin)
     await visitor.client.emit("session.start", {"site_key": key or openai_site.key})
     closed = await visitor.wait_for("session.closed", 1, 20)

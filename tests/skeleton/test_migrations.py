@@ -25,8 +25,14 @@ def empty_db(services):
 
 def _migrate(url: str) -> dict:
     env = {"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", "DATABASE_URL": url}
-    done = subprocess.run([sys.executable, "-m", "sitespeak", "migrate", "--json"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "migrate", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -44,7 +50,8 @@ def test_migrate_twice_applies_everything_once(empty_db: str) -> None:
     second = _migrate(empty_db)
     assert second == {"applied": [], "version": latest_version()}
     assert {"tenants", "users", "api_tokens", "sites", "jobs", "schema_migrations"} <= _tables(
-        empty_db)
+        empty_db
+    )
 
 
 def test_starting_the_web_app_does_not_migrate(empty_db: str, services) -> None:

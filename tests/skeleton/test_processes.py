@@ -16,9 +16,14 @@ from tests.support.processes import ROOT, start_web, start_worker, wait_for
 
 
 def _run_entrypoint(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sitespeak"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", **env},
+    )
 
 
 @pytest.mark.parametrize("value", ["", "scheduler"])
@@ -85,15 +90,18 @@ class SseReader:
             pass  # the server stopped at the end of the module
 
 
-@pytest.mark.parametrize("queue", ["critical", "ai", "crawler", "voice", "analytics",
-                                   "maintenance"])
+@pytest.mark.parametrize(
+    "queue", ["critical", "ai", "crawler", "voice", "analytics", "maintenance"]
+)
 def test_an_echo_job_submitted_over_http_succeeds_on_every_queue(stack, alice, queue) -> None:
     web, _ = stack
     resp = _submit(web, alice, {"queue": queue, "name": "echo", "args": {"message": queue}})
     assert resp.status_code == 201, resp.text
     job_id = resp.json()["id"]
-    done = wait_for(lambda: (s := _status(web, alice, job_id))["status"] == "succeeded" and s,
-                    what=f"echo on {queue}")
+    done = wait_for(
+        lambda: (s := _status(web, alice, job_id))["status"] == "succeeded" and s,
+        what=f"echo on {queue}",
+    )
     assert done["result"] == {"message": queue, "queue": queue}
     assert done["attempts"] == 1
 
@@ -104,9 +112,19 @@ def test_job_updates_stream_to_the_tenant_as_server_sent_events(stack, alice, ch
     charlie_stream = SseReader(web.url, charlie.token)
     job_id = _submit(web, alice, {"name": "echo", "args": {"message": "sse"}}).json()["id"]
     statuses = wait_for(
-        lambda: (seen := [e["data"]["status"] for e in alice_stream.events
-                          if e["data"].get("id") == job_id]) and "succeeded" in seen and seen,
-        what="succeeded event")
+        lambda: (
+            (
+                seen := [
+                    e["data"]["status"]
+                    for e in alice_stream.events
+                    if e["data"].get("id") == job_id
+                ]
+            )
+            and "succeeded" in seen
+            and seen
+        ),
+        what="succeeded event",
+    )
     assert statuses[0] == "queued" and "running" in statuses
     assert all(e["type"] == "job.updated" for e in alice_stream.events)
     assert not [e for e in charlie_stream.events if e["data"].get("id") == job_id]
@@ -134,13 +152,16 @@ def test_a_read_only_token_cannot_submit(stack, bob) -> None:
     assert resp.status_code == 403 and "write" in resp.json()["detail"]
 
 
-@pytest.mark.parametrize("body, status, fragment", [
-    ({"name": "nope"}, 400, "unknown job name 'nope'"),
-    ({"name": "echo", "queue": "emails"}, 400, "does not run on queue 'emails'"),
-    ({"name": "echo", "args": {"message": 5}}, 400, "args for 'echo'"),
-    ({"name": "echo", "colour": "red"}, 422, "colour"),
-    ({}, 422, "name"),
-])
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        ({"name": "nope"}, 400, "unknown job name 'nope'"),
+        ({"name": "echo", "queue": "emails"}, 400, "does not run on queue 'emails'"),
+        ({"name": "echo", "args": {"message": 5}}, 400, "args for 'echo'"),
+        ({"name": "echo", "colour": "red"}, 422, "colour"),
+        ({}, 422, "name"),
+    ],
+)
 def test_bad_job_requests_get_a_precise_problem(stack, alice, body, status, fragment) -> None:
     web, _ = stack
     resp = _submit(web, alice, body)
@@ -158,29 +179,43 @@ def test_requests_without_a_valid_token_are_refused(stack) -> None:
 
 def test_malformed_json_is_a_clear_error(stack, alice) -> None:
     web, _ = stack
-    resp = httpx.post(web.url + "/api/v1/jobs", content=b"{nope", headers={
-        **_auth(alice), "Content-Type": "application/json"})
+    resp = httpx.post(
+        web.url + "/api/v1/jobs",
+        content=b"{nope",
+        headers={**_auth(alice), "Content-Type": "application/json"},
+    )
     assert resp.status_code == 422 and "json" in resp.json()["detail"].lower()
 
 
 def test_a_failing_job_is_retried_with_backoff_then_dead_and_visible(stack, alice) -> None:
     web, _ = stack
     job_id = _submit(web, alice, {"name": "fail", "args": {"message": "boom"}}).json()["id"]
-    dead = wait_for(lambda: (s := _status(web, alice, job_id))["status"] == "dead" and s,
-                    timeout=30, what="dead job")
+    dead = wait_for(
+        lambda: (s := _status(web, alice, job_id))["status"] == "dead" and s,
+        timeout=30,
+        what="dead job",
+    )
     assert dead["attempts"] == 3
     assert "RuntimeError: boom" in dead["error"]
 
 
 def test_health_reports_dependencies_heartbeats_and_queue_depths(stack) -> None:
     web, _ = stack
-    wait_for(lambda: len(httpx.get(web.url + "/health").json()["worker_heartbeats"]) == 6,
-             what="heartbeats of all six queues")
+    wait_for(
+        lambda: len(httpx.get(web.url + "/health").json()["worker_heartbeats"]) == 6,
+        what="heartbeats of all six queues",
+    )
     body = httpx.get(web.url + "/health").json()
     assert body["process_type"] == "web" and body["version"]
     assert body["dependencies"]["postgres"]["ok"] and body["dependencies"]["redis"]["ok"]
-    assert set(body["queue_depths"]) == {"critical", "ai", "crawler", "voice", "analytics",
-                                         "maintenance"}
+    assert set(body["queue_depths"]) == {
+        "critical",
+        "ai",
+        "crawler",
+        "voice",
+        "analytics",
+        "maintenance",
+    }
     assert all(beat["last_seen_s"] < 5 for beat in body["worker_heartbeats"].values())
     assert httpx.get(web.url + "/health/live").status_code == 200
 
@@ -190,8 +225,13 @@ def test_metrics_are_prometheus_text(stack) -> None:
     httpx.get(web.url + "/health/live")
     httpx.get(web.url + "/health/ready")
     text = httpx.get(web.url + "/metrics").text
-    for name in ("sitespeak_http_requests_total", "sitespeak_http_request_seconds_bucket",
-                 "sitespeak_queue_depth", "sitespeak_jobs", "sitespeak_event_loop_lag_seconds"):
+    for name in (
+        "sitespeak_http_requests_total",
+        "sitespeak_http_request_seconds_bucket",
+        "sitespeak_queue_depth",
+        "sitespeak_jobs",
+        "sitespeak_event_loop_lag_seconds",
+    ):
         assert name in text
     assert 'route="/health/live"' in text  # served by the fast path, still counted
     assert 'route="/health/ready"' in text
@@ -202,31 +242,48 @@ def test_cli_tenant_create_is_idempotent_and_tokens_work(stack, base_env) -> Non
     env = {**base_env, "PATH": "/usr/bin:/bin"}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sitespeak", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "sitespeak", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     first, again = cli("tenant", "create", "Gamma", "--json"), cli("tenant", "create", "Gamma")
     assert json.loads(first.stdout)["created"] is True
     assert again.returncode == 0 and "already exists" in again.stdout
     token = json.loads(cli("token", "create", "--tenant", "Gamma", "--json").stdout)["token"]
-    resp = httpx.post(web.url + "/api/v1/jobs", json={"name": "echo"},
-                      headers={"Authorization": f"Bearer {token}"})
+    resp = httpx.post(
+        web.url + "/api/v1/jobs",
+        json={"name": "echo"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status_code == 201
     missing = cli("token", "create", "--tenant", "Nobody")
     assert missing.returncode == 1 and "no tenant named 'Nobody'" in missing.stderr
 
 
 def test_check_reports_every_dependency(base_env) -> None:
-    done = subprocess.run([sys.executable, "-m", "sitespeak", "check", "--json"], cwd=ROOT,
-                          env={**base_env, "PATH": "/usr/bin:/bin"}, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "check", "--json"],
+        cwd=ROOT,
+        env={**base_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["ok"]
     assert set(report["checks"]) == {"settings", "postgres", "redis", "state_dir"}
-    bad = subprocess.run([sys.executable, "-m", "sitespeak", "check"], cwd=ROOT, env={
-        **base_env, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0"},
-        capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "check"],
+        cwd=ROOT,
+        env={**base_env, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1
     assert "FAIL redis" in bad.stdout and "ok   postgres" in bad.stdout
-
-

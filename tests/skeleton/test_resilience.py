@@ -22,7 +22,8 @@ def _ready(url: str) -> int:
 
 
 def test_readiness_follows_redis_and_events_resume_after_it_returns(
-        queue_env, tmp_path, alice) -> None:
+    queue_env, tmp_path, alice
+) -> None:
     own = OwnRedis(tmp_path)
     own.start()
     env = {**queue_env, "REDIS_URL": own.url}
@@ -36,13 +37,24 @@ def test_readiness_follows_redis_and_events_resume_after_it_returns(
         assert body["dependencies"]["postgres"]["ok"] is True
         own.start()  # same port: the same server address comes back
         wait_for(lambda: _ready(web.url) == 200, what="200 after redis returned")
-        wait_for(lambda: httpx.get(web.url + "/health").json()["events_connected"], timeout=10,
-                 what="event hub resubscribed")
+        wait_for(
+            lambda: httpx.get(web.url + "/health").json()["events_connected"],
+            timeout=10,
+            what="event hub resubscribed",
+        )
         stream = SseReader(web.url, alice.token)
-        job_id = httpx.post(web.url + "/api/v1/jobs", json={"name": "echo"}, headers={
-            "Authorization": f"Bearer {alice.token}"}).json()["id"]
-        wait_for(lambda: any(e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"
-                             for e in stream.events), what="event after redis returned")
+        job_id = httpx.post(
+            web.url + "/api/v1/jobs",
+            json={"name": "echo"},
+            headers={"Authorization": f"Bearer {alice.token}"},
+        ).json()["id"]
+        wait_for(
+            lambda: any(
+                e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"
+                for e in stream.events
+            ),
+            what="event after redis returned",
+        )
     finally:
         worker.stop()
         web.stop()
@@ -70,8 +82,11 @@ def test_sigterm_lets_the_worker_finish_its_running_job(queue_env, tmp_path, ali
     worker = start_worker(queue_env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
     headers = {"Authorization": f"Bearer {alice.token}"}
     try:
-        job_id = httpx.post(web.url + "/api/v1/jobs", headers=headers, json={
-            "queue": "ai", "name": "sleep", "args": {"seconds": 2}}).json()["id"]
+        job_id = httpx.post(
+            web.url + "/api/v1/jobs",
+            headers=headers,
+            json={"queue": "ai", "name": "sleep", "args": {"seconds": 2}},
+        ).json()["id"]
 
         def status() -> dict:
             return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()
@@ -90,7 +105,8 @@ def _worker_up(output) -> bool:
 
 @pytest.mark.parametrize("graceful_signal", [signal.SIGINT, signal.SIGTERM])
 def test_an_idle_worker_stops_at_once_on_sigint_or_sigterm(
-        queue_env, tmp_path, graceful_signal) -> None:
+    queue_env, tmp_path, graceful_signal
+) -> None:
     worker = start_worker(queue_env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
     wait_for(lambda: _worker_up(worker.output), timeout=30, what="worker started")
     started = time.monotonic()
@@ -99,15 +115,19 @@ def test_an_idle_worker_stops_at_once_on_sigint_or_sigterm(
 
 
 def test_a_job_whose_worker_is_killed_is_requeued_and_succeeds_once(
-        queue_env, tmp_path, alice) -> None:
+    queue_env, tmp_path, alice
+) -> None:
     web = start_web(queue_env, tmp_path)
     first = start_worker(queue_env, tmp_path, "first", SITESPEAK_WORKER_QUEUES="analytics")
     headers = {"Authorization": f"Bearer {alice.token}"}
     stream = SseReader(web.url, alice.token)
     second = None
     try:
-        job_id = httpx.post(web.url + "/api/v1/jobs", headers=headers, json={
-            "queue": "analytics", "name": "sleep", "args": {"seconds": 3}}).json()["id"]
+        job_id = httpx.post(
+            web.url + "/api/v1/jobs",
+            headers=headers,
+            json={"queue": "analytics", "name": "sleep", "args": {"seconds": 3}},
+        ).json()["id"]
 
         def status() -> dict:
             return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()
@@ -116,13 +136,19 @@ def test_a_job_whose_worker_is_killed_is_requeued_and_succeeds_once(
         first.popen.kill()  # kill -9: no chance to clean up
         first.popen.wait(5)
         second = start_worker(queue_env, tmp_path, "second", SITESPEAK_WORKER_QUEUES="analytics")
-        done = wait_for(lambda: (s := status())["status"] == "succeeded" and s, timeout=40,
-                        what="job finished by the second worker")
+        done = wait_for(
+            lambda: (s := status())["status"] == "succeeded" and s,
+            timeout=40,
+            what="job finished by the second worker",
+        )
         assert done["attempts"] == 2
         assert done["result"] == {"slept": 3.0}
         time.sleep(1)
-        successes = [e for e in stream.events
-                     if e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"]
+        successes = [
+            e
+            for e in stream.events
+            if e["data"].get("id") == job_id and e["data"]["status"] == "succeeded"
+        ]
         assert len(successes) == 1
     finally:
         if second:

@@ -37,7 +37,11 @@ def test_conventional_names_and_prefixed_names_are_read(clean_env) -> None:
     clean_env.setenv("SITESPEAK_WORKER_QUEUES", "ai, crawler")
     s = load_settings()
     assert (s.database_url, s.redis_url, s.process_type, s.port) == (
-        "postgresql://u@h:1/d", "redis://h:2/0", "worker", 8123)
+        "postgresql://u@h:1/d",
+        "redis://h:2/0",
+        "worker",
+        8123,
+    )
     assert s.queues == ["ai", "crawler"]
 
 
@@ -56,10 +60,20 @@ def test_an_unknown_queue_is_refused_with_the_valid_names(clean_env) -> None:
 
 
 def test_a_bad_setting_stops_start_up_with_one_line_and_exit_2(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", "PROCESS_TYPE": "web",
-           "DATABASE_URL": "mysql://nope"}
-    done = subprocess.run([sys.executable, "-m", "sitespeak"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SITESPEAK_ENV_FILE": "",
+        "PROCESS_TYPE": "web",
+        "DATABASE_URL": "mysql://nope",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "sitespeak"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sitespeak: invalid setting: DATABASE_URL:")
@@ -97,4 +111,5 @@ def test_a_missing_env_file_is_named(clean_env, tmp_path: Path) -> None:
 def test_the_readme_configuration_table_matches_the_settings() -> None:
     readme = (ROOT / "README.md").read_text()
     assert settings_table() in readme, (
-        "README.md's configuration table is stale: paste `python -m sitespeak config --markdown`")
+        "README.md's configuration table is stale: paste `python -m sitespeak config --markdown`"
+    )

@@ -25,8 +25,10 @@ import numpy as np
 from tests.support.fake_realtime import RealtimeFake
 
 WORD = re.compile(r"[a-z0-9]+")
-STOP = set("a an the and or of to in on at for is are do does you your we our what when "
-           "where how can i me my it".split())
+STOP = set(
+    "a an the and or of to in on at for is are do does you your we our what when "
+    "where how can i me my it".split()
+)
 PASSAGE = re.compile(r"^\[(\d+)\] .*?\((\S+?)\)\n(.+?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
 
 
@@ -77,8 +79,9 @@ class FakeOpenAI:
         messages = body["messages"]
         question = next(m["content"] for m in reversed(messages) if m["role"] == "user")
         tools_done = [m for m in messages if m["role"] == "tool"]
-        target = re.match(r"(?:take me to|go to|open) (?:the )?(.+?)(?: page)?[.!?]*$",
-                          question.strip(), re.I)
+        target = re.match(
+            r"(?:take me to|go to|open) (?:the )?(.+?)(?: page)?[.!?]*$", question.strip(), re.I
+        )
         if target and not tools_done:
             url = self._catalog_url(messages[0]["content"], target.group(1))
             yield _tool_call("navigate", {"page": url})
@@ -107,14 +110,26 @@ class FakeOpenAI:
 
 
 def _tool_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"tool_calls": [{"index": 0, "id": f"call_{name}_{time.monotonic_ns()}",
-                            "type": "function",
-                            "function": {"name": name, "arguments": json.dumps(args)}}]}
+    return {
+        "tool_calls": [
+            {
+                "index": 0,
+                "id": f"call_{name}_{time.monotonic_ns()}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+        ]
+    }
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": "fake", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fake",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -125,17 +140,27 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         kind = self.headers.get("Content-Type", "")
         body = json.loads(raw) if "json" in kind else {}
-        self.fake.requests.append({"path": self.path,
-                                   "headers": {k.lower(): v for k, v in self.headers.items()},
-                                   "body": body, "raw": raw if not body else b""})
+        self.fake.requests.append(
+            {
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body,
+                "raw": raw if not body else b"",
+            }
+        )
         if self.fake.delay:
             time.sleep(self.fake.delay)
         if self.fake.fail:
-            return self._json(self.fake.fail, {"error": {"message": "fake failure",
-                                                         "type": "server_error"}})
+            return self._json(
+                self.fake.fail, {"error": {"message": "fake failure", "type": "server_error"}}
+            )
         route = self.path.split("?")[0]
-        handler = {"/v1/chat/completions": self._chat, "/v1/audio/transcriptions": self._stt,
-                   "/v1/audio/speech": self._speech, "/v1/embeddings": self._embeddings}.get(route)
+        handler = {
+            "/v1/chat/completions": self._chat,
+            "/v1/audio/transcriptions": self._stt,
+            "/v1/audio/speech": self._speech,
+            "/v1/embeddings": self._embeddings,
+        }.get(route)
         if handler is None:
             return self._json(404, {"error": {"message": f"no route {route}"}})
         handler(body, raw)
@@ -144,10 +169,22 @@ class _Handler(BaseHTTPRequestHandler):
         events = list(self.fake.chat_events(body))
         if not body.get("stream"):
             text = "".join(e.get("content", "") for e in events)
-            return self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion",
-                                    "created": 0, "model": "fake", "choices": [{
-                                        "index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": text}}]})
+            return self._json(
+                200,
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "fake",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                },
+            )
         self._start(200, "text/event-stream")
         self._sse(_chunk({"role": "assistant", "content": ""}))
         for delta in events:
@@ -159,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stt(self, _body: dict[str, Any], raw: bytes) -> None:
         audio = raw.split(b"RIFF", 1)[-1]
-        pcm = np.frombuffer(audio[40:len(audio) // 2 * 2 - 40], dtype=np.int16)
+        pcm = np.frombuffer(audio[40 : len(audio) // 2 * 2 - 40], dtype=np.int16)
         loud = len(pcm) and float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) > 200
         self._json(200, {"text": self.fake.transcript if loud else ""})
 
@@ -167,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         pcm = tone(min(0.06 * len(body.get("input", "")), 8.0))
         self._start(200, "audio/pcm")
         for index in range(0, len(pcm), 4800):
-            self.wfile.write(pcm[index:index + 4800])
+            self.wfile.write(pcm[index : index + 4800])
 
     def _embeddings(self, body: dict[str, Any], _raw: bytes) -> None:
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
@@ -177,8 +214,15 @@ class _Handler(BaseHTTPRequestHandler):
             for word in words(text):
                 vector[hash(word) % 64] += 1.0
             data.append({"object": "embedding", "index": index, "embedding": vector.tolist()})
-        self._json(200, {"object": "list", "data": data, "model": body.get("model", ""),
-                         "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        self._json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", ""),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
 
     def _start(self, status: int, kind: str) -> None:
         self.send_response(status)

@@ -40,7 +40,7 @@ class RealtimeFake:
         holder: dict[str, Any] = {}
 
         async def main() -> None:
-            holder["server"] = await serve(self._session, "127.0.0.1", 0, max_size=2 ** 24)
+            holder["server"] = await serve(self._session, "127.0.0.1", 0, max_size=2**24)
             holder["stop"] = asyncio.Event()
             started.set()
             await holder["stop"].wait()
@@ -78,8 +78,9 @@ class Conversation:
         await self.ws.send(json.dumps(event))
 
     async def run(self) -> None:
-        await self.send({"type": "session.created", "session": {"id": "sess_fake",
-                                                                "type": "realtime"}})
+        await self.send(
+            {"type": "session.created", "session": {"id": "sess_fake", "type": "realtime"}}
+        )
         async for raw in self.ws:
             event = json.loads(raw)
             kind = event.get("type", "")
@@ -107,12 +108,17 @@ class Conversation:
 
     async def vad(self, pcm: bytes) -> None:
         samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
-        loud = len(samples) and float(np.sqrt(np.mean(samples ** 2))) > 300
+        loud = len(samples) and float(np.sqrt(np.mean(samples**2))) > 300
         ms = len(samples) * 1000 / RATE
         if loud and not self.speaking:
             self.speaking, self.silent_ms = True, 0.0
-            await self.send({"type": "input_audio_buffer.speech_started", "audio_start_ms": 0,
-                             "item_id": self.next_id("item")})
+            await self.send(
+                {
+                    "type": "input_audio_buffer.speech_started",
+                    "audio_start_ms": 0,
+                    "item_id": self.next_id("item"),
+                }
+            )
             await self.cancel()  # server VAD interrupts the answer being spoken
         elif self.speaking:
             self.silent_ms = 0.0 if loud else self.silent_ms + ms
@@ -122,13 +128,21 @@ class Conversation:
 
     async def end_of_speech(self) -> None:
         item = self.next_id("item")
-        await self.send({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": 0,
-                         "item_id": item})
-        await self.send({"type": "input_audio_buffer.committed", "item_id": item,
-                         "previous_item_id": None})
+        await self.send(
+            {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": 0, "item_id": item}
+        )
+        await self.send(
+            {"type": "input_audio_buffer.committed", "item_id": item, "previous_item_id": None}
+        )
         self.question = self.owner.fake.transcript
-        await self.send({"type": "conversation.item.input_audio_transcription.completed",
-                         "item_id": item, "content_index": 0, "transcript": self.question})
+        await self.send(
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "item_id": item,
+                "content_index": 0,
+                "transcript": self.question,
+            }
+        )
         self.tool_output = None
         self.answering = asyncio.ensure_future(self.respond())
 
@@ -142,19 +156,40 @@ class Conversation:
         from tests.support.fake_openai import best_sentence, tone
 
         response = self.next_id("resp")
-        await self.send({"type": "response.created", "response": {"id": response,
-                                                                  "status": "in_progress"}})
+        await self.send(
+            {"type": "response.created", "response": {"id": response, "status": "in_progress"}}
+        )
         if self.tool_output is None:  # first round: search the site
             call = self.next_id("call")
             args = json.dumps({"query": self.question})
-            await self.send({"type": "response.function_call_arguments.done",
-                             "response_id": response, "item_id": self.next_id("item"),
-                             "output_index": 0, "call_id": call, "name": "search_site",
-                             "arguments": args})
-            await self.send({"type": "response.done", "response": {
-                "id": response, "status": "completed", "output": [
-                    {"type": "function_call", "call_id": call, "name": "search_site",
-                     "arguments": args}]}})
+            await self.send(
+                {
+                    "type": "response.function_call_arguments.done",
+                    "response_id": response,
+                    "item_id": self.next_id("item"),
+                    "output_index": 0,
+                    "call_id": call,
+                    "name": "search_site",
+                    "arguments": args,
+                }
+            )
+            await self.send(
+                {
+                    "type": "response.done",
+                    "response": {
+                        "id": response,
+                        "status": "completed",
+                        "output": [
+                            {
+                                "type": "function_call",
+                                "call_id": call,
+                                "name": "search_site",
+                                "arguments": args,
+                            }
+                        ],
+                    },
+                }
+            )
             return
         found = best_sentence(self.question, self.tool_output)
         text = found[1] if found else "Sorry, this site does not say."
@@ -165,18 +200,40 @@ class Conversation:
             step = RATE * 2 * CHUNK_MS // 1000
             pieces = text.split(" ")
             for index in range(0, len(pcm), step):
-                await self.send({"type": "response.output_audio.delta", "response_id": response,
-                                 "item_id": item, "output_index": 0, "content_index": 0,
-                                 "delta": base64.b64encode(pcm[index:index + step]).decode()})
+                await self.send(
+                    {
+                        "type": "response.output_audio.delta",
+                        "response_id": response,
+                        "item_id": item,
+                        "output_index": 0,
+                        "content_index": 0,
+                        "delta": base64.b64encode(pcm[index : index + step]).decode(),
+                    }
+                )
                 if pieces:
-                    await self.send({"type": "response.output_audio_transcript.delta",
-                                     "response_id": response, "item_id": item,
-                                     "output_index": 0, "content_index": 0,
-                                     "delta": pieces.pop(0) + " "})
+                    await self.send(
+                        {
+                            "type": "response.output_audio_transcript.delta",
+                            "response_id": response,
+                            "item_id": item,
+                            "output_index": 0,
+                            "content_index": 0,
+                            "delta": pieces.pop(0) + " ",
+                        }
+                    )
                 await asyncio.sleep(0)
             status = "completed"
         finally:
             self.tool_output = None
-            await asyncio.shield(self.send({"type": "response.done", "response": {
-                "id": response, "status": status,
-                "output": [{"type": "message", "id": item, "role": "assistant"}]}}))
+            await asyncio.shield(
+                self.send(
+                    {
+                        "type": "response.done",
+                        "response": {
+                            "id": response,
+                            "status": status,
+                            "output": [{"type": "message", "id": item, "role": "assistant"}],
+                        },
+                    }
+                )
+            )

@@ -50,15 +50,24 @@ class Proc:
 def spawn(env: dict, args: list[str], log: Path, port: int | None = None) -> Proc:
     full = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     handle = open(log, "ab")
-    popen = subprocess.Popen([sys.executable, "-m", "sitespeak", *args], env=full, cwd=ROOT,
-                             stdout=handle, stderr=subprocess.STDOUT)
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "sitespeak", *args],
+        env=full,
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     return Proc(popen, log, port, env)
 
 
 def start_web(env: dict, log_dir: Path, timeout: float = 30, **extra: str) -> Proc:
     port = free_port()
-    proc = spawn({**env, "PROCESS_TYPE": "web", "SITESPEAK_PORT": str(port), **extra}, [],
-                 log_dir / f"web-{port}.log", port)
+    proc = spawn(
+        {**env, "PROCESS_TYPE": "web", "SITESPEAK_PORT": str(port), **extra},
+        [],
+        log_dir / f"web-{port}.log",
+        port,
+    )
     wait_ready(proc, timeout)
     return proc
 

@@ -12,9 +12,12 @@ _skipped: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--fail-on-skip", action="store_true",
-                     default=os.environ.get("SITESPEAK_FAIL_ON_SKIP") == "1",
-                     help="fail the run when any test or module is skipped (CI)")
+    parser.addoption(
+        "--fail-on-skip",
+        action="store_true",
+        default=os.environ.get("SITESPEAK_FAIL_ON_SKIP") == "1",
+        help="fail the run when any test or module is skipped (CI)",
+    )
 
 
 def _note(report: pytest.TestReport | pytest.CollectReport) -> None:
@@ -37,5 +40,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if config.getoption("--fail-on-skip") and _skipped:
-        terminalreporter.write_line(f"--fail-on-skip: {len(_skipped)} skipped, so this run "
-                                    "fails: " + ", ".join(_skipped[:10]), red=True)
+        terminalreporter.write_line(
+            f"--fail-on-skip: {len(_skipped)} skipped, so this run "
+            "fails: " + ", ".join(_skipped[:10]),
+            red=True,
+        )

@@ -32,11 +32,15 @@ def ws_url(http_url: str) -> str:
     return http_url.replace("http://", "ws://") + "/voice-ws"
 
 
-async def open_session(http_url: str, origin: str, site_key: str, **start: Any
-                       ) -> tuple[ClientConnection, dict[str, Any]]:
+async def open_session(
+    http_url: str, origin: str, site_key: str, **start: Any
+) -> tuple[ClientConnection, dict[str, Any]]:
     ws = await connect(ws_url(http_url), origin=origin, max_size=4 * 1024 * 1024)
-    await ws.send(json.dumps({"type": "session.start", "site_key": site_key,
-                              "page_url": origin + "/", **start}))
+    await ws.send(
+        json.dumps(
+            {"type": "session.start", "site_key": site_key, "page_url": origin + "/", **start}
+        )
+    )
     ready = json.loads(await asyncio.wait_for(ws.recv(), 30))
     return ws, ready
 
@@ -49,8 +53,12 @@ async def next_event(ws: ClientConnection, timeout: float = 60) -> dict[str, Any
             return json.loads(frame)
 
 
-async def until_done(ws: ClientConnection, timeout: float = 90, turn: Turn | None = None,
-                     stop_after_audio: int | None = None) -> Turn:
+async def until_done(
+    ws: ClientConnection,
+    timeout: float = 90,
+    turn: Turn | None = None,
+    stop_after_audio: int | None = None,
+) -> Turn:
     """Read one turn up to its response.done (or stop after N audio frames)."""
     turn = turn or Turn()
     deadline = time.monotonic() + timeout
@@ -74,7 +82,7 @@ async def speak(ws: ClientConnection, pcm: bytes, realtime: bool = True) -> None
     """Stream PCM in 20 ms frames, paced like a microphone (or as fast as possible)."""
     start = time.perf_counter()
     for index in range(0, len(pcm), FRAME):
-        await ws.send(pcm[index:index + FRAME])
+        await ws.send(pcm[index : index + FRAME])
         if realtime:
             due = start + (index + FRAME) / 32000
             await asyncio.sleep(max(due - time.perf_counter(), 0))

@@ -33,8 +33,9 @@ def bakery_url() -> str:
 def voice_site(services, alice, bakery_url, base_env, tmp_path_factory) -> VoiceSite:
     with database.connection_context():
         site = create_site(alice.tenant.id, "Sunrise Bakery", [bakery_url], allow_private=True)
-    index_site(base_env, site.id, site.name, alice.tenant.name,
-               tmp_path_factory.mktemp("crawl-log"))
+    index_site(
+        base_env, site.id, site.name, alice.tenant.name, tmp_path_factory.mktemp("crawl-log")
+    )
     return VoiceSite(site.id, site.name, site.key, bakery_url, alice.tenant.id)
 
 

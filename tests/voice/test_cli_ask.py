@@ -17,9 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 def _ask(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sitespeak", "ask", *args],
-                          env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak", "ask", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_ask_prints_a_grounded_answer_with_citations_and_timings(base_env, voice_site):
@@ -35,8 +40,17 @@ def test_ask_with_a_wav_file_runs_a_spoken_turn(base_env, voice_site, tmp_path):
     question = tmp_path / "q.wav"
     question.write_bytes(wav_bytes(speech("Who founded the bakery?"), 16000))
     answer = tmp_path / "a.wav"
-    done = _ask(base_env, voice_site.name, "--tenant", "Tenant A", "--wav", str(question),
-                "--out", str(answer), "--json")
+    done = _ask(
+        base_env,
+        voice_site.name,
+        "--tenant",
+        "Tenant A",
+        "--wav",
+        str(question),
+        "--out",
+        str(answer),
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert "founded" in data["transcript"].lower()

@@ -19,10 +19,17 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def strict_web(base_env, voice_site, tmp_path_factory):
-    proc = start_web({**base_env, **VOICE_ENV, "SITESPEAK_VOICE_IDLE_TIMEOUT": "2",
-                      "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "3",
-                      "SITESPEAK_VOICE_MAX_TURN_SECONDS": "0.8"},
-                     tmp_path_factory.mktemp("strict-web"), 60)
+    proc = start_web(
+        {
+            **base_env,
+            **VOICE_ENV,
+            "SITESPEAK_VOICE_IDLE_TIMEOUT": "2",
+            "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "3",
+            "SITESPEAK_VOICE_MAX_TURN_SECONDS": "0.8",
+        },
+        tmp_path_factory.mktemp("strict-web"),
+        60,
+    )
     yield proc
     proc.stop()
 
@@ -36,8 +43,9 @@ async def test_an_idle_session_is_closed_with_a_reason(strict_web, voice_site):
 
 
 async def test_a_long_utterance_is_cut_at_the_turn_limit(strict_web, voice_site):
-    pcm = speech("What time do you open on Sunday and on Saturday and on every other day of "
-                 "the week?")  # made before connecting: the idle limit is 2 s here
+    pcm = speech(
+        "What time do you open on Sunday and on Saturday and on every other day of the week?"
+    )  # made before connecting: the idle limit is 2 s here
     ws, _ = await open_session(strict_web.url, voice_site.origin, voice_site.key)
     sender = asyncio.ensure_future(speak(ws, pcm))
     turn = await until_done(ws)

@@ -28,10 +28,12 @@ async def test_turn_timings_are_exported_as_histograms(voice_web, voice_site):
         assert float(text.split(line)[1].split()[0]) >= 1
 
 
-async def test_conversations_are_listed_for_their_tenant_only(voice_web, voice_site, alice,
-                                                             charlie):
-    ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key,
-                                   page_url=voice_site.origin + "/hours")
+async def test_conversations_are_listed_for_their_tenant_only(
+    voice_web, voice_site, alice, charlie
+):
+    ws, ready = await open_session(
+        voice_web.url, voice_site.origin, voice_site.key, page_url=voice_site.origin + "/hours"
+    )
     await ask_text(ws, "Who founded the bakery?")
     await ws.close()
     base = f"{voice_web.url}/api/v1/sites/{voice_site.id}/conversations"
@@ -54,7 +56,8 @@ async def test_conversations_are_listed_for_their_tenant_only(voice_web, voice_s
 
 
 async def test_a_draining_server_tells_open_sessions_and_refuses_new_ones(
-        base_env, voice_site, tmp_path):
+    base_env, voice_site, tmp_path
+):
     web = start_web({**base_env, **VOICE_ENV, "SITESPEAK_VOICE_PRELOAD": "false"}, tmp_path)
     try:
         ws, ready = await open_session(web.url, voice_site.origin, voice_site.key)

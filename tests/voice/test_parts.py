@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_exported_json_schema_matches_the_models():
     stored = json.loads((ROOT / "docs" / "voice-protocol.schema.json").read_text())
     assert stored == json.loads(json.dumps(protocol.json_schema())), (
-        "regenerate: python -m sitespeak.voice.protocol > docs/voice-protocol.schema.json")
+        "regenerate: python -m sitespeak.voice.protocol > docs/voice-protocol.schema.json"
+    )
 
 
 def test_client_messages_parse_into_their_models_with_precise_errors():
@@ -40,7 +41,7 @@ def test_endpointing_finds_one_utterance_in_real_speech():
     events = []
     pcm = speech("What time do you open on Sunday?")
     for i in range(0, len(pcm), 640):
-        events += vad.feed(pcm[i:i + 640], now=i / 32000)
+        events += vad.feed(pcm[i : i + 640], now=i / 32000)
     assert events == ["speech.started", "speech.stopped"]
     assert 1.0 < len(vad.take()) / 32000 < 4.0
 
@@ -62,10 +63,20 @@ class P:
 
 
 PASSAGES = [
-    P("https://b.test/hours", "opening-hours", "Opening hours", "Opening hours",
-      "We are open Monday to Friday from 7 am to 6 pm. On Sunday we open at 9 am."),
-    P("https://b.test/contact", "contact", "Contact us", "Contact us",
-      "Call us at 555 0100. Our shop is at 12 Harbour Street."),
+    P(
+        "https://b.test/hours",
+        "opening-hours",
+        "Opening hours",
+        "Opening hours",
+        "We are open Monday to Friday from 7 am to 6 pm. On Sunday we open at 9 am.",
+    ),
+    P(
+        "https://b.test/contact",
+        "contact",
+        "Contact us",
+        "Contact us",
+        "Call us at 555 0100. Our shop is at 12 Harbour Street.",
+    ),
 ]
 
 
@@ -82,8 +93,14 @@ def test_an_uncovered_question_gets_no_invented_answer():
 
 def test_navigation_intents_become_page_actions():
     page = answer("take me to the contact page", PASSAGES)
-    assert page.actions == [{"kind": "navigate", "url": "https://b.test/contact",
-                             "anchor": "contact", "label": "Contact us"}]
+    assert page.actions == [
+        {
+            "kind": "navigate",
+            "url": "https://b.test/contact",
+            "anchor": "contact",
+            "label": "Contact us",
+        }
+    ]
     missing = answer("take me to the careers page", PASSAGES)
     assert missing.actions == [] and not missing.covered
 

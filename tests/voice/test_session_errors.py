@@ -47,8 +47,12 @@ async def test_the_first_message_must_be_session_start(voice_web, voice_site):
 
 
 async def test_an_unsupported_audio_format_is_a_fatal_error(voice_web, voice_site):
-    ws, event = await open_session(voice_web.url, voice_site.origin, voice_site.key,
-                                   input_format={"encoding": "opus", "sample_rate": 48000})
+    ws, event = await open_session(
+        voice_web.url,
+        voice_site.origin,
+        voice_site.key,
+        input_format={"encoding": "opus", "sample_rate": 48000},
+    )
     assert event["type"] == "error" and event["fatal"] is True
     assert event["code"] == "unsupported_audio_format" and "pcm16" in event["message"]
     code, _ = await _closed_with(ws)
@@ -84,7 +88,8 @@ async def test_bad_frames_get_errors_and_the_session_goes_on(voice_web, voice_si
 
 
 async def test_too_many_turns_in_a_minute_are_refused_without_ending_the_session(
-        voice_web, voice_site):
+    voice_web, voice_site
+):
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     allowed = ready["limits"]["turns_per_minute"]
     for _ in range(allowed + 2):  # each new question barges in on the last one

@@ -14,8 +14,16 @@ from tests.voice.client import ask_text, open_session, speak, until_done
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
-TIMINGS = ("eos_to_started_ms", "stt_ms", "retrieval_ms", "answer_ms", "tts_first_audio_ms",
-           "eos_to_first_audio_ms", "total_ms", "eos_delay_ms")
+TIMINGS = (
+    "eos_to_started_ms",
+    "stt_ms",
+    "retrieval_ms",
+    "answer_ms",
+    "tts_first_audio_ms",
+    "eos_to_first_audio_ms",
+    "total_ms",
+    "eos_delay_ms",
+)
 
 
 async def test_a_spoken_question_gets_a_grounded_spoken_answer(voice_web, voice_site):
@@ -25,8 +33,13 @@ async def test_a_spoken_question_gets_a_grounded_spoken_answer(voice_web, voice_
     turn = await until_done(ws)
     await sender
     kinds = [e["type"] for e in turn.events]
-    assert kinds.index("speech.started") < kinds.index("speech.stopped") < kinds.index(
-        "response.started") < kinds.index("transcript.final") < kinds.index("response.done")
+    assert (
+        kinds.index("speech.started")
+        < kinds.index("speech.stopped")
+        < kinds.index("response.started")
+        < kinds.index("transcript.final")
+        < kinds.index("response.done")
+    )
     final = turn.of("transcript.final")[0]["text"].lower()
     assert "sunday" in final and "open" in final
     done = turn.done
@@ -49,8 +62,7 @@ async def test_response_started_goes_out_before_the_transcript_is_ready(voice_we
     await ws.close()
 
 
-async def test_push_to_talk_commit_ends_the_turn_without_waiting_for_silence(
-        voice_web, voice_site):
+async def test_push_to_talk_commit_ends_the_turn_without_waiting_for_silence(voice_web, voice_site):
     ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     await speak(ws, speech("What is your phone number?", tail_ms=0), realtime=False)
     await ws.send(json.dumps({"type": "input.commit"}))
@@ -85,9 +97,14 @@ async def test_take_me_to_the_contact_page_navigates(voice_web, voice_site):
 
 
 async def test_barge_in_stops_the_answer_and_history_keeps_only_what_was_sent(
-        voice_web, voice_site, alice):
-    ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key,
-                                   output_format={"sample_rate": 16000, "frame_ms": 20})
+    voice_web, voice_site, alice
+):
+    ws, ready = await open_session(
+        voice_web.url,
+        voice_site.origin,
+        voice_site.key,
+        output_format={"sample_rate": 16000, "frame_ms": 20},
+    )
     full = await ask_text(ws, "What are your opening hours?")
     await ws.send(json.dumps({"type": "input.text", "text": "What are your opening hours?"}))
     await until_done(ws, stop_after_audio=3)
@@ -118,12 +135,14 @@ async def _conversation(web, site, persona, session_id: str, turns: int) -> dict
 
 
 async def test_a_client_resumes_its_conversation_on_another_web_process(
-        voice_web, second_web, voice_site):
+    voice_web, second_web, voice_site
+):
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     await ask_text(ws, "Where is the shop?")
     await ws.close()
-    again, resumed = await open_session(second_web.url, voice_site.origin, voice_site.key,
-                                        resume_id=ready["resume_id"])
+    again, resumed = await open_session(
+        second_web.url, voice_site.origin, voice_site.key, resume_id=ready["resume_id"]
+    )
     assert resumed["resumed"] is True and resumed["session_id"] == ready["session_id"]
     assert resumed["turns"] == 1
     turn = await ask_text(again, "What is your phone number?")

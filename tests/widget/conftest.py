@@ -50,10 +50,10 @@ def foreign(embed) -> Served:
 @pytest.fixture(scope="session")
 def widget_site(services, alice, bakery, foreign, base_env, tmp_path_factory) -> WidgetSite:
     with database.connection_context():
-        site = create_site(alice.tenant.id, "Widget Bakery", [bakery.url + "/"],
-                           allow_private=True)
-    index_site(base_env, site.id, site.name, alice.tenant.name,
-               tmp_path_factory.mktemp("widget-crawl"))
+        site = create_site(alice.tenant.id, "Widget Bakery", [bakery.url + "/"], allow_private=True)
+    index_site(
+        base_env, site.id, site.name, alice.tenant.name, tmp_path_factory.mktemp("widget-crawl")
+    )
     return WidgetSite(site.id, site.key, bakery.url, foreign.url, bakery.orders)
 
 
@@ -80,6 +80,7 @@ def write_wav(path: Path, pcm16k: bytes) -> None:
 @pytest.fixture(scope="session")
 def question_wav(tmp_path_factory) -> Path:
     from tests.voice.speech import speech
+
     path = tmp_path_factory.mktemp("wav") / "question.wav"
     write_wav(path, speech(QUESTION, tail_ms=1500))
     return path
@@ -90,10 +91,17 @@ def browser(question_wav):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
-    args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-audio-capture={question_wav.resolve()}%noloop"]
+
+    args = [
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={question_wav.resolve()}%noloop",
+    ]
     with sync_playwright() as pw:
         found = pw.chromium.launch(executable_path=CHROMIUM, args=args)
         yield found

@@ -20,24 +20,34 @@ input { font-size: 40px !important; }
 h2 { color: rgb(1, 2, 3); font-size: 21px; }
 p { color: rgb(10, 20, 30); }
 """
-NAV = ('<nav><a href="/">Home</a> <a href="/hours">Opening hours</a> '
-       '<a href="/contact">Contact</a> <a href="/about">About us</a></nav>')
+NAV = (
+    '<nav><a href="/">Home</a> <a href="/hours">Opening hours</a> '
+    '<a href="/contact">Contact</a> <a href="/about">About us</a></nav>'
+)
 PAGES = {
-    "/": ("Sunrise Bakery", """
+    "/": (
+        "Sunrise Bakery",
+        """
         <h1>Sunrise Bakery</h1>
         <p>Sunrise Bakery bakes sourdough bread, croissants and cinnamon buns every morning in
         the old harbour district. Everything is baked on site with organic flour.</p>
         <h2 id="menu">Menu</h2><p>Our cinnamon buns cost 3 euros each.</p>
         <button id="newsletter" data-action="newsletter-signup">Sign up for the newsletter</button>
-        """),
-    "/hours": ("Opening hours - Sunrise Bakery", """
+        """,
+    ),
+    "/hours": (
+        "Opening hours - Sunrise Bakery",
+        """
         <h1 id="opening-hours">Opening hours</h1>
         <p>We are open Monday to Friday from 7 am to 6 pm.</p>
         <p>On Saturday we open at 8 am and close at 4 pm.</p>
         <p>On Sunday we open at 9 am and close at 1 pm.</p>
         <h2 id="holidays">Holidays</h2>
-        <p>The bakery is closed on Christmas Day and New Year's Day.</p>"""),
-    "/contact": ("Contact us - Sunrise Bakery", """
+        <p>The bakery is closed on Christmas Day and New Year's Day.</p>""",
+    ),
+    "/contact": (
+        "Contact us - Sunrise Bakery",
+        """
         <h1 id="contact">Contact us</h1>
         <p>Call us at 555 0100 or send an email to hello@sunrise.test.</p>
         <p>Our shop is at 12 Harbour Street, next to the ferry terminal.</p>
@@ -50,16 +60,21 @@ PAGES = {
           <select id="cake" name="cake"><option>Sourdough</option><option>Chocolate cake</option>
           </select>
           <button type="submit">Send order</button>
-        </form>"""),
-    "/about": ("About us - Sunrise Bakery", """
+        </form>""",
+    ),
+    "/about": (
+        "About us - Sunrise Bakery",
+        """
         <h1 id="story">Our story</h1>
-        <p>Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon.</p>"""),
+        <p>Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon.</p>""",
+    ),
 }
 
 
 @dataclass
 class Embed:
     """Filled in once the web process and the site exist; pages read it on every request."""
+
     web_url: str = ""
     site_key: str = ""
     extra: str = ""  # more data-* attributes
@@ -72,14 +87,18 @@ def page(path: str, embed: Embed) -> str | None:
     title, body = found
     script = ""
     if embed.web_url:
-        script = (f'<script src="{embed.web_url}/widget.js" data-site-key="'
-                  f'{html.escape(embed.site_key)}" data-echo-cancellation="off" {embed.extra} '
-                  'async></script>')
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{title}</title>"
-            f"<style>{HOST_CSS}</style></head><body>{NAV}<main>{body}</main>{script}"
-            "</body></html>")
+        script = (
+            f'<script src="{embed.web_url}/widget.js" data-site-key="'
+            f'{html.escape(embed.site_key)}" data-echo-cancellation="off" {embed.extra} '
+            "async></script>"
+        )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title>"
+        f"<style>{HOST_CSS}</style></head><body>{NAV}<main>{body}</main>{script}"
+        "</body></html>"
+    )
 
 
 def _handler(embed: Embed, orders: list[str]) -> type[BaseHTTPRequestHandler]:
@@ -107,6 +126,7 @@ def _handler(embed: Embed, orders: list[str]) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args) -> None:
             pass
+
     return Handler
 
 

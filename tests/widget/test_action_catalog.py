@@ -16,8 +16,13 @@ from tests.voice.client import open_session, until_done
 
 
 def api(web, persona, method: str = "GET", path: str = "", **kw) -> httpx.Response:
-    return httpx.request(method, f"{web.url}/api/v1/sites/{path}",
-                         headers={"Authorization": f"Bearer {persona.token}"}, timeout=30, **kw)
+    return httpx.request(
+        method,
+        f"{web.url}/api/v1/sites/{path}",
+        headers={"Authorization": f"Bearer {persona.token}"},
+        timeout=30,
+        **kw,
+    )
 
 
 def catalog(web, persona, site_id: int, query: str = "") -> list[dict]:
@@ -31,7 +36,8 @@ def entry(actions: list[dict], kind: str, suffix: str) -> dict:
 
 
 def test_the_catalog_is_built_from_the_crawled_links_forms_and_data_actions(
-        widget_web, widget_site, alice):
+    widget_web, widget_site, alice
+):
     actions = catalog(widget_web, alice, widget_site.id)
     kinds = {a["kind"] for a in actions}
     assert kinds == {"navigate", "fill", "submit", "click"}
@@ -53,17 +59,22 @@ def test_bad_filters_and_ids_get_precise_errors(widget_web, widget_site, alice):
     assert api(widget_web, alice, path=f"{widget_site.id}/actions/abc").status_code == 400
     assert api(widget_web, alice, path=f"{widget_site.id}/actions/999999").status_code == 404
     some = catalog(widget_web, alice, widget_site.id)[0]
-    wrong = api(widget_web, alice, "PATCH", f"{widget_site.id}/actions/{some['id']}",
-                json={"enabled": "sometimes"})
+    wrong = api(
+        widget_web,
+        alice,
+        "PATCH",
+        f"{widget_site.id}/actions/{some['id']}",
+        json={"enabled": "sometimes"},
+    )
     assert wrong.status_code == 422 and "enabled" in wrong.text
 
 
-def test_other_tenants_and_viewers_cannot_change_the_catalog(widget_web, widget_site, bob,
-                                                             charlie):
+def test_other_tenants_and_viewers_cannot_change_the_catalog(widget_web, widget_site, bob, charlie):
     assert api(widget_web, charlie, path=f"{widget_site.id}/actions").status_code == 404
     some = catalog(widget_web, bob, widget_site.id)[0]  # a viewer may read
-    refused = api(widget_web, bob, "PATCH", f"{widget_site.id}/actions/{some['id']}",
-                  json={"enabled": False})
+    refused = api(
+        widget_web, bob, "PATCH", f"{widget_site.id}/actions/{some['id']}", json={"enabled": False}
+    )
     assert refused.status_code == 403
 
 
@@ -78,12 +89,18 @@ async def ask(web, site, text: str) -> dict:
 
 
 def test_a_disabled_page_is_never_a_navigation_target_until_the_owner_enables_it(
-        widget_web, widget_site, alice):
+    widget_web, widget_site, alice
+):
     hours = entry(catalog(widget_web, alice, widget_site.id), "navigate", "/hours")
     before = asyncio.run(ask(widget_web, widget_site, "take me to the opening hours page"))
     assert [a["catalog_id"] for a in before["actions"]] == [hours["id"]]
-    off = api(widget_web, alice, "PATCH", f"{widget_site.id}/actions/{hours['id']}",
-              json={"enabled": False})
+    off = api(
+        widget_web,
+        alice,
+        "PATCH",
+        f"{widget_site.id}/actions/{hours['id']}",
+        json={"enabled": False},
+    )
     assert off.status_code == 200 and off.json()["enabled"] is False
     assert off.json()["owner_set"] is True
     try:
@@ -91,17 +108,26 @@ def test_a_disabled_page_is_never_a_navigation_target_until_the_owner_enables_it
         assert refused["actions"] == []
         assert "not allowed" in refused["done"]["text"]
     finally:
-        api(widget_web, alice, "PATCH", f"{widget_site.id}/actions/{hours['id']}",
-            json={"enabled": True})
+        api(
+            widget_web,
+            alice,
+            "PATCH",
+            f"{widget_site.id}/actions/{hours['id']}",
+            json={"enabled": True},
+        )
 
 
-@pytest.mark.parametrize("request_text, kind", [
-    ("fill in the order form with name Ana", "fill"),
-    ("send the order form", "submit"),
-    ("press the sign up for the newsletter button", "click"),
-])
-def test_requests_become_catalog_actions_that_need_confirmation(widget_web, widget_site,
-                                                                request_text, kind):
+@pytest.mark.parametrize(
+    "request_text, kind",
+    [
+        ("fill in the order form with name Ana", "fill"),
+        ("send the order form", "submit"),
+        ("press the sign up for the newsletter button", "click"),
+    ],
+)
+def test_requests_become_catalog_actions_that_need_confirmation(
+    widget_web, widget_site, request_text, kind
+):
     got = asyncio.run(ask(widget_web, widget_site, request_text))
     assert [a["kind"] for a in got["actions"]] == [kind]
     action = got["actions"][0]
@@ -115,9 +141,14 @@ def test_a_request_for_something_outside_the_catalog_finds_nothing(widget_web, w
 
 def test_the_cli_lists_the_catalog_and_switches_an_entry(base_env, widget_site):
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sitespeak", "actions", str(widget_site.id),
-                               *args], env={**os.environ, **base_env}, cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "sitespeak", "actions", str(widget_site.id), *args],
+            env={**os.environ, **base_env},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     listed = run("--kind", "submit", "--json")
     assert listed.returncode == 0, listed.stderr

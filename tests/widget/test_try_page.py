@@ -30,22 +30,25 @@ def test_the_try_page_needs_an_owner_or_editor(widget_web, widget_site, alice, b
     assert page.headers["cache-control"] == "no-store"
 
 
-def test_a_signed_in_owner_opens_the_try_page_with_the_admin_session(widget_web, widget_site,
-                                                                     alice):
+def test_a_signed_in_owner_opens_the_try_page_with_the_admin_session(
+    widget_web, widget_site, alice
+):
     with database.connection_context():
         users.set_password(alice.user.id, PASSWORD)
     with httpx.Client(base_url=widget_web.url) as client:
         form = client.get("/admin/login").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-        signed_in = client.post("/admin/login", data={"email": alice.user.email,
-                                                      "password": PASSWORD, "csrf": csrf})
+        signed_in = client.post(
+            "/admin/login", data={"email": alice.user.email, "password": PASSWORD, "csrf": csrf}
+        )
         assert signed_in.status_code == 302, signed_in.text
         page = client.get(f"/sites/{widget_site.id}/try")
     assert page.status_code == 200 and widget_site.key in page.text
 
 
-def test_the_widget_answers_on_the_try_page_under_its_strict_csp(page, widget_web, widget_site,
-                                                                  alice):
+def test_the_widget_answers_on_the_try_page_under_its_strict_csp(
+    page, widget_web, widget_site, alice
+):
     # Locators only: the page's CSP (no 'unsafe-eval') refuses Playwright's string predicates.
     page.goto(try_url(widget_web, widget_site.id, alice.token))
     page.locator("sitespeak-widget .launch").click()

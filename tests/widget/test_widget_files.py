@@ -26,8 +26,9 @@ def test_widget_js_revalidates_with_its_etag_and_names_its_version(widget_web):
     assert "max-age=300" in first.headers["cache-control"]
     assert first.headers["access-control-allow-origin"] == "*"
     version = re.search(r'var VERSION = "([0-9a-f]{12})"', first.text).group(1)
-    again = httpx.get(widget_web.url + "/widget.js",
-                      headers={"If-None-Match": first.headers["etag"]})
+    again = httpx.get(
+        widget_web.url + "/widget.js", headers={"If-None-Match": first.headers["etag"]}
+    )
     assert again.status_code == 304 and again.content == b""
     pinned = httpx.get(f"{widget_web.url}/widget/{version}/widget.js")
     assert pinned.status_code == 200 and "immutable" in pinned.headers["cache-control"]
@@ -45,8 +46,10 @@ def test_the_widget_goes_out_gzipped_to_browsers_that_accept_it(widget_web):
 
 def test_the_capture_worklet_is_served_beside_it_for_cors_fetches(widget_web):
     version = bundle().version
-    worklet = httpx.get(f"{widget_web.url}/widget/{version}/capture-worklet.js",
-                        headers={"Origin": "https://shop.example"})
+    worklet = httpx.get(
+        f"{widget_web.url}/widget/{version}/capture-worklet.js",
+        headers={"Origin": "https://shop.example"},
+    )
     assert worklet.status_code == 200
     assert worklet.headers["access-control-allow-origin"] == "*"
     assert 'registerProcessor("sitespeak-capture"' in worklet.text

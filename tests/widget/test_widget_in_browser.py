@@ -26,10 +26,12 @@ def bot_messages(page) -> list[str]:
 
 
 def wait_turns(page, n: int, timeout: float = 60000) -> None:
-    page.wait_for_function(f"SiteSpeak.stats().turns >= {n} && "
-                           "!document.querySelector('sitespeak-widget').shadowRoot"
-                           ".querySelector('.m.bot:last-child')?.textContent.includes('…')",
-                           timeout=timeout)
+    page.wait_for_function(
+        f"SiteSpeak.stats().turns >= {n} && "
+        "!document.querySelector('sitespeak-widget').shadowRoot"
+        ".querySelector('.m.bot:last-child')?.textContent.includes('…')",
+        timeout=timeout,
+    )
 
 
 def test_a_typed_question_gets_an_answer_with_a_working_citation_link(page, widget_site):
@@ -53,8 +55,9 @@ def test_a_spoken_question_shows_its_transcript_and_plays_the_answer(page, widge
     open_widget(page, widget_site.url + "/")
     page.click(f"{W} .mic")
     page.wait_for_selector(f"{W} .mic[aria-pressed=true], {W} .err:not([hidden])")
-    assert page.get_attribute(f"{W} .mic", "aria-pressed") == "true", \
-        page.locator(f"{W} .err").inner_text()
+    assert page.get_attribute(f"{W} .mic", "aria-pressed") == "true", page.locator(
+        f"{W} .err"
+    ).inner_text()
     wait_turns(page, 1, timeout=90000)
     mine = page.locator(f"{W} .m.me").all_inner_texts()
     assert any("sunday" in m.lower() for m in mine), mine
@@ -66,15 +69,16 @@ def test_a_spoken_question_shows_its_transcript_and_plays_the_answer(page, widge
 
 
 def test_take_me_to_the_contact_page_changes_the_page_and_the_conversation_goes_on(
-        page, widget_site):
+    page, widget_site
+):
     open_widget(page, widget_site.url + "/")
     ask(page, "Take me to the contact page")
     page.wait_for_url(re.compile(r".*/contact.*"), timeout=60000)
-    page.wait_for_function("window.SiteSpeak && SiteSpeak.stats().resumed === true",
-                           timeout=20000)
+    page.wait_for_function("window.SiteSpeak && SiteSpeak.stats().resumed === true", timeout=20000)
     assert page.is_visible(f"{W} .panel")
-    assert any("Take me to the contact page" in m
-               for m in page.locator(f"{W} .m.me").all_inner_texts())
+    assert any(
+        "Take me to the contact page" in m for m in page.locator(f"{W} .m.me").all_inner_texts()
+    )
     turns_before = page.evaluate("SiteSpeak.stats().turns")
     assert turns_before >= 1
     ask(page, "What is your phone number?")
@@ -129,8 +133,7 @@ def test_the_host_pages_css_and_the_widgets_css_stay_apart(page, widget_site):
     assert page.locator(f"{W} #q").evaluate(STYLE, "font-size") == "16px"
     assert page.locator(f"{W} .panel").evaluate(STYLE, "border-top-style") == "solid"
     # ...and nothing of ours reaches the page.
-    assert {p: page.eval_on_selector("h2", STYLE, p) for p in ("color", "font-size")} == \
-        host_before
+    assert {p: page.eval_on_selector("h2", STYLE, p) for p in ("color", "font-size")} == host_before
     assert page.eval_on_selector("#newsletter", STYLE, "background-color") == button_before
     assert page.evaluate("document.styleSheets.length") == 1
 
@@ -176,8 +179,7 @@ def test_speaking_over_the_answer_stops_playback_and_cancels_it(page, widget_sit
     assert "9 am" in page.evaluate("answers[1].text")
 
 
-def test_a_form_on_another_page_is_filled_there_after_navigating_and_confirming(
-        page, widget_site):
+def test_a_form_on_another_page_is_filled_there_after_navigating_and_confirming(page, widget_site):
     open_widget(page, widget_site.url + "/")
     ask(page, "Fill in the order form with name Chen")
     page.wait_for_url(re.compile(r".*/contact.*"), timeout=60000)
@@ -189,8 +191,12 @@ def test_a_form_on_another_page_is_filled_there_after_navigating_and_confirming(
 
 
 def test_on_a_phone_the_panel_fills_the_bottom_of_the_screen(browser, widget_web, widget_site):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     try:
         phone = context.new_page()
         open_widget(phone, widget_site.url + "/hours")
