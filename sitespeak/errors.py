@@ -57,3 +57,9 @@ class TooManyRequests(SiteSpeakError):
     def __init__(self, message: str, *, retry_after: float = 1.0, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class SpeechUnavailable(Unavailable):
+    """The speech engine (the speech process) is down or too busy to take this work now."""
+
+    code = "speech_unavailable"
