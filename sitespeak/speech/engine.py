@@ -1,0 +1,44 @@
+"""What the voice code calls for speech, wherever the models run: the speech process
+(``sitespeak.speech.client.SpeechClient``, the web process) or in-process (``ask --wav``
+without a speech process).
+
+Every method raises ``sitespeak.errors.SpeechUnavailable`` when speech cannot be had now
+(process down, unreachable, overloaded); none waits forever.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+# Synthesis priorities: higher goes first. A visitor's first phrase (and an acknowledgement
+# filler) before later sentences of any answer; background work (instant answers prepared by
+# the worker) below every visitor's turn. Transcriptions always run at TRANSCRIBE.
+PRIORITY_BACKGROUND = -1
+PRIORITY_LATER = 0
+PRIORITY_FIRST = 1
+PRIORITY_FILLER = 2
+PRIORITY_TRANSCRIBE = 3
+
+
+class SpeechEngine(Protocol):
+    stt_name: str  # for the turn record, e.g. "whisper-ct2"
+    tts_name: str  # e.g. "piper" or "espeak-ng"
+
+    async def ready(self) -> SpeechEngine:
+        """Models loaded (or the speech process reachable); raises SpeechUnavailable."""
+        ...
+
+    async def transcribe(self, pcm16k: bytes) -> str:
+        """16 kHz mono PCM16 of one utterance → its text."""
+        ...
+
+    async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> tuple[bytes, int]:
+        """Text → (PCM16 mono, sample rate)."""
+        ...
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued or running: optional work (partial transcripts) may go ahead."""
+        ...
+
+    def close(self) -> None: ...
