@@ -14,6 +14,7 @@ from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.settings import Settings, load_settings
 from sitespeak.web import (
+    analytics_ingest,
     api_actions,
     api_conversations,
     api_events,
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Quart:
         api_sites.bp,
         api_actions.bp,
         widget_routes.bp,
+        analytics_ingest.bp,
         *admin_blueprints(),
     ):
         app.register_blueprint(bp)

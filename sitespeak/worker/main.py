@@ -15,7 +15,7 @@ import redis
 
 from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
-from sitespeak.jobs import queues, reaper, tasks  # noqa: F401 - tasks registers run_job
+from sitespeak.jobs import ingest, queues, reaper, tasks  # noqa: F401 - they register tasks
 from sitespeak.settings import Settings
 
 log = logging.getLogger("sitespeak.worker")

@@ -1,0 +1,73 @@
+"""``POST /widget-events``: the widget's analytics beacons.
+
+Authorised like the voice socket: the site's publishable key (in the batch) and the request's
+Origin must match the site's allowed origins (or this box's own origin, for the try-it page).
+The batch is validated here, all or nothing (a bad event is a 400 naming it, and nothing is
+queued), then added to the analytics queue as one message: no database write on this path. Keys
+are looked up once and cached for ``KEY_TTL`` seconds, so a busy site costs no query per beacon.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from quart import Blueprint, Response, jsonify, request
+
+from sitespeak.analytics.events import parse_batch, stored_form
+from sitespeak.errors import Forbidden, InvalidInput, Unavailable
+from sitespeak.jobs import ingest
+from sitespeak.web.runtime import runtime
+from sitespeak.web.voice_ws import SiteRef, _site, site_origin_allowed
+
+bp = Blueprint("analytics_ingest", __name__)
+KEY_TTL = 30.0
+_keys: dict[str, tuple[float, SiteRef | None]] = {}
+
+
+async def _site_for(key: str) -> SiteRef | None:
+    now = time.monotonic()
+    cached = _keys.get(key)
+    if cached and cached[0] > now:
+        return cached[1]
+    site = await runtime().db.run(_site, key)
+    if len(_keys) > 10_000:  # a flood of made-up keys must not grow this without bound
+        _keys.clear()
+    _keys[key] = (now + KEY_TTL, site)
+    return site
+
+
+def _cors(response: Response, origin: str) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = origin or "*"
+    response.headers["Vary"] = "Origin"
+    return response
+
+
+@bp.route("/widget-events", methods=["OPTIONS"])
+async def preflight() -> Response:
+    response = Response("", 204)
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return _cors(response, request.headers.get("Origin", ""))
+
+
+@bp.post("/widget-events")
+async def ingest_events() -> Response:
+    origin = request.headers.get("Origin", "")
+    batch = parse_batch(await request.get_data())
+    site = await _site_for(batch.key)
+    if site is None:
+        raise InvalidInput("unknown site key", code="unknown_key")
+    own = f"{request.scheme}://{request.host}"
+    if not site_origin_allowed(origin, [*site.origins, own]):
+        raise Forbidden(f"origin {origin or '(none)'} is not allowed for this site")
+    events = [stored_form(e) for e in batch.events]
+    key, member, score = ingest.message(site.tenant_id, site.id, events, dt.datetime.now(dt.UTC))
+    try:
+        await runtime().redis.zadd(key, {member: score})
+    except Exception as exc:  # noqa: BLE001 - any Redis failure here is an outage to the client
+        outage = Unavailable("the analytics queue is unavailable; retry later")
+        outage.retry_after = 5.0  # read by the problem handler: a 503 says when to come back
+        raise outage from exc
+    return _cors(jsonify({"accepted": len(events)}), origin)

@@ -1,0 +1,115 @@
+"""The widget's beacons through a real web process and a real worker: validated on the web
+path, queued on the analytics queue, stored once per client event id, rolled up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import httpx
+import pytest
+
+from sitespeak.analytics import summary
+from sitespeak.db.connection import database
+from tests.conftest import own_queues
+from tests.support.processes import start_web, start_worker, wait_for
+
+ORIGIN = "https://shop.example"
+
+
+@pytest.fixture(scope="module")
+def stack(base_env, tmp_path_factory):
+    env = own_queues(base_env)
+    logs = tmp_path_factory.mktemp("ingest-logs")
+    web = start_web(env, logs)
+    worker = start_worker(env, logs, SITESPEAK_WORKER_QUEUES="analytics")
+    yield web
+    web.stop()
+    worker.stop()
+
+
+def beacon(session: str, *events: dict) -> list[dict]:
+    return [{"id": e.pop("id", uuid.uuid4().hex), "session": session, **e} for e in events]
+
+
+def post(stack, key: str, events: list[dict], origin: str = ORIGIN) -> httpx.Response:
+    import json
+
+    return httpx.post(
+        stack.url + "/widget-events",
+        content=json.dumps({"key": key, "events": events}),
+        headers={"Origin": origin, "Content-Type": "text/plain;charset=UTF-8"},
+        timeout=5,
+    )
+
+
+def today(tenant_id: int, site_id: int) -> dict:
+    with database.connection_context():
+        return summary.site_summary(tenant_id, site_id, days=1, now=dt.datetime.now(dt.UTC))
+
+
+def test_widget_events_reach_the_rollups_through_the_worker(stack, alice, make_site):
+    site = make_site(alice.tenant, ORIGIN)
+    events = beacon(
+        "s-visitor-1",
+        {"type": "panel.opened", "page": "/"},
+        {"type": "question.asked", "mode": "typed", "text": "hours?", "page": "/visit"},
+        {"type": "feedback", "turn": 1, "value": "up"},
+        {"type": "citation.clicked", "url": ORIGIN + "/visit"},
+    )
+    response = post(stack, site.key, events)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"accepted": 4}
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    numbers = wait_for(
+        lambda: (n := today(alice.tenant.id, site.id))["questions"] == 1 and n,
+        what="the batch in the rollups",
+    )
+    assert (numbers["panel_opens"], numbers["thumbs_up"], numbers["citations_clicked"]) == (1, 1, 1)
+    assert numbers["top_pages"] == [["/visit", 1]]
+
+
+def test_a_retried_beacon_counts_once(stack, alice, make_site):
+    site = make_site(alice.tenant, ORIGIN)
+    events = beacon("s-visitor-2", {"type": "panel.opened"}, {"type": "mic.started"})
+    for _ in range(3):
+        assert post(stack, site.key, [dict(e) for e in events]).status_code == 200
+    post(stack, site.key, beacon("s-visitor-2", {"type": "session.ended"}))
+    numbers = wait_for(
+        lambda: (n := today(alice.tenant.id, site.id))["sessions_ended"] == 1 and n,
+        what="the last batch in the rollups",
+    )
+    assert (numbers["panel_opens"], numbers["mic_starts"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "bad, expect",
+    [
+        ({"type": "question.asked", "mode": "shouted"}, "mode"),
+        ({"type": "teleported"}, "type"),
+        ({"type": "feedback", "turn": 1, "value": "up", "extra": 1}, "extra"),
+        ({"type": "panel.opened", "id": "x"}, "id"),
+    ],
+)
+def test_a_bad_event_is_refused_and_nothing_of_its_batch_is_stored(
+    stack, alice, make_site, bad, expect
+):
+    site = make_site(alice.tenant, ORIGIN)
+    good_id = uuid.uuid4().hex
+    events = beacon("s-visitor-3", {"type": "panel.opened", "id": good_id}, bad)
+    response = post(stack, site.key, events)
+    assert response.status_code == 400
+    assert expect in response.json()["detail"] and "events.1" in response.json()["detail"]
+    with database.connection_context():
+        stored = database.execute_sql(
+            "SELECT count(*) FROM analytics_events WHERE site_id = %s", (site.id,)
+        ).fetchone()[0]
+    assert stored == 0
+
+
+def test_a_beacon_from_another_origin_or_with_an_unknown_key_is_refused(stack, alice, make_site):
+    site = make_site(alice.tenant, ORIGIN)
+    events = beacon("s-visitor-4", {"type": "panel.opened"})
+    assert post(stack, site.key, events, origin="https://evil.example").status_code == 403
+    assert post(stack, "pk_nope", events).status_code == 400
+    assert post(stack, site.key, []).status_code == 400
