@@ -20,7 +20,8 @@ from sitespeak.crawl.scope import Scope, normalise
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.knowledge.chunking import chunk_page
-from sitespeak.knowledge.extract import UnparseableHtml, extract
+from sitespeak.knowledge.extract import UnparseableHtml, extract, parse
+from sitespeak.knowledge.page_actions import links_of
 from sitespeak.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -261,12 +262,15 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
         url, known = final, ctx.known.get(final)
     try:
         content = extract(fetched.body, url)
-    except UnparseableHtml as exc:
+    except Exception as exc:  # noqa: BLE001 - recorded on the page; its links still count
+        reason = str(exc) if isinstance(exc, UnparseableHtml) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, UnparseableHtml):
+            log.exception("extraction of %s failed", url)
         if ctx.frontier.claim_key(url):
             store.record_failure(
-                ctx.run, ctx.site, url, depth, fetched.status, str(exc), known, gone=False
+                ctx.run, ctx.site, url, depth, fetched.status, reason, known, gone=False
             )
-        return []
+        return [(href, depth + 1) for href in _links_only(fetched.body, url)]
     links = [(link["href"], depth + 1) for link in content.links]
     canonical = normalise(content.canonical) if content.canonical else url
     if canonical != url and ctx.frontier.scope.allows(canonical):
@@ -290,3 +294,11 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
             ctx.lastmods.get(url),
         )
     return links
+
+
+def _links_only(body: bytes, url: str) -> list[str]:
+    """The links of a page whose content could not be extracted: the crawl goes on through it."""
+    try:
+        return [link["href"] for link in links_of(parse(body, url))]
+    except Exception:  # noqa: BLE001 - unparseable: there are no links to follow
+        return []

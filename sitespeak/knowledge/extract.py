@@ -8,6 +8,7 @@ leaves nothing, trafilatura's main-content extraction is the fallback.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urldefrag, urljoin
@@ -18,6 +19,7 @@ from lxml import etree
 from sitespeak.knowledge import jsonld
 from sitespeak.knowledge.page_actions import actions_of, forms_of, links_of
 
+log = logging.getLogger(__name__)
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCKS = {
     "p",
@@ -234,16 +236,22 @@ def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
 
 
 def _fallback(html: str | bytes, url: str) -> list[Section]:
+    """trafilatura's main-content guess; a page it cannot read keeps no text but still keeps
+    its links (an index page made only of links must lead the crawl on)."""
     import trafilatura
 
-    text = (
-        trafilatura.extract(
-            html if isinstance(html, str) else html.decode("utf-8", "replace"),
-            url=url,
-            include_comments=False,
-            include_tables=True,
+    try:
+        text = (
+            trafilatura.extract(
+                html if isinstance(html, str) else html.decode("utf-8", "replace"),
+                url=url,
+                include_comments=False,
+                include_tables=True,
+            )
+            or ""
         )
-        or ""
-    )
+    except Exception:  # noqa: BLE001 - a fallback failure leaves the page without text only
+        log.warning("fallback text extraction of %s failed", url, exc_info=True)
+        return []
     paragraphs = [clean(p) for p in text.split("\n") if clean(p)]
     return [Section([], None, paragraphs)] if paragraphs else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sitespeak import sites
 from sitespeak.crawl.run import crawl_site
 from sitespeak.knowledge.models import Chunk, CrawlRun
 from tests.knowledge.conftest import chunk_ids, outcomes, pages_by_path
@@ -171,3 +172,23 @@ def test_a_crawl_reports_its_progress(alice, testsite, make_site, kb_settings):
     assert reports and reports[-1]["queued"] == 0
     assert reports[-1]["done"] >= totals["pages"] - totals["removed"]
     assert all(r["site_id"] == site.id and r["run_id"] == totals["run_id"] for r in reports)
+
+
+def test_an_index_page_made_only_of_links_still_leads_to_its_pages(
+    alice, testsite, make_site, kb_settings
+):
+    # No text of its own: extraction falls back to trafilatura, which must not lose the links.
+    testsite.pages["/directory"] = (
+        "<!doctype html><html><head><title>Directory</title></head><body><nav>"
+        "<a href='/deep/one'>One</a> <a href='/deep/two'>Two</a></nav></body></html>"
+    )
+    for name in ("one", "two"):
+        testsite.pages[f"/deep/{name}"] = page(
+            f"Deep {name}", f"<h1>Deep page {name}</h1><p>Reached only from the directory.</p>"
+        )
+    site = sites.create_site(alice.tenant.id, "link-index", [testsite.url + "/directory"], True)
+    totals = crawl_site(site, kb_settings)
+    found = outcomes(totals["run_id"], testsite.url)
+    assert found["/deep/one"].outcome == "new" and found["/deep/two"].outcome == "new"
+    assert found["/directory"].outcome != "failed", found["/directory"].reason
+    assert CrawlRun.get_by_id(totals["run_id"]).status == "succeeded"
