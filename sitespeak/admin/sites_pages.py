@@ -8,6 +8,7 @@ from sitespeak import sites
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.forms import SiteForm
 from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.crawl import diagnosis
 from sitespeak.knowledge import refresh, views
 from sitespeak.sites import voice_options
 from sitespeak.web.runtime import runtime
@@ -31,6 +32,7 @@ def embed_snippet(base_url: str, key: str) -> str:
 
 
 def _create(tenant_id: int, form: SiteForm) -> int:
+    diagnosis.check_start_urls([str(u) for u in form.start_urls], form.allow_private)
     site = sites.create_site(
         tenant_id,
         form.name,
@@ -44,6 +46,7 @@ def _create(tenant_id: int, form: SiteForm) -> int:
 
 
 def _update(tenant_id: int, site_id: int, form: SiteForm) -> None:
+    diagnosis.check_start_urls([str(u) for u in form.start_urls], form.allow_private)
     sites.update_site(
         tenant_id,
         site_id,

@@ -13,6 +13,7 @@ import redis
 from sitespeak import sites
 from sitespeak.cli.admin import connect
 from sitespeak.cli.output import add_json_flag, emit
+from sitespeak.crawl import diagnosis
 from sitespeak.db.models import Site
 from sitespeak.errors import InvalidInput, NotFound
 from sitespeak.events.bus import EventPublisher
@@ -76,6 +77,7 @@ def find_site(ref: str, tenant: str | None) -> Site:
 
 
 def cmd_site_create(settings: Settings, args: argparse.Namespace) -> int:
+    diagnosis.check_start_urls(args.url, args.allow_private)
     with connect(settings).connection_context():
         tenant = tenants.get_tenant(args.tenant)
         site = sites.create_site(
@@ -141,6 +143,11 @@ def cmd_crawl(settings: Settings, args: argparse.Namespace) -> int:
             f"{totals[k]} {k}" for k in ("new", "changed", "unchanged", "removed", "failed")
         ),
     )
+    if totals.get("status") == "failed":
+        print(f"sitespeak: crawl failed: {totals.get('problem')}", file=sys.stderr)
+        return 1
+    if totals.get("problem"):
+        print(f"sitespeak: {totals['problem']}", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from sitespeak.crawl.diagnosis import explain, failure_summary
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
 from sitespeak.knowledge.chunking import ChunkDraft
@@ -332,21 +333,40 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
                 _outcome(run.id, page.url, "removed", "no longer linked or listed", None)
         totals = totals_of(run.id)
         changed = totals["new"] + totals["changed"] + totals["removed"]
+        stopped = error is not None
+        if error is None and totals["failed"]:
+            error = failure_summary(_failure_reasons(run.id), totals["failed"])
+        indexed = totals["new"] + totals["changed"] + totals["unchanged"]
         Site.update(
             last_crawl_at=utcnow(), knowledge_version=Site.knowledge_version + (1 if changed else 0)
         ).where(Site.id == site.id).execute()
-        CrawlRun.update(
-            status="failed" if error else "succeeded",
-            totals=totals,
-            error=error,
-            finished_at=utcnow(),
-        ).where(CrawlRun.id == run.id).execute()
-    return totals
+        # A run that indexed no page failed, whatever the reason: the owner must not see green.
+        status = "succeeded" if indexed and not stopped else "failed"
+        if status == "failed" and not error:
+            error = "no page was indexed: check the start URL and the scope"
+        CrawlRun.update(status=status, totals=totals, error=error, finished_at=utcnow()).where(
+            CrawlRun.id == run.id
+        ).execute()
+    return {**totals, "status": status, "problem": error}
+
+
+def _failure_reasons(run_id: int) -> list[str]:
+    return [
+        o.reason
+        for o in CrawlOutcome.select(CrawlOutcome.reason)
+        .where(
+            CrawlOutcome.run == run_id,
+            CrawlOutcome.outcome == "failed",
+            CrawlOutcome.reason.is_null(False),
+        )
+        .order_by(CrawlOutcome.at)
+        .limit(50)
+    ]
 
 
 def mark_failed(run: CrawlRun, error: str) -> None:
     CrawlRun.update(
-        status="failed", error=error[:4000], totals=totals_of(run.id), finished_at=utcnow()
+        status="failed", error=explain(error)[:4000], totals=totals_of(run.id), finished_at=utcnow()
     ).where(CrawlRun.id == run.id).execute()
 
 

@@ -130,3 +130,31 @@ async def _text_turn(web_url: str, origin: str, key: str, text: str) -> str:
         )
     finally:
         await ws.close()
+
+
+def test_a_private_start_url_is_refused_at_save_and_a_crawl_of_nothing_shows_failed_with_why(
+    stack, page, bakery
+):
+    page.goto(stack.url + "/admin/sites")
+    page.fill("input[name=name]", "Private Bakery")
+    page.fill("textarea[name=start_urls]", bakery + "/")
+    page.click("text=Add site")
+    assert "127.0.0.1 is a private address: allow private addresses" in page.content()
+    _shot(page, "admin-site-refused.png")
+
+    page.goto(stack.url + "/admin/sites")
+    page.fill("input[name=name]", "Missing Bakery")
+    page.fill("textarea[name=start_urls]", bakery + "/no-such-page")
+    page.check("input[name=allow_private]")
+    page.click("text=Add site")
+    page.wait_for_selector("#crawls[data-connected='1']")
+    page.click("text=Crawl now")
+    page.wait_for_selector("#crawls .pill.failed", timeout=120_000)
+    problem = page.locator("#crawls .run-problem").first.inner_text()
+    assert problem.startswith("1 page failed: HTTP 404: the page does not exist")
+    _shot(page, "admin-site-crawl-failed.png")
+    page.click("nav >> text=Sites")
+    row = page.locator("tr", has_text="Missing Bakery")
+    assert row.locator(".pill.failed").count() == 1
+    assert "HTTP 404" in row.locator(".run-problem").inner_text()
+    _shot(page, "admin-sites-crawl-failed.png")

@@ -10,6 +10,7 @@ from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from sitespeak.voice import conversations
 from tests.admin.conftest import log_in
+from tests.voice.testsite import serve_site
 
 
 def _site_with_turns(tenant_id: int, turns: list[dict]) -> tuple[int, str]:
@@ -52,16 +53,18 @@ def _turn(question: str, covered: bool, feedback: float, audio: float) -> dict:
 async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, settings):
     browser = await log_in(app, alice.user.email)
     name = f"Shop {uuid.uuid4().hex[:6]}"
-    response, _ = await browser.post(
-        "/admin/sites",
-        {
-            "name": name,
-            "start_urls": "https://shop.example/\nhttps://shop.example/help",
-            "schedule": "daily",
-            "max_pages": "50",
-            "exclude": "/cart*",
-        },
-    )
+    with serve_site() as shop:  # a start URL must be reachable when the site is saved
+        response, _ = await browser.post(
+            "/admin/sites",
+            {
+                "name": name,
+                "start_urls": f"{shop}/\n{shop}/help",
+                "allow_private": "on",
+                "schedule": "daily",
+                "max_pages": "50",
+                "exclude": "/cart*",
+            },
+        )
     assert response.status_code == 303
     response, body = await browser.get(response.headers["Location"])
     assert response.status_code == 200 and name in body
@@ -71,7 +74,15 @@ async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, s
         f"data-site-key=&#34;{key}&#34; async&gt;&lt;/script&gt;"
     )
     assert snippet in body
-    assert "https://shop.example/help" in body and "/cart*" in body
+    assert f"{shop}/help" in body and "/cart*" in body
+
+
+async def test_a_private_start_url_is_refused_at_save_with_the_fix(app, alice):
+    browser = await log_in(app, alice.user.email)
+    with serve_site() as shop:
+        response, body = await browser.post("/admin/sites", {"name": "Local", "start_urls": shop})
+    assert response.status_code == 400
+    assert "127.0.0.1 is a private address: allow private addresses for this site" in body
 
 
 async def test_a_bad_start_url_is_refused_with_a_precise_message(app, alice):

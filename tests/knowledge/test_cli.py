@@ -70,3 +70,50 @@ def test_site_create_crawl_and_search_from_the_command_line(alice, testsite, bas
 def test_an_unknown_site_is_a_clear_error(base_env):
     result = sitespeak(base_env, "search", "no-such-site", "hello")
     assert result.returncode == 1 and "no site 'no-such-site'" in result.stderr
+
+
+def test_a_crawl_that_indexed_nothing_exits_non_zero_with_the_reason(
+    alice, testsite, make_site, base_env
+):
+    site = make_site(alice.tenant, testsite.url, allow_private=False)
+    crawled = sitespeak(base_env, "crawl", str(site.id), "--json")
+    assert crawled.returncode == 1, crawled.stderr
+    assert "crawl failed: 1 page failed: 127.0.0.1 is a private address" in crawled.stderr
+
+
+def test_a_private_start_url_is_refused_when_the_site_is_created(alice, testsite, base_env):
+    made = sitespeak(
+        base_env,
+        "site",
+        "create",
+        "--tenant",
+        alice.tenant.name,
+        "--name",
+        "private-site",
+        "--url",
+        testsite.url + "/",
+    )
+    assert made.returncode == 1
+    assert "127.0.0.1 is a private address: allow private addresses" in made.stderr
+
+
+def test_a_start_url_that_refuses_connections_is_refused_when_the_site_is_created(alice, base_env):
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+        made = sitespeak(
+            base_env,
+            "site",
+            "create",
+            "--tenant",
+            alice.tenant.name,
+            "--name",
+            "down-site",
+            "--url",
+            f"http://127.0.0.1:{port}/",
+            "--allow-private",
+        )
+    assert made.returncode == 1
+    assert "refused the connection" in made.stderr

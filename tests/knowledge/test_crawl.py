@@ -73,6 +73,28 @@ def test_a_loopback_site_without_allow_private_is_refused(alice, testsite, make_
     assert testsite.requests == []  # not even robots.txt was asked for
 
 
+def test_a_crawl_that_indexed_nothing_failed_and_says_why_with_the_fix(
+    alice, testsite, make_site, kb_settings
+):
+    site = make_site(alice.tenant, testsite.url, allow_private=False)
+    totals = crawl_site(site, kb_settings)
+    run = CrawlRun.get_by_id(totals["run_id"])
+    assert run.status == "failed" and totals["status"] == "failed"
+    assert run.error.startswith("1 page failed: 127.0.0.1 is a private address")
+    assert "allow private addresses" in run.error
+
+
+def test_a_crawl_with_some_failed_pages_succeeds_and_counts_them(
+    alice, testsite, make_site, kb_settings
+):
+    site = make_site(alice.tenant, testsite.url)
+    totals = crawl_site(site, kb_settings)
+    run = CrawlRun.get_by_id(totals["run_id"])
+    assert run.status == "succeeded"
+    assert run.error.startswith(f"{totals['failed']} pages failed: ")
+    assert "HTTP 404: the page does not exist" in run.error
+
+
 def test_a_recrawl_with_one_page_changed_replaces_only_that_pages_chunks(
     alice, testsite, make_site, kb_settings
 ):

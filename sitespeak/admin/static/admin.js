@@ -47,7 +47,10 @@ document.addEventListener("change", (event) => {
       say(job.status === "queued" ? "Crawl queued…" : "Crawl running…", "running");
       return;
     }
-    say(job.status === "succeeded" ? "Crawl done." : `Crawl ${job.status}: ${job.error || ""}`, job.status);
+    // The job can succeed while its crawl run failed (nothing indexed): the run decides.
+    const run = job.result || {};
+    if (job.status === "succeeded" && run.status === "failed") say(`Crawl failed: ${run.problem}`, "failed");
+    else say(job.status === "succeeded" ? "Crawl done." : `Crawl ${job.status}: ${job.error || ""}`, job.status);
     setTimeout(() => window.location.assign(window.location.pathname), 800);
   });
   const form = box.querySelector("form.js-crawl");
