@@ -214,6 +214,24 @@ class Settings(BaseSettings):
         description="Memory for synthesized sentences kept for reuse "
         "(extractive answers repeat); 0 turns the cache off.",
     )
+    voice_speculate: bool = Field(
+        True,
+        description="Start the final transcript, the answer and its first phrase's audio at "
+        "the first unvoiced frame (discarded if the visitor goes on), so they overlap the "
+        "end-of-speech hangover.",
+    )
+    voice_admission_budget_ms: int = Field(
+        800,
+        ge=0,
+        description="Predicted speech wait above which a turn's first phrase is shortened "
+        "(3x: a cached filler phrase plays first).",
+    )
+    voice_admission_max_wait_ms: int = Field(
+        8000,
+        ge=0,
+        description="Predicted speech wait above which an answer is sent as text only "
+        "(the visitor is told).",
+    )
     # Accounts and the admin UI (issue 7).
     session_idle_timeout: float = Field(
         8 * 3600.0,

@@ -51,14 +51,14 @@ class ProviderSpeech:
         )
         return (reply.text or "").strip()
 
-    async def synthesize(self, sentence: str) -> tuple[bytes, int]:
+    async def synthesize(self, sentence: str, *, priority: int = 0) -> tuple[bytes, int]:
         if not self.tts_model or "tts" in self.notes.get("fallback", ""):
-            return await self.local.synthesize(sentence)
+            return await self.local.synthesize(sentence, priority=priority)
         try:
             return await asyncio.wait_for(self._synthesize(sentence), self.budget)
         except Exception as exc:  # noqa: BLE001
             self._fell_back("tts", exc)
-            return await self.local.synthesize(sentence)
+            return await self.local.synthesize(sentence, priority=priority)
 
     async def _synthesize(self, sentence: str) -> tuple[bytes, int]:
         parts = []

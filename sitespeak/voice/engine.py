@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
 from sitespeak.voice.speech_cache import SentenceCache
 from sitespeak.voice.stt import WhisperTranscriber
@@ -53,7 +54,10 @@ class SpeechEngine:
         if self._loading is None:
             loop = asyncio.get_running_loop()
             self._loading = loop.run_in_executor(self.pool, self._load)
-        await asyncio.shield(self._loading)
+        try:
+            await asyncio.shield(self._loading)
+        except Exception as exc:  # a model that cannot load: speech is down, text still works
+            raise SpeechUnavailable(f"the speech models could not load: {exc}") from exc
         return self
 
     async def run(self, fn: Callable[..., T], *args) -> T:
@@ -72,7 +76,8 @@ class SpeechEngine:
         await self.ready()
         return await self.run(self.stt.transcribe, pcm16k)
 
-    async def synthesize(self, sentence: str) -> tuple[bytes, int]:
+    async def synthesize(self, sentence: str, *, priority: int = 0) -> tuple[bytes, int]:
+        """``priority`` (higher first) is honoured by the speech process; one pool here."""
         return await self.sentences.get(sentence, lambda: self._synthesize(sentence))
 
     async def _synthesize(self, sentence: str) -> tuple[bytes, int]:

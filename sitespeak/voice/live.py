@@ -10,17 +10,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
 from sitespeak.errors import InvalidInput
 from sitespeak.settings import Settings
 from sitespeak.voice import protocol as p
+from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
 from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import TurnLimiter, announced
 from sitespeak.voice.session import SessionState, SessionStore
+from sitespeak.voice.speculation import Reach, Speculation, prepare
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
 from sitespeak.voice.vad import Endpointer
 
@@ -51,6 +53,15 @@ class Services:
     limiter: TurnLimiter
     on_turn: Callable[[SessionState, TurnResult], Awaitable[None]]
     vet_actions: Vetter | None = None  # the action catalog's gate (sitespeak.actions)
+    load: SpeechLoad = field(init=False)  # this process's speech work, for admission
+
+    def __post_init__(self) -> None:
+        cfg = self.settings
+        self.load = SpeechLoad(
+            cfg.voice_inference_threads,
+            cfg.voice_admission_budget_ms,
+            cfg.voice_admission_max_wait_ms,
+        )
 
 
 class PacedOutlet:
@@ -106,6 +117,8 @@ class LiveSession:
         self.partial_task: asyncio.Task | None = None
         self.last_partial_at = 0.0
         self.partial_text = ""
+        self.speculation: Speculation | None = None
+        self.speculations = {"used": 0, "discarded": 0}
         self.closing = False
         self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
 
@@ -148,6 +161,7 @@ class LiveSession:
             raise Closed(1012, "server restarting")
         finally:
             self.cancel_response()
+            self.drop_speculation()
             for task in (self.response, self.partial_task):
                 if task is not None:
                     await asyncio.gather(task, return_exceptions=True)
@@ -211,6 +225,7 @@ class LiveSession:
             if event == "speech.started":
                 await self.barge_in()  # the visitor talks over the answer: stop it
                 self.partial_text, self.last_partial_at = "", now
+                self.speculations["discarded"] = 0  # counted per utterance
                 await self.send(p.SpeechStarted())
             else:
                 await self.end_of_speech(now)
@@ -219,6 +234,7 @@ class LiveSession:
                 self.vad.cut()
                 await self.end_of_speech(now)
             else:
+                self.speculate()
                 self.maybe_partial(now)
 
     async def commit(self) -> None:
@@ -229,11 +245,73 @@ class LiveSession:
 
     async def end_of_speech(self, now: float, committed: bool = False) -> None:
         await self.send(p.SpeechStopped())
+        draft = self.take_speculation()
         audio = self.vad.take()
         delay = 0.0 if committed else max(now - self.vad.last_voiced_at, 0.0)
         await self.begin_turn(
-            TurnInput(0, "speech", now, text=self.partial_text, audio=audio, eos_delay=delay)
+            TurnInput(
+                0,
+                "speech",
+                now,
+                text=self.partial_text,
+                audio=audio,
+                eos_delay=delay,
+                draft=draft,
+                discarded=self.speculations["discarded"],
+            )
         )
+
+    # --- start before the end (sitespeak.voice.speculation) -------------------------------
+
+    def speculate(self) -> None:
+        """Drop the run if speech resumed; start one at the first unvoiced frame of a pause."""
+        spec = self.speculation
+        if spec is not None and not spec.still_valid(self.vad.voiced_end):
+            self.drop_speculation()
+            self.speculations["discarded"] += 1
+        if self.speculation is None and self.vad.paused and self.s.settings.voice_speculate:
+            reach = self.reach()
+            if reach is None:
+                return
+            upto = self.vad.voiced_end
+            task = asyncio.ensure_future(
+                prepare(
+                    bytes(self.vad.utterance[:upto]),
+                    self.state.site_id,
+                    MeteredSpeech(self.s.engine, self.s.load),
+                    self.s.retrieve,
+                    self.s.vet_actions,
+                    self.s.load.plan(),
+                    reach,
+                )
+            )
+            self.speculation = Speculation(upto, task)
+
+    def reach(self) -> Reach | None:
+        """What may run ahead: only local stages (a provider is not billed for work that may
+        be thrown away); None when speech to text is a provider's."""
+        choice = getattr(self.providers, "choice", None)
+        if choice is None:
+            return Reach()
+        if choice.stt != "local" or choice.realtime:
+            return None
+        return Reach(answer=choice.answerer == "local", first_phrase=choice.tts == "local")
+
+    def take_speculation(self) -> asyncio.Future | None:
+        spec, self.speculation = self.speculation, None
+        if spec is None:
+            return None
+        if not spec.still_valid(self.vad.voiced_end):
+            spec.discard()
+            self.speculations["discarded"] += 1
+            return None
+        self.speculations["used"] += 1
+        return spec.task
+
+    def drop_speculation(self) -> None:
+        if self.speculation is not None:
+            self.speculation.discard()
+            self.speculation = None
 
     def maybe_partial(self, now: float) -> None:
         interval = self.s.settings.voice_partial_interval_ms / 1000
@@ -257,11 +335,14 @@ class LiveSession:
     async def begin_turn(self, turn: TurnInput) -> None:
         refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
         if refusal:
+            if turn.draft is not None:
+                turn.draft.cancel()
             await self.error("rate_limited", refusal)
             return
         await self.barge_in()
         self.state.turns += 1
         turn.seq = self.state.turns
+        turn.plan = self.s.load.plan()
         self.outlet.reset()
         self.response = asyncio.ensure_future(self._respond(turn))
 
@@ -270,6 +351,7 @@ class LiveSession:
         speech, answer_with = (
             self.providers.for_turn(result.notes) if self.providers else (self.s.engine, None)
         )
+        speech = MeteredSpeech(speech, self.s.load)
         try:
             await run_turn(
                 turn,

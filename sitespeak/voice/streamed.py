@@ -82,7 +82,9 @@ async def answer_and_speak(
             sentence = await sentences.__anext__()
         except StopAsyncIteration:
             return None
-        pcm, source_rate = await engine.synthesize(sentence)
+        # The first sentence is what the visitor waits for: it goes ahead of later ones.
+        priority = 0 if result.spoken else 1
+        pcm, source_rate = await engine.synthesize(sentence, priority=priority)
         return sentence, pcm, source_rate
 
     pending = asyncio.ensure_future(next_audio())

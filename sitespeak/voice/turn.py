@@ -1,6 +1,11 @@
 """One turn, top to bottom: (audio → VAD already done) → STT → retrieval → answer → TTS →
 frames. Every stage streams to the outlet as soon as it has something; timings are recorded.
 
+Text never waits for speech: the whole answer text goes out the moment it is known, its audio
+follows, a short first phrase first (sitespeak.voice.phrases). A turn may start with a Draft
+that a speculative run prepared during the end-of-speech hangover (sitespeak.voice.speculation):
+then its transcript, passages, answer and first phrase's audio are already there.
+
 A turn runs as its own asyncio task: barge-in cancels it, and what was actually sent is kept.
 """
 
@@ -14,12 +19,16 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from sitespeak.errors import SpeechUnavailable
 from sitespeak.voice import answer as answerer
 from sitespeak.voice import streamed
+from sitespeak.voice.admission import Plan
 from sitespeak.voice.audio import resample
 from sitespeak.voice.engine import SpeechEngine
+from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.protocol import (
     Citation,
+    ErrorEvent,
     PageAction,
     ResponseAction,
     ResponseDone,
@@ -32,6 +41,10 @@ Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
 Vetter = Callable[[int, str, answerer.Answer], Awaitable[answerer.Answer]]
 PASSAGES = 8
+UNHEARD = (
+    "Sorry, I could not listen to that: speech recognition is unavailable right now. "
+    "Please type your question."
+)
 
 
 class Outlet(Protocol):
@@ -47,6 +60,35 @@ class TurnInput:
     text: str = ""  # a text turn's question, or the latest partial transcript
     audio: bytes = b""  # 16 kHz PCM16 of the utterance
     eos_delay: float = 0.0  # last voiced frame → end of speech decided
+    draft: asyncio.Future | None = None  # → Draft: a speculative run during the hangover
+    plan: Plan = field(default_factory=lambda: Plan("full", 0.0))  # admission's choice
+    discarded: int = 0  # speculative runs thrown away because the visitor went on
+
+
+@dataclass
+class Draft:
+    """Stages 2–5 done ahead, from the audio up to the first unvoiced frame."""
+
+    transcript: str
+    passages: list[Any]
+    reply: answerer.Answer | None  # None: a streaming answerer will answer at the end
+    first_audio: asyncio.Future | None  # the first phrase's synthesis, started early
+    timings: dict[str, float] = field(default_factory=dict)  # the stages' cost, paid early
+    first_text: str = ""  # the phrase first_audio speaks
+
+
+async def settled(draft: asyncio.Future | None) -> Draft | None:
+    """The Draft, or None when there is none or its run failed (the turn then does it all)."""
+    if draft is None:
+        return None
+    try:
+        return await draft
+    except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():
+            raise  # this turn is being cancelled (barge-in), not only the run
+        return None
+    except Exception:  # noqa: BLE001 - the turn redoes the stage and meets the error itself
+        return None
 
 
 @dataclass
@@ -121,28 +163,92 @@ async def run_turn(
     """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent."""
     clock = Clock(turn.ended_at, result.timings)
     result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
+    turn.plan.record(result.timings, result.notes)
+    if turn.mode == "speech":
+        result.timings["speculations_discarded"] = float(turn.discarded)
 
     # 1. Feedback the moment the end of speech is known: what we have so far.
     state = "heard_you" if turn.mode == "speech" else "answering"
     await out.event(ResponseStarted(turn=turn.seq, state=state, transcript=turn.text))
     clock.since_end("eos_to_started_ms")
+    draft = await settled(turn.draft)  # started at the first unvoiced frame: often done
 
-    # 2. Speech to text (text turns skip it).
+    # 2. Speech to text (text turns skip it; a draft heard it during the hangover).
     question = turn.text
     if turn.mode == "speech":
         clock.stage("wait_ms")
-        question = await engine.transcribe(turn.audio)
+        try:
+            question = draft.transcript if draft else await engine.transcribe(turn.audio)
+        except SpeechUnavailable as exc:  # told, never dropped: typing still works
+            result.notes["stt"] = f"speech_unavailable: {exc.message}"
+            await out.event(ErrorEvent(code="speech_unavailable", message=UNHEARD, fatal=False))
+            return result
         clock.stage("stt_ms")
         await out.event(TranscriptFinal(text=question))
     result.transcript = question
+    if draft:
+        result.timings.update(draft.timings)
+        result.timings["speculative"] = 1.0  # a flag: the stages above ran during the hangover
 
     # 3. Retrieval from the site's knowledge base.
-    target = answerer.navigation_target(question)
-    query = target or answerer.search_query(question)
-    passages = await retrieve(site_id, query, PASSAGES) if question else []
-    clock.stage("retrieval_ms")
+    if draft:
+        passages = draft.passages
+    else:
+        passages = await look_up(site_id, question, retrieve)
+        clock.stage("retrieval_ms")
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
+        await _streamed(
+            answer_with,
+            question,
+            passages,
+            history,
+            turn,
+            engine,
+            out,
+            output_rate,
+            clock,
+            result,
+            vet,
+            site_id,
+        )
+        return result
+    # 4. The answer: extractive, so its first token is its whole text. Text never waits for
+    # speech: all of it goes out now, the audio follows.
+    if draft and draft.reply is not None:
+        reply = draft.reply
+    else:
+        reply = await compose(site_id, question, passages, vet)
+        clock.stage("answer_ms")
+    await show(reply, turn.seq, out, result)
+
+    # 5. Speech out: a short first phrase, then sentence by sentence while the previous plays.
+    chunks = split_answer(reply.sentences, turn.plan.first_words)
+    first = draft.first_audio if draft and chunks and draft.first_text == chunks[0] else None
+    try:
+        await speak(chunks, turn.seq, engine, out, output_rate, clock, result, turn.plan, first)
+    except SpeechUnavailable as exc:
+        await _speechless(out, result, chunks, "speech_unavailable", exc.message)
+    clock.since_end("total_ms")
+    return result
+
+
+async def _streamed(
+    answer_with: streamed.StreamingAnswerer,
+    question: str,
+    passages: list[Any],
+    history: list[dict[str, str]] | None,
+    turn: TurnInput,
+    engine: SpeechEngine,
+    out: Outlet,
+    output_rate: int,
+    clock: Clock,
+    result: TurnResult,
+    vet: Vetter | None,
+    site_id: int,
+) -> None:
+    """Steps 4–5 when the answer streams: its text deltas go out as they come."""
+    try:
         await streamed.answer_and_speak(
             answer_with,
             question,
@@ -156,24 +262,46 @@ async def run_turn(
             result,
             _action_gate(vet, site_id),
         )
-        clock.since_end("total_ms")
-        return result
+    except SpeechUnavailable as exc:
+        await _speechless(out, result, result.spoken, "speech_unavailable", exc.message)
+    clock.since_end("total_ms")
 
-    # 4. The answer: extractive, so its first token is its whole text.
+
+async def look_up(site_id: int, question: str, retrieve: Retriever) -> list[Any]:
+    target = answerer.navigation_target(question)
+    query = target or answerer.search_query(question)
+    return await retrieve(site_id, query, PASSAGES) if question else []
+
+
+async def compose(
+    site_id: int, question: str, passages: list[Any], vet: Vetter | None
+) -> answerer.Answer:
     reply = answerer.answer(question, passages)
     if vet is not None:
         reply = await vet(site_id, question, reply)
-    clock.stage("answer_ms")
+    return reply
+
+
+async def show(reply: answerer.Answer, seq: int, out: Outlet, result: TurnResult) -> None:
+    """The answer as text, its citations and its page actions: before any of its audio."""
     result.citations, result.covered = reply.citations, reply.covered
     for number, action in enumerate(reply.actions):
-        page_action = PageAction(action_id=f"{turn.seq}.{number}", **action)
+        page_action = PageAction(action_id=f"{seq}.{number}", **action)
         result.actions.append(page_action.model_dump())
-        await out.event(ResponseAction(turn=turn.seq, action=page_action))
+        await out.event(ResponseAction(turn=seq, action=page_action))
+    await out.event(ResponseTextDelta(turn=seq, text=reply.text))
 
-    # 5. Speech out: sentence by sentence, the next one synthesized while this one is sent.
-    await speak(reply.sentences, turn.seq, engine, out, output_rate, clock, result)
-    clock.since_end("total_ms")
-    return result
+
+async def _speechless(
+    out: Outlet, result: TurnResult, chunks: list[str], code: str, why: str
+) -> None:
+    """No (more) audio for this answer: the visitor is told, and the text they were shown is
+    the turn's answer."""
+    result.notes["audio"] = f"{code}: {why}"
+    result.spoken = list(chunks)
+    await out.event(
+        ErrorEvent(code=code, message=f"The answer is shown as text only ({why}).", fatal=False)
+    )
 
 
 def _action_gate(vet: Vetter | None, site_id: int):
@@ -189,30 +317,43 @@ def _action_gate(vet: Vetter | None, site_id: int):
 
 
 async def speak(
-    sentences: list[str],
+    chunks: list[str],
     seq: int,
     engine: SpeechEngine,
     out: Outlet,
     rate: int,
     clock: Clock,
     result: TurnResult,
+    plan: Plan,
+    first: asyncio.Future | None = None,
 ) -> None:
-    pending = asyncio.ensure_future(engine.synthesize(sentences[0])) if sentences else None
+    """Synthesize chunk n+1 while chunk n is sent; the first phrase asks for priority."""
+    if not plan.audio:
+        await _speechless(out, result, chunks, "speech_busy", "the voice is busy right now")
+        return
+    if plan.filler:  # already synthesized: plays while the answer's first phrase is made
+        first = first or asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
+        filler, filler_rate = await engine.synthesize(plan.filler, priority=2)
+        clock.since_end("eos_to_first_audio_ms")
+        await out.audio(resample(filler, filler_rate, rate))
+    if chunks and first is None:
+        first = asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
+    pending = first
     try:
-        for index, sentence in enumerate(sentences):
+        for index, chunk in enumerate(chunks):
             pcm, source_rate = await pending
             if index == 0:
                 clock.stage("tts_first_audio_ms")
             pending = (
-                asyncio.ensure_future(engine.synthesize(sentences[index + 1]))
-                if index + 1 < len(sentences)
+                asyncio.ensure_future(engine.synthesize(chunks[index + 1]))
+                if index + 1 < len(chunks)
                 else None
             )
-            await out.event(ResponseTextDelta(turn=seq, text=sentence))
             if index == 0:
                 clock.since_end("eos_to_first_audio_ms")
+                result.timings["first_phrase_audio_ms"] = round(len(pcm) / source_rate * 500, 1)
             await out.audio(resample(pcm, source_rate, rate))
-            result.spoken.append(sentence)
+            result.spoken.append(chunk)
     finally:
         if pending is not None and not pending.done():
             pending.cancel()

@@ -33,6 +33,7 @@ class Endpointer:
     _preroll: list[bytes] = field(default_factory=list)
     utterance: bytearray = field(default_factory=bytearray)
     last_voiced_at: float = 0.0  # arrival time of the latest voiced frame
+    voiced_end: int = 0  # bytes of the utterance up to its latest voiced frame
 
     def __post_init__(self) -> None:
         self._vad = webrtcvad.Vad(self.aggressiveness)
@@ -65,9 +66,12 @@ class Endpointer:
             if self._voiced_run * FRAME_MS >= self.start_ms:
                 self.speaking, self._silent_run = True, 0
                 self.utterance = bytearray(b"".join(self._preroll))
+                self.voiced_end = len(self.utterance)
                 return "speech.started"
             return None
         self.utterance += frame
+        if voiced:
+            self.voiced_end = len(self.utterance)
         self._silent_run = 0 if voiced else self._silent_run + 1
         if self._silent_run * FRAME_MS >= self.silence_ms:
             return self.stop()
@@ -88,6 +92,11 @@ class Endpointer:
     def take(self) -> bytes:
         audio, self.utterance = bytes(self.utterance), bytearray()
         return audio
+
+    @property
+    def paused(self) -> bool:
+        """Speaking, and the latest frame was unvoiced: the hangover is running."""
+        return self.speaking and self._silent_run > 0
 
     @property
     def speech_seconds(self) -> float:

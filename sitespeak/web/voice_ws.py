@@ -63,7 +63,8 @@ def voice_services(rt: WebRuntime) -> Services:
 
         async def on_turn(state: SessionState, result: TurnResult) -> None:
             for name, ms in result.timings.items():
-                rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
+                if name.endswith("_ms"):  # the rest are flags (speculative, admission_level)
+                    rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
             row = result.row(_provider(services.engine))
             task = asyncio.ensure_future(
                 rt.db.run(

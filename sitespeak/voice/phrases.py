@@ -1,0 +1,47 @@
+"""An answer cut into what is spoken: a short first phrase, then the rest sentence by sentence.
+
+Synthesis costs about 0.18 CPU-s per second of speech, so the first audio can only be as quick
+as the first chunk is short. The first sentence is cut at a clause boundary a few words in
+("We are open from 9 am to 5 pm," | "Monday to Friday."); every later chunk is a whole sentence,
+synthesized while the previous one plays. Joining the chunks with single spaces gives the
+answer's text back, so what was spoken can still be told word for word.
+"""
+
+from __future__ import annotations
+
+import re
+
+FIRST_WORDS = 6  # the first phrase's length in words when the sentence has no earlier break
+SHORT_FIRST_WORDS = 3  # under load: a shorter first phrase still buys the visitor time
+MIN_REST_WORDS = 3  # never leave a stub ("us.") as the second chunk
+# Words a spoken clause may start with: cutting just before one sounds natural.
+CLAUSE_STARTS = frozenset(
+    """and but or so because which who when where while until from to at on in with for by
+    after before between during if unless""".split()
+)
+CLAUSE_END = re.compile(r"[,;:\u2013\u2014]$|^-+$")
+
+
+def first_cut(words: list[str], most: int) -> int:
+    """How many words the first phrase takes (0: do not cut this sentence)."""
+    if len(words) < most + MIN_REST_WORDS:
+        return 0
+    for count in range(2, most + 1):  # a punctuated clause boundary first
+        if CLAUSE_END.search(words[count - 1]):
+            return count
+    for count in range(most, 2, -1):  # else just before a word that starts a clause
+        if words[count].lower().strip("\"'(") in CLAUSE_STARTS:
+            return count
+    return most
+
+
+def split_answer(sentences: list[str], first_words: int = FIRST_WORDS) -> list[str]:
+    """The chunks to synthesize, in order: a short first phrase, then whole sentences."""
+    chunks = [s.strip() for s in sentences if s.strip()]
+    if not chunks:
+        return []
+    words = chunks[0].split()
+    cut = first_cut(words, first_words)
+    if cut:
+        chunks[0:1] = [" ".join(words[:cut]), " ".join(words[cut:])]
+    return chunks

@@ -1,0 +1,87 @@
+"""Start before the end: the turn's work begun at the first unvoiced frame of a pause.
+
+The endpointer only decides that the visitor has finished after a hangover of silence (240 ms
+by default). A final decode takes about as long, so it starts when the pause starts, on the
+audio up to that frame; when it is done, retrieval, the answer and the first phrase's synthesis
+follow. If the visitor speaks again the run is discarded (its work is lost, nothing was sent);
+if the pause becomes the end of speech, the turn takes the run's Draft and its answer audio is
+ready, or nearly, the moment the end is confirmed.
+
+Nothing here sends anything: a Draft is only used by a turn that has begun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sitespeak.voice.admission import Plan
+from sitespeak.voice.phrases import split_answer
+from sitespeak.voice.turn import Draft, Retriever, Vetter, compose, look_up
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a speculative run may go: what is local (cheap, and no provider is billed for
+    work that may be discarded)."""
+
+    answer: bool = True  # retrieval and the extractive answer
+    first_phrase: bool = True  # the first phrase's audio
+
+
+async def prepare(
+    audio: bytes,
+    site_id: int,
+    engine: Any,
+    retrieve: Retriever,
+    vet: Vetter | None,
+    plan: Plan,
+    reach: Reach,
+) -> Draft:
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal began
+        now = time.perf_counter()
+        timings[name] = round((now - began) * 1000, 2)
+        began = now
+
+    transcript = await engine.transcribe(audio)
+    stage("stt_ms")
+    if not reach.answer or not transcript:
+        return Draft(transcript, [], None, None, timings)
+    passages = await look_up(site_id, transcript, retrieve)
+    stage("retrieval_ms")
+    reply = await compose(site_id, transcript, passages, vet)
+    stage("answer_ms")
+    chunks = split_answer(reply.sentences, plan.first_words)
+    first = None
+    if reach.first_phrase and plan.audio and not plan.filler and chunks:
+        first = asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
+    return Draft(transcript, passages, reply, first, timings, first_text=chunks[0] if first else "")
+
+
+class Speculation:
+    """One speculative run over ``utterance[:upto]``."""
+
+    def __init__(self, upto: int, task: asyncio.Task) -> None:
+        self.upto, self.task = upto, task
+
+    def still_valid(self, voiced_end: int) -> bool:
+        """No voiced frame arrived after the audio the run decoded."""
+        return voiced_end <= self.upto
+
+    def discard(self) -> None:
+        self.task.cancel()
+        self.task.add_done_callback(_drop_first_audio)
+
+
+def _drop_first_audio(task: asyncio.Task) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    first = task.result().first_audio
+    if first is not None:
+        first.cancel()  # a shared synthesis still finishes into the phrase cache
