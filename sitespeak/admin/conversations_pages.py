@@ -9,7 +9,7 @@ from sitespeak import sites
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.analytics import conversations as stats
-from sitespeak.analytics import svg
+from sitespeak.analytics import summary, svg
 from sitespeak.voice import conversations
 from sitespeak.web.runtime import runtime
 
@@ -44,40 +44,32 @@ def _conversation(tenant_id: int, site_id: int, session_id: str) -> dict:
 
 
 def _charts(tenant_id: int, wanted: str | None) -> dict:
+    """Everything on the charts page comes from the rollups (never a scan of the turns)."""
     all_sites, site = _pick_site(tenant_id, wanted)
     if site is None:
         return {"sites": all_sites, "site": None}
-    tid, sid = tenant_id, site["id"]
-    latency = stats.latency_per_day(tid, sid)
-    days = [row["day"] for row in latency]
+    days = summary.daily_series(tenant_id, site["id"], days=30)
+    labels = [d["day"] for d in days]
+    totals = summary.site_summary(tenant_id, site["id"], days=30)
+
+    def line(title: str, key: str) -> Markup:
+        series = {"p50": [d[f"{key}_p50"] for d in days], "p95": [d[f"{key}_p95"] for d in days]}
+        return Markup(svg.line_chart(labels, series, title, " ms"))
+
     return {
         "sites": all_sites,
         "site": site,
-        "turns_chart": Markup(svg.bar_chart(stats.turns_per_day(tid, sid), "Turns per day")),
-        "feedback_chart": Markup(
-            svg.line_chart(
-                days,
-                {
-                    "p50": [r["feedback_p50"] for r in latency],
-                    "p95": [r["feedback_p95"] for r in latency],
-                },
-                "First feedback (ms)",
-                " ms",
-            )
+        "totals": totals,
+        "turns_chart": Markup(
+            svg.bar_chart([(d["day"], d["turns"]) for d in days], "Turns per day")
         ),
-        "audio_chart": Markup(
-            svg.line_chart(
-                days,
-                {
-                    "p50": [r["audio_p50"] for r in latency],
-                    "p95": [r["audio_p95"] for r in latency],
-                },
-                "First audio (ms)",
-                " ms",
-            )
+        "sessions_chart": Markup(
+            svg.bar_chart([(d["day"], d["sessions"]) for d in days], "Visitor sessions per day")
         ),
-        "top": stats.top_questions(tid, sid),
-        "gaps": stats.top_questions(tid, sid, uncovered_only=True),
+        "feedback_chart": line("First feedback (ms)", "feedback"),
+        "audio_chart": line("First audio (ms)", "audio"),
+        "top": totals["top_questions"],
+        "gaps": totals["gaps"],
     }
 
 

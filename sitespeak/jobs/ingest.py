@@ -38,6 +38,12 @@ def _redis() -> redis.Redis:
 def _store_batch(tenant_id: int, site_id: int, events: list[dict[str, Any]], at: str) -> None:
     with database.connection_context():
         store.store_events(tenant_id, site_id, events, dt.datetime.fromisoformat(at))
+    request_rollup()
+
+
+def request_rollup() -> None:
+    """Ask for a rollup pass ``ROLLUP_DEBOUNCE`` seconds from now, unless one is already asked
+    for: what arrives in between is in that pass (a trailing debounce, one pass per window)."""
     settings = queues.bound_settings()
     soon = _redis().set(
         f"{settings.redis_prefix}:analytics:rollup-soon",

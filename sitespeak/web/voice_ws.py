@@ -16,6 +16,7 @@ from quart import Blueprint, websocket
 
 from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
+from sitespeak.jobs import ingest
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
@@ -49,6 +50,14 @@ def _site(key: str) -> SiteRef | None:
     )
 
 
+def _record_turn(session_id: str, tenant_id: int, site_id: int, row: dict) -> None:
+    conversations.record_turn(session_id, tenant_id, site_id, row)
+    try:
+        ingest.request_rollup()  # the analytics rollups include turns within seconds
+    except Exception:  # noqa: BLE001 - the periodic pass picks the turn up anyway
+        log.warning("could not ask for an analytics rollup", exc_info=True)
+
+
 def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
     return bool(origin) and origin.strip().rstrip("/").lower() in {
         o.rstrip("/").lower() for o in allowed
@@ -67,9 +76,7 @@ def voice_services(rt: WebRuntime) -> Services:
                     rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
             row = result.row(_provider(services.engine))
             task = asyncio.ensure_future(
-                rt.db.run(
-                    conversations.record_turn, state.session_id, state.tenant_id, state.site_id, row
-                )
+                rt.db.run(_record_turn, state.session_id, state.tenant_id, state.site_id, row)
             )
             background.add(task)
             task.add_done_callback(background.discard)

@@ -89,6 +89,9 @@
     "font-size:16px}" +
     ".send,.mic{width:42px;height:42px;border-radius:50%;display:grid;place-items:center;color:var(--acc)}" +
     ".mic[aria-pressed=true]{background:#16a34a;color:#fff}" +
+    ".fb{display:flex;gap:4px;margin-top:4px}.fb [data-vote=up]::before{content:'\\1F44D'}" +
+    ".fb [data-vote=down]::before{content:'\\1F44E'}.fb button{font-size:14px;padding:2px 6px;border-radius:6px}" +
+    ".fb button[aria-pressed=true]{background:var(--me)}.fb button:disabled:not([aria-pressed]){opacity:.4}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".phone .panel{position:fixed;left:0;right:0;bottom:0;width:100vw;height:min(85vh,600px);" +
     "border-radius:16px 16px 0 0}";
@@ -271,7 +274,7 @@
     player.unlock();
     if (mic.on) { mic.stop(); send({ type: "input.commit" }); }
     else {
-      try { connect(); await mic.start(); showError(""); }
+      try { connect(); await mic.start(); showError(""); track("mic.started", {}); }
       catch (e) {
         mic.stop();
         showError(e && e.name === "NotAllowedError"
@@ -506,6 +509,79 @@
     box.onkeydown = function (e) { if (e.key === "Escape") { e.stopPropagation(); finish(false); } };
   }
 
+  // --- visitor analytics: small batches to /widget-events (sendBeacon when the page goes) -------
+  // Each event has its own random id, kept when a failed batch is sent again: the server counts
+  // an id once. Nothing here may break the widget: every failure is swallowed.
+  var beacons = { queue: [], timer: 0, url: BASE + "/widget-events" };
+  function rid() {
+    var b = new Uint8Array(12); crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+  if (!store.aid) { store.aid = rid(); save(); }
+  function track(type, data) {
+    if (!cfg.key) return;
+    var e = { id: rid(), session: store.aid, type: type, page: location.pathname.slice(0, 500) };
+    for (var k in data) e[k] = data[k];
+    beacons.queue.push(e);
+    if (beacons.queue.length >= 20) flushBeacons(false);
+    else if (!beacons.timer) beacons.timer = setTimeout(function () { flushBeacons(false); }, 2000);
+  }
+  function flushBeacons(leaving) {
+    clearTimeout(beacons.timer); beacons.timer = 0;
+    var batch = beacons.queue.splice(0, 50);
+    if (!batch.length) return;
+    var body = JSON.stringify({ key: cfg.key, events: batch });
+    try {
+      if (leaving && navigator.sendBeacon &&
+          navigator.sendBeacon(beacons.url, new Blob([body], { type: "text/plain" }))) return;
+      fetch(beacons.url, { method: "POST", body: body, keepalive: true, mode: "cors",
+                           headers: { "Content-Type": "text/plain" } })
+        .then(function (r) { if (r.status >= 500 || r.status === 429) throw r; })
+        .catch(function () { // offline or an outage: the same events (same ids) go again later
+          beacons.queue = batch.concat(beacons.queue).slice(-200);
+          if (!beacons.timer) beacons.timer = setTimeout(function () { flushBeacons(false); }, 10000);
+        });
+    } catch (e) { /* never let analytics break the widget */ }
+    if (beacons.queue.length) flushBeacons(leaving);
+  }
+  addEventListener("pagehide", function () { flushBeacons(true); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flushBeacons(true);
+  });
+  function thumbs(el, turn) { // a thumbs up/down under each new answer, one vote per answer
+    var box = document.createElement("div"); box.className = "fb";
+    // The glyphs come from CSS (::before): the answer's text stays the answer's text.
+    [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (v) {
+      var b = document.createElement("button"); b.type = "button";
+      b.setAttribute("aria-label", v[1]); b.dataset.vote = v[0];
+      b.addEventListener("click", function () {
+        track("feedback", { turn: turn, value: v[0] });
+        box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+        b.setAttribute("aria-pressed", "true");
+      });
+      box.appendChild(b);
+    });
+    el.appendChild(box);
+  }
+  listeners.open = [function () { track("panel.opened", {}); }];
+  listeners.close = [function () { track("session.ended", {}); flushBeacons(false); }];
+  listeners["playback.end"] = [function () { track("answer.played", { turn: stats.turns || 0 }); }];
+  listeners["action.result"] = [function (r) {
+    track(r.ok ? "action.performed" : "action.refused",
+          { action: (r.action.kind + ":" + (r.action.label || r.action.url || "")).slice(0, 200) });
+  }];
+  listeners.transcript = [function (t) {
+    if (t.final && t.text) track("question.asked", { mode: "spoken", text: t.text.slice(0, 1000) });
+  }];
+  listeners.answer = [function (m) {
+    var last = ui.log.lastElementChild; // onDone has just added the answer
+    if (last && last.classList.contains("bot") && m.text && typeof m.turn === "number") thumbs(last, m.turn);
+  }];
+  ui.log.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest(".cites a");
+    if (a) track("citation.clicked", { url: a.href.slice(0, 2000) });
+  });
+
   // --- opening, closing, asking ---------------------------------------------------------------
   function openPanel(focus) {
     if (ui.panel.hidden) {
@@ -529,7 +605,7 @@
     if (!text) return;
     player.unlock(); openPanel(false); showError("");
     if (player.playing()) bargeIn();
-    addMessage("me", text);
+    addMessage("me", text); track("question.asked", { mode: "typed", text: text });
     turnOpen = true; setState("thinking");
     send({ type: "input.text", text: text });
   }

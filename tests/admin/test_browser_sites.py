@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -114,6 +115,12 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     _shot(page, "admin-conversation.png")
 
     page.click("text=Charts")
+    # The charts read the rollups, which the analytics worker rebuilds seconds after a turn.
+    deadline = time.monotonic() + 30
+    while page.locator('dd[data-n="turns"]').inner_text() == "0":
+        assert time.monotonic() < deadline, "the turn never reached the charts' rollups"
+        page.wait_for_timeout(500)
+        page.reload()
     assert page.locator("svg.chart rect").count() >= 1  # turns per day
     assert page.locator("svg.chart polyline").count() >= 2  # latency p50/p95
     assert "what are your opening hours" in page.locator("text=Top questions >> ..").inner_text()

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from sitespeak.analytics import conversations as stats
+from sitespeak.analytics import rollups
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from sitespeak.voice import conversations
@@ -129,11 +130,14 @@ async def test_charts_show_percentiles_top_questions_and_content_gaps(app, alice
     assert latency[0]["audio_p95"] == 480.0  # percentile_cont interpolates: 300 + 0.9 * 200
     assert gaps == [("do you ship abroad", 2)]
     assert top[0] == ("do you ship abroad", 2) and ("opening hours", 1) in top
+    with database.connection_context():
+        rollups.run_pass()  # what the analytics worker does seconds after a turn
     browser = await log_in(app, alice.user.email)
     response, body = await browser.get(f"/admin/charts?site={site_id}")
     assert response.status_code == 200
-    assert body.count('<svg class="chart"') == 3 and "<polyline" in body
+    assert body.count('<svg class="chart"') == 4 and "<polyline" in body
     assert "do you ship abroad" in body
+    assert '<dd data-n="turns">3</dd>' in body and '<dd data-n="declined">2</dd>' in body
 
 
 def test_a_turns_stages_come_out_in_pipeline_order():

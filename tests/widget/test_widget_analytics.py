@@ -1,0 +1,56 @@
+"""The widget's analytics beacons in Chromium: through the real web process and an analytics
+worker to the rollups shown on the admin charts page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sitespeak.analytics import rollups, summary
+from sitespeak.db.connection import database
+from tests.support.processes import start_worker, wait_for
+from tests.widget.test_widget_in_browser import W, ask, open_widget, wait_turns
+
+
+@pytest.fixture(scope="module")
+def analytics_worker(base_env, widget_web, tmp_path_factory):
+    worker = start_worker(
+        base_env, tmp_path_factory.mktemp("analytics-worker"), SITESPEAK_WORKER_QUEUES="analytics"
+    )
+    yield worker
+    worker.stop()
+
+
+def numbers(site_id: int) -> dict:
+    with database.connection_context():
+        rollups.run_pass()  # the same pass the worker runs: settles what is already stored
+        tenant = database.execute_sql(
+            "SELECT tenant_id FROM sites WHERE id = %s", (site_id,)
+        ).fetchone()[0]
+        return summary.site_summary(tenant, site_id, days=1, now=dt.datetime.now(dt.UTC))
+
+
+def test_a_visitors_panel_question_thumbs_and_citation_reach_the_rollups(
+    page, widget_site, analytics_worker
+):
+    before = numbers(widget_site.id)
+    open_widget(page, widget_site.url + "/")
+    ask(page, "When do you open on Sunday?")
+    wait_turns(page, 1)
+    page.click(f"{W} .m.bot:last-child .fb [data-vote=up]")
+    assert page.get_attribute(f"{W} .m.bot:last-child .fb [data-vote=down]", "disabled") == ""
+    page.locator(f"{W} .m.bot").last.locator(".cites a").first.click()  # leaves: a beacon
+    page.wait_for_url("**/hours**")
+
+    def grown() -> dict | None:
+        now = numbers(widget_site.id)
+        return now if now["citations_clicked"] > before["citations_clicked"] else None
+
+    after = wait_for(grown, timeout=30, every=0.5, what="the widget's events in the rollups")
+    assert after["panel_opens"] == before["panel_opens"] + 1
+    assert after["questions_typed"] == before["questions_typed"] + 1
+    assert after["thumbs_up"] == before["thumbs_up"] + 1
+    assert after["citations_clicked"] == before["citations_clicked"] + 1
+    assert after["turns"] >= before["turns"] + 1
+    assert page.errors == []
