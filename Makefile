@@ -7,18 +7,33 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench lock
 
 install: $(INSTALLED)
 
-# Reinstalls whenever pyproject.toml changes (a pin added or bumped).
-$(INSTALLED): pyproject.toml
+# Installs exactly the locked versions, checked against their hashes: requirements-dev.lock (the
+# application and the dev extra) and requirements-nodeps.lock (model packages installed without
+# their declared requirements, see [tool.sitespeak] in pyproject.toml). Reinstalls when a lock or
+# pyproject.toml changes; `make lock` regenerates the locks after a pin is added or bumped.
+$(INSTALLED): pyproject.toml requirements-dev.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "need Python 3.11+, found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps \
-		$$($(PY) packaging/requirements.py pyproject.toml no-deps)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements-nodeps.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+# The locks, from pyproject.toml, with uv (pinned in the dev extra). One lock for every Python from
+# 3.11 on and every platform (--universal; hashes of every wheel). requirements.lock is what the
+# .deb installs (no dev extra); the dev lock is constrained to it, so both agree on shared pins.
+UV_COMPILE = $(PY) -m uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+lock:
+	@test -x $(PY) && $(PY) -m uv --version >/dev/null 2>&1 || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet "$$(sed -n 's/^ *"\(uv==[^"]*\)".*/\1/p' pyproject.toml)"; }
+	$(UV_COMPILE) pyproject.toml -o requirements.lock
+	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock
+	$(PY) packaging/requirements.py pyproject.toml no-deps \
+		| $(UV_COMPILE) --no-deps - -o requirements-nodeps.lock
 
 run: install
 	$(PY) -m sitespeak dev
@@ -34,10 +49,16 @@ bench: install
 	@for script in bench/[!_]*.py; do echo "== $$script"; PYTHONPATH=$(CURDIR) $(PY) $$script || exit 1; done
 
 # Packaging (packaging/README.md). `deb` needs dpkg-dev, binutils, python3.11 and python3-venv;
-# `check-deb` needs root, debootstrap, lintian and the Debian mirror (7.5 min warm, 10 cold).
-.PHONY: deb check-deb
+# `check-deb` needs root, debootstrap, lintian and the Debian archive of this machine's apt sources
+# (7.5 min warm, 10 cold).
+.PHONY: deb check-deb copyright
 deb:
 	packaging/build-deb.sh --out dist
+
+# packaging/debian/copyright lists every distribution the .deb bundles: regenerate it after a lock
+# change (it builds the .deb's virtualenv, then reads the licences from its metadata).
+copyright:
+	packaging/build-deb.sh --out dist --copyright-only
 
 check-deb:
 	packaging/check-deb.sh

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build dist/sitespeak_<version>_<arch>.deb: a virtualenv of Debian's own python3.11 at
-# /usr/lib/sitespeak with every dependency from pyproject.toml, the units, the wrapper and the
-# maintainer scripts.
+# /usr/lib/sitespeak with exactly the versions of requirements.lock (hashes checked), the units,
+# the wrapper and the maintainer scripts.
 #   packaging/build-deb.sh [--src DIR] [--version VERSION] [--out DIR] [--skeleton]
+# --copyright-only stops after writing packaging/debian/copyright for the bundle (`make copyright`).
 # --skeleton leaves the dependencies out (sitespeak alone in the venv): a small package for
 # checking the packaging itself (lintian, maintainer scripts) in seconds; it does not run.
 # DEB_COMPRESS=xz|gzip|zstd and DEB_LEVEL=0-9 pick dpkg-deb's compression (check-deb uses a fast
@@ -14,6 +15,7 @@ SRC=$(cd "$HERE/.." && pwd)
 OUT=""
 VERSION=""
 SKELETON=no
+COPYRIGHT_ONLY=no
 # Debian 12's interpreter: the venv must run on a Debian box, not on a pyenv build.
 PY=${SITESPEAK_DEB_PYTHON:-/usr/bin/python3.11}
 while [ $# -gt 0 ]; do
@@ -22,18 +24,19 @@ while [ $# -gt 0 ]; do
         --version) VERSION=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --skeleton) SKELETON=yes; shift ;;
+        --copyright-only) COPYRIGHT_ONLY=yes; shift ;;
         *) echo "build-deb: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 OUT=${OUT:-$SRC/dist}
-for tool in dpkg-deb readelf "$PY"; do
+for tool in dpkg-deb dpkg-shlibdeps readelf "$PY"; do
     command -v "$tool" >/dev/null || {
         echo "build-deb: $tool missing: apt-get install dpkg-dev binutils python3.11 python3-venv" >&2
         exit 2; }
 done
 PYMINOR=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 if [ -z "$VERSION" ]; then
-    VERSION=$("$PY" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$SRC/pyproject.toml")
+    VERSION=$("$PY" "$HERE/version.py" "$SRC")
 fi
 ARCH=$(dpkg --print-architecture)
 DEB="$OUT/sitespeak_${VERSION}_${ARCH}.deb"
@@ -46,29 +49,37 @@ step() { echo "build-deb: $* ($(date -u +%T))"; }
 
 step "copying the source (never build inside the shared tree)"
 mkdir -p "$WORK/src"
-cp "$SRC/pyproject.toml" "$WORK/src/"
+cp "$SRC/pyproject.toml" "$SRC/requirements.lock" "$SRC/requirements-nodeps.lock" "$WORK/src/"
 [ -f "$SRC/README.md" ] && cp "$SRC/README.md" "$WORK/src/" || echo "SiteSpeak" > "$WORK/src/README.md"
 cp -r "$SRC/sitespeak" "$WORK/src/"
 find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
 
-step "virtualenv with $PY ($PYMINOR) and every dependency from pyproject.toml"
+step "virtualenv with $PY ($PYMINOR) and the locked dependencies (requirements.lock)"
 "$PY" -m venv "$VENV"
-"$PY" "$HERE/requirements.py" "$WORK/src/pyproject.toml" normal > "$WORK/requirements.txt"
-"$PY" "$HERE/requirements.py" "$WORK/src/pyproject.toml" no-deps > "$WORK/no-deps.txt"
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile
      --no-warn-script-location)
+quiet_pip() { grep -v "is ignored: it is neither" >&2; }
 if [ "$SKELETON" = no ]; then
-    "${PIP[@]}" -r "$WORK/requirements.txt" 2> >(grep -v "is ignored: it is neither" >&2)
-    if [ -s "$WORK/no-deps.txt" ]; then
-        "${PIP[@]}" --no-deps -r "$WORK/no-deps.txt"
-    fi
+    "${PIP[@]}" --require-hashes -r "$WORK/src/requirements.lock" 2> >(quiet_pip)
+    "${PIP[@]}" --require-hashes --no-deps -r "$WORK/src/requirements-nodeps.lock" 2> >(quiet_pip)
 fi
-"${PIP[@]}" --no-deps "$WORK/src" 2> >(grep -v "is ignored: it is neither" >&2)
+"${PIP[@]}" --no-deps "$WORK/src" 2> >(quiet_pip)
+# The PostgreSQL driver is Debian's python3-psycopg2 (a Depends: below), seen through one link:
+# the venv stays isolated from the rest of /usr/lib/python3/dist-packages.
+SITE=$VENV/lib/python$PYMINOR/site-packages
+ln -s /usr/lib/python3/dist-packages/psycopg2 "$SITE/psycopg2"
 # Requirements of the --no-deps packages are missing on purpose; anything else is a failure.
-skip=$(sed 's/[=<>!~].*//' "$WORK/no-deps.txt" | tr '\n' '|')
+skip=$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/\1/p' "$WORK/src/requirements-nodeps.lock" | tr '\n' '|')
 if [ "$SKELETON" = no ] && ! "$VENV/bin/python" -m pip check > "$WORK/check.txt"; then
     if grep -viE "^(${skip%|}) " "$WORK/check.txt"; then exit 1; fi
 fi
+
+step "leaving out what never runs here (sizes: packaging/README.md)"
+size_before=$(du -sk "$VENV" | cut -f1)
+"$PY" "$HERE/slim_venv.py" "$SITE"
+# pip installed the venv; nothing installs into it afterwards.
+"$VENV/bin/python" -m pip uninstall --quiet --yes pip 2>/dev/null || true
+echo "build-deb: venv $((size_before / 1024)) MB -> $(( $(du -sk "$VENV" | cut -f1) / 1024 )) MB"
 
 step "relocating the venv to /usr/lib/sitespeak and byte-compiling"
 grep -rlI --null -F "$VENV" "$VENV/bin" "$VENV/pyvenv.cfg" | xargs -0 -r sed -i "s|$VENV|/usr/lib/sitespeak|g"
@@ -76,11 +87,24 @@ rm -f "$VENV"/bin/activate.csh "$VENV"/bin/activate.fish "$VENV"/bin/Activate.ps
 "$VENV/bin/python" -m compileall -q -j0 -s "$ROOT" -p / "$VENV/lib" >/dev/null || true
 
 step "units, wrapper, configuration, documentation"
+# Every unit in packaging/systemd, whatever its name: a new process type needs only its unit file.
 install -D -m 0644 -t "$ROOT/lib/systemd/system" "$HERE"/systemd/*.service "$HERE"/systemd/*.target
 install -D -m 0755 "$PKG/sitespeak.sh" "$ROOT/usr/bin/sitespeak"
 install -D -m 0644 "$PKG/sitespeak.env" "$ROOT/etc/sitespeak/sitespeak.env"
 DOC=$ROOT/usr/share/doc/sitespeak
-install -D -m 0644 "$PKG/copyright" "$DOC/copyright"
+# Every bundled distribution with its licence (packaging/licences.py); an unknown one fails here.
+if [ "$SKELETON" = no ]; then "$PY" "$HERE/licences.py" check "$SITE"; fi
+mkdir -p "$DOC"
+"$PY" "$HERE/licences.py" copyright "$PKG/copyright.in" "$SITE" > "$DOC/copyright"
+chmod 0644 "$DOC/copyright"
+if [ "$SKELETON" = no ] && ! cmp -s "$DOC/copyright" "$PKG/copyright"; then
+    if [ "$COPYRIGHT_ONLY" = yes ]; then
+        cp "$DOC/copyright" "$PKG/copyright"
+        step "wrote packaging/debian/copyright"
+        exit 0
+    fi
+    echo "build-deb: NOTE: packaging/debian/copyright differs from this bundle: run make copyright" >&2
+fi
 install -D -m 0644 "$HERE/README.md" "$DOC/README.md"
 install -D -m 0644 "$PKG/lintian-overrides" "$ROOT/usr/share/lintian/overrides/sitespeak"
 {
@@ -101,12 +125,20 @@ find "$VENV" -type f \( -name '*.so' -o -name '*.so.*' \) -exec chmod 0644 {} +
 # Version-control leftovers some wheels carry.
 find "$VENV" -type f \( -name .gitattributes -o -name .gitignore -o -name .gitkeep \) -delete
 
-step "system libraries the wheels need"
-LIBS=$("$PY" "$HERE/shlib_depends.py" "$VENV")
-LIBS=${LIBS:+, $LIBS}
-mkdir -p "$ROOT/DEBIAN"
+step "system libraries the wheels need (dpkg-shlibdeps)"
+mkdir -p "$ROOT/DEBIAN" "$WORK/debian"
+printf 'Source: sitespeak\n\nPackage: sitespeak\nArchitecture: any\n' > "$WORK/debian/control"
+"$PY" "$HERE/slim_venv.py" --list-elf "$VENV" > "$WORK/elf.txt"
+LIBS=""
+if [ -s "$WORK/elf.txt" ]; then
+    # Libraries a wheel bundles are found through each file's RPATH ($ORIGIN/../x.libs).
+    LIBS=$(cd "$WORK" && sed 's/^/-e/' elf.txt | tr '\n' '\0' \
+        | xargs -0 dpkg-shlibdeps -O --ignore-missing-info -xlibc-bin 2> "$WORK/shlibdeps.log" \
+        | sed -n 's/^shlibs:Depends=//p') || { cat "$WORK/shlibdeps.log" >&2; exit 1; }
+fi
+LIBS="python3-psycopg2${LIBS:+, $LIBS}"
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@PYTHON@/python$PYMINOR/" \
-    -e "s/, @LIBS@/$LIBS/" -e "s/@SIZE@/$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)/" \
+    -e "s/@LIBS@/$LIBS/" -e "s/@SIZE@/$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)/" \
     "$PKG/control.in" > "$ROOT/DEBIAN/control"
 install -m 0644 "$PKG/conffiles" "$ROOT/DEBIAN/conffiles"
 install -m 0755 "$PKG/postinst" "$PKG/prerm" "$PKG/postrm" "$ROOT/DEBIAN/"

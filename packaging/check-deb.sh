@@ -2,14 +2,25 @@
 # `make check-deb`: build the .deb (and a newer one carrying a migration), lintian, unit checks,
 # then a clean Debian 12 root from debootstrap: install, start the units' ExecStart lines as
 # systemd would, health, crawl + text turn, upgrade, purge. Needs root and the network for the
-# Debian mirror (downloads are cached under $CACHE; later runs only refresh the package lists).
-#   packaging/check-deb.sh          KEEP=1 keeps the work dir; DEBIAN_MIRROR picks the mirror
+# Debian archive this machine's apt already uses (downloads are cached under $CACHE; later runs
+# only refresh the package lists).
+#   packaging/check-deb.sh          KEEP=1 keeps the work dir; DEBIAN_MIRROR overrides the
+#                                   archive (default: the bookworm sources of this machine's apt)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
 CACHE=${SITESPEAK_CI_CACHE:-/var/cache/sitespeak-ci}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# This machine's own apt sources for Debian 12 (no host name lives in the repository): every
+# "URI SUITE" apt has a Packages index of for bookworm*, main.
+apt_sources() {
+    apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' 'Component: main' \
+        | awk '$2 ~ /^bookworm(-updates|-security)?$/' | sort -u
+}
+SOURCES=$(apt_sources)
+MIRROR=${DEBIAN_MIRROR:-$(echo "$SOURCES" | awk '$2 == "bookworm" { print $1; exit }')}
+[ -n "$MIRROR" ] || { echo "check-deb: this machine's apt has no Debian 12 (bookworm) main source; set DEBIAN_MIRROR" >&2; exit 2; }
+[ -z "${DEBIAN_MIRROR:-}" ] || SOURCES="$DEBIAN_MIRROR bookworm"
 START=$(date +%s)
 phase() { echo; echo "== check-deb: $* (+$(( $(date +%s) - START ))s)"; }
 
@@ -26,7 +37,7 @@ cleanup() {
     [ -n "${KEEP:-}" ] && echo "check-deb: kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
-VERSION=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$SRC/pyproject.toml")
+VERSION=$(python3 "$HERE/version.py" "$SRC")
 NEWER="$VERSION+upgradecheck1"
 ARCH=$(dpkg --print-architecture)
 # A fast compression: these packages only live for this run.
@@ -43,7 +54,7 @@ else
 
     phase "build the newer sitespeak $NEWER: this source plus one more migration"
     mkdir -p "$WORK/newer-src"
-    cp -r "$SRC/pyproject.toml" "$SRC/sitespeak" "$WORK/newer-src/"
+    cp -r "$SRC/pyproject.toml" "$SRC"/requirements*.lock "$SRC/sitespeak" "$WORK/newer-src/"
     [ -f "$SRC/README.md" ] && cp "$SRC/README.md" "$WORK/newer-src/"
     cp "$HERE/ci/m9000_upgrade_probe.py" "$WORK/newer-src/sitespeak/db/migrations/"
     "$HERE/build-deb.sh" --src "$WORK/newer-src" --version "$NEWER" --out "$DEBS"
@@ -69,7 +80,7 @@ if [ ! -e "$BASE_ROOT.complete" ]; then
 fi
 ROOTFS="$WORK/rootfs"
 cp -a "$BASE_ROOT" "$ROOTFS"
-echo "deb $MIRROR bookworm main" > "$ROOTFS/etc/apt/sources.list"
+echo "$SOURCES" | awk '{ print "deb " $1 " " $2 " main" }' > "$ROOTFS/etc/apt/sources.list"
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
 mkdir -p "$ROOTFS/ci" "$CACHE/apt-archives/partial" "$CACHE/apt-lists/partial"
 # apt wants a local package under its canonical file name.

