@@ -49,7 +49,8 @@ lint: install
 bench: install
 	@for script in bench/[!_]*.py; do echo "== $$script"; PYTHONPATH=$(CURDIR) $(PY) $$script || exit 1; done
 
-# Packaging (packaging/README.md). `deb` needs dpkg-dev, binutils, python3.11 and python3-venv;
+# Packaging (packaging/README.md). `deb` needs dpkg-dev, binutils, python3.11, python3-venv and
+# python3-psycopg2;
 # `check-deb` needs root, debootstrap, lintian and the Debian archive of this machine's apt sources
 # (7.5 min warm, 10 cold).
 .PHONY: deb check-deb copyright
