@@ -106,6 +106,7 @@ def main() -> None:
                     "bench",
                     [f"http://127.0.0.1:{port}/p/0"],
                     True,
+                    privileged=True,
                     max_pages=opts.pages + 10,
                 )
             for label in ("first crawl", "unchanged recrawl"):

@@ -215,7 +215,7 @@ def main() -> None:
         )
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
-            site = create_site(tenant.id, "Bakery", [site_url], allow_private=True)
+            site = create_site(tenant.id, "Bakery", [site_url], allow_private=True, privileged=True)
         index_site(env, site.id, site.name, tenant.name, tmp)
         web = start_web(env, tmp, 120)
         try:

@@ -192,7 +192,7 @@ def main() -> None:
         )
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
-            site = create_site(tenant.id, "Bakery", [site_url], allow_private=True)
+            site = create_site(tenant.id, "Bakery", [site_url], allow_private=True, privileged=True)
             Site.update(
                 options={"providers": {"stt": "openai", "answerer": "openai", "tts": "openai"}}
             ).where(Site.id == site.id).execute()

@@ -31,7 +31,9 @@ def embed_snippet(base_url: str, key: str) -> str:
     return f'<script src="{base_url}/widget.js" data-site-key="{key}" async></script>'
 
 
-def _create(tenant_id: int, form: SiteForm) -> int:
+def _create(tenant_id: int, form: SiteForm, superuser: bool) -> int:
+    # Before the probe: it would otherwise tell a tenant which private ports are open.
+    sites.check_private_permission(form.allow_private, False, superuser)
     diagnosis.check_start_urls([str(u) for u in form.start_urls], form.allow_private)
     site = sites.create_site(
         tenant_id,
@@ -40,21 +42,28 @@ def _create(tenant_id: int, form: SiteForm) -> int:
         form.allow_private,
         schedule=form.schedule,
         allowed_origins=[str(o) for o in form.allowed_origins],
+        privileged=superuser,
         **form.scope(),
     )
     return site.id
 
 
-def _update(tenant_id: int, site_id: int, form: SiteForm) -> None:
-    diagnosis.check_start_urls([str(u) for u in form.start_urls], form.allow_private)
+def _update(tenant_id: int, site_id: int, form: SiteForm, superuser: bool) -> None:
+    current = sites.get_site(tenant_id, site_id).allow_private
+    # A tenant's form has no such box (a superuser or the operator decides): keep what is set,
+    # and refuse a hand-made form that asks for it.
+    allow_private = form.allow_private if superuser else (current or form.allow_private)
+    sites.check_private_permission(allow_private, current, superuser)
+    diagnosis.check_start_urls([str(u) for u in form.start_urls], allow_private)
     sites.update_site(
         tenant_id,
         site_id,
+        privileged=superuser,
         name=form.name,
         start_urls=[str(u) for u in form.start_urls],
         allowed_origins=[str(o) for o in form.allowed_origins],
         schedule=form.schedule,
-        allow_private=form.allow_private,
+        allow_private=allow_private,
         scope=form.scope(),
     )
 
@@ -101,7 +110,7 @@ async def sites_index(admin: Admin) -> Response:
 @page("write")
 async def create(admin: Admin) -> Response:
     form = SiteForm.from_form(await request.form)
-    site_id = await runtime().db.run(_create, admin.tenant_id, form)
+    site_id = await runtime().db.run(_create, admin.tenant_id, form, admin.superuser)
     return redirect(url_for("admin_sites.show", site_id=site_id), 303)
 
 
@@ -120,7 +129,7 @@ async def update(admin: Admin, site_id: int) -> Response:
     db = runtime().db
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     form = SiteForm.from_form(await request.form)
-    await db.run(_update, admin.tenant_id, site_id, form)
+    await db.run(_update, admin.tenant_id, site_id, form, admin.superuser)
     return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
 
 

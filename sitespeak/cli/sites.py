@@ -39,6 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pages", type=int, default=1000)
     add_json_flag(p)
     p.set_defaults(handler=cmd_site_create)
+    p = site.add_parser(
+        "allow-private",
+        help="let a site crawl private and loopback addresses (an operator's decision)",
+    )
+    p.add_argument("site", help="site id or name")
+    p.add_argument("--tenant", help="tenant name (when several tenants use the name)")
+    p.add_argument("--off", action="store_true", help="refuse private addresses again")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_site_allow_private)
     p = site.add_parser("list", help="list sites")
     p.add_argument("--tenant", help="only this tenant's sites")
     add_json_flag(p)
@@ -87,9 +96,22 @@ def cmd_site_create(settings: Settings, args: argparse.Namespace) -> int:
             args.allow_private,
             schedule=args.schedule,
             max_pages=args.max_pages,
+            privileged=True,  # the operator, on the box itself
         )
         view = sites.site_view(site)
     emit(args, view, f"site {view['id']} {view['name']!r} created; key {view['key']}")
+    return 0
+
+
+def cmd_site_allow_private(settings: Settings, args: argparse.Namespace) -> int:
+    with connect(settings).connection_context():
+        site = find_site(args.site, args.tenant)
+        site = sites.update_site(
+            site.tenant_id, site.id, privileged=True, allow_private=not args.off
+        )
+        view = sites.site_view(site)
+    state = "allowed" if view["allow_private"] else "refused"
+    emit(args, view, f"site {view['id']} {view['name']!r}: private addresses {state}")
     return 0
 
 

@@ -22,8 +22,8 @@ def explain(reason: str) -> str:
         host, address = match.groups()
         shown = host if host == address else f"{host} ({address})"
         return (
-            f"{shown} is a private address: allow private addresses for this site (the "
-            "'crawl private addresses' option, or --allow-private), or ask an instance admin"
+            f"{shown} is a private address: allow private addresses for this site (an instance "
+            "superuser can, in the site form; the operator with `sitespeak site allow-private`)"
         )
     if match := _UNRESOLVED.search(reason):
         return f"{match.group(1)} cannot be resolved: check the host name of the start URL"

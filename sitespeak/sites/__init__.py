@@ -1,8 +1,10 @@
 """Sites: what a tenant's assistant knows about. See ``sitespeak.sites.registry``."""
 
 from sitespeak.sites.registry import (
+    PRIVATE_ADDRESSES_WHO,
     SiteScope,
     allowed_origins,
+    check_private_permission,
     create_site,
     delete_site,
     get_site,
@@ -14,8 +16,10 @@ from sitespeak.sites.registry import (
 )
 
 __all__ = [
+    "PRIVATE_ADDRESSES_WHO",
     "SiteScope",
     "allowed_origins",
+    "check_private_permission",
     "create_site",
     "delete_site",
     "get_site",

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
-from sitespeak.errors import Conflict, InvalidInput, NotFound
+from sitespeak.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 Schedule = Literal["never", "hourly", "daily", "weekly"]
 
@@ -64,6 +64,19 @@ def _scope(values: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"scope {where}: {err['msg']}") from None
 
 
+PRIVATE_ADDRESSES_WHO = (
+    "only an instance superuser (in the admin UI) or the operator (sitespeak site "
+    "allow-private SITE, or site create --allow-private) may allow private addresses for a site"
+)
+
+
+def check_private_permission(wanted: bool, current: bool, privileged: bool) -> None:
+    """A tenant may keep or drop ``allow_private`` but never turn it on: with it, the crawler
+    fetches the box's own loopback services and the instance's private network for them."""
+    if wanted and not current and not privileged:
+        raise Forbidden(PRIVATE_ADDRESSES_WHO, code="private_addresses_need_an_admin")
+
+
 def _new_key() -> str:
     return "pk_" + secrets.token_urlsafe(18)
 
@@ -76,8 +89,11 @@ def create_site(
     *,
     schedule: Schedule = "never",
     allowed_origins: list[str] | None = None,
+    privileged: bool = False,
     **scope: Any,
 ) -> Site:
+    """``privileged``: the caller is an instance superuser or the operator, not a tenant."""
+    check_private_permission(allow_private, False, privileged)
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("a site needs a name of 1 to 200 characters")
@@ -137,8 +153,14 @@ def allowed_origins(site: Site) -> list[str]:
     return list(site.allowed_origins) or sorted({origin_of(u) for u in site.start_urls})
 
 
-def update_site(tenant_id: int, site_id_or_name: int | str, **changes: Any) -> Site:
+def update_site(
+    tenant_id: int, site_id_or_name: int | str, *, privileged: bool = False, **changes: Any
+) -> Site:
     site = get_site(tenant_id, site_id_or_name)
+    if changes.get("allow_private") is None:
+        changes.pop("allow_private", None)
+    else:
+        check_private_permission(changes["allow_private"], site.allow_private, privileged)
     if "start_urls" in changes:
         if not changes["start_urls"]:
             raise InvalidInput("a site needs at least one start URL")

@@ -49,6 +49,7 @@ def _create(tenant_id: int, body: SiteCreate) -> dict:
         body.allow_private,
         schedule=body.schedule,
         allowed_origins=[str(o) for o in body.allowed_origins],
+        privileged=False,  # an API token is a tenant's, never the instance's
         **body.scope.model_dump(),
     )
     return sites.site_view(site)
@@ -80,6 +81,7 @@ async def change(site_ref: str) -> Response:
     caller = await api_caller("write")
     body = await body_as(SiteChange)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    # An API token is a tenant's: it may keep or drop allow_private, never turn it on.
     site = await runtime().db.run(sites.update_site, caller.tenant_id, site_ref, **changes)
     return jsonify(sites.site_view(site))
 

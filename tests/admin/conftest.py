@@ -30,6 +30,18 @@ def passwords_set(personas) -> None:
             users.set_password(persona.user.id, PASSWORD)
 
 
+INSTANCE_ADMIN = "root@example.test"
+
+
+@pytest.fixture(scope="session")
+def instance_admin(passwords_set) -> str:
+    """The e-mail of an instance superuser (who acts as the owner of every tenant)."""
+    with database.connection_context():
+        user, _ = users.ensure_user(INSTANCE_ADMIN, superuser=True)
+        users.set_password(user.id, PASSWORD)
+    return INSTANCE_ADMIN
+
+
 @pytest.fixture()
 def flush_login_limits(settings):
     """Lockout and rate-limit counters are per e-mail and address: clear them between tests."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from sitespeak import sites
 from sitespeak.analytics import conversations as stats
 from sitespeak.analytics import rollups
 from sitespeak.db.connection import database
@@ -51,8 +52,10 @@ def _turn(question: str, covered: bool, feedback: float, audio: float) -> dict:
     }
 
 
-async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, settings):
-    browser = await log_in(app, alice.user.email)
+async def test_an_instance_admin_creates_a_private_site_and_gets_the_embed_snippet(
+    app, instance_admin, settings
+):
+    browser = await log_in(app, instance_admin)
     name = f"Shop {uuid.uuid4().hex[:6]}"
     with serve_site() as shop:  # a start URL must be reachable when the site is saved
         response, _ = await browser.post(
@@ -76,6 +79,26 @@ async def test_an_editor_creates_a_site_and_gets_the_embed_snippet(app, alice, s
     )
     assert snippet in body
     assert f"{shop}/help" in body and "/cart*" in body
+
+
+async def test_a_tenant_owner_cannot_allow_private_addresses_and_is_told_who_can(app, alice):
+    browser = await log_in(app, alice.user.email)
+    _, form = await browser.get("/admin/sites")
+    assert 'name="allow_private"' not in form and "only an instance superuser" in form
+    with serve_site() as shop:
+        response, body = await browser.post(
+            "/admin/sites", {"name": "Sneaky", "start_urls": shop, "allow_private": "on"}
+        )
+    assert response.status_code == 403
+    assert "only an instance superuser (in the admin UI) or the operator" in body
+    site_id, _ = _site_with_turns(alice.tenant.id, [])
+    response, body = await browser.post(
+        f"/admin/sites/{site_id}",
+        {"name": "Sneaky", "start_urls": "https://stats.example/", "allow_private": "on"},
+    )
+    assert response.status_code == 403 and "only an instance superuser" in body
+    with database.connection_context():
+        assert not sites.get_site(alice.tenant.id, site_id).allow_private
 
 
 async def test_a_private_start_url_is_refused_at_save_with_the_fix(app, alice):

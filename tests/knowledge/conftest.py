@@ -30,7 +30,7 @@ def kb_settings(settings: Settings) -> Settings:
 def make_site(db):
     def make(tenant, url: str, allow_private: bool = True, **scope) -> Site:
         return sites.create_site(
-            tenant.id, f"site-{next(_names)}", [url + "/"], allow_private, **scope
+            tenant.id, f"site-{next(_names)}", [url + "/"], allow_private, privileged=True, **scope
         )
 
     return make

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from sitespeak import sites
+from sitespeak.db.connection import database
 from tests.knowledge.testsite import LoopbackSite, page
 from tests.support.processes import start_web, start_worker, wait_for
 
@@ -49,7 +51,6 @@ def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(
             json={
                 "name": "crud-site",
                 "start_urls": [site_server.url + "/"],
-                "allow_private": True,
             },
         )
         assert made.status_code == 201, made.text
@@ -78,18 +79,48 @@ def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(
         assert a.get(f"/api/v1/sites/{site['id']}").status_code == 404
 
 
+def _operator_allows_private(persona, site_id: int) -> None:
+    """What ``sitespeak site allow-private`` does: the loopback test site needs it."""
+    with database.connection_context():
+        sites.update_site(persona.tenant.id, site_id, privileged=True, allow_private=True)
+
+
+def test_a_tenant_cannot_allow_private_addresses_and_is_told_who_can(web, alice, site_server):
+    with _client(web, alice) as a:
+        asked = a.post(
+            "/api/v1/sites",
+            json={"name": "sneaky", "start_urls": [site_server.url + "/"], "allow_private": True},
+        )
+        assert asked.status_code == 403, asked.text
+        assert asked.headers["content-type"] == "application/problem+json"
+        assert "only an instance superuser (in the admin UI) or the operator" in asked.text
+        site = a.post(
+            "/api/v1/sites", json={"name": "sneaky", "start_urls": [site_server.url + "/"]}
+        ).json()
+        assert (
+            a.patch(f"/api/v1/sites/{site['id']}", json={"allow_private": True}).status_code == 403
+        )
+        assert a.get(f"/api/v1/sites/{site['id']}").json()["allow_private"] is False
+
+        _operator_allows_private(alice, site["id"])
+        kept = a.patch(
+            f"/api/v1/sites/{site['id']}", json={"allow_private": True, "schedule": "daily"}
+        )
+        assert kept.status_code == 200 and kept.json()["allow_private"] is True
+        dropped = a.patch(f"/api/v1/sites/{site['id']}", json={"allow_private": False})
+        assert dropped.status_code == 200 and dropped.json()["allow_private"] is False
+        assert a.delete(f"/api/v1/sites/{site['id']}").status_code == 204
+
+
 def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refresh_it(
     web, alice, charlie, site_server, base_env, tmp_path
 ):
     with _client(web, alice) as a, _client(web, charlie) as c:
         site = a.post(
             "/api/v1/sites",
-            json={
-                "name": "worker-site",
-                "allow_private": True,
-                "start_urls": [site_server.url + "/"],
-            },
+            json={"name": "worker-site", "start_urls": [site_server.url + "/"]},
         ).json()
+        _operator_allows_private(alice, site["id"])
         first = a.post(f"/api/v1/sites/{site['id']}/crawls")
         again = a.post(f"/api/v1/sites/{site['id']}/crawls")
         assert first.status_code == 202 and again.status_code == 200

@@ -208,7 +208,9 @@ def test_an_index_page_made_only_of_links_still_leads_to_its_pages(
         testsite.pages[f"/deep/{name}"] = page(
             f"Deep {name}", f"<h1>Deep page {name}</h1><p>Reached only from the directory.</p>"
         )
-    site = sites.create_site(alice.tenant.id, "link-index", [testsite.url + "/directory"], True)
+    site = sites.create_site(
+        alice.tenant.id, "link-index", [testsite.url + "/directory"], True, privileged=True
+    )
     totals = crawl_site(site, kb_settings)
     found = outcomes(totals["run_id"], testsite.url)
     assert found["/deep/one"].outcome == "new" and found["/deep/two"].outcome == "new"

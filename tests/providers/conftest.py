@@ -58,7 +58,7 @@ def site_url() -> str:
 
 def _site(alice, url: str, name: str, providers: dict, base_env, log_dir) -> ProviderSite:
     with database.connection_context():
-        site = create_site(alice.tenant.id, name, [url], allow_private=True)
+        site = create_site(alice.tenant.id, name, [url], allow_private=True, privileged=True)
         Site.update(options={"providers": providers}).where(Site.id == site.id).execute()
     index_site(base_env, site.id, site.name, alice.tenant.name, log_dir)
     return ProviderSite(site.id, site.key, url, alice.tenant.id)

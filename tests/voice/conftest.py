@@ -32,7 +32,9 @@ def bakery_url() -> str:
 @pytest.fixture(scope="session")
 def voice_site(services, alice, bakery_url, base_env, tmp_path_factory) -> VoiceSite:
     with database.connection_context():
-        site = create_site(alice.tenant.id, "Sunrise Bakery", [bakery_url], allow_private=True)
+        site = create_site(
+            alice.tenant.id, "Sunrise Bakery", [bakery_url], allow_private=True, privileged=True
+        )
     index_site(
         base_env, site.id, site.name, alice.tenant.name, tmp_path_factory.mktemp("crawl-log")
     )

@@ -50,7 +50,13 @@ def foreign(embed) -> Served:
 @pytest.fixture(scope="session")
 def widget_site(services, alice, bakery, foreign, base_env, tmp_path_factory) -> WidgetSite:
     with database.connection_context():
-        site = create_site(alice.tenant.id, "Widget Bakery", [bakery.url + "/"], allow_private=True)
+        site = create_site(
+            alice.tenant.id,
+            "Widget Bakery",
+            [bakery.url + "/"],
+            allow_private=True,
+            privileged=True,
+        )
     index_site(
         base_env, site.id, site.name, alice.tenant.name, tmp_path_factory.mktemp("widget-crawl")
     )
