@@ -40,6 +40,17 @@ async def test_an_oversized_api_body_is_refused(app, alice):
     assert response.status_code == 413
 
 
+async def test_text_the_database_cannot_store_is_refused_with_the_field_named(app, alice):
+    headers = {"Authorization": f"Bearer {alice.token}", "Content-Type": "application/json"}
+    for bad, why in (("\\u0000", "NUL character"), ("\\udb2f", "unpaired UTF-16 surrogate")):
+        body = '{"name": "ok", "start_urls": ["https://example.com"], '
+        body += '"scope": {"include": ["/a", "x' + bad + 'y"]}}'
+        response = await app.test_client().post("/api/v1/sites", data=body, headers=headers)
+        assert response.status_code == 400, await response.get_data()
+        detail = (await response.get_json())["detail"]
+        assert "body.scope.include[1]" in detail and why in detail
+
+
 async def test_the_openapi_document_lists_every_api_route_with_its_models(app):
     response = await app.test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
