@@ -563,7 +563,8 @@
     });
     el.appendChild(box);
   }
-  listeners.open = [function () { track("panel.opened", {}); }];
+  // A panel reopened after a navigation is the same conversation going on, not a new opening.
+  listeners.open = [function (d) { if (!(d && d.restored)) track("panel.opened", {}); }];
   listeners.close = [function () { track("session.ended", {}); flushBeacons(false); }];
   listeners["playback.end"] = [function () { track("answer.played", { turn: stats.turns || 0 }); }];
   listeners["action.result"] = [function (r) {
@@ -583,12 +584,12 @@
   });
 
   // --- opening, closing, asking ---------------------------------------------------------------
-  function openPanel(focus) {
+  function openPanel(focus, restored) {
     if (ui.panel.hidden) {
       ui.panel.hidden = false; ui.launch.setAttribute("aria-expanded", "true");
       ui.launch.setAttribute("aria-label", "Close the site assistant");
       if (!store.log.length) addMessage("bot", cfg.greeting);
-      store.open = true; save(); emit("open");
+      store.open = true; save(); emit("open", { restored: !!restored });
     }
     connect();
     if (focus !== false) ui.input.focus();
@@ -628,7 +629,7 @@
   };
   function mount() {
     document.body.appendChild(host);
-    if (store.open || store.pending) openPanel(false); // a navigation keeps the conversation going
+    if (store.open || store.pending) openPanel(false, true); // a navigation keeps the conversation going
     document.dispatchEvent(new CustomEvent("sitespeak:ready"));
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
