@@ -28,11 +28,16 @@ class Fetched:
     def not_modified(self) -> bool:
         return self.status == 304
 
-    def text(self) -> str:
-        charset = "utf-8"
+    @property
+    def charset(self) -> str | None:
+        """The Content-Type header's charset, if it names one."""
         ctype = self.headers.get("content-type", "")
-        if "charset=" in ctype:
-            charset = ctype.split("charset=", 1)[1].split(";")[0].strip().strip('"') or charset
+        if "charset=" not in ctype:
+            return None
+        return ctype.split("charset=", 1)[1].split(";")[0].strip().strip('"') or None
+
+    def text(self) -> str:
+        charset = self.charset or "utf-8"
         try:
             return self.body.decode(charset, errors="replace")
         except LookupError:

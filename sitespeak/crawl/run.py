@@ -261,7 +261,7 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
         ctx.frontier.taken.add(final)
         url, known = final, ctx.known.get(final)
     try:
-        content = extract(fetched.body, url)
+        content = extract(fetched.body, url, fetched.charset)
     except Exception as exc:  # noqa: BLE001 - recorded on the page; its links still count
         reason = str(exc) if isinstance(exc, UnparseableHtml) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, UnparseableHtml):

@@ -33,23 +33,34 @@ class ChunkDraft:
 def windows(
     paragraphs: list[str], max_words: int = MAX_WORDS, overlap: int = OVERLAP_WORDS
 ) -> list[str]:
-    sentences = [s for p in paragraphs for s in SENTENCE.split(p) if s.strip()]
+    # A paragraph's last sentence keeps a line break after it, so a line without a full stop
+    # (a table row, one line of an address block) is not read as part of the next sentence.
+    sentences = [
+        s.strip() + ("\n" if i == len(parts) - 1 else "")
+        for p in paragraphs
+        for parts in [[s for s in SENTENCE.split(p) if s.strip()]]
+        for i, s in enumerate(parts)
+    ]
     out: list[str] = []
     current: list[str] = []
     for sentence in sentences:
+        end = "\n" if sentence.endswith("\n") else ""
         words = sentence.split()
         while len(words) > max_words:  # a run-on "sentence": hard cut
-            sentences_text = " ".join(current + words[: max_words - _count(current)])
-            out.append(sentences_text)
+            out.append(_join(current + [" ".join(words[: max_words - _count(current)])]))
             words = words[max_words - _count(current) - overlap :]
             current = []
         if current and _count(current) + len(words) > max_words:
-            out.append(" ".join(current))
+            out.append(_join(current))
             current = _tail(current, overlap)
-        current.append(" ".join(words))
+        current.append(" ".join(words) + end)
     if current:
-        out.append(" ".join(current))
+        out.append(_join(current))
     return out
+
+
+def _join(parts: list[str]) -> str:
+    return "".join(p if p.endswith("\n") else p + " " for p in parts).strip()
 
 
 def _count(parts: list[str]) -> int:

@@ -8,6 +8,7 @@ leaves nothing, trafilatura's main-content extraction is the fallback.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCKS = {
     "p",
     "li",
+    "tr",
     "pre",
     "blockquote",
     "dd",
@@ -91,13 +93,26 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def parse(html: str | bytes, url: str) -> lxml.html.HtmlElement:
+def _parser(charset: str | None) -> lxml.html.HTMLParser | None:
+    """The HTTP header's charset wins over the page's guess (lxml assumes Latin-1 for bytes
+    without a <meta charset>, turning "€" into "â\x82¬")."""
+    if not charset:
+        return None
+    try:
+        return lxml.html.HTMLParser(encoding=codecs.lookup(charset).name)
+    except LookupError:
+        return None
+
+
+def parse(html: str | bytes, url: str, charset: str | None = None) -> lxml.html.HtmlElement:
+    parser = None
     if isinstance(html, bytes):
         html = html.replace(b"\x00", b"")
+        parser = _parser(charset)
     else:
         html = html.replace("\x00", "")
     try:
-        doc = lxml.html.document_fromstring(html)
+        doc = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise UnparseableHtml(f"unparseable HTML: {exc}") from None
     if doc is None or doc.find("body") is None and not clean(doc.text_content()):
@@ -106,8 +121,8 @@ def parse(html: str | bytes, url: str) -> lxml.html.HtmlElement:
     return doc
 
 
-def extract(html: str | bytes, url: str) -> PageContent:
-    doc = parse(html, url)
+def extract(html: str | bytes, url: str, charset: str | None = None) -> PageContent:
+    doc = parse(html, url, charset)
     facts, faqs = jsonld.from_document(doc)
     links, forms, actions = links_of(doc), forms_of(doc), actions_of(doc)
     title = clean(doc.findtext(".//title") or "") or _meta(doc, "og:title")
@@ -216,10 +231,51 @@ def _sections(root: lxml.html.HtmlElement) -> tuple[list[Section], list[dict]]:
             headings.append({"level": level, "text": text, "anchor": anchor})
             sections.append(Section([t for _, t in stack], anchor))
         elif _is_leaf_block(el) and not any(a.tag in HEADINGS for a in el.iterancestors()):
-            text = clean(el.text_content())
-            if text:
-                sections[-1].paragraphs.append(text)
+            sections[-1].paragraphs += _row(el) if el.tag == "tr" else _lines(el)
     return [s for s in sections if s.paragraphs], headings
+
+
+LINE_BREAK = "\u2028"  # LINE SEPARATOR: stands for a <br> until the block's lines are split
+SHORT_LINE = 6  # words: lines this short with no label are parts of one thing (an address)
+
+
+def _lines(el: lxml.html.HtmlElement) -> list[str]:
+    """A block's text; its <br> lines become paragraphs of their own ("Phone: …", "Email: …",
+    one day's hours each) unless they are the short parts of one thing, like an address, which
+    are joined with commas instead of glued together ("587Email")."""
+    for br in el.iter("br"):
+        br.tail = LINE_BREAK + (br.tail or "")
+    lines = [clean(line) for line in el.text_content().split(LINE_BREAK)]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and all(len(x.split()) <= SHORT_LINE and ":" not in x for x in lines):
+        return [", ".join(lines)]
+    return lines
+
+
+def _row(tr: lxml.html.HtmlElement) -> list[str]:
+    """A table row as one line that keeps its cells together, named by the column headings
+    when the table has a heading row: "E-bike: per hour €12, per day €45"."""
+    cells = [
+        clean(c.text_content()) for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")
+    ]
+    if not any(cells):
+        return []
+    table = next((a for a in tr.iterancestors() if a.tag == "table"), None)
+    first = next(table.iter("tr"), None) if table is not None else None
+    header = (
+        [clean(c.text_content()) for c in first if isinstance(c.tag, str)]
+        if first is not None and all(c.tag == "th" for c in first if isinstance(c.tag, str))
+        else []
+    )
+    if tr is first and header:
+        return []  # the column headings: said with every row instead
+    if len(header) == len(cells) and len(cells) > 1:
+        named = ", ".join(
+            f"{h[:1].lower() + h[1:]} {c}".strip()
+            for h, c in zip(header[1:], cells[1:], strict=True)
+        )
+        return [f"{cells[0]}: {named}"]
+    return [", ".join(c for c in cells if c)]
 
 
 def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:

@@ -1,0 +1,151 @@
+"""The answer-quality harness shared by tests/answers and bench/answers.py: test sites kept as
+data files (tests/answers/sites/<name>/: the pages and questions.json), served on loopback, and
+their question sets asked through the same steps as a voice turn (understand, retrieve,
+answer). A question counts as answered when the displayed answer holds the expected fact and
+its first citation is the expected page (or section)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sitespeak.knowledge.retrieval import search
+from sitespeak.voice import answer as answerer
+
+SITES = Path(__file__).resolve().parents[1] / "answers" / "sites"
+PASSAGES = 8  # as many as a voice turn retrieves (sitespeak.voice.turn.PASSAGES)
+
+
+def site_names() -> list[str]:
+    return sorted(p.name for p in SITES.iterdir() if (p / "questions.json").exists())
+
+
+def question_set(name: str) -> dict[str, Any]:
+    return json.loads((SITES / name / "questions.json").read_text())
+
+
+def _handler(root: Path):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path = urlsplit(self.path).path.rstrip("/") or "/index"
+            file = root / (path.lstrip("/") + ("" if path.endswith(".txt") else ".html"))
+            if not file.resolve().is_relative_to(root) or not file.is_file():
+                return self._send(404, b"<html><body>not found</body></html>", "text/html")
+            kind = "text/plain" if file.suffix == ".txt" else "text/html; charset=utf-8"
+            self._send(200, file.read_bytes(), kind)
+
+        def _send(self, status: int, data: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve_site(name: str) -> Iterator[str]:
+    """The named test site on a loopback port; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler((SITES / name).resolve()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def ask(site_id: int, question: str, history: list[dict[str, str]], embedder) -> Any:
+    """One question through the voice turn's steps, synchronously."""
+    target = answerer.navigation_target(question)
+    query = target or answerer.search_query(question)
+    found = search(site_id, query, PASSAGES, embedder=embedder)
+    return answerer.answer(question, found)
+
+
+def _where(citation: dict[str, str], base: str) -> str:
+    path = citation["url"][len(base) :] or "/"
+    return path + (f"#{citation['anchor']}" if citation.get("anchor") else "")
+
+
+def cited(reply: Any, base: str, expected: list[str]) -> bool:
+    """The first citation is one of the expected pages ("/visit") or sections ("/visit#x")."""
+    if not reply.citations:
+        return False
+    where = _where(reply.citations[0], base)
+    return any(where == e or ("#" not in e and where.split("#")[0] == e) for e in expected)
+
+
+def holds(reply: Any, facts: list[str]) -> bool:
+    return reply.covered and any(f.lower() in reply.text.lower() for f in facts)
+
+
+@dataclass
+class Outcome:
+    kind: str  # question | navigation | decline | followup
+    asked: str
+    ok: bool
+    said: str
+    spoken_words: int
+    cited: str = ""
+
+
+@dataclass
+class Report:
+    site: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind == kind]
+
+    def rate(self, kind: str) -> float:
+        done = self.of(kind)
+        return sum(o.ok for o in done) / len(done) if done else 1.0
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def _spoken_words(reply: Any) -> int:
+    return len(" ".join(getattr(reply, "spoken", None) or reply.sentences).split())
+
+
+def _outcome(kind: str, asked: str, ok: bool, reply: Any, base: str) -> Outcome:
+    where = _where(reply.citations[0], base) if reply.citations else ""
+    return Outcome(kind, asked, ok, reply.text, _spoken_words(reply), where)
+
+
+def evaluate(name: str, site_id: int, base: str, embedder) -> Report:
+    spec = question_set(name)
+    report = Report(name)
+    for q in spec["questions"]:
+        reply = ask(site_id, q["ask"], [], embedder)
+        ok = holds(reply, q["fact"]) and cited(reply, base, q["cite"])
+        report.outcomes.append(_outcome("question", q["ask"], ok, reply, base))
+    for q in spec["navigation"]:
+        reply = ask(site_id, q["ask"], [], embedder)
+        ok = any(a["url"][len(base) :] == q["url"] for a in reply.actions)
+        report.outcomes.append(_outcome("navigation", q["ask"], ok, reply, base))
+    for question in spec["declines"]:
+        reply = ask(site_id, question, [], embedder)
+        report.outcomes.append(_outcome("decline", question, not reply.covered, reply, base))
+    for conv in spec["followups"]:
+        history: list[dict[str, str]] = []
+        for turn in conv["turns"]:
+            reply = ask(site_id, turn, history, embedder)
+            history.append({"q": turn, "a": reply.text})
+        ok = holds(reply, conv["fact"]) and cited(reply, base, conv["cite"])
+        report.outcomes.append(_outcome("followup", " / ".join(conv["turns"]), ok, reply, base))
+    return report
