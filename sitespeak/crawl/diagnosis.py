@@ -27,10 +27,12 @@ def explain(reason: str) -> str:
         )
     if match := _UNRESOLVED.search(reason):
         return f"{match.group(1)} cannot be resolved: check the host name of the start URL"
-    if "ConnectError" in reason or "refused" in reason.lower():
+    if "refused" in reason.lower():
         return (
             f"{reason}: the site refused the connection; check that it is up and the port is right"
         )
+    if "ConnectError" in reason:
+        return f"{reason}: check that the site is up and the port is right"
     if "Timeout" in reason:
         return f"{reason}: the site did not answer in time; check that it is up"
     if reason.startswith("HTTP 404") or reason.startswith("HTTP 410"):

@@ -1,15 +1,17 @@
 """One polite HTTP GET for the crawler: redirects followed by hand (the SSRF guard sees every
 hop and each hop is recorded), conditional headers on recrawl, a hard cap on the body size, and
-HTML only."""
+HTML only. Connections go to the address the guard checked (``crawl.pinned``), and the peer of
+every response, on a new or a reused connection, is checked again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from sitespeak.crawl import guard
+from sitespeak.crawl.pinned import PinnedTransport, peer_of
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -64,7 +66,7 @@ class Fetcher:
             headers={"User-Agent": user_agent},
             timeout=timeout,
             follow_redirects=False,
-            limits=limits,
+            transport=PinnedTransport(allow_private, limits),
             trust_env=False,
         )
 
@@ -93,6 +95,11 @@ class Fetcher:
             except guard.Refused as exc:
                 result.error = str(exc)
                 return result
+            except httpx.ConnectError:
+                # Not the OS's words ("Connection refused", "No route to host"): the reason is
+                # shown to the tenant, and those words map out which ports are open.
+                result.error = f"ConnectError: could not connect to {urlsplit(current).netloc}"
+                return result
             except httpx.HTTPError as exc:
                 result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 return result
@@ -107,6 +114,9 @@ class Fetcher:
     def _one(self, url: str, headers: dict, result: Fetched, html_only: bool) -> bool:
         """Fetch one hop into ``result``; False means "follow the redirect"."""
         with self._client.stream("GET", url, headers=headers) as response:
+            peer = peer_of(response)
+            if peer is not None:  # new or reused (pooled), before a byte of its body is read
+                guard.check_address(urlsplit(url).hostname or "", peer, self.allow_private)
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             if response.is_redirect and "location" in result.headers:

@@ -116,6 +116,8 @@ class LoopbackSite:
         self.delay = delay
         self.crawl_delay: float | None = None
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
+        self.redirects: dict[str, str] = {}  # path -> Location, added by a test
         self.stamps: list[float] = []
         self.lock = threading.Lock()
         self.huge_bytes = 3 * 1024 * 1024
@@ -159,6 +161,7 @@ class LoopbackSite:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with site.lock:
                     site.requests.append(self.path)
+                    site.hosts.append(self.headers.get("Host", ""))
                     site.stamps.append(time.monotonic())
                 if site.delay:
                     time.sleep(site.delay)
@@ -192,6 +195,12 @@ class LoopbackSite:
                 f"sitemap/0.9'>{urls}</urlset>"
             )
             return self._send(h, 200, "application/xml", body.encode())
+        if path in self.redirects:
+            h.send_response(302)
+            h.send_header("Location", self.redirects[path])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return None
         if path in ("/old-menu", "/exit"):
             h.send_response(301)
             h.send_header(
