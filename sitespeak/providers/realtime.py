@@ -17,7 +17,7 @@ from typing import Any
 from sitespeak.providers.prompt import RULES, catalog_block, passage_block
 from sitespeak.voice import protocol as p
 from sitespeak.voice.answer import _citations
-from sitespeak.voice.audio import resample
+from sitespeak.voice.audio import StreamResampler
 from sitespeak.voice.live import LiveSession
 from sitespeak.voice.turn import TurnResult
 
@@ -51,6 +51,9 @@ class RealtimeSession(LiveSession):
         self.turn: TurnResult | None = None
         self.origin = 0.0  # perf_counter at the end of speech of the current turn
         self.audio: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Chunked audio both ways: stream resamplers keep the filter state across chunk edges.
+        self.upsample = StreamResampler(start.input_format.sample_rate, RATE)
+        self.downsample = StreamResampler(RATE, start.output_format.sample_rate)
         self.pump: asyncio.Task | None = None
         self.item_id, self.sent_ms, self.played_from = "", 0.0, 0.0
         self.text = ""
@@ -110,7 +113,7 @@ class RealtimeSession(LiveSession):
             return await super().on_audio(pcm)
         if len(pcm) % 2:
             return await self.error("bad_audio", "binary frames are PCM16: an even number of bytes")
-        up = resample(pcm, self.start.input_format.sample_rate, RATE)
+        up = self.upsample.feed(pcm)
         await self.conn.input_audio_buffer.append(audio=base64.b64encode(up).decode())
 
     async def on_message(self, message: Any) -> None:
@@ -182,10 +185,7 @@ class RealtimeSession(LiveSession):
             await self.send(p.ResponseTextDelta(turn=self.turn.seq, text=event.delta or ""))
         elif kind == "response.output_audio.delta" and self.turn:
             self._start_pump(event.item_id)
-            pcm = resample(
-                base64.b64decode(event.delta), RATE, self.start.output_format.sample_rate
-            )
-            self.audio.put_nowait(pcm)
+            self.audio.put_nowait(self.downsample.feed(base64.b64decode(event.delta)))
         elif kind == "response.done":
             await self._response_done(event.response)
         elif kind == "error":
@@ -219,12 +219,15 @@ class RealtimeSession(LiveSession):
     def _start_pump(self, item_id: str) -> None:
         if self.pump is None or self.pump.done():
             self.item_id, self.sent_ms, self.played_from = item_id, 0.0, 0.0
+            self.downsample = StreamResampler(RATE, self.start.output_format.sample_rate)
             self.outlet.reset()
             self.pump = asyncio.ensure_future(self._play())
 
     async def _play(self) -> None:
         rate = self.start.output_format.sample_rate
         while (pcm := await self.audio.get()) is not None:
+            if not pcm:
+                continue  # the resampler holds back a few samples at first
             if not self.played_from:
                 self.played_from = time.perf_counter()
                 self._mark("eos_to_first_audio_ms")
@@ -244,6 +247,7 @@ class RealtimeSession(LiveSession):
 
     async def _complete(self, turn: TurnResult) -> None:
         if self.pump is not None:
+            self.audio.put_nowait(self.downsample.feed(b"", last=True))  # the filter's tail
             self.audio.put_nowait(None)
             await asyncio.gather(self.pump, return_exceptions=True)
         if self.turn is not turn:

@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 SAMPLE_WIDTH = 2  # bytes per PCM16 sample
 
@@ -16,14 +17,30 @@ def frame_bytes(sample_rate: int, ms: int = 20) -> int:
 
 
 def resample(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
-    """Linear-interpolation resampling; plenty for speech going to Whisper or a speaker."""
+    """One whole clip, band-limited (libsoxr): going down, what the new rate cannot carry is
+    filtered out instead of folding back as audible aliasing."""
     if src_rate == dst_rate or not pcm:
         return pcm
-    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
-    count = max(int(len(samples) * dst_rate / src_rate), 1)
-    positions = np.linspace(0, len(samples) - 1, count)
-    out = np.interp(positions, np.arange(len(samples)), samples)
-    return np.clip(out, -32768, 32767).astype(np.int16).tobytes()
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    return np.asarray(soxr.resample(samples, src_rate, dst_rate, quality="HQ")).tobytes()
+
+
+class StreamResampler:
+    """Resamples a stream that arrives in chunks (the Realtime bridge's audio): the filter keeps
+    its state across chunks, so chunk edges make no clicks. A pass-through when rates match."""
+
+    def __init__(self, src_rate: int, dst_rate: int) -> None:
+        self._stream = (
+            None
+            if src_rate == dst_rate
+            else soxr.ResampleStream(src_rate, dst_rate, 1, dtype="int16", quality="HQ")
+        )
+
+    def feed(self, pcm: bytes, last: bool = False) -> bytes:
+        if self._stream is None:
+            return pcm
+        samples = np.frombuffer(pcm, dtype=np.int16)
+        return np.asarray(self._stream.resample_chunk(samples, last=last)).tobytes()
 
 
 def to_float(pcm: bytes) -> np.ndarray:
