@@ -30,7 +30,9 @@ def embedder() -> LocalEmbedder:
 def _indexed(name: str, alice, settings: Settings):
     with serve_site(name) as url:
         with database.connection_context():
-            site = sites.create_site(alice.tenant.id, f"answers-{name}", [url + "/"], True)
+            site = sites.create_site(
+                alice.tenant.id, f"answers-{name}", [url + "/"], True, privileged=True
+            )
             crawl_foreground(site, settings, lambda *event: None)
         yield AnswerSite(name, site.id, url)
 
