@@ -8,10 +8,12 @@ import time
 
 from _stack import bench_services, env_for, percentile
 
+from sitespeak.assembly import job_registry
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
-from sitespeak.jobs import queues, tasks
+from sitespeak.jobs import queues
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 from tests.support.processes import start_worker, wait_for
@@ -37,6 +39,7 @@ def main() -> None:
         )
         queues.bind(settings)
         publisher = EventPublisher(redis.Redis.from_url(found.redis_url), found.redis_prefix)
+        jobs = JobQueue(job_registry(), publisher)
         worker = start_worker(
             env_for(
                 found,
@@ -51,7 +54,7 @@ def main() -> None:
             tenant, _ = create_tenant("bench")
             latency_ids = []
             for _ in range(opts.latency_jobs):  # one at a time: an idle queue's latency
-                job, _ = tasks.submit(publisher, tenant.id, "echo", {}, queue="ai")
+                job, _ = jobs.submit(tenant.id, "echo", {}, queue="ai")
                 latency_ids.append(job.id)
                 time.sleep(0.01)
             wait_for(lambda: _all_done(latency_ids), timeout=60, what="latency jobs")
@@ -59,8 +62,7 @@ def main() -> None:
             waits = [(r.started_at - r.enqueued_at).total_seconds() * 1000 for r in rows]
             start = time.perf_counter()
             burst_ids = [
-                tasks.submit(publisher, tenant.id, "echo", {}, queue="ai")[0].id
-                for _ in range(opts.burst_jobs)
+                jobs.submit(tenant.id, "echo", {}, queue="ai")[0].id for _ in range(opts.burst_jobs)
             ]
             submitted = time.perf_counter() - start
             wait_for(lambda: _all_done(burst_ids), timeout=300, every=0.05, what="burst")

@@ -63,3 +63,10 @@ class SpeechUnavailable(Unavailable):
     """The speech engine (the speech process) is down or too busy to take this work now."""
 
     code = "speech_unavailable"
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed, but it asks for what cannot be done here (a job kind a tenant may not
+    submit): 422, like a body that fails its schema."""
+
+    status = 422

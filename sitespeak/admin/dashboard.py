@@ -9,7 +9,7 @@ from quart import Blueprint, Response, redirect, url_for
 
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
-from sitespeak.jobs import ledger, queues, tasks
+from sitespeak.jobs import ledger, queues
 from sitespeak.web.health import check_dependencies
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key
@@ -89,5 +89,5 @@ async def jobs(admin: Admin) -> Response:
 async def retry(admin: Admin, job_id: str) -> Response:
     rt = runtime()
     scope = None if admin.superuser else admin.tenant_id
-    await rt.db.run(tasks.retry, rt.publisher, job_id, scope)
+    await rt.db.run(rt.jobs.retry, job_id, scope)
     return redirect(url_for("admin_dash.jobs", retried=job_id))

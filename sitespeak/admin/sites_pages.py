@@ -9,7 +9,8 @@ from sitespeak.admin.context import Admin, page
 from sitespeak.admin.forms import SiteForm
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.crawl import diagnosis
-from sitespeak.knowledge import refresh, views
+from sitespeak.crawl.refresh import request_crawl
+from sitespeak.knowledge import views
 from sitespeak.sites import voice_options
 from sitespeak.web.runtime import runtime
 
@@ -159,7 +160,5 @@ async def delete(admin: Admin, site_id: int) -> Response:
 async def crawl(admin: Admin, site_id: int) -> Response:
     rt = runtime()
     site = await rt.db.run(sites.get_site, admin.tenant_id, site_id)
-    job, created = await rt.db.run(refresh.claim_crawl, admin.tenant_id, site.id)
-    if created:  # enqueued once the row is committed, so the worker finds it
-        await rt.db.run(refresh.enqueue_new, rt.publisher.publish, job)
+    job, _ = await rt.db.run(request_crawl, rt.jobs, admin.tenant_id, site.id)
     return redirect(url_for("admin_sites.show", site_id=site.id, crawl=str(job.id)), 303)

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from sitespeak import __version__
+from sitespeak import __version__, assembly
 from sitespeak.cli import accounts, actions, admin, ask, dev, ops, sites
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings, load_settings
@@ -38,13 +38,9 @@ def configure_logging(settings: Settings) -> None:
 
 def run_process(settings: Settings) -> int:
     if settings.process_type == "web":
-        from sitespeak.web.serve import run_web
-
-        return run_web(settings)
+        return assembly.run_web(settings)
     if settings.process_type == "worker":
-        from sitespeak.worker.main import run_worker
-
-        return run_worker(settings)
+        return assembly.run_worker(settings)
     got = f"got {settings.process_type!r}" if settings.process_type else "it is unset"
     print(
         f"sitespeak: PROCESS_TYPE must be one of: {', '.join(PROCESS_TYPES)} ({got}); or run a "

@@ -10,7 +10,7 @@ import sys
 
 import redis
 
-from sitespeak import sites
+from sitespeak import assembly, sites
 from sitespeak.cli.admin import connect
 from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.crawl import diagnosis
@@ -18,6 +18,7 @@ from sitespeak.db.models import Site
 from sitespeak.errors import InvalidInput, NotFound
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
 from sitespeak.tenancy import tenants
 
@@ -137,7 +138,7 @@ def _bar(stream):
 
 
 def cmd_crawl(settings: Settings, args: argparse.Namespace) -> int:
-    from sitespeak.knowledge import refresh
+    from sitespeak.crawl import refresh
 
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     publisher = EventPublisher(client, settings.redis_prefix) if client else None
@@ -148,9 +149,8 @@ def cmd_crawl(settings: Settings, args: argparse.Namespace) -> int:
             if client is None:
                 raise InvalidInput("--queue needs REDIS_URL")
             queues.bind(settings)
-            job, created = refresh.claim_crawl(site.tenant_id, site.id)
-            if created:
-                refresh.enqueue_new(publish, job)
+            jobs = JobQueue(assembly.job_registry(), publisher)
+            job, created = refresh.request_crawl(jobs, site.tenant_id, site.id)
             emit(args, {"job_id": str(job.id), "created": created}, str(job.id))
             return 0
         progress = None if args.json else _bar(sys.stderr)

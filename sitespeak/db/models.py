@@ -11,6 +11,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -109,6 +110,8 @@ class Job(BaseModel):
     status = CharField(default="queued")
     attempts = IntegerField(default=0)
     max_attempts = IntegerField(default=3)
+    backoff_base = DoubleField(default=2.0)
+    backoff_max = DoubleField(default=300.0)
     result = BinaryJSONField(null=True)
     last_error = TextField(null=True)
     idempotency_key = TextField(null=True)

@@ -1,4 +1,5 @@
-"""Diagnostic job kinds that exercise the whole queue path: echo, sleep and fail."""
+"""Diagnostic job kinds that exercise the whole queue path: echo, sleep and fail. They run on
+every queue, and a tenant may submit them (they touch nothing of anyone's)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sitespeak.jobs.context import JobContext
+from sitespeak.jobs.registry import JobKind, RetryPolicy
+from sitespeak.settings import QUEUES
 
 
 class EchoArgs(BaseModel, extra="forbid"):
@@ -35,3 +38,10 @@ def sleep(ctx: JobContext, args: SleepArgs) -> dict[str, Any]:
 
 def fail(ctx: JobContext, args: FailArgs) -> dict[str, Any]:
     raise RuntimeError(args.message)
+
+
+KINDS = (
+    JobKind("echo", echo, EchoArgs, QUEUES, public=True),
+    JobKind("sleep", sleep, SleepArgs, QUEUES, public=True),
+    JobKind("fail", fail, FailArgs, QUEUES, RetryPolicy(backoff_base=0.5), public=True),
+)

@@ -14,55 +14,46 @@ import uuid
 from typing import Any
 
 from peewee import SQL, fn
+from pydantic import BaseModel
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job, utcnow
-from sitespeak.errors import Conflict, InvalidInput, NotFound
-from sitespeak.jobs.kinds import KINDS, JobKind
+from sitespeak.errors import Conflict, NotFound
+from sitespeak.jobs.registry import JobKind, RetryPolicy
 
 OPEN = ("queued", "running", "failed")
 _FIELD_BY_COLUMN = {"tenant_id": "tenant"}
 
 
-def kind_for(name: str, queue: str | None) -> tuple[JobKind, str]:
-    kind = KINDS.get(name)
-    if kind is None:
-        raise InvalidInput(f"unknown job name {name!r}; known: {', '.join(sorted(KINDS))}")
-    queue = queue or kind.queues[0]
-    if queue not in kind.queues:
-        raise InvalidInput(
-            f"job {name!r} does not run on queue {queue!r}; it runs on " + ", ".join(kind.queues)
-        )
-    return kind, queue
-
-
 def create(
     tenant_id: int | None,
-    name: str,
-    args: dict[str, Any],
+    kind: JobKind,
+    args: dict[str, Any] | BaseModel,
     *,
     queue: str | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Job, bool]:
-    """Insert the job row; with a key already used by this tenant, return (first job, False)."""
-    kind, queue = kind_for(name, queue)
-    try:
-        clean = kind.args_model.model_validate(args).model_dump(mode="json")
-    except ValueError as exc:
-        raise InvalidInput(f"args for {name!r}: {exc}") from None
+    """Insert the job row; with a key already used by this tenant, return (first job, False).
+    The arguments are parsed here; checking them against the tenant is the caller's part
+    (``JobKind.validate``), done where the caller is known."""
+    queue = kind.queue_for(queue)
+    clean = kind.parse(args).model_dump(mode="json")
+    policy = kind.retry
     with database.atomic():
         cursor = database.execute_sql(
-            "INSERT INTO jobs (id, tenant_id, queue, name, args, max_attempts, idempotency_key) "
-            "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) "
+            "INSERT INTO jobs (id, tenant_id, queue, name, args, max_attempts, backoff_base, "
+            "backoff_max, idempotency_key) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s) "
             "ON CONFLICT (COALESCE(tenant_id, 0), idempotency_key) "
             "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *",
             (
                 str(uuid.uuid4()),
                 tenant_id,
                 queue,
-                name,
+                kind.name,
                 json.dumps(clean),
-                kind.max_attempts,
+                policy.attempts,
+                policy.backoff_base,
+                policy.backoff_max,
                 idempotency_key,
             ),
         )
@@ -134,12 +125,19 @@ def succeed(job: Job, result: dict[str, Any] | None) -> bool:
     )
 
 
-def fail(job: Job, error: str, *, claim_token: str | None = None) -> tuple[str, float] | None:
-    """Record a failed attempt. Returns (new status, retry delay) or None if the claim was lost."""
-    kind = KINDS.get(job.name)
-    delay = kind.backoff(job.attempts) if kind else 0.0
+def policy_of(job: Job) -> RetryPolicy:
+    return RetryPolicy(job.max_attempts, job.backoff_base, job.backoff_max)
+
+
+def fail(
+    job: Job, error: str, *, claim_token: str | None = None, final: bool = False
+) -> tuple[str, float] | None:
+    """Record a failed attempt under the row's own retry policy; ``final`` for a failure no retry
+    can mend (arguments naming what is not there). Returns (new status, retry delay) or None if
+    the claim was lost."""
+    delay = policy_of(job).delay(job.attempts)
     now = utcnow()
-    last = job.attempts >= job.max_attempts
+    last = final or job.attempts >= job.max_attempts
     status = "dead" if last else "failed"
     updated = (
         Job.update(

@@ -1,8 +1,9 @@
-"""The Huey side of the ledger: one thin ``run_job(job_id)`` task per queue, and ``submit``.
+"""The Huey side of the ledger: one thin ``run_job(job_id)`` task per queue, and ``JobQueue``,
+the submitting side a process builds from its job registry.
 
-A task takes a job id, claims the row, calls the kind's domain function, and records the
-outcome; retries are scheduled by us (with the kind's backoff), not by Huey, so the ledger
-always knows what will happen next.
+A task takes a job id, claims the row, checks the arguments against the job's tenant, calls the
+kind's function, and records the outcome; retries are scheduled by us (with the backoff stored on
+the row), not by Huey, so the ledger always knows what will happen next.
 """
 
 from __future__ import annotations
@@ -13,36 +14,85 @@ import traceback
 import uuid
 from typing import Any
 
-import redis
-
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
+from sitespeak.errors import InvalidInput, NotFound
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ledger, queues
 from sitespeak.jobs.context import JobContext
-from sitespeak.jobs.kinds import KINDS
-from sitespeak.settings import Settings
+from sitespeak.jobs.registry import JobRegistry
 
 log = logging.getLogger(__name__)
 
 
+class JobQueue:
+    """Submitting, enqueueing and retrying jobs of the kinds in ``registry``; job events go out
+    through ``publisher``. Domain code sees it as a ``jobs.context.Submitter``."""
+
+    def __init__(self, registry: JobRegistry, publisher: EventPublisher) -> None:
+        self.registry = registry
+        self.publisher = publisher
+
+    def publish(self, event: str, tenant_id: int | None, data: dict[str, Any]) -> None:
+        self.publisher.publish(event, tenant_id, data)
+
+    def record(
+        self,
+        tenant_id: int | None,
+        name: str,
+        args: dict[str, Any],
+        *,
+        queue: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        """The row only: for a caller that must commit it (in its own transaction) before the
+        worker may see the message; it then calls ``enqueue_new``."""
+        kind = self.registry.get(name)
+        return ledger.create(tenant_id, kind, args, queue=queue, idempotency_key=idempotency_key)
+
+    def enqueue_new(self, job: Job) -> None:
+        enqueue(job, fresh=True)
+        self.publish("job.updated", job.tenant_id, ledger.view(job))
+
+    def submit(
+        self,
+        tenant_id: int | None,
+        name: str,
+        args: dict[str, Any],
+        *,
+        queue: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        job, created = self.record(
+            tenant_id, name, args, queue=queue, idempotency_key=idempotency_key
+        )
+        if created:
+            self.enqueue_new(job)
+        return job, created
+
+    def retry(self, job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
+        """Re-run a failed or dead job now (the admin UI's retry button)."""
+        job = ledger.reopen(job_id, tenant_id)
+        enqueue(job)
+        self.publish("job.updated", job.tenant_id, ledger.view(job))
+        return job
+
+
+# Huey's tasks are module-level (its registry is filled at import time); the worker tells them
+# which JobQueue runs the jobs with ``serve`` before it starts consuming.
+_serving: dict[str, JobQueue] = {}
+
+
+def serve(jobs: JobQueue) -> None:
+    _serving["jobs"] = jobs
+
+
 def _run(job_id: str) -> None:
-    runtime = queues.bound_settings()
+    if "jobs" not in _serving:
+        raise RuntimeError("run_job before sitespeak.jobs.tasks.serve(jobs)")
     # Huey's threads live for the whole process: give the connection back after every job.
     with database.connection_context():
-        execute(job_id, _publisher_for(runtime))
-
-
-_publishers: dict[str, EventPublisher] = {}
-
-
-def _publisher_for(settings: Settings) -> EventPublisher:
-    key = settings.redis_url + settings.redis_prefix
-    if key not in _publishers:
-        _publishers[key] = EventPublisher(
-            redis.Redis.from_url(settings.redis_url), settings.redis_prefix
-        )
-    return _publishers[key]
+        execute(job_id, _serving["jobs"])
 
 
 RUN_JOB = {name: huey.task(name="run_job")(_run) for name, huey in queues.HUEYS.items()}
@@ -59,37 +109,11 @@ def enqueue(job: Job, delay: float = 0.0, *, fresh: bool = False) -> None:
         ledger.mark_enqueued(job.id)
 
 
-def submit(
-    publisher: EventPublisher,
-    tenant_id: int | None,
-    name: str,
-    args: dict[str, Any],
-    *,
-    queue: str | None = None,
-    idempotency_key: str | None = None,
-) -> tuple[Job, bool]:
-    job, created = ledger.create(
-        tenant_id, name, args, queue=queue, idempotency_key=idempotency_key
-    )
-    if created:
-        enqueue(job, fresh=True)
-        publisher.publish("job.updated", tenant_id, ledger.view(job))
-    return job, created
-
-
-def retry(publisher: EventPublisher, job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
-    """Re-run a failed or dead job now (the admin UI's retry button)."""
-    job = ledger.reopen(job_id, tenant_id)
-    enqueue(job)
-    publisher.publish("job.updated", job.tenant_id, ledger.view(job))
-    return job
-
-
-def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
+def execute(job_id: str | uuid.UUID, jobs: JobQueue) -> None:
     job = ledger.claim(job_id)
     if job is None:
         return  # already done, running elsewhere, or not due yet: a duplicate message
-    publisher.publish("job.updated", job.tenant_id, ledger.view(job))
+    jobs.publish("job.updated", job.tenant_id, ledger.view(job))
     settings = queues.bound_settings()
     stop = threading.Event()
     beat = threading.Thread(
@@ -97,16 +121,20 @@ def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
     )
     beat.start()
     try:
-        kind = KINDS[job.name]
+        kind = jobs.registry.get(job.name)
+        # Checked again here, against the tenant on the row: the row is what the worker trusts,
+        # whoever submitted it and however.
+        args = kind.validate(job.tenant_id, job.args)
         ctx = JobContext(
-            job.id, job.tenant_id, job.queue, job.attempts, settings, publisher.publish
+            job.id, job.tenant_id, job.queue, job.attempts, settings, jobs.publish, jobs
         )
-        result = kind.fn(ctx, kind.args_model.model_validate(job.args))
+        result = kind.fn(ctx, args)
     except Exception as exc:  # noqa: BLE001 - any failure of a job is recorded, never raised
         stop.set()
         log.warning("job %s (%s) attempt %s failed: %s", job.id, job.name, job.attempts, exc)
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-        outcome = ledger.fail(job, error)
+        # Arguments that name nothing (of this tenant) will not name something on a retry.
+        outcome = ledger.fail(job, error, final=isinstance(exc, InvalidInput | NotFound))
         if outcome and outcome[0] == "failed":
             enqueue(job, delay=outcome[1])
     else:
@@ -114,7 +142,7 @@ def execute(job_id: str | uuid.UUID, publisher: EventPublisher) -> None:
         ledger.succeed(job, result)
     finally:
         beat.join()
-    publisher.publish("job.updated", job.tenant_id, ledger.view(ledger.get(job.id, None)))
+    jobs.publish("job.updated", job.tenant_id, ledger.view(ledger.get(job.id, None)))
 
 
 def _beat(job: Job, stop: threading.Event, every: float) -> None:

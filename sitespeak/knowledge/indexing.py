@@ -5,11 +5,15 @@ so a killed worker loses at most one batch of work."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.knowledge.embedders import Embedder
 from sitespeak.knowledge.models import Chunk
+
+UPDATED = "knowledge-base.updated"  # every web process reloads the site's index on it
+Publish = Callable[[str, int | None, dict[str, Any]], None]
 
 
 def pending_count(site_id: int, model: str) -> int:
@@ -59,3 +63,9 @@ def embed_site(
 def _input(chunk: Chunk) -> str:
     head = f"{chunk.title} — {chunk.heading}" if chunk.heading else chunk.title
     return f"{head}\n{chunk.text}".strip()
+
+
+def announce(publish: Publish, site: Site) -> None:
+    """Tell every web process the site's knowledge changed (its new version)."""
+    version = Site.get_by_id(site.id).knowledge_version
+    publish(UPDATED, site.tenant_id, {"site_id": site.id, "version": version})

@@ -1,5 +1,5 @@
-"""Job kinds of the knowledge base: ``crawl.site`` (crawler queue) and ``knowledge.embed`` (ai
-queue). Each takes a site id, loads the row and calls one domain function."""
+"""The knowledge base's job kind: ``knowledge.embed`` (ai queue), submitted by the crawl job for a
+site with chunks to embed."""
 
 from __future__ import annotations
 
@@ -7,21 +7,35 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sitespeak import sites
+from sitespeak.db.models import Site
+from sitespeak.errors import NotFound
 from sitespeak.jobs.context import JobContext
+from sitespeak.jobs.registry import JobKind
 
 
 class SiteArgs(BaseModel, extra="forbid"):
     site_id: int = Field(..., ge=1)
 
 
-# refresh is imported on call: it submits jobs, and the job table imports this module.
-def crawl_site(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
-    from sitespeak.knowledge import refresh
+def site_of(tenant_id: int | None, args: SiteArgs) -> Site:
+    """The job's site, looked up in the job's tenant only: a site id is never trusted alone."""
+    if tenant_id is None:
+        raise NotFound(f"no site {args.site_id}: a site job needs the site's tenant")
+    return sites.get_site(tenant_id, args.site_id)
 
-    return refresh.crawl_job(args.site_id, ctx)
+
+def embed(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
+    # Imported on the first job: the embedder is heavy (onnxruntime, numpy) and the worker
+    # builds its registry before it installs its signal handlers.
+    from sitespeak.knowledge.embedders import embedder_for
+    from sitespeak.knowledge.indexing import announce, embed_site
+
+    site = site_of(ctx.tenant_id, args)
+    settings = ctx.settings
+    result = embed_site(site.id, embedder_for(settings), settings.embed_batch_size, ctx.progress)
+    announce(ctx.publish, site)
+    return result
 
 
-def embed_site(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
-    from sitespeak.knowledge import refresh
-
-    return refresh.embed_job(args.site_id, ctx)
+KINDS = (JobKind("knowledge.embed", embed, SiteArgs, ("ai",), check=site_of),)

@@ -1,4 +1,8 @@
-"""``/api/v1/jobs``: submit a job to a queue and read its ledger row."""
+"""``/api/v1/jobs``: submit a job to a queue and read its ledger row.
+
+Only the kinds a tenant may submit are accepted (the others are started by the routes that own
+them, e.g. a site's crawls), and their arguments are checked against the caller's tenant before
+a row is written: a site id of another tenant is a 404, as it is everywhere else."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from quart import Blueprint, Response, jsonify, request
 
-from sitespeak.jobs import ledger, tasks
+from sitespeak.jobs import ledger
 from sitespeak.settings import QUEUES
 from sitespeak.web.auth import api_caller
 from sitespeak.web.requests import body_as
@@ -29,12 +33,13 @@ async def submit() -> Response:
     body = await body_as(JobRequest)
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
     rt = runtime()
+    kind = rt.jobs.registry.get_public(body.name)
+    args = await rt.db.run(kind.validate, caller.tenant_id, body.args)
     job, created = await rt.db.run(
-        tasks.submit,
-        rt.publisher,
+        rt.jobs.submit,
         caller.tenant_id,
         body.name,
-        body.args,
+        args.model_dump(mode="json"),
         queue=body.queue,
         idempotency_key=key,
     )

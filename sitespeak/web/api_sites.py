@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field, HttpUrl
 from quart import Blueprint, Response, jsonify
 
 from sitespeak import sites
+from sitespeak.crawl.refresh import request_crawl
 from sitespeak.jobs import ledger
-from sitespeak.knowledge import refresh, views
+from sitespeak.knowledge import views
 from sitespeak.sites import SiteScope
 from sitespeak.web.auth import api_caller
 from sitespeak.web.requests import body_as
@@ -101,9 +102,7 @@ async def start_crawl(site_ref: str) -> Response:
     caller = await api_caller("write")
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
-    job, created = await rt.db.run(refresh.claim_crawl, caller.tenant_id, site.id)
-    if created:  # enqueued only once the row is committed, so the worker finds it
-        await rt.db.run(refresh.enqueue_new, rt.publisher.publish, job)
+    job, created = await rt.db.run(request_crawl, rt.jobs, caller.tenant_id, site.id)
     return jsonify(ledger.view(job)), 202 if created else 200
 
 

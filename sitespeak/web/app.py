@@ -1,18 +1,24 @@
-"""The Quart app factory of the web process."""
+"""The Quart app factory of the web process. It gets what it serves from the entry point
+(``sitespeak.assembly``): the job registry and the page blueprints (the admin UI), so the web
+package knows no capability it does not route itself."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import redis
 import redis.asyncio as aioredis
-from quart import Quart, Response, g, request
+from quart import Blueprint, Quart, Response, g, request
 
-from sitespeak.admin import blueprints as admin_blueprints
+from sitespeak.accounts.lockout import LoginGuard
+from sitespeak.accounts.sessions import SessionStore
 from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
-from sitespeak.settings import Settings, load_settings
+from sitespeak.jobs.registry import JobRegistry
+from sitespeak.jobs.tasks import JobQueue
+from sitespeak.settings import Settings
 from sitespeak.web import (
     analytics_ingest,
     api_actions,
@@ -30,7 +36,6 @@ from sitespeak.web import (
 )
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
-from sitespeak.web.fastpath import LivenessFastPath
 from sitespeak.web.lifecycle import Lifecycle
 from sitespeak.web.metrics import WebMetrics
 from sitespeak.web.runtime import WebRuntime
@@ -38,7 +43,7 @@ from sitespeak.web.runtime import WebRuntime
 MAX_BODY = 1024 * 1024
 
 
-def create_app(settings: Settings) -> Quart:
+def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Blueprint] = ()) -> Quart:
     app = Quart("sitespeak")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     queues.bind(settings)
@@ -48,6 +53,7 @@ def create_app(settings: Settings) -> Quart:
     sync_redis = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )
+    publisher = EventPublisher(sync_redis, settings.redis_prefix)
     rt = WebRuntime(
         settings=settings,
         db=DbExecutor(
@@ -55,10 +61,18 @@ def create_app(settings: Settings) -> Quart:
         ),
         redis=async_redis,
         sync_redis=sync_redis,
-        publisher=EventPublisher(sync_redis, settings.redis_prefix),
+        publisher=publisher,
+        jobs=JobQueue(registry, publisher),
         hub=EventHub(async_redis, settings.redis_prefix),
         metrics=WebMetrics(),
         lifecycle=Lifecycle(settings.shutdown_grace),
+        sessions=SessionStore(
+            async_redis,
+            settings.redis_prefix,
+            settings.session_idle_timeout,
+            settings.session_max_age,
+        ),
+        login_guard=LoginGuard(async_redis, settings),
     )
     app.extensions["sitespeak"] = rt
     knowledge_setup.install(rt)
@@ -75,7 +89,7 @@ def create_app(settings: Settings) -> Quart:
         api_actions.bp,
         widget_routes.bp,
         analytics_ingest.bp,
-        *admin_blueprints(),
+        *pages,
     ):
         app.register_blueprint(bp)
     _instrument(app, rt)
@@ -93,14 +107,6 @@ def create_app(settings: Settings) -> Quart:
         rt.db.close()
 
     return app
-
-
-def app_from_env() -> object:
-    """Granian's factory: Socket.IO (/socket.io/) outermost, everything else (the /health/live
-    fast path, then Quart) behind it."""
-    from sitespeak.web import socketio_bridge
-
-    return socketio_bridge.wrap(http_app_from_env())
 
 
 def _record_lag(rt: WebRuntime):
@@ -126,8 +132,3 @@ def _instrument(app: Quart, rt: WebRuntime) -> None:
         if rt.lifecycle.draining:
             response.headers["Connection"] = "close"
         return response
-
-
-def http_app_from_env() -> LivenessFastPath:
-    """Granian's factory: each worker process builds its Settings from the environment."""
-    return LivenessFastPath(create_app(load_settings()))

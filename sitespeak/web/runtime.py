@@ -8,7 +8,10 @@ import redis
 import redis.asyncio as aioredis
 from quart import current_app
 
+from sitespeak.accounts.lockout import LoginGuard
+from sitespeak.accounts.sessions import SessionStore
 from sitespeak.events.bus import EventPublisher
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
@@ -23,9 +26,12 @@ class WebRuntime:
     redis: aioredis.Redis
     sync_redis: redis.Redis  # for domain calls made on the db threads (job submission)
     publisher: EventPublisher
+    jobs: JobQueue  # submits the kinds of the registry the entry point built
     hub: EventHub
     metrics: WebMetrics
     lifecycle: Lifecycle
+    sessions: SessionStore  # the admin UI's sign-in sessions
+    login_guard: LoginGuard
     extras: dict = field(default_factory=dict)
 
 

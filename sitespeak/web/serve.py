@@ -8,9 +8,10 @@ from granian.constants import Interfaces
 from sitespeak.settings import Settings
 
 
-def run_web(settings: Settings) -> int:
+def run_web(settings: Settings, factory: str) -> int:
+    """Serve ``factory`` (``module:function`` building the ASGI app) with Granian."""
     server = Granian(
-        "sitespeak.web.app:app_from_env",
+        factory,
         factory=True,
         address=settings.host,
         port=settings.port,

@@ -25,6 +25,7 @@ from sitespeak.errors import Forbidden, NotFound, Unauthorized
 from sitespeak.knowledge.models import Page
 from sitespeak.web.auth import _lookup
 from sitespeak.web.runtime import runtime
+from sitespeak.web.signed_in import load_admin
 
 bp = Blueprint("widget", __name__)
 FILES = {"widget.js": "application/javascript", "capture-worklet.js": "application/javascript"}
@@ -91,8 +92,6 @@ async def _owner_tenant() -> int:
         caller = await runtime().db.run(_lookup, token)
         caller.require("write")
         return caller.tenant_id
-    from sitespeak.admin.context import load_admin  # the admin UI is optional in this process
-
     admin = await load_admin()
     if admin is None or admin.tenant_id is None:
         raise Unauthorized("sign in to the admin UI (or pass ?token=sst_... with the write scope)")

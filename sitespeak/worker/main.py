@@ -10,13 +10,19 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 
 import redis
 
 from sitespeak.db.connection import open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ingest, queues, reaper, tasks  # noqa: F401 - they register tasks
+from sitespeak.jobs.registry import JobRegistry
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
+
+# A pass of a schedule the worker runs (one worker at a time), e.g. the recrawl schedule.
+SchedulePass = Callable[[JobQueue], object]
 
 log = logging.getLogger("sitespeak.worker")
 
@@ -25,13 +31,17 @@ def heartbeat_key(prefix: str) -> str:
     return f"{prefix}:heartbeats"
 
 
-def run_worker(settings: Settings) -> int:
+def run_worker(
+    settings: Settings, registry: JobRegistry, schedules: Sequence[SchedulePass] = ()
+) -> int:
     # Every worker thread may hold a connection while a beat takes another, plus supervision.
     needed = 2 * len(settings.queues) * settings.worker_threads + 2
     open_database(settings.database_url, max(settings.db_pool_size, needed))
     queues.bind(settings)
     client = redis.Redis.from_url(settings.redis_url)
     publisher = EventPublisher(client, settings.redis_prefix)
+    jobs = JobQueue(registry, publisher)
+    tasks.serve(jobs)
     consumers = []
     for name in settings.queues:
         consumer = queues.HUEYS[name].create_consumer(
@@ -53,7 +63,7 @@ def run_worker(settings: Settings) -> int:
         settings.worker_threads,
     )
     while not stop.is_set():
-        _supervise(settings, client, publisher)
+        _supervise(settings, client, jobs, schedules)
         stop.wait(settings.heartbeat_interval)
     log.info("stopping: letting running tasks finish")
     # Raise every stop flag before joining any: each consumer's blocking Redis read then ends
@@ -66,7 +76,9 @@ def run_worker(settings: Settings) -> int:
     return 0
 
 
-def _supervise(settings: Settings, client: redis.Redis, publisher: EventPublisher) -> None:
+def _supervise(
+    settings: Settings, client: redis.Redis, jobs: JobQueue, schedules: Sequence[SchedulePass]
+) -> None:
     now = time.time()
     try:
         client.hset(
@@ -79,11 +91,8 @@ def _supervise(settings: Settings, client: redis.Redis, publisher: EventPublishe
             nx=True,
             px=int(settings.heartbeat_interval * 900),
         ):
-            reaper.reap(settings, publisher)
-            # Imported here, not at the top: it is heavy (lxml, numpy, httpx) and must not
-            # delay the signal handlers at start-up.
-            from sitespeak.knowledge import refresh
-
-            refresh.schedule_due(publisher.publish)  # the sites' recrawl schedules
+            reaper.reap(settings, jobs.publisher)
+            for schedule in schedules:
+                schedule(jobs)
     except Exception:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
         log.exception("supervision pass failed; will retry")

@@ -10,8 +10,8 @@ import pytest
 import redis
 
 from sitespeak.accounts import users
+from sitespeak.assembly import web_app
 from sitespeak.db.connection import database
-from sitespeak.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -71,7 +71,7 @@ QUIET_ENV = {"SITESPEAK_VOICE_PRELOAD": "false"}
 async def app(settings, passwords_set, flush_login_limits):
     # No lifespan (test_app): the admin pages need neither the event hub nor the lag probe, and
     # EventHub.stop() can hang when cancelled mid-subscribe (reported; see the issue tracker).
-    application = create_app(quiet_settings(settings))
+    application = web_app(quiet_settings(settings))
     yield application
     rt = application.extensions["sitespeak"]
     await rt.redis.aclose()

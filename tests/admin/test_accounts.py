@@ -11,10 +11,13 @@ from sitespeak.accounts import setup_links, users
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job, User
 from sitespeak.jobs import ledger
+from sitespeak.jobs.diagnostics import KINDS as DIAGNOSTICS
 from tests.admin.conftest import Browser, log_in
 from tests.support.processes import ROOT
 
 NEW_PASSWORD = "a long and new passphrase"
+
+FAIL = next(kind for kind in DIAGNOSTICS if kind.name == "fail")
 
 
 def _createadmin(base_env: dict, email: str) -> dict:
@@ -118,7 +121,7 @@ async def test_the_dashboard_lists_the_tenants_dead_jobs_and_retry_requeues_one(
     app, alice, charlie
 ):
     with database.connection_context():
-        job, _ = ledger.create(alice.tenant.id, "fail", {}, idempotency_key=str(uuid.uuid4()))
+        job, _ = ledger.create(alice.tenant.id, FAIL, {}, idempotency_key=str(uuid.uuid4()))
         Job.update(status="dead", attempts=3, last_error="RuntimeError: boom on purpose").where(
             Job.id == job.id
         ).execute()

@@ -12,11 +12,13 @@ import pytest
 from sitespeak.admin.context import PUBLIC_ENDPOINTS
 from sitespeak.db.connection import database
 from sitespeak.jobs import ledger
+from sitespeak.jobs.diagnostics import KINDS as DIAGNOSTICS
 from sitespeak.web.openapi import operation_for
 from tests.admin.conftest import log_in
 
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+ECHO = next(kind for kind in DIAGNOSTICS if kind.name == "echo")
 # Public outside /api and /admin: health probes, metrics, the widget and voice socket (site keys).
 PUBLIC_PREFIXES = ("/health", "/metrics", "/static", "/voice-ws", "/widget", "/try", "/socket.io")
 
@@ -25,7 +27,7 @@ def _alice_resources(alice, bob) -> dict[str, str]:
     """One real resource of tenant A per URL parameter name we know how to make."""
     with database.connection_context():
         job, _ = ledger.create(
-            alice.tenant.id, "echo", {"message": "iso"}, idempotency_key=f"iso-{uuid.uuid4()}"
+            alice.tenant.id, ECHO, {"message": "iso"}, idempotency_key=f"iso-{uuid.uuid4()}"
         )
         found = {"job_id": str(job.id), "user_id": str(bob.user.id)}
         from sitespeak.db.models import ApiToken

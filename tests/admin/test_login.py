@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sitespeak.accounts import users
+from sitespeak.assembly import web_app
 from sitespeak.db.models import Membership
-from sitespeak.web.app import create_app
 from tests.admin.conftest import PASSWORD, Browser, log_in, quiet_settings
 
 
@@ -85,7 +85,7 @@ async def test_many_attempts_from_one_address_are_rate_limited(
     settings, passwords_set, flush_login_limits
 ):
     strict = quiet_settings(settings).model_copy(update={"login_rate_per_minute": 4})
-    app = create_app(strict)
+    app = web_app(strict)
     browser = Browser(app.test_client())
     await browser.get("/admin/login")
     statuses = []
@@ -144,7 +144,7 @@ async def test_next_only_redirects_to_admin_pages(app, alice):
 async def test_over_https_the_session_cookie_is_secure(
     settings, alice, passwords_set, flush_login_limits
 ):
-    app = create_app(
+    app = web_app(
         quiet_settings(settings).model_copy(update={"public_url": "https://voice.example.test"})
     )
     browser = Browser(app.test_client())

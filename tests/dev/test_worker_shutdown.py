@@ -8,10 +8,12 @@ import time
 
 import redis
 
+from sitespeak.assembly import job_registry
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
-from sitespeak.jobs import queues, tasks
+from sitespeak.jobs import queues
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.worker.main import heartbeat_key
 from tests.support.processes import start_worker, wait_for
 
@@ -47,8 +49,8 @@ def test_a_worker_stopping_mid_job_finishes_the_job_first(
     queues.bind(settings)
     publisher = EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix)
     with database.connection_context():
-        job, _ = tasks.submit(
-            publisher, alice.tenant.id, "sleep", {"seconds": 2}, queue="maintenance"
+        job, _ = JobQueue(job_registry(), publisher).submit(
+            alice.tenant.id, "sleep", {"seconds": 2}, queue="maintenance"
         )
 
     def status() -> str:

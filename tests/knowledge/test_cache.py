@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.connection import database
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.knowledge.embedders import LocalEmbedder
-from sitespeak.knowledge.refresh import crawl_foreground
 from sitespeak.knowledge.site_index import site_version
 from sitespeak.web.dbpool import DbExecutor
 from tests.knowledge.testsite import page

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
 from sitespeak.knowledge.indexing import embed_site, pending_count
 from sitespeak.knowledge.models import Chunk
-from sitespeak.knowledge.refresh import crawl_foreground
 from sitespeak.knowledge.retrieval import search
 from tests.knowledge.fake_openai import FakeEmbeddings
 from tests.knowledge.testsite import LoopbackSite, page

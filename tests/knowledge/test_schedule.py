@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import redis
+
 from sitespeak import sites
+from sitespeak.assembly import job_registry
+from sitespeak.crawl.refresh import due_sites, open_crawl, schedule_due
 from sitespeak.db.models import Job, Site, utcnow
+from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
-from sitespeak.knowledge.refresh import due_sites, open_crawl, schedule_due
+from sitespeak.jobs.tasks import JobQueue
 
 
 def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
@@ -23,11 +28,13 @@ def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
     assert {due.id} <= {s.id for s in due_sites()}
     assert not {fresh.id, never.id} & {s.id for s in due_sites()}
 
-    events = []
-    started = schedule_due(lambda *e: events.append(e))
+    jobs = JobQueue(
+        job_registry(), EventPublisher(redis.Redis.from_url(settings.redis_url), "schedule")
+    )
+    started = schedule_due(jobs)
     job = open_crawl(due.id)
     assert job is not None and str(job.id) in started and job.queue == "crawler"
-    assert str(job.id) not in schedule_due(lambda *e: None)  # open already: no second one
+    assert str(job.id) not in schedule_due(jobs)  # open already: no second one
     assert (
         Job.select().where(Job.name == "crawl.site", Job.args["site_id"] == str(due.id)).count()
         == 1

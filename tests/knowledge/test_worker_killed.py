@@ -6,12 +6,16 @@ from __future__ import annotations
 import signal
 
 import pytest
+import redis
 from peewee import fn
 
+from sitespeak.assembly import job_registry
+from sitespeak.crawl.refresh import request_crawl
 from sitespeak.db.models import Job
+from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
+from sitespeak.jobs.tasks import JobQueue
 from sitespeak.knowledge.models import Chunk, CrawlOutcome, CrawlRun, Page
-from sitespeak.knowledge.refresh import claim_crawl, enqueue_new
 from tests.knowledge.testsite import LoopbackSite
 from tests.support.processes import start_worker, wait_for
 
@@ -36,8 +40,11 @@ def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_double
             "SITESPEAK_CRAWL_MAX_BYTES": "1048576",
         }
         first = start_worker(env, tmp_path, "first")
-        job, _ = claim_crawl(alice.tenant.id, site.id)
-        enqueue_new(lambda *e: None, job)
+        jobs = JobQueue(
+            job_registry(),
+            EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix),
+        )
+        job, _ = request_crawl(jobs, alice.tenant.id, site.id)
         run = wait_for(
             lambda: CrawlRun.get_or_none(CrawlRun.job_id == job.id),
             30,

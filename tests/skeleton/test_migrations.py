@@ -55,12 +55,12 @@ def test_migrate_twice_applies_everything_once(empty_db: str) -> None:
 
 
 def test_starting_the_web_app_does_not_migrate(empty_db: str, services) -> None:
+    from sitespeak.assembly import web_app
     from sitespeak.db.connection import open_database
     from sitespeak.settings import Settings
-    from sitespeak.web.app import create_app
 
     try:
-        create_app(Settings(database_url=empty_db, redis_url=services.redis_url))
+        web_app(Settings(database_url=empty_db, redis_url=services.redis_url))
         assert _tables(empty_db) == set()
     finally:
         open_database(services.database_url, 4)  # the models' proxy back on the run's database

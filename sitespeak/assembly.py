@@ -1,0 +1,66 @@
+"""How SiteSpeak's processes are put together: the only module that knows every capability.
+
+It builds the job registry from the kinds each capability declares, hands the web app the page
+blueprints it serves (the admin UI), and starts the web and worker processes with them. The CLI
+and Granian's factory come through here; no package below imports this one.
+"""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from sitespeak.jobs.registry import JobRegistry
+from sitespeak.settings import Settings, load_settings
+
+WEB_FACTORY = "sitespeak.assembly:app_from_env"
+
+
+def job_registry() -> JobRegistry:
+    from sitespeak.crawl import jobs as crawl_jobs
+    from sitespeak.jobs import diagnostics
+    from sitespeak.knowledge import jobs as knowledge_jobs
+
+    return JobRegistry((*diagnostics.KINDS, *crawl_jobs.KINDS, *knowledge_jobs.KINDS))
+
+
+def web_app(settings: Settings) -> Quart:
+    """The Quart app of the web process: the API, the widget and voice routes, the admin UI."""
+    from sitespeak.admin import blueprints
+    from sitespeak.web.app import create_app
+
+    return create_app(settings, job_registry(), pages=blueprints())
+
+
+def http_app_from_env() -> object:
+    """Granian's factory: each worker process builds its Settings from the environment."""
+    from sitespeak.web.fastpath import LivenessFastPath
+
+    return LivenessFastPath(web_app(load_settings()))
+
+
+def app_from_env() -> object:
+    """Granian's factory: Socket.IO (/socket.io/) outermost, everything else (the /health/live
+    fast path, then Quart) behind it."""
+    from sitespeak.web import socketio_bridge
+
+    return socketio_bridge.wrap(http_app_from_env())
+
+
+def run_web(settings: Settings) -> int:
+    from sitespeak.web.serve import run_web
+
+    return run_web(settings, WEB_FACTORY)
+
+
+def run_worker(settings: Settings) -> int:
+    from sitespeak.worker.main import run_worker
+
+    return run_worker(settings, job_registry(), schedules=(_recrawl_schedule,))
+
+
+def _recrawl_schedule(jobs) -> object:
+    # Imported on the first pass, not at start-up: the crawl is heavy (lxml, numpy, httpx) and
+    # must not delay the worker's signal handlers.
+    from sitespeak.crawl import refresh
+
+    return refresh.schedule_due(jobs)

@@ -1,0 +1,23 @@
+"""The crawl's job kind: ``crawl.site`` (crawler queue). Not one a tenant submits by name: the
+API's ``POST /api/v1/sites/{site}/crawls`` keeps one open crawl per site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitespeak.jobs.context import JobContext
+from sitespeak.jobs.registry import JobKind
+from sitespeak.knowledge.jobs import SiteArgs, site_of
+
+CRAWL = "crawl.site"
+
+
+def crawl(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
+    # Imported on the first crawl: the crawler is heavy (lxml, numpy, httpx) and the worker
+    # builds its registry before it installs its signal handlers.
+    from sitespeak.crawl import refresh
+
+    return refresh.crawl_job(ctx, site_of(ctx.tenant_id, args))
+
+
+KINDS = (JobKind(CRAWL, crawl, SiteArgs, ("crawler",), check=site_of),)
