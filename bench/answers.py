@@ -11,9 +11,9 @@ import os
 from _stack import bench_services
 
 from sitespeak import sites
+from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.connection import database
 from sitespeak.knowledge.embedders import LocalEmbedder
-from sitespeak.knowledge.refresh import crawl_foreground
 from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 from tests.support.answer_quality import evaluate, serve_site, site_names

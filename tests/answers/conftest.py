@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from sitespeak import sites
+from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.connection import database
 from sitespeak.knowledge.embedders import LocalEmbedder
-from sitespeak.knowledge.refresh import crawl_foreground
 from sitespeak.settings import Settings
 from tests.support.answer_quality import serve_site
 
