@@ -46,8 +46,45 @@ class Conflict(SiteSpeakError):
 
 
 class Unavailable(SiteSpeakError):
+    """503: something we depend on cannot serve now; ``retry_after`` (seconds) says when to
+    come back, and every 503 carries it as Retry-After."""
+
     status = 503
     code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: float = 5.0, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class DependencyOutage(Unavailable):
+    """PostgreSQL or Redis cannot be reached (down, restarting, or its pool exhausted)."""
+
+    code = "dependency_unavailable"
+
+
+def outage_from(exc: BaseException) -> DependencyOutage | None:
+    """The outage ``exc`` means, or None when it is not a dependency failure: the one place a
+    database or Redis connection error becomes a 503 (not a 500 the client must not retry)."""
+    import peewee
+    import psycopg2
+    import redis
+    from playhouse.pool import MaxConnectionsExceeded
+
+    if isinstance(exc, DependencyOutage):
+        return exc
+    if isinstance(
+        exc,
+        peewee.OperationalError
+        | peewee.InterfaceError
+        | psycopg2.OperationalError
+        | psycopg2.InterfaceError
+        | MaxConnectionsExceeded,
+    ):
+        return DependencyOutage("the database is unavailable; retry shortly", retry_after=5.0)
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return DependencyOutage("Redis is unavailable; retry shortly", retry_after=5.0)
+    return None
 
 
 class TooManyRequests(SiteSpeakError):

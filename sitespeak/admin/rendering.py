@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, g, render_template
 from werkzeug.exceptions import HTTPException
 
-from sitespeak.errors import SiteSpeakError
+from sitespeak.errors import SiteSpeakError, outage_from
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,10 @@ def friendly_errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:
+        outage = outage_from(exc)
+        if outage is not None:
+            log.warning("%s: %s: %s", outage.message, type(exc).__name__, exc)
+            return await _ours(outage)
         log.exception("unhandled error in the admin UI")
         return await error_page(
             500, "Something went wrong", "An unexpected error happened; it was logged."

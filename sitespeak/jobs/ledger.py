@@ -83,6 +83,11 @@ def get(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
     return job
 
 
+def forget_unstarted(job_id: uuid.UUID) -> None:
+    """Delete a job that never ran (its message could not be enqueued)."""
+    Job.delete().where(Job.id == job_id, Job.status == "queued", Job.attempts == 0).execute()
+
+
 def mark_enqueued(job_id: uuid.UUID) -> None:
     Job.update(enqueued_at=utcnow()).where(Job.id == job_id).execute()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
-from sitespeak.errors import InvalidInput, NotFound
+from sitespeak.errors import InvalidInput, NotFound, outage_from
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ledger, queues
 from sitespeak.jobs.context import JobContext
@@ -51,7 +51,19 @@ class JobQueue:
         return ledger.create(tenant_id, kind, args, queue=queue, idempotency_key=idempotency_key)
 
     def enqueue_new(self, job: Job) -> None:
-        enqueue(job, fresh=True)
+        """Enqueue a row just committed, or forget it: when the queues (Redis) cannot take the
+        message, the row is deleted and the outage raised (503), so a job is either acknowledged
+        and on its way or not recorded at all. Kept, it would run only when the reaper found it
+        ``job_lost_after`` later, and a client retrying with a new idempotency key would get it
+        twice. (If PostgreSQL fails too, before the delete, the reaper still runs it once.)"""
+        try:
+            enqueue(job, fresh=True)
+        except Exception as exc:
+            outage = outage_from(exc)
+            if outage is None:
+                raise
+            ledger.forget_unstarted(job.id)
+            raise outage from exc
         self.publish("job.updated", job.tenant_id, ledger.view(job))
 
     def submit(

@@ -67,7 +67,5 @@ async def ingest_events() -> Response:
     try:
         await runtime().redis.zadd(key, {member: score})
     except Exception as exc:  # noqa: BLE001 - any Redis failure here is an outage to the client
-        outage = Unavailable("the analytics queue is unavailable; retry later")
-        outage.retry_after = 5.0  # read by the problem handler: a 503 says when to come back
-        raise outage from exc
+        raise Unavailable("the analytics queue is unavailable; retry later") from exc
     return _cors(jsonify({"accepted": len(events)}), origin)

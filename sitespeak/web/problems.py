@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from quart import Quart, Response, json
 from werkzeug.exceptions import HTTPException
 
-from sitespeak.errors import SiteSpeakError
+from sitespeak.errors import SiteSpeakError, outage_from
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def install(app: Quart) -> None:
     async def _ours(exc: SiteSpeakError) -> Response:
         response = problem(exc.status, type(exc).__name__, exc.message, exc.code)
         retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:  # 429s say when to come back (RFC 9110)
+        if retry_after is not None:  # 429s and 503s say when to come back (RFC 9110)
             response.headers["Retry-After"] = str(max(1, round(retry_after)))
         return response
 
@@ -53,6 +53,10 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:
+        outage = outage_from(exc)
+        if outage is not None:
+            log.warning("%s: %s: %s", outage.message, type(exc).__name__, exc)
+            return await _ours(outage)
         log.exception("unhandled error")
         return problem(
             500, "Internal Server Error", "an unexpected error happened; it was logged", "internal"

@@ -1,0 +1,93 @@
+"""Dependency outages answer 503 with Retry-After, never 500: Redis down while a job is
+submitted (and the job is then not recorded, so a retry cannot run it twice), PostgreSQL down
+for every API call. Each test stops a server of its own, never the shared ones."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from sitespeak.db.models import Job
+from tests.support.own_postgres import OwnPostgres
+from tests.support.processes import start_web, wait_for
+from tests.support.redis_server import OwnRedis
+
+
+def _ready(url: str) -> int:
+    try:
+        return httpx.get(url + "/health/ready", timeout=3).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def test_a_job_submitted_while_redis_is_down_gets_503_and_is_not_recorded(
+    queue_env, tmp_path, alice, db
+) -> None:
+    own = OwnRedis(tmp_path)
+    own.start()
+    web = start_web({**queue_env, "REDIS_URL": own.url}, tmp_path)
+    headers = {"Authorization": f"Bearer {alice.token}"}
+    key = f"outage-{uuid.uuid4().hex[:8]}"
+    try:
+        own.stop()
+        wait_for(lambda: _ready(web.url) == 503, what="503 without redis")
+        refused = httpx.post(
+            web.url + "/api/v1/jobs",
+            json={"name": "echo", "idempotency_key": key},
+            headers=headers,
+            timeout=30,
+        )
+        assert refused.status_code == 503, refused.text
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert not Job.select().where(Job.idempotency_key == key).exists()
+
+        own.start()
+        wait_for(lambda: _ready(web.url) == 200, what="200 after redis returned")
+        taken = httpx.post(
+            web.url + "/api/v1/jobs",
+            json={"name": "echo", "idempotency_key": key},
+            headers=headers,
+            timeout=30,
+        )
+        assert taken.status_code == 201, taken.text
+        assert Job.select().where(Job.idempotency_key == key).count() == 1
+    finally:
+        web.stop()
+        own.stop()
+
+
+def test_every_api_call_answers_503_while_postgresql_is_down(queue_env, tmp_path) -> None:
+    pg = OwnPostgres(tmp_path / "own")
+    pg.start()
+    try:
+        token = pg.prepare()
+        web = start_web({**queue_env, "DATABASE_URL": pg.url}, tmp_path)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            assert httpx.get(web.url + "/api/v1/sites", headers=headers).status_code == 200
+            pg.stop()
+            for method, path, body in [
+                ("GET", "/api/v1/sites", None),
+                ("POST", "/api/v1/sites", {"name": "x", "start_urls": ["https://x.example/"]}),
+                ("POST", "/api/v1/jobs", {"name": "echo"}),
+                ("GET", f"/api/v1/jobs/{uuid.uuid4()}", None),
+            ]:
+                answer = httpx.request(
+                    method, web.url + path, json=body, headers=headers, timeout=30
+                )
+                assert answer.status_code == 503, (path, answer.text)
+                assert int(answer.headers["Retry-After"]) >= 1
+            pg.start()
+
+            def sites_again() -> bool:
+                answer = httpx.get(web.url + "/api/v1/sites", headers=headers, timeout=30)
+                assert answer.status_code in (200, 503), answer.text
+                return answer.status_code == 200
+
+            wait_for(sites_again, timeout=30, every=0.3, what="the API back after PostgreSQL")
+        finally:
+            web.stop()
+    finally:
+        pg.stop()
