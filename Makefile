@@ -45,6 +45,7 @@ test: install
 lint: install
 	$(PY) -m ruff check sitespeak tests bench packaging
 	$(PY) -m ruff format --check sitespeak tests bench packaging
+	$(PY) -m mypy
 
 bench: install
 	@for script in bench/[!_]*.py; do echo "== $$script"; PYTHONPATH=$(CURDIR) $(PY) $$script || exit 1; done

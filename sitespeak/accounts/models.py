@@ -9,6 +9,7 @@ from sitespeak.db.models import BaseModel, TimestampTZField, User, utcnow
 
 class SetupLink(BaseModel):
     id = BigAutoField()
+    user_id: int  # the key's accessor
     user = ForeignKeyField(User, column_name="user_id", on_delete="CASCADE")
     token_hash = TextField(unique=True)
     purpose = CharField(default="setup")

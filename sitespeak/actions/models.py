@@ -10,7 +10,9 @@ from sitespeak.db.models import BaseModel, Site, Tenant, TimestampTZField, utcno
 
 class SiteAction(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
     key = TextField()
     kind = TextField()
@@ -34,6 +36,7 @@ class SiteAction(BaseModel):
 
 
 class ActionCatalog(BaseModel):
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", primary_key=True, on_delete="CASCADE")
     signature = TextField()
     built_at = TimestampTZField(default=utcnow)

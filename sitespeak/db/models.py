@@ -58,7 +58,9 @@ class User(BaseModel):
 
 class Membership(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    user_id: int  # the key's accessor
     user = ForeignKeyField(User, column_name="user_id", on_delete="CASCADE")
     role = CharField()
 
@@ -68,6 +70,7 @@ class Membership(BaseModel):
 
 class ApiToken(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
     name = TextField(default="")
     token_hash = TextField(unique=True)
@@ -83,6 +86,7 @@ class ApiToken(BaseModel):
 
 class Site(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
     name = TextField()
     start_urls = BinaryJSONField()
@@ -103,6 +107,7 @@ class Site(BaseModel):
 
 class Job(BaseModel):
     id = UUIDField(primary_key=True)
+    tenant_id: int | None  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", null=True, on_delete="CASCADE")
     queue = TextField()
     name = TextField()

@@ -20,7 +20,9 @@ from sitespeak.db.models import BaseModel, Site, Tenant, TimestampTZField, utcno
 
 class Page(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
     url = TextField()
     final_url = TextField(null=True)
@@ -50,7 +52,9 @@ class Page(BaseModel):
 
 class CrawlRun(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
     job_id = UUIDField(null=True, unique=True)
     status = CharField(default="running")
@@ -64,6 +68,7 @@ class CrawlRun(BaseModel):
 
 
 class CrawlOutcome(BaseModel):
+    run_id: int  # the key's accessor
     run = ForeignKeyField(CrawlRun, column_name="run_id", on_delete="CASCADE")
     url = TextField()
     outcome = CharField()
@@ -79,8 +84,11 @@ class CrawlOutcome(BaseModel):
 
 class Chunk(BaseModel):
     id = BigAutoField()
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
+    page_id: int  # the key's accessor
     page = ForeignKeyField(Page, column_name="page_id", on_delete="CASCADE")
     ord = IntegerField()
     kind = CharField(default="text")

@@ -10,7 +10,9 @@ from sitespeak.db.models import BaseModel, Site, Tenant, TimestampTZField, utcno
 
 class VoiceSession(BaseModel):
     id = TextField(primary_key=True)
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
     page_url = TextField(default="")
     locale = TextField(default="en-US")
@@ -28,8 +30,11 @@ class VoiceSession(BaseModel):
 
 class VoiceTurn(BaseModel):
     id = BigAutoField()
+    session_id: int  # the key's accessor
     session = ForeignKeyField(VoiceSession, column_name="session_id", on_delete="CASCADE")
+    tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
+    site_id: int  # the key's accessor
     site = ForeignKeyField(Site, column_name="site_id", on_delete="CASCADE")
     seq = IntegerField()
     input_mode = TextField()
