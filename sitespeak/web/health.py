@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from quart import Blueprint, Response, jsonify
@@ -10,7 +11,7 @@ from quart import Blueprint, Response, jsonify
 from sitespeak import __version__
 from sitespeak.jobs import ledger, queues
 from sitespeak.web.runtime import WebRuntime, runtime
-from sitespeak.worker.main import heartbeat_key
+from sitespeak.worker.main import heartbeat_key, supervision_key
 
 bp = Blueprint("health", __name__)
 CHECK_TIMEOUT = 1.0
@@ -67,11 +68,19 @@ async def ready() -> Response:
 async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:
     try:
         raw = await rt.redis.hgetall(heartbeat_key(rt.settings.redis_prefix))
+        passes = await rt.redis.hgetall(supervision_key(rt.settings.redis_prefix))
         depths = await asyncio.get_running_loop().run_in_executor(None, queues.depths)
     except Exception:  # noqa: BLE001 - reported as unknown; readiness already says why
         return {}, {}
     now = time.time()
     beats = {k.decode(): {"last_seen_s": round(now - float(v), 1)} for k, v in raw.items()}
+    for name, value in passes.items():
+        beat = beats.get(name.decode())
+        if beat is not None:  # a worker alive but failing to supervise is not a healthy one
+            last = json.loads(value)
+            beat["supervision"] = "ok" if last["ok"] else "failing"
+            if last["error"]:
+                beat["supervision_error"] = last["error"]
     return beats, depths
 
 
@@ -80,7 +89,9 @@ async def health() -> Response:
     rt = runtime()
     deps = await check_dependencies(rt)
     beats, depths = await _queue_state(rt)
-    ok = all(d["ok"] for d in deps.values())
+    ok = all(d["ok"] for d in deps.values()) and all(
+        b.get("supervision") != "failing" for b in beats.values()
+    )
     return jsonify(
         {
             "status": "draining" if rt.lifecycle.draining else ("ok" if ok else "degraded"),

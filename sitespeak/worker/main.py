@@ -6,6 +6,7 @@ SIGTERM and SIGINT mean "finish the running tasks, then exit 0".
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import redis
 
-from sitespeak.db.connection import open_database
+from sitespeak.db.connection import database, open_database
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ingest, queues, reaper, tasks  # noqa: F401 - they register tasks
 from sitespeak.jobs.registry import JobRegistry
@@ -29,6 +30,11 @@ log = logging.getLogger("sitespeak.worker")
 
 def heartbeat_key(prefix: str) -> str:
     return f"{prefix}:heartbeats"
+
+
+def supervision_key(prefix: str) -> str:
+    """Per queue, how the last supervision pass went: ``{"ok", "at", "error"}`` as JSON."""
+    return f"{prefix}:supervision"
 
 
 def run_worker(
@@ -80,19 +86,33 @@ def _supervise(
     settings: Settings, client: redis.Redis, jobs: JobQueue, schedules: Sequence[SchedulePass]
 ) -> None:
     now = time.time()
+    problem = None
     try:
         client.hset(
             heartbeat_key(settings.redis_prefix), mapping={name: now for name in settings.queues}
         )
-        # One reaper at a time across all workers; the lock expires if its holder dies.
-        if client.set(
-            f"{settings.redis_prefix}:reaper",
-            "1",
-            nx=True,
-            px=int(settings.heartbeat_interval * 900),
-        ):
-            reaper.reap(settings, jobs.publisher)
-            for schedule in schedules:
-                schedule(jobs)
-    except Exception:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
+        # A connection taken and given back on every pass: one kept across passes died with a
+        # PostgreSQL restart and failed every pass after it. Taking it checks the database.
+        with database.connection_context():
+            # One reaper at a time across all workers; the lock expires if its holder dies.
+            if client.set(
+                f"{settings.redis_prefix}:reaper",
+                "1",
+                nx=True,
+                px=int(settings.heartbeat_interval * 900),
+            ):
+                reaper.reap(settings, jobs.publisher)
+                for schedule in schedules:
+                    schedule(jobs)
+    except Exception as exc:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
+        problem = f"{type(exc).__name__}: {exc}".strip()[:300]
         log.exception("supervision pass failed; will retry")
+    # Heartbeats alone stayed green while every pass failed: the outcome is reported too.
+    state = json.dumps({"ok": problem is None, "at": now, "error": problem})
+    try:
+        client.hset(
+            supervision_key(settings.redis_prefix),
+            mapping={name: state for name in settings.queues},
+        )
+    except redis.RedisError:
+        pass  # Redis is what failed: readiness and the missing heartbeats already say so

@@ -4,13 +4,14 @@ for every API call. Each test stops a server of its own, never the shared ones."
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
 
 from sitespeak.db.models import Job
 from tests.support.own_postgres import OwnPostgres
-from tests.support.processes import start_web, wait_for
+from tests.support.processes import start_web, start_worker, wait_for
 from tests.support.redis_server import OwnRedis
 
 
@@ -88,6 +89,58 @@ def test_every_api_call_answers_503_while_postgresql_is_down(queue_env, tmp_path
 
             wait_for(sites_again, timeout=30, every=0.3, what="the API back after PostgreSQL")
         finally:
+            web.stop()
+    finally:
+        pg.stop()
+
+
+def test_the_worker_survives_a_postgresql_restart_and_its_health_shows_the_failing_passes(
+    queue_env, tmp_path
+) -> None:
+    pg = OwnPostgres(tmp_path / "own")
+    pg.start()
+    try:
+        token = pg.prepare()
+        env = {**queue_env, "DATABASE_URL": pg.url}
+        web = start_web(env, tmp_path)
+        worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def supervision() -> str | None:
+            beat = httpx.get(web.url + "/health", timeout=10).json()["worker_heartbeats"]
+            return beat.get("ai", {}).get("supervision")
+
+        try:
+            wait_for(lambda: supervision() == "ok", timeout=30, what="a first supervision pass")
+            pg.stop()
+            wait_for(lambda: supervision() == "failing", what="the failing passes shown")
+            body = httpx.get(web.url + "/health", timeout=10).json()
+            assert body["status"] == "degraded"
+            assert body["worker_heartbeats"]["ai"]["supervision_error"]
+            pg.start()
+            wait_for(lambda: supervision() == "ok", timeout=30, what="supervision recovered")
+            time.sleep(1.5)  # several passes after the restart: each one must succeed
+            assert supervision() == "ok", worker.output()[-3000:]
+
+            def submitted() -> str | None:
+                answer = httpx.post(
+                    web.url + "/api/v1/jobs",
+                    json={"queue": "ai", "name": "echo", "args": {"message": "after the restart"}},
+                    headers=headers,
+                    timeout=10,
+                )
+                return answer.json()["id"] if answer.status_code == 201 else None
+
+            job_id = wait_for(submitted, what="a job accepted after the restart")
+
+            def status() -> str:
+                return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()[
+                    "status"
+                ]
+
+            wait_for(lambda: status() == "succeeded", timeout=30, what="the job run by the worker")
+        finally:
+            worker.stop()
             web.stop()
     finally:
         pg.stop()
