@@ -40,6 +40,10 @@ def supervision_key(prefix: str) -> str:
 def run_worker(
     settings: Settings, registry: JobRegistry, schedules: Sequence[SchedulePass] = ()
 ) -> int:
+    # First: a SIGTERM while the consumers start must still mean "stop gracefully".
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     # Every worker thread may hold a connection while a beat takes another, plus supervision.
     needed = 2 * len(settings.queues) * settings.worker_threads + 2
     open_database(settings.database_url, max(settings.db_pool_size, needed))
@@ -60,9 +64,6 @@ def run_worker(
         )
         consumer.start()
         consumers.append(consumer)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     log.info(
         "worker consuming %s with %s threads each",
         ", ".join(settings.queues),

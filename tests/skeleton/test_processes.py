@@ -155,7 +155,8 @@ def test_a_read_only_token_cannot_submit(stack, bob) -> None:
 @pytest.mark.parametrize(
     "body, status, fragment",
     [
-        ({"name": "nope"}, 400, "unknown job name 'nope'"),
+        ({"name": "nope"}, 422, "'nope' is not a job you can submit; submit one of: echo"),
+        ({"name": "crawl.site", "args": {"site_id": 1}}, 422, "'crawl.site' is not a job you"),
         ({"name": "echo", "queue": "emails"}, 400, "does not run on queue 'emails'"),
         ({"name": "echo", "args": {"message": 5}}, 400, "args for 'echo'"),
         ({"name": "echo", "colour": "red"}, 422, "colour"),
