@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from sitespeak.errors import InvalidInput
+from sitespeak.errors import InvalidInput, outage_from
 from sitespeak.settings import Settings
 from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
@@ -35,6 +35,25 @@ class Closed(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
         self.code, self.reason = code, reason
+
+
+def ending_for(exc: Exception) -> tuple[p.ErrorEvent, Closed]:
+    """How a session that failed with ``exc`` ends: a fatal ``error`` event, then 1013 (try
+    again later) when a dependency is down, 1011 for anything else. Never a silent 1000."""
+    outage = outage_from(exc)
+    if outage is not None:
+        return (
+            p.ErrorEvent(
+                code="unavailable",
+                message=f"{outage.message}; connect again with your resume_id",
+                fatal=True,
+            ),
+            Closed(1013, "a service the session needs is unavailable; try again shortly"),
+        )
+    return (
+        p.ErrorEvent(code="internal", message="the session failed on the server", fatal=True),
+        Closed(1011, "internal error"),
+    )
 
 
 @dataclass
@@ -333,7 +352,16 @@ class LiveSession:
     # --- turns -----------------------------------------------------------------------------
 
     async def begin_turn(self, turn: TurnInput) -> None:
-        refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
+        try:
+            refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
+        except Exception as exc:
+            if outage_from(exc) is None:
+                raise
+            # Fail open: a visitor mid-conversation is not cut off because the limiter's
+            # counters (Redis) are away for a moment; the per-IP and per-session caps return
+            # with Redis.
+            log.warning("turn limiter unavailable (%s); letting the turn through", exc)
+            refusal = None
         if refusal:
             if turn.draft is not None:
                 turn.draft.cancel()
@@ -377,7 +405,18 @@ class LiveSession:
         self.state.remember(result.transcript, result.answer)
         await self.s.on_turn(self.state, result)  # metrics and the stored turn first: quick
         await self.send(result.done_event())
-        await self.s.store.save(self.state)
+        try:
+            await self.s.store.save(self.state)
+        except Exception as exc:
+            if outage_from(exc) is None:
+                raise
+            # The answer went out; only resuming from this turn is lost for now. Say so, and
+            # save again after the next turn.
+            log.warning("session %s not saved: %s", self.state.session_id, exc)
+            await self.error(
+                "resume_unavailable",
+                "this turn was answered but could not be saved for resuming; the session goes on",
+            )
 
     def cancel_response(self) -> None:
         if self.response is not None and not self.response.done():

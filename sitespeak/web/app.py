@@ -10,6 +10,9 @@ from collections.abc import Sequence
 import redis
 import redis.asyncio as aioredis
 from quart import Blueprint, Quart, Response, g, request
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from sitespeak.accounts.lockout import LoginGuard
 from sitespeak.accounts.sessions import SessionStore
@@ -47,11 +50,17 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     app = Quart("sitespeak")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     queues.bind(settings)
+    # A pooled connection that died with a Redis restart is retried once on a new one, so the
+    # first command after Redis returns does not fail (a voice session would lose its turn).
     async_redis = aioredis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
+        settings.redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=10,
+        retry=AsyncRetry(NoBackoff(), 1),
     )
     sync_redis = redis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=5
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
     )
     publisher = EventPublisher(sync_redis, settings.redis_prefix)
     rt = WebRuntime(

@@ -22,7 +22,7 @@ import socketio
 
 from sitespeak.errors import InvalidInput
 from sitespeak.voice import protocol as p
-from sitespeak.voice.live import Closed, Wire
+from sitespeak.voice.live import Closed, Wire, ending_for
 from sitespeak.web import voice_ws
 from sitespeak.web.runtime import WebRuntime
 
@@ -142,6 +142,14 @@ async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
     except InvalidInput as exc:
         await conn.send_text(p.encode(p.ErrorEvent(code=exc.code, message=exc.message, fatal=True)))
         await _close(conn, 4400, exc.message[:120])
+    except Exception as exc:  # noqa: BLE001 - the visitor is told why, then the socket closes
+        event, closed = ending_for(exc)
+        log.warning("socket.io session ended by %s: %s", type(exc).__name__, exc, exc_info=True)
+        try:
+            await conn.send_text(p.encode(event))
+        except Exception:  # noqa: BLE001 - the client may be gone already
+            pass
+        await _close(conn, closed.code, closed.reason)
     finally:
         rt.metrics.voice_sessions.dec()
         if unregister:

@@ -22,7 +22,7 @@ from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import TurnLimiter
-from sitespeak.voice.live import Closed, LiveSession, Services, Wire
+from sitespeak.voice.live import Closed, LiveSession, Services, Wire, ending_for
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.turn import TurnResult
 from sitespeak.web import providers_setup
@@ -224,6 +224,14 @@ async def voice_ws() -> None:
         unregister = rt.lifecycle.on_drain(live.close_for_drain)
         await live.run()
     except Closed as closed:
+        await websocket.close(closed.code, closed.reason)
+    except Exception as exc:  # noqa: BLE001 - the visitor is told why, then the socket closes
+        event, closed = ending_for(exc)
+        log.warning("voice session ended by %s: %s", type(exc).__name__, exc, exc_info=True)
+        try:
+            await _send(event)
+        except Exception:  # noqa: BLE001 - the socket may be gone already
+            pass
         await websocket.close(closed.code, closed.reason)
     finally:
         rt.metrics.voice_sessions.dec()
