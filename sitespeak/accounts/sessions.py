@@ -72,7 +72,7 @@ class SessionStore:
         ttl = self._idle if session.authenticated else ANONYMOUS_TTL
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.set(self._key(session.sid), json.dumps(data), ex=ttl)
-            if session.authenticated:
+            if session.authenticated and session.user_id is not None:
                 pipe.sadd(self._user_key(session.user_id), _digest(session.sid))
                 pipe.expire(self._user_key(session.user_id), int(self._max_age))
             await pipe.execute()
@@ -108,12 +108,16 @@ class SessionStore:
         """Log the user out everywhere; returns how many sessions ended."""
         user_key = self._user_key(user_id)
         digests = await self._client.smembers(user_key)
-        keys = [f"{self._prefix}:session:{d.decode()}" for d in digests]
+        keys = [f"{self._prefix}:session:{_text(d)}" for d in digests]
         ended = await self._client.delete(*keys) if keys else 0
         await self._client.delete(user_key)
         return ended
 
     async def count(self, user_id: int) -> int:
         digests = await self._client.smembers(self._user_key(user_id))
-        keys = [f"{self._prefix}:session:{d.decode()}" for d in digests]
+        keys = [f"{self._prefix}:session:{_text(d)}" for d in digests]
         return await self._client.exists(*keys) if keys else 0
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

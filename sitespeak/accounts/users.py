@@ -152,7 +152,8 @@ def authenticate(email: str, password: str) -> User | None:
         passwords.verify("", password)
         return None
     user = User.get_or_none(User.email == email)
-    if not passwords.verify(user.password_hash if user else "", password):
+    # Verified even without a user, so that an unknown address takes as long as a known one.
+    if not passwords.verify(user.password_hash if user else "", password) or user is None:
         return None
     if passwords.needs_rehash(user.password_hash):
         set_password(user.id, password)

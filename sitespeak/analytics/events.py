@@ -22,6 +22,7 @@ class _Event(BaseModel, extra="forbid"):
     id: ClientId  # the client's id for this event: a retried beacon carries the same ids
     session: ClientId  # the widget's visitor session (one tab, sessionStorage)
     page: Page = ""  # path of the page the visitor is on
+    type: str  # each kind narrows it to its own literal, the union's discriminator
 
 
 class PanelOpened(_Event):

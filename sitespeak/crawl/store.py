@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from peewee import fn
 
@@ -44,10 +46,13 @@ def start_run(site: Site, job_id: uuid.UUID | None) -> tuple[CrawlRun, dict[str,
             CrawlRun.update(status="running", finished_at=None, error=None).where(
                 CrawlRun.id == run.id
             ).execute()
-    done = dict(
-        CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
-        .where(CrawlOutcome.run == run.id)
-        .tuples()
+    done: dict[str, str] = dict(
+        cast(
+            Iterable[tuple[str, str]],
+            CrawlOutcome.select(CrawlOutcome.url, CrawlOutcome.outcome)
+            .where(CrawlOutcome.run == run.id)
+            .tuples(),
+        )
     )
     return run, done
 
@@ -352,7 +357,7 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
 
 def _failure_reasons(run_id: int) -> list[str]:
     return [
-        o.reason
+        o.reason or ""
         for o in CrawlOutcome.select(CrawlOutcome.reason)
         .where(
             CrawlOutcome.run == run_id,
@@ -371,11 +376,14 @@ def mark_failed(run: CrawlRun, error: str) -> None:
 
 
 def totals_of(run_id: int) -> dict:
-    counts = dict(
-        CrawlOutcome.select(CrawlOutcome.outcome, fn.COUNT(CrawlOutcome.url))
-        .where(CrawlOutcome.run == run_id)
-        .group_by(CrawlOutcome.outcome)
-        .tuples()
+    counts: dict[str, int] = dict(
+        cast(
+            Iterable[tuple[str, int]],
+            CrawlOutcome.select(CrawlOutcome.outcome, fn.COUNT(CrawlOutcome.url))
+            .where(CrawlOutcome.run == run_id)
+            .group_by(CrawlOutcome.outcome)
+            .tuples(),
+        )
     )
     totals = {name: int(counts.get(name, 0)) for name in OUTCOMES}
     totals["not_modified"] = (

@@ -42,7 +42,7 @@ class RunAs:
     def give(self, path: Path) -> None:
         """Make ``path`` (inside the state dir) the server user's own."""
         if self.uid is not None and path.stat().st_uid != self.uid:
-            os.chown(path, self.uid, self.gid)
+            os.chown(path, self.uid, -1 if self.gid is None else self.gid)  # -1: group unchanged
 
 
 def run_as_for(user: str, writes: Path) -> RunAs:

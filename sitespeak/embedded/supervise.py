@@ -78,10 +78,11 @@ def run_dev(settings: Settings) -> int:
             redis=not settings.redis_url,
         )
     try:
+        database_url, redis_url = settings.database_url, settings.redis_url
         if embedded:
             embedded.start()
-        database_url = settings.database_url or embedded.database_url
-        redis_url = settings.redis_url or embedded.redis_url
+            database_url = database_url or embedded.database_url
+            redis_url = redis_url or embedded.redis_url
         _migrate(database_url)
         _announce(settings, database_url, redis_url, embedded is not None)
         return _supervise(settings, child_env(settings, database_url, redis_url))

@@ -162,7 +162,7 @@ def _opening_hours_text(text: str) -> str:
     days = []
     for part in match.group(1).split(","):
         ends = [DAYS.get(p.strip()[:2].lower()) for p in part.split("-")]
-        if len(ends) == 2 and all(ends):
+        if len(ends) == 2 and ends[0] and ends[1]:
             start, stop = DAY_ORDER.index(ends[0]), DAY_ORDER.index(ends[1])
             days += DAY_ORDER[start : stop + 1]
         elif ends and ends[0]:

@@ -15,7 +15,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def body_as(model: type[M]) -> M:
-    raw = await request.get_data()
+    raw = await request.get_data(True, False, False)  # cache, bytes, no form parsing
     if not raw:
         raise InvalidInput("the request needs a JSON body")
     if request.mimetype != "application/json":
