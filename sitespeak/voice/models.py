@@ -30,7 +30,7 @@ class VoiceSession(BaseModel):
 
 class VoiceTurn(BaseModel):
     id = BigAutoField()
-    session_id: int  # the key's accessor
+    session_id: str  # the key's accessor (sessions have text ids)
     session = ForeignKeyField(VoiceSession, column_name="session_id", on_delete="CASCADE")
     tenant_id: int  # the key's accessor
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", on_delete="CASCADE")
