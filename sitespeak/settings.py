@@ -190,6 +190,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Turns per minute all voice sessions of one IP address may take.",
     )
+    voice_start_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a new voice connection (/voice-ws or Socket.IO) has to send "
+        "session.start before it is closed (4400).",
+    )
     voice_idle_timeout: float = Field(
         120.0,
         gt=0,

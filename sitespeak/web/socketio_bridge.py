@@ -43,12 +43,19 @@ class Disconnected(Exception):
 
 
 class Connection:
-    """One Socket.IO client: its frames queue up for the LiveSession's receive()."""
+    """One Socket.IO client: its frames queue up for the LiveSession's receive(), bounded in
+    bytes (not only in count: 500 frames of 1 MB each were 500 MB per connection)."""
 
-    def __init__(self, sio: socketio.AsyncServer, sid: str, origin: str, ip: str) -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, sid: str, origin: str, ip: str, max_buffered: int
+    ) -> None:
         self.sio, self.sid, self.origin, self.ip = sio, sid, origin, ip
         self.frames: asyncio.Queue[str | bytes | None] = asyncio.Queue(maxsize=500)
+        self.buffered = 0  # bytes waiting in ``frames``
+        self.max_buffered = max_buffered
+        self.overflowing = False  # told once per overflow, not once per dropped frame
         self.task: asyncio.Task | None = None
+        self.start_timer: asyncio.TimerHandle | None = None
         # A binary emit is two engine.io packets (header, attachment): emits from the turn task
         # and the receive loop must not interleave between them.
         self.sending = asyncio.Lock()
@@ -57,6 +64,9 @@ class Connection:
         frame = await self.frames.get()
         if frame is None:
             raise Disconnected()
+        self.buffered -= len(frame)
+        if self.buffered <= self.max_buffered // 2:
+            self.overflowing = False
         return frame
 
     async def send_text(self, text: str) -> None:
@@ -68,11 +78,29 @@ class Connection:
         async with self.sending:
             await self.sio.emit(AUDIO, pcm, to=self.sid)
 
-    def push(self, frame: str | bytes | None) -> None:
+    def push(self, frame: str | bytes) -> bool:
+        """Queue ``frame`` for the session; False (dropped) when the client sends faster than
+        the session reads and the buffer is full."""
+        if self.buffered + len(frame) > self.max_buffered:
+            return False
         try:
             self.frames.put_nowait(frame)
-        except asyncio.QueueFull:  # a client flooding faster than we read: drop, tell it
-            log.warning("socket.io %s: input queue full, frame dropped", self.sid)
+        except asyncio.QueueFull:
+            return False
+        self.buffered += len(frame)
+        return True
+
+    def end(self) -> None:
+        """The client left: free what it buffered and wake the session's receive()."""
+        if self.start_timer is not None:
+            self.start_timer.cancel()
+        while not self.frames.empty():
+            self.frames.get_nowait()
+        self.buffered = 0
+        self.frames.put_nowait(None)
+
+    async def refuse(self, code: str, message: str) -> None:
+        await self.send_text(p.encode(p.ErrorEvent(code=code, message=message, fatal=False)))
 
     @property
     def wire(self) -> Wire:
@@ -92,6 +120,9 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     connections: dict[str, Connection] = {}
+    # Enough for a few frames in flight while the session is admitted or busy; beyond that the
+    # client is flooding, and what it sends is dropped, not kept.
+    max_buffered = max(4 * settings.voice_max_frame_bytes, 256 * 1024)
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -99,14 +130,24 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
             return False
         # The Origin is checked against the site's origins at session.start, as on /voice-ws.
         ip = (environ.get("asgi.scope") or {}).get("client", ("", 0))[0] or ""
-        connections[sid] = Connection(sio, sid, environ.get("HTTP_ORIGIN", ""), ip)
+        conn = Connection(sio, sid, environ.get("HTTP_ORIGIN", ""), ip, max_buffered)
+        connections[sid] = conn
+        # As on /voice-ws: a connection that never starts a session does not stay.
+        conn.start_timer = asyncio.get_running_loop().call_later(
+            settings.voice_start_timeout,
+            lambda: (
+                conn.task is None
+                and sid in connections
+                and asyncio.ensure_future(_close(conn, 4400, "send session.start first"))
+            ),
+        )
         return True
 
     @sio.event
     async def disconnect(sid: str, *args: Any) -> None:
         conn = connections.pop(sid, None)
         if conn is not None:
-            conn.push(None)
+            conn.end()
 
     @sio.on("*")
     async def any_event(event: str, sid: str, data: Any = None) -> None:
@@ -114,14 +155,25 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
         if conn is None:
             return
         if event == AUDIO:
-            conn.push(data if isinstance(data, bytes) else b"\x00")  # odd length: bad_audio
-            return
-        payload = data if isinstance(data, dict) else {}
-        frame = json.dumps({**payload, "type": event})
-        if event == "session.start" and conn.task is None:
-            conn.task = asyncio.ensure_future(_serve(rt, conn, frame))
+            frame: str | bytes = data if isinstance(data, bytes) else b"\x00"  # odd: bad_audio
         else:
-            conn.push(frame)
+            payload = data if isinstance(data, dict) else {}
+            frame = json.dumps({**payload, "type": event})
+        if conn.task is None:
+            if event == "session.start":
+                conn.task = asyncio.ensure_future(_serve(rt, conn, frame))
+            else:  # nothing is kept for a session that may never start
+                await conn.refuse("not_started", "send session.start first")
+            return
+        if len(frame) > settings.voice_max_frame_bytes:  # refused here, never buffered
+            await conn.refuse(
+                "frame_too_large",
+                f"frames may be at most {settings.voice_max_frame_bytes} bytes (got {len(frame)})",
+            )
+        elif not conn.push(frame) and not conn.overflowing:
+            conn.overflowing = True
+            log.warning("socket.io %s: input buffer full, frames dropped", sid)
+            await conn.refuse("input_overflow", "sending faster than the session reads: dropped")
 
     return sio
 

@@ -30,7 +30,6 @@ from sitespeak.web.runtime import WebRuntime, runtime
 
 bp = Blueprint("voice_ws", __name__)
 log = logging.getLogger(__name__)
-START_TIMEOUT = 10.0
 
 
 @dataclass
@@ -130,7 +129,7 @@ async def _send(message: BaseModel) -> None:
 
 async def _start_message() -> p.SessionStart:
     try:
-        raw = await asyncio.wait_for(websocket.receive(), START_TIMEOUT)
+        raw = await asyncio.wait_for(websocket.receive(), runtime().settings.voice_start_timeout)
     except TimeoutError:
         raise Closed(4400, "send session.start first") from None
     if isinstance(raw, bytes):

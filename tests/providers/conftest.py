@@ -101,6 +101,7 @@ def provider_env(base_env, fake_openai, api_key) -> dict[str, str]:
         "SITESPEAK_VOICE_TURNS_PER_MINUTE": "30",
         "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
         "SITESPEAK_KNOWLEDGE_CHECK_EVERY": "3600",  # only events refresh the cache
+        "SITESPEAK_VOICE_START_TIMEOUT": "3",  # a never-started connection closes quickly
         "SITESPEAK_LOG_LEVEL": "debug",
     }
 

@@ -142,3 +142,38 @@ async def test_a_bad_key_or_origin_is_refused_with_the_voice_ws_close_code(
     assert not visitor.of("session.ready")
     await asyncio.sleep(0.2)
     assert not visitor.client.connected
+
+
+async def test_a_socketio_client_that_never_starts_a_session_is_closed_like_on_voice_ws(
+    web_a, openai_site
+):
+    visitor = await sio_visitor(web_a.url, openai_site.origin)
+    closed = await visitor.wait_for("session.closed", 1, 15)  # the start timeout is 3 s here
+    assert closed == {**closed, "code": 4400, "reason": "send session.start first"}
+    await asyncio.sleep(0.2)
+    assert not visitor.client.connected
+
+
+async def test_events_before_session_start_are_refused_and_not_kept(web_a, openai_site):
+    visitor = await sio_visitor(web_a.url, openai_site.origin)
+    await visitor.client.emit("input.text", {"text": "When do you open?"})
+    refused = await visitor.wait_for("error", 1, 10)
+    assert refused["code"] == "not_started" and refused["fatal"] is False
+    await visitor.client.emit("audio", b"\x00\x01" * 450_000)  # 900 KB before any session
+    assert (await visitor.wait_for("error", 2, 10))["code"] == "not_started"
+    await start(visitor, openai_site.key, openai_site.origin)
+    await visitor.client.emit("ping", {"id": 3})
+    assert (await visitor.wait_for("pong"))["id"] == 3
+    assert not visitor.of("response.started")  # the early question was not queued for later
+    await visitor.client.disconnect()
+
+
+def test_a_connections_buffer_is_bounded_in_bytes_and_freed_when_it_leaves():
+    from sitespeak.web.socketio_bridge import Connection
+
+    conn = Connection(None, "sid", "https://o.example", "127.0.0.1", max_buffered=100_000)
+    taken = sum(conn.push(b"\x00" * 30_000) for _ in range(10))
+    assert taken == 3 and conn.buffered == 90_000
+    assert not conn.push(b"\x00" * 20_000) and conn.push(b"\x00" * 10_000)
+    conn.end()
+    assert conn.buffered == 0 and conn.frames.qsize() == 1  # only the wake-up for receive()
