@@ -96,6 +96,7 @@ def _voice_form(form) -> voice_options.VoiceOptions:
             "greeting": (form.get("greeting") or "").strip(),
             "persona": (form.get("persona") or "").strip(),
             "providers": providers,
+            "ack_sound": form.get("ack_sound") == "on",
         }
     )
 

@@ -45,8 +45,9 @@ class RealtimeSession(LiveSession):
         start: Any,
         client_ip: str,
         providers: Any,
+        ack_sound: bool = True,
     ) -> None:
-        super().__init__(services, wire, state, resumed, start, client_ip, providers=providers)
+        super().__init__(services, wire, state, resumed, start, client_ip, providers, ack_sound)
         self.conn: Any = None
         self.turn: TurnResult | None = None
         self.origin = 0.0  # perf_counter at the end of speech of the current turn

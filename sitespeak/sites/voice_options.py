@@ -1,5 +1,6 @@
 """A site's voice options in ``sites.options``: provider overrides (validated by the providers'
-own model), a greeting and a persona. Edited from the admin UI's site page."""
+own model), a greeting, a persona and the widget's acknowledgement sound. Edited from the admin
+UI's site page."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ class VoiceOptions(BaseModel, extra="forbid"):
     greeting: str = Field("", max_length=300, description="What the widget says first.")
     persona: str = Field("", max_length=2000, description="How the assistant should sound.")
     providers: SiteProviderOptions = Field(default_factory=SiteProviderOptions)
+    ack_sound: bool = Field(
+        True,
+        description="The widget plays a short, soft sound as soon as a question was heard.",
+    )
+
+
+def ack_sound(options: dict[str, Any] | None) -> bool:
+    """On unless the owner turned it off (older sites have no such key)."""
+    return (options or {}).get("ack_sound") is not False
 
 
 def voice_options(site: Site) -> VoiceOptions:
@@ -25,6 +35,7 @@ def voice_options(site: Site) -> VoiceOptions:
         greeting=options.get("greeting", ""),
         persona=options.get("persona", ""),
         providers=site_options(options),
+        ack_sound=ack_sound(options),
     )
 
 
@@ -44,6 +55,7 @@ def set_voice_options(tenant_id: int, site_ref: int | str, options: VoiceOptions
         "greeting": options.greeting,
         "persona": options.persona,
         "providers": options.providers.model_dump(exclude_none=True),
+        "ack_sound": options.ack_sound,
     }
     (
         Site.update(options=merged, updated_at=utcnow())

@@ -121,8 +121,10 @@ class LiveSession:
         start: p.SessionStart,
         client_ip: str,
         providers: object = None,
+        ack_sound: bool = True,
     ) -> None:
         self.s, self.wire, self.state, self.resumed = services, wire, state, resumed
+        self.ack_sound = ack_sound  # the site's option, announced in session.ready
         self.start, self.client_ip = start, client_ip
         # sitespeak.providers.session.SessionProviders; None: the local engine and answerer.
         self.providers = providers
@@ -159,6 +161,7 @@ class LiveSession:
                 limits=announced(self.s.settings),
                 input_format=self.start.input_format,
                 output_format=self.start.output_format,
+                ack_sound=self.ack_sound,
             )
         )
 

@@ -111,6 +111,10 @@ class SessionReady(Message):
     limits: Limits
     input_format: AudioFormat
     output_format: AudioFormat
+    ack_sound: bool = Field(
+        True,
+        description="The site's owner wants a soft sound played when response.started arrives.",
+    )
 
 
 class SpeechStarted(Message):

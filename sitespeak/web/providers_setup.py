@@ -45,10 +45,15 @@ def live_session(
     start: Any,
     ip: str,
     providers: SessionProviders,
+    ack_sound: bool = True,
 ) -> Any:
     """A LiveSession (turn pipeline) or, for Realtime sites, a RealtimeSession: same interface."""
     if providers.choice.realtime:
         from sitespeak.providers.realtime import RealtimeSession
 
-        return RealtimeSession(services, wire, state, resumed, start, ip, providers)
-    return LiveSession(services, wire, state, resumed, start, ip, providers=providers)
+        return RealtimeSession(
+            services, wire, state, resumed, start, ip, providers, ack_sound=ack_sound
+        )
+    return LiveSession(
+        services, wire, state, resumed, start, ip, providers=providers, ack_sound=ack_sound
+    )

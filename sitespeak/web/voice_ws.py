@@ -18,6 +18,7 @@ from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
 from sitespeak.jobs import ingest
 from sitespeak.sites import allowed_origins, site_by_key
+from sitespeak.sites.voice_options import ack_sound
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
 from sitespeak.voice.engine import SpeechEngine
@@ -204,7 +205,9 @@ async def admit(
         providers.record(),
     )
     await services.store.save(state)
-    return providers_setup.live_session(services, wire, state, resumed, start, ip, providers)
+    return providers_setup.live_session(
+        services, wire, state, resumed, start, ip, providers, ack_sound(site.options)
+    )
 
 
 @bp.websocket("/voice-ws")

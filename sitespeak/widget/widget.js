@@ -1,7 +1,8 @@
 /* SiteSpeak widget: one script tag gives a page a voice assistant (docs/voice-protocol.md).
    <script src="https://BOX/widget.js" data-site-key="pk_..." async></script>
    Options: data-position (bottom-right|bottom-left), data-theme (auto|light|dark),
-   data-locale, data-voice (on|off), data-greeting, data-title, data-echo-cancellation (on|off).
+   data-locale, data-voice (on|off), data-greeting, data-title, data-echo-cancellation (on|off),
+   data-ack (on|off: the soft sound when a question was heard; the site's options can turn it off).
    API: SiteSpeak.open(), close(), ask(text), on(event, fn) → unsubscribe, stats(). */
 (function () {
   "use strict";
@@ -19,6 +20,7 @@
       ? (d.locale || navigator.language) : "en-US",
     voice: d.voice !== "off",
     echo: d.echoCancellation !== "off",
+    ack: d.ack !== "off",
     greeting: (d.greeting || "Hi! Ask me anything about this site.").replace(/\s+/g, " ").trim(),
     title: d.title || "Site assistant"
   };
@@ -27,7 +29,7 @@
   var VAD_RMS = 900, VAD_FRAMES = 4; // ~-31 dBFS for 80 ms = the visitor is talking
   var listeners = {};
   var stats = { state: "idle", resumed: false, turns: 0, chunks: 0, scheduled: 0, played: 0,
-                captured: 0, bargeIns: 0, actions: [] };
+                captured: 0, bargeIns: 0, acks: 0, actions: [] };
 
   function emit(name, data) {
     (listeners[name] || []).slice().forEach(function (fn) {
@@ -227,6 +229,25 @@
       this.held = []; this.heldSec = 0; this.started = false; this.next = 0;
     },
     newTurn: function () { this.stop(); this.muted = false; },
+    // The visitor hears at once that they were heard, even when the answer takes a while: two
+    // soft sine notes (~0.2 s) made here, so no file to fetch and no work for the server.
+    ack: function () {
+      this.unlock();
+      var ctx = this.ctx;
+      if (!ctx) return;
+      var t = ctx.currentTime + 0.01;
+      [[660, 0], [880, 0.07]].forEach(function (note) {
+        var osc = ctx.createOscillator(), gain = ctx.createGain(), at = t + note[1];
+        osc.type = "sine"; osc.frequency.value = note[0];
+        gain.gain.setValueAtTime(0.0001, at);
+        gain.gain.exponentialRampToValueAtTime(0.05, at + 0.015);
+        gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.13);
+        osc.connect(gain); gain.connect(ctx.destination);
+        osc.start(at); osc.stop(at + 0.14);
+      });
+      this.next = Math.max(this.next, t + 0.22); // the answer starts after the sound, not over it
+      stats.acks++; emit("ack");
+    },
     playing: function () { return this.sources.length > 0 || this.held.length > 0; }
   };
 
@@ -289,6 +310,7 @@
 
   // --- the /voice-ws session ----------------------------------------------------------------------
   var ws = null, ready = false, fatal = false, outbox = [], retries = 0, turnOpen = false;
+  var siteAck = true; // the site's option, from session.ready
   var current = null; // the answer being streamed: {el, text}
   var live = null; // the visitor's words being transcribed
   function send(msg) {
@@ -345,7 +367,7 @@
     switch (m.type) {
       case "session.ready":
         ready = true; retries = 0; showError("");
-        stats.resumed = m.resumed; stats.turns = m.turns;
+        stats.resumed = m.resumed; stats.turns = m.turns; siteAck = m.ack_sound !== false;
         store.resume = m.resume_id; save();
         emit("ready", m);
         outbox.splice(0).forEach(send);
@@ -364,6 +386,7 @@
       case "speech.stopped": setState("thinking"); break;
       case "response.started":
         turnOpen = true; player.newTurn(); setState("thinking");
+        if (cfg.voice && cfg.ack && siteAck) player.ack();
         if (live && m.transcript) live.textContent = m.transcript;
         current = { el: null, text: "" };
         break;

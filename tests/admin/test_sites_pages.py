@@ -190,6 +190,7 @@ async def test_voice_settings_are_saved_validated_and_keep_other_options(app, al
             "tts": "openai",
             "voice": "alloy",
             "stt": "",
+            "ack_sound": "on",
         },
     )
     assert response.status_code == 303
@@ -199,8 +200,24 @@ async def test_voice_settings_are_saved_validated_and_keep_other_options(app, al
         "greeting": "Hello from the shop!",
         "persona": "brief",
         "providers": {"tts": "openai", "voice": "alloy"},
+        "ack_sound": True,
     }
     _, body = await browser.get(f"/admin/sites/{site_id}")
     assert 'value="Hello from the shop!"' in body
+    assert 'name="ack_sound" checked' in body
     response, body = await browser.post(f"/admin/sites/{site_id}/voice", {"tts": "cloud"})
     assert response.status_code == 400 and "providers.tts" in body
+
+
+async def test_the_acknowledgement_sound_is_on_until_the_owner_unticks_it(app, alice, db):
+    from sitespeak.db.models import Site
+
+    site_id, _ = _site_with_turns(alice.tenant.id, [])
+    browser = await log_in(app, alice.user.email)
+    _, body = await browser.get(f"/admin/sites/{site_id}")
+    assert 'name="ack_sound" checked' in body  # a site that never saved voice settings
+    response, _ = await browser.post(f"/admin/sites/{site_id}/voice", {"greeting": "Hi"})
+    assert response.status_code == 303  # an unticked checkbox is not sent: off
+    assert Site.get_by_id(site_id).options["ack_sound"] is False
+    _, body = await browser.get(f"/admin/sites/{site_id}")
+    assert 'name="ack_sound" >' in body

@@ -225,3 +225,62 @@ def test_the_page_can_drive_the_widget_through_its_javascript_api(page, widget_s
     assert page.is_hidden(f"{W} .panel")
     log = page.evaluate("log")
     assert log[0] == "open" and "state:thinking" in log and log[-1] == "close"
+
+
+def _record_turn_events(page) -> None:
+    page.evaluate("""() => { window.order = [];
+        SiteSpeak.on('ack', () => order.push('ack'));
+        SiteSpeak.on('message', m => {
+            if (m.type === 'session.ready') order.push('ready:' + m.ack_sound);
+            if (m.type === 'response.started' || m.type === 'response.done') order.push(m.type);
+        }); }""")
+
+
+def test_a_soft_sound_says_the_question_was_heard_as_soon_as_the_answer_starts(page, widget_site):
+    page.goto(widget_site.url + "/")
+    page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+    _record_turn_events(page)
+    page.click(f"{W} .launch")
+    ask(page, "When do you open on Sunday?")
+    wait_turns(page, 1)
+    assert page.evaluate("order") == ["ready:true", "response.started", "ack", "response.done"]
+    assert page.evaluate("SiteSpeak.stats().acks") == 1
+    assert page.errors == []
+
+
+def test_no_sound_plays_when_the_sites_owner_turned_it_off(page, widget_site):
+    from sitespeak.db.connection import database
+    from sitespeak.db.models import Site
+
+    with database.connection_context():
+        before = Site.get_by_id(widget_site.id).options or {}
+        Site.update(options={**before, "ack_sound": False}).where(
+            Site.id == widget_site.id
+        ).execute()
+    try:
+        page.goto(widget_site.url + "/")
+        page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+        _record_turn_events(page)
+        page.click(f"{W} .launch")
+        ask(page, "When do you open on Sunday?")
+        wait_turns(page, 1)
+        assert page.evaluate("order") == ["ready:false", "response.started", "response.done"]
+        assert page.evaluate("SiteSpeak.stats().acks") == 0
+    finally:
+        with database.connection_context():
+            Site.update(options=before).where(Site.id == widget_site.id).execute()
+
+
+def test_a_page_can_turn_the_sound_off_with_data_ack(page, widget_site, embed):
+    embed.extra = 'data-ack="off"'
+    try:
+        page.goto(widget_site.url + "/")
+        page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
+        _record_turn_events(page)
+        page.click(f"{W} .launch")
+        ask(page, "When do you open on Sunday?")
+        wait_turns(page, 1)
+        assert page.evaluate("order") == ["ready:true", "response.started", "response.done"]
+        assert page.evaluate("SiteSpeak.stats().acks") == 0
+    finally:
+        embed.extra = ""
