@@ -42,8 +42,7 @@ def run_worker(
 ) -> int:
     # First: a SIGTERM while the consumers start must still mean "stop gracefully".
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    _stop_on_signals(stop)
     # Every worker thread may hold a connection while a beat takes another, plus supervision.
     needed = 2 * len(settings.queues) * settings.worker_threads + 2
     open_database(settings.database_url, max(settings.db_pool_size, needed))
@@ -64,6 +63,9 @@ def run_worker(
         )
         consumer.start()
         consumers.append(consumer)
+    # Again: each consumer's start() installs Huey's own handlers, which only its run() loop (not
+    # used here) would act on.
+    _stop_on_signals(stop)
     log.info(
         "worker consuming %s with %s threads each",
         ", ".join(settings.queues),
@@ -81,6 +83,11 @@ def run_worker(
         consumer.stop(graceful=True)
     log.info("worker stopped")
     return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
 
 
 def _supervise(
