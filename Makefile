@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench lock
+.PHONY: install run test lint bench bench-install lock
 
 install: $(INSTALLED)
 
@@ -35,6 +35,7 @@ lock:
 	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock
 	$(PY) packaging/requirements.py pyproject.toml no-deps \
 		| $(UV_COMPILE) --no-deps - -o requirements-nodeps.lock
+	$(PY) packaging/requirements.py pyproject.toml bench | $(UV_COMPILE) - -o requirements-bench.lock
 
 run: install
 	$(PY) -m sitespeak dev
@@ -47,7 +48,19 @@ lint: install
 	$(PY) -m ruff format --check sitespeak tests bench packaging
 	$(PY) -m mypy
 
-bench: install
+# The bench extra (Pipecat, for the like-for-like comparison in bench/voice.py) in a virtualenv of
+# its own: some of its pins differ from the application's, and nothing of it may reach .venv.
+BENCH_VENV := .venv-bench
+bench-install: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed: pyproject.toml requirements-bench.lock
+	@$(PYTHON) packaging/requirements.py pyproject.toml check-locks
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-bench.lock
+	@touch $@
+
+bench: install bench-install
 	@for script in bench/[!_]*.py; do echo "== $$script"; PYTHONPATH=$(CURDIR) $(PY) $$script || exit 1; done
 
 # Packaging (packaging/README.md). `deb` needs dpkg-dev, binutils, python3.11, python3-venv and

@@ -1,14 +1,19 @@
-"""Voice benchmark against one real web process (Granian, models loaded once), with the bakery
-test site indexed. Prints p50/p95/p99 of:
+"""Voice benchmark against real processes (web, worker, and the speech process once it exists),
+with the bakery test site indexed. Spoken turns are measured as a browser sends audio: 20 ms
+frames paced in real time, trailing silence, no input.commit (the server finds the end of
+speech), from the last voiced sample sent to the first answer audio byte received:
 
-- spoken turns: N concurrent visitors stream piper-generated questions in real time; end of
-  speech (the client's last voiced frame) -> response.started and -> first answer audio, as the
-  client sees them (the VAD hangover included), and each server stage from response.done;
-- text turns: M connected sessions each ask one question, spread over a window;
-- idle sessions: RSS of the web process per connected, idle session.
+- solo: 1 visitor x 10 questions, one after the other;
+- together: 10 visitors whose speech ends within the same 20 ms, x 3 rounds;
 
-Goals (issue 4): response.started p95 <= 300 ms with 10 speakers; first answer audio p95 <=
-300 ms for text turns at 100 sessions; 1,000 idle sessions under 300 MB RSS.
+each with p50/p95/max, the server's stage breakdown (response.done timings), the load average
+and the RSS of every process. Then, with --pipecat (after `make bench-install`), the same client
+against a like-for-like Pipecat pipeline (bench/_pipecat_pipeline.py) and the ratio
+SiteSpeak/Pipecat. Then text turns, barge-ins and idle sessions as before.
+
+Goals (issue 11): solo p95 <= 300 ms; together p95 <= 800 ms; SiteSpeak/Pipecat <= 0.5; web +
+speech + worker <= 1 GB RSS. Earlier goals (issue 4): first answer audio p95 <= 300 ms for
+text turns at 100 sessions; 1,000 idle sessions under 300 MB RSS.
 """
 
 from __future__ import annotations
@@ -16,61 +21,117 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import time
 from collections import defaultdict
+from pathlib import Path
 
-import psutil
-from _stack import bench_services, env_for, percentile
+from _paced import (
+    FIRST_AUDIO,
+    QUESTIONS,
+    STARTED,
+    Utterance,
+    aligned_starts,
+    load,
+    row,
+    rss_line,
+    send_paced,
+    utterance,
+)
+from _pipecat import PipecatServer, pipecat_python, run_pipecat
+from _stack import ROOT, bench_services, env_for
 
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import create_tenant
-from tests.support.processes import start_web
-from tests.voice.client import FRAME, open_session, until_done
+from tests.support import processes
+from tests.support.processes import start_web, start_worker
+from tests.voice.client import open_session, until_done
 from tests.voice.indexing import index_site
-from tests.voice.speech import speech
 from tests.voice.testsite import serve_site
 
-QUESTIONS = [
-    "What time do you open on Sunday?",
-    "What is your phone number?",
-    "What is your address?",
-    "Who founded the bakery?",
-    "When do you close on Saturday?",
-]
-LEAD, TAIL = 300, 800  # ms of silence around each generated question
+
+async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
+    reader = asyncio.ensure_future(until_done(ws, 180))
+    eos_at = await send_paced(ws.send, utt, start)
+    turn = await reader
+    if turn.first_audio_at:
+        out[FIRST_AUDIO].append((turn.first_audio_at - eos_at) * 1000)
+    started = turn.of("response.started")
+    if started:
+        out[STARTED].append((started[0]["_at"] - eos_at) * 1000)
+    done = turn.of("response.done")
+    for name, value in (done[0].get("timings") or {} if done else {}).items():
+        if isinstance(value, int | float):
+            out["server " + name].append(value)
+        else:
+            out["choices"].append(f"{name}={value}")
+    out["errors"].extend(e.get("code", "?") for e in turn.of("error"))
+    out["eos"].append(eos_at)
 
 
-def row(name: str, values: list[float]) -> str:
-    if not values:
-        return f"  {name:<34} (no samples)"
-    return (
-        f"  {name:<34} n={len(values):<4} p50={percentile(values, 50):7.1f}  "
-        f"p95={percentile(values, 95):7.1f}  p99={percentile(values, 99):7.1f} ms"
-    )
-
-
-async def spoken_visitor(url: str, origin: str, key: str, turns: int, out: dict) -> None:
+async def solo(url: str, origin: str, key: str, utts: list[Utterance], out: dict) -> None:
     ws, _ = await open_session(url, origin, key, output_format={"sample_rate": 22050})
     try:
-        for n in range(turns):
-            pcm = speech(QUESTIONS[n % len(QUESTIONS)], LEAD, TAIL)
-            speech_end = len(pcm) - TAIL * 32  # bytes up to the last voiced sample
-            reader = asyncio.ensure_future(until_done(ws, 120))
-            start = time.perf_counter()
-            eos_at = None
-            for i in range(0, len(pcm), FRAME):
-                await ws.send(pcm[i : i + FRAME])
-                if eos_at is None and i + FRAME >= speech_end:
-                    eos_at = time.perf_counter()
-                await asyncio.sleep(max(start + (i + FRAME) / 32000 - time.perf_counter(), 0))
-            turn = await reader
-            _record(out, turn, eos_at)
-            await asyncio.sleep(random.uniform(0.2, 0.8))
+        for utt in utts:
+            await spoken_turn(ws, utt, time.perf_counter() + 0.05, out)
+            await asyncio.sleep(0.5)
     finally:
         await ws.close()
+
+
+async def together(
+    url: str, origin: str, key: str, utts: list[Utterance], rounds: int, out: dict
+) -> None:
+    sockets = [
+        ws
+        for ws, _ in await asyncio.gather(
+            *(open_session(url, origin, key, output_format={"sample_rate": 22050}) for _ in utts)
+        )
+    ]
+    try:
+        for _ in range(rounds):
+            starts = aligned_starts(utts, time.perf_counter() + 0.2)
+            first = len(out["eos"])
+            await asyncio.gather(
+                *(
+                    spoken_turn(ws, u, t, out)
+                    for ws, u, t in zip(sockets, utts, starts, strict=True)
+                )
+            )
+            ends = out["eos"][first:]
+            out["spread of the speech ends"].append((max(ends) - min(ends)) * 1000)
+            await asyncio.sleep(1.0)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))
+
+
+def report(title: str, out: dict, processes_: dict[str, int]) -> None:
+    print(f"{title} -- {load()}")
+    print(
+        row(
+            FIRST_AUDIO,
+            out.pop(FIRST_AUDIO, []),
+        )
+    )
+    print(
+        row(
+            STARTED,
+            out.pop(STARTED, []),
+        )
+    )
+    spread = out.pop("spread of the speech ends", [])
+    if spread:
+        print(row("spread of the speech ends", spread))
+    out.pop("eos", None)
+    errors, choices = out.pop("errors", []), out.pop("choices", [])
+    for name in sorted(out):
+        print(row(name, out[name], "ms" if name.endswith("_ms") else ""))
+    if choices:
+        print(f"  choices: {dict((c, choices.count(c)) for c in sorted(set(choices)))}")
+    if errors:
+        print(f"  errors: {dict((e, errors.count(e)) for e in sorted(set(errors)))}")
+    print(rss_line(processes_))
 
 
 async def text_visitor(url: str, origin: str, key: str, delay: float, out: dict) -> None:
@@ -79,21 +140,15 @@ async def text_visitor(url: str, origin: str, key: str, delay: float, out: dict)
         await asyncio.sleep(delay)
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "input.text", "text": random.choice(QUESTIONS)}))
-        _record(out, await until_done(ws, 180), sent)
+        turn = await until_done(ws, 180)
+        if turn.first_audio_at:
+            out["sent -> first answer audio"].append((turn.first_audio_at - sent) * 1000)
+        deltas = turn.of("response.text.delta")
+        if deltas:
+            out["sent -> first answer text"].append((deltas[0]["_at"] - sent) * 1000)
+        out["errors"].extend(e.get("code", "?") for e in turn.of("error"))
     finally:
         await ws.close()
-
-
-def _record(out: dict, turn, origin: float) -> None:
-    started = turn.of("response.started")
-    if started:
-        out["eos_to_started"].append((started[0]["_at"] - origin) * 1000)
-    if turn.first_audio_at:
-        out["eos_to_first_audio"].append((turn.first_audio_at - origin) * 1000)
-    done = turn.of("response.done")
-    for name, ms in (done[0]["timings"] if done else {}).items():
-        out["server " + name].append(ms)
-    out["errors"].extend(e["code"] for e in turn.of("error"))
 
 
 async def barge_in_visitor(url: str, origin: str, key: str, out: dict) -> None:
@@ -111,13 +166,10 @@ async def barge_in_visitor(url: str, origin: str, key: str, out: dict) -> None:
         await ws.close()
 
 
-def rss(pid: int) -> int:
-    proc = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
-
-
 async def idle_sessions(url: str, origin: str, key: str, count: int, pid: int) -> None:
-    before = rss(pid)
+    from _paced import rss_mb
+
+    before = rss_mb(pid)
     sockets = []
     for start in range(0, count, 50):
         opened = await asyncio.gather(
@@ -125,58 +177,59 @@ async def idle_sessions(url: str, origin: str, key: str, count: int, pid: int) -
         )
         sockets += [ws for ws, _ in opened]
     await asyncio.sleep(2)
-    after = rss(pid)
+    after = rss_mb(pid)
     print(
-        f"idle sessions: {len(sockets)} open; web RSS {before / 2**20:.0f} MB -> "
-        f"{after / 2**20:.0f} MB; {(after - before) / max(len(sockets), 1) / 1024:.1f} KB "
-        f"per session (goal: total under 300 MB at 1,000)"
+        f"idle sessions: {len(sockets)} open; web RSS {before:.0f} MB -> {after:.0f} MB; "
+        f"{(after - before) * 1024 / max(len(sockets), 1):.1f} KB per session "
+        f"(goal: web <= 200 MB with 1,000) -- {load()}"
     )
     await asyncio.gather(*(ws.close() for ws in sockets))
 
 
-def report(title: str, out: dict) -> None:
-    print(title)
-    print(row("end of speech -> response.started", out.pop("eos_to_started", [])))
-    print(row("end of speech -> first answer audio", out.pop("eos_to_first_audio", [])))
-    errors = out.pop("errors", [])
-    for name in sorted(out):
-        print(row(name, out[name]))
-    if errors:
-        print(f"  errors: {dict((e, errors.count(e)) for e in set(errors))}")
-
-
-async def run(args, url: str, origin: str, key: str, pid: int) -> None:
-    for q in QUESTIONS:  # generate the test speech before the clock starts
-        speech(q, LEAD, TAIL)
+async def run_sitespeak(args, url: str, origin: str, key: str, procs: dict[str, int]) -> dict:
+    """The spoken scenarios; returns their samples for the Pipecat ratio."""
+    utts = [utterance(q) for q in QUESTIONS]  # the test speech, before the clock starts
     ws, _ = await open_session(url, origin, key)  # waits for the models to load
     await ws.send(json.dumps({"type": "input.text", "text": QUESTIONS[0]}))
     await until_done(ws, 180)
     await ws.close()
-    spoken: dict = defaultdict(list)
-    began = time.perf_counter()
-    await asyncio.gather(
-        *(spoken_visitor(url, origin, key, args.turns, spoken) for _ in range(args.speakers))
+    print(f"before the spoken turns: {load()}")
+    print(rss_line(procs))
+    results = {}
+    solo_out: dict = defaultdict(list)
+    await solo(url, origin, key, [utts[i % len(utts)] for i in range(args.questions)], solo_out)
+    results["solo"] = list(solo_out[FIRST_AUDIO])
+    report(f"SiteSpeak, 1 visitor x {args.questions} questions", solo_out, procs)
+    group: dict = defaultdict(list)
+    await together(
+        url, origin, key, [utts[i % len(utts)] for i in range(args.visitors)], args.rounds, group
     )
+    results["together"] = list(group[FIRST_AUDIO])
     report(
-        f"spoken turns: {args.speakers} concurrent speakers x {args.turns} turns "
-        f"({time.perf_counter() - began:.0f} s)",
-        spoken,
+        f"SiteSpeak, {args.visitors} visitors ending together x {args.rounds} rounds", group, procs
     )
-    text: dict = defaultdict(list)
-    await asyncio.gather(
-        *(
-            text_visitor(url, origin, key, random.uniform(0, args.window), text)
-            for _ in range(args.text_sessions)
+    return results
+
+
+async def run_others(args, url: str, origin: str, key: str, procs: dict[str, int]) -> None:
+    if args.text_sessions:
+        text: dict = defaultdict(list)
+        await asyncio.gather(
+            *(
+                text_visitor(url, origin, key, random.uniform(0, args.window), text)
+                for _ in range(args.text_sessions)
+            )
         )
-    )
-    report(
-        f"text turns: {args.text_sessions} sessions, one question each over {args.window:g} s", text
-    )
-    barge: dict = defaultdict(list)
-    await asyncio.gather(
-        *(barge_in_visitor(url, origin, key, barge) for _ in range(args.barge_ins))
-    )
+        report(
+            f"text turns: {args.text_sessions} sessions, one question each over {args.window:g} s",
+            text,
+            procs,
+        )
     if args.barge_ins:
+        barge: dict = defaultdict(list)
+        await asyncio.gather(
+            *(barge_in_visitor(url, origin, key, barge) for _ in range(args.barge_ins))
+        )
         print(f"barge-in: {args.barge_ins} sessions cancel an answer after 2 audio frames")
         print(row("cancel -> response.done", barge["cancel -> response.done"]))
         frames = barge["audio frames after cancel"]
@@ -185,13 +238,40 @@ async def run(args, url: str, origin: str, key: str, pid: int) -> None:
             f"mean {sum(frames) / len(frames):.1f}"
         )
     if args.idle:
-        await idle_sessions(url, origin, key, args.idle, pid)
+        await idle_sessions(url, origin, key, args.idle, procs["web"])
+
+
+def ratios(ours: dict, theirs: dict) -> None:
+    from _stack import percentile
+
+    print(f"SiteSpeak / Pipecat, last voiced sample -> first answer audio -- {load()}")
+    for name in ("solo", "together"):
+        a, b = ours.get(name) or [], theirs.get(name) or []
+        if not a or not b:
+            print(f"  {name}: no samples on one side")
+            continue
+        p50 = percentile(a, 50) / percentile(b, 50)
+        p95 = percentile(a, 95) / percentile(b, 95)
+        print(f"  {name:<9} p50 {p50:.2f}x  p95 {p95:.2f}x  (goal <= 0.5)")
+
+
+def start_speech(env: dict, tmp: Path):
+    """The speech process, once main has it (PROCESS_TYPE=speech); None before."""
+    starter = getattr(processes, "start_speech", None)
+    return starter(env, tmp) if starter else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--speakers", type=int, default=10)
-    parser.add_argument("--turns", type=int, default=3, help="spoken turns per speaker")
+    parser.add_argument("--questions", type=int, default=10, help="solo: questions in a row")
+    parser.add_argument("--visitors", type=int, default=10, help="together: visitors")
+    parser.add_argument("--rounds", type=int, default=3, help="together: rounds")
+    parser.add_argument(
+        "--pipecat",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="the like-for-like Pipecat run (auto: when .venv-bench exists)",
+    )
     parser.add_argument("--text-sessions", type=int, default=100)
     parser.add_argument(
         "--window", type=float, default=20.0, help="seconds over which the text sessions ask"
@@ -202,6 +282,9 @@ def main() -> None:
     parser.add_argument("--threads", default="2", help="SITESPEAK_VOICE_INFERENCE_THREADS")
     parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")
     args = parser.parse_args()
+    python = pipecat_python(ROOT)
+    if args.pipecat == "yes" and python is None:
+        raise SystemExit("--pipecat yes: run `make bench-install` first (.venv-bench)")
     with bench_services() as (found, tmp), serve_site() as site_url:
         env = env_for(
             found,
@@ -217,17 +300,32 @@ def main() -> None:
             tenant, _ = create_tenant("Bench")
             site = create_site(tenant.id, "Bakery", [site_url], allow_private=True, privileged=True)
         index_site(env, site.id, site.name, tenant.name, tmp)
+        speech_proc = start_speech(env, tmp)
         web = start_web(env, tmp, 120)
+        worker = start_worker(env, tmp)
+        procs = {"web": web.popen.pid, "worker": worker.popen.pid}
+        if speech_proc is not None:
+            procs["speech"] = speech_proc.popen.pid
         try:
             time.sleep(1)
             print(
-                f"web pid {web.popen.pid}; knobs: partials every {args.partials_ms} ms, "
-                f"{args.threads} inference threads x {args.stt_threads} per Whisper call, "
-                f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
+                f"processes {procs}; knobs: partials every {args.partials_ms} ms, "
+                f"{args.threads} inference threads x {args.stt_threads} per Whisper call; "
+                f"{load()}"
             )
-            asyncio.run(run(args, web.url, site_url, site.key, web.popen.pid))
+            ours = asyncio.run(run_sitespeak(args, web.url, site_url, site.key, procs))
+            if args.pipecat != "no" and python is not None:
+                with PipecatServer(python, tmp) as pipecat:
+                    theirs = asyncio.run(run_pipecat(args, pipecat))
+                ratios(ours, theirs)
+            elif args.pipecat == "auto":
+                print("Pipecat: skipped (no .venv-bench; `make bench-install`)")
+            asyncio.run(run_others(args, web.url, site_url, site.key, procs))
         finally:
             web.stop()
+            worker.stop()
+            if speech_proc is not None:
+                speech_proc.stop()
 
 
 if __name__ == "__main__":

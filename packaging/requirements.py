@@ -4,10 +4,13 @@
   with --no-deps because their declared requirements would drag torch in although only their data
   files are used (`make lock` locks them apart).
 - ``normal``: the application's direct requirements.
+- ``bench``: the bench extra plus the application's pins listed under [tool.sitespeak]
+  bench-shared (requirements-bench.lock; the extra cannot be installed with the application).
 - ``check-locks``: exit 1, naming `make lock`, when a pin of pyproject.toml (dependencies, the
-  dev extra, no-deps) is missing from the lock that installs it or differs there (`make install`
-  runs it first, so a stale lock fails with a clear message instead of a missing module later).
-Usage: python3 requirements.py PYPROJECT normal|no-deps|check-locks
+  dev and bench extras, no-deps) is missing from the lock that installs it or differs there
+  (`make install` runs it first, so a stale lock fails with a clear message instead of a missing
+  module later).
+Usage: python3 requirements.py PYPROJECT normal|no-deps|bench|check-locks
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ def split(pyproject: Path) -> tuple[list[str], list[str]]:
     return list(data["project"]["dependencies"]), list(no_deps)
 
 
+def bench(pyproject: Path) -> list[str]:
+    data = tomllib.loads(pyproject.read_text())
+    shared = set(data.get("tool", {}).get("sitespeak", {}).get("bench-shared", []))
+    normal = [s for s in data["project"]["dependencies"] if _name(s) in shared]
+    return list(data["project"]["optional-dependencies"].get("bench", [])) + normal
+
+
+def _name(spec: str) -> str:
+    match = PIN.match(spec.strip())
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+
+
 def pins(lines: list[str]) -> set[tuple[str, str]]:
     found = set()
     for line in lines:
@@ -37,12 +52,13 @@ def pins(lines: list[str]) -> set[tuple[str, str]]:
 
 def stale(pyproject: Path) -> list[str]:
     normal, no_deps = split(pyproject)
-    dev = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["dev"]
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
     root = pyproject.parent
     wanted = {
         "requirements.lock": normal,
-        "requirements-dev.lock": normal + dev,
+        "requirements-dev.lock": normal + extras["dev"],
         "requirements-nodeps.lock": no_deps,
+        "requirements-bench.lock": bench(pyproject),
     }
     problems = []
     for lock, specs in wanted.items():
@@ -61,5 +77,8 @@ if __name__ == "__main__":
         for problem in problems:
             print(f"{problem}: pyproject.toml changed, run `make lock`", file=sys.stderr)
         raise SystemExit(1 if problems else 0)
+    if mode == "bench":
+        print("\n".join(bench(path)))
+        raise SystemExit(0)
     normal, no_deps = split(path)
     print("\n".join(normal if mode == "normal" else no_deps))

@@ -166,6 +166,15 @@ def test_the_locks_pin_every_direct_requirement_of_pyproject_at_its_version():
             )
     # One lock agrees with the other on every shared pin.
     assert {name: dev[name] for name in app if name in dev} == {n: app[n] for n in app if n in dev}
+    # The bench lock (Pipecat, its own virtualenv) runs the same models as the application: the
+    # bench extra and the shared pins, at the application's versions.
+    bench = locked("requirements-bench.lock")
+    shared = pyproject()["tool"]["sitespeak"]["bench-shared"]
+    wanted = [s for s in project["dependencies"] if Requirement(s).name.lower() in shared]
+    assert len(wanted) == len(shared), "every bench-shared name is a direct requirement"
+    for spec in wanted + project["optional-dependencies"]["bench"]:
+        req = Requirement(spec)
+        assert bench.get(req.name.lower()) == str(req.specifier)[2:], f"{spec}: run make lock"
     no_deps = pyproject()["tool"]["sitespeak"]["no-deps-dependencies"]
     assert sorted(f"{n}=={v}" for n, v in locked("requirements-nodeps.lock").items()) == sorted(
         no_deps
@@ -275,7 +284,12 @@ def test_dev_without_the_dev_packages_says_what_to_install(tmp_path):
 def test_make_install_refuses_a_lock_that_no_longer_matches_pyproject(tmp_path):
     bumped = (ROOT / "pyproject.toml").read_text().replace('"huey==3.5.4"', '"huey==3.5.3"')
     (tmp_path / "pyproject.toml").write_text(bumped)
-    for lock in ("requirements.lock", "requirements-dev.lock", "requirements-nodeps.lock"):
+    for lock in (
+        "requirements.lock",
+        "requirements-dev.lock",
+        "requirements-nodeps.lock",
+        "requirements-bench.lock",
+    ):
         shutil.copy(ROOT / lock, tmp_path / lock)
     check = [sys.executable, str(PACKAGING / "requirements.py"), "pyproject.toml", "check-locks"]
     done = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=30)
