@@ -19,8 +19,11 @@ def job_registry() -> JobRegistry:
     from sitespeak.crawl import jobs as crawl_jobs
     from sitespeak.jobs import diagnostics
     from sitespeak.knowledge import jobs as knowledge_jobs
+    from sitespeak.maintenance import jobs as maintenance_jobs
 
-    return JobRegistry((*diagnostics.KINDS, *crawl_jobs.KINDS, *knowledge_jobs.KINDS))
+    return JobRegistry(
+        (*diagnostics.KINDS, *crawl_jobs.KINDS, *knowledge_jobs.KINDS, *maintenance_jobs.KINDS)
+    )
 
 
 def web_app(settings: Settings) -> Quart:
@@ -53,9 +56,12 @@ def run_web(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings) -> int:
+    from sitespeak.maintenance.jobs import MaintenanceSchedule
     from sitespeak.worker.main import run_worker
 
-    return run_worker(settings, job_registry(), schedules=(_recrawl_schedule,))
+    return run_worker(
+        settings, job_registry(), schedules=(_recrawl_schedule, MaintenanceSchedule())
+    )
 
 
 def _recrawl_schedule(jobs) -> object:

@@ -117,6 +117,25 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between worker heartbeats and reaper passes.",
     )
+    retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days conversations and raw widget events are kept (the daily "
+        "maintenance job deletes older ones; the analytics rollups stay).",
+    )
+    job_retention_days: int = Field(
+        30, ge=1, le=3650, description="Days finished (succeeded or dead) jobs stay in the ledger."
+    )
+    crawl_runs_kept: int = Field(
+        20, ge=1, le=10_000, description="Crawl runs kept per site, newest first."
+    )
+    disk_warn_free_percent: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="The dashboard warns when the state dir's disk has less free space.",
+    )
     embedded_pg_user: str = Field(
         "nobody",
         description="Run as root, `dev` runs the embedded PostgreSQL as this existing "

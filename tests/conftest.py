@@ -4,15 +4,17 @@ tenant B and must see nothing of A."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from sitespeak import sites
 from sitespeak.db.connection import database, open_database
 from sitespeak.db.migrate import migrate
-from sitespeak.db.models import Membership, Tenant, User
+from sitespeak.db.models import Membership, Site, Tenant, User
 from sitespeak.settings import Settings
 from sitespeak.tenancy import tenants
 from tests.support.services import TestServices, test_services
@@ -125,3 +127,21 @@ def bob(personas) -> Persona:
 @pytest.fixture(scope="session")
 def charlie(personas) -> Persona:
     return personas["charlie"]
+
+
+_site_names = itertools.count(1)
+
+
+@pytest.fixture()
+def make_site(db):
+    """Makes a site of a tenant (a fresh name each time), e.g. ``make_site(alice.tenant)``."""
+
+    def make(tenant: Tenant, origin: str = "https://shop.example") -> Site:
+        return sites.create_site(
+            tenant.id,
+            f"site-{uuid.uuid4().hex[:6]}-{next(_site_names)}",
+            [origin + "/"],
+            allowed_origins=[origin],
+        )
+
+    return make

@@ -7,27 +7,9 @@ import datetime as dt
 import itertools
 import uuid
 
-import pytest
-
-from sitespeak import sites
 from sitespeak.analytics import store
 from sitespeak.db.models import Site
 from sitespeak.voice import conversations
-
-_names = itertools.count(1)
-
-
-@pytest.fixture()
-def make_site(db):
-    def make(tenant, origin: str = "https://shop.example") -> Site:
-        return sites.create_site(
-            tenant.id,
-            f"analytics-{uuid.uuid4().hex[:6]}-{next(_names)}",
-            [origin + "/"],
-            allowed_origins=[origin],
-        )
-
-    return make
 
 
 def event(kind: str, session: str = "sess-0001", **data) -> dict:
