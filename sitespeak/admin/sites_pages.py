@@ -161,5 +161,5 @@ async def delete(admin: Admin, site_id: int) -> Response:
 async def crawl(admin: Admin, site_id: int) -> Response:
     rt = runtime()
     site = await rt.db.run(sites.get_site, admin.tenant_id, site_id)
-    job, _ = await rt.db.run(request_crawl, rt.jobs, admin.tenant_id, site.id)
+    job, _ = await rt.db.run(request_crawl, rt.jobs, admin.tenant_id, site.id, by_person=True)
     return redirect(url_for("admin_sites.show", site_id=site.id, crawl=str(job.id)), 303)

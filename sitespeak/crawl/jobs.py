@@ -20,4 +20,5 @@ def crawl(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
     return refresh.crawl_job(ctx, site_of(ctx.tenant_id, args))
 
 
-KINDS = (JobKind(CRAWL, crawl, SiteArgs, ("crawler",), check=site_of),)
+# critical: a site's first crawl that its owner started and is watching (crawl/refresh.py).
+KINDS = (JobKind(CRAWL, crawl, SiteArgs, ("crawler", "critical"), check=site_of),)

@@ -43,15 +43,23 @@ def open_crawl(site_id: int) -> Job | None:
     )
 
 
-def request_crawl(jobs: Submitter, tenant_id: int, site_id: int) -> tuple[Job, bool]:
+def request_crawl(
+    jobs: Submitter, tenant_id: int, site_id: int, *, by_person: bool = False
+) -> tuple[Job, bool]:
     """The site's open crawl job, or a new one, enqueued only once its row is committed (so the
-    worker finds the row it is handed). The caller has checked the site is the tenant's."""
+    worker finds the row it is handed). The caller has checked the site is the tenant's.
+
+    A site's first crawl asked for by a person (the admin UI, the API, the CLI) goes on the
+    critical queue: its owner is watching it, and it must not wait behind scheduled recrawls
+    of other sites on the crawler queue."""
     with database.atomic():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (0x5173, site_id))
         running = open_crawl(site_id)
         if running is not None:
             return running, False
-        job = jobs.record(tenant_id, CRAWL, {"site_id": site_id})[0]
+        first = Site.select().where(Site.id == site_id, Site.last_crawl_at.is_null()).exists()
+        queue = "critical" if by_person and first else "crawler"
+        job = jobs.record(tenant_id, CRAWL, {"site_id": site_id}, queue=queue)[0]
     jobs.enqueue_new(job)
     return job, True
 
@@ -65,7 +73,7 @@ def crawl_job(ctx: JobContext, site: Site) -> dict[str, Any]:
         job = ctx.submit(
             EMBED,
             {"site_id": site.id},
-            queue="ai",
+            queue="critical" if ctx.queue == "critical" else "ai",  # still a person waiting
             idempotency_key=f"embed:{site.id}:{totals['run_id']}",
         )
         totals["embed_job"] = str(job.id)

@@ -38,4 +38,5 @@ def embed(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
     return result
 
 
-KINDS = (JobKind("knowledge.embed", embed, SiteArgs, ("ai",), check=site_of),)
+# critical: the embedding that follows a first crawl on the critical queue.
+KINDS = (JobKind("knowledge.embed", embed, SiteArgs, ("ai", "critical"), check=site_of),)

@@ -102,7 +102,9 @@ async def start_crawl(site_ref: str) -> Response:
     caller = await api_caller("write")
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
-    job, created = await rt.db.run(request_crawl, rt.jobs, caller.tenant_id, site.id)
+    job, created = await rt.db.run(
+        request_crawl, rt.jobs, caller.tenant_id, site.id, by_person=True
+    )
     return jsonify(ledger.view(job)), 202 if created else 200
 
 
