@@ -43,10 +43,18 @@ def http_app_from_env() -> object:
 
 def app_from_env() -> object:
     """Granian's factory: Socket.IO (/socket.io/) outermost, everything else (the /health/live
-    fast path, then Quart) behind it."""
+    fast path, then Quart) behind it; in front of all, with ``trusted_proxies`` set, Granian's
+    X-Forwarded-For handling (believed only from those proxies), so every part of the app sees
+    the visitor's address, not the proxy's."""
     from sitespeak.web import socketio_bridge
 
-    return socketio_bridge.wrap(http_app_from_env())
+    app = socketio_bridge.wrap(http_app_from_env())
+    proxies = load_settings().trusted_proxy_list
+    if not proxies:
+        return app
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    return wrap_asgi_with_proxy_headers(app, proxies)
 
 
 def run_web(settings: Settings) -> int:

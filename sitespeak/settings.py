@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the web process listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port the web process listens on.")
     web_workers: int = Field(1, ge=1, le=64, description="Granian worker processes for `web`.")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of your reverse proxies: only "
+        "from them is X-Forwarded-For believed (the client address behind them is used for "
+        "login limits, voice limits and logs). Empty: the peer address is the client.",
+    )
     public_url: str = Field(
         "",
         description="Public base URL of this box (https://voice.example.com); empty means "
@@ -209,6 +215,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Turns per minute all voice sessions of one IP address may take.",
     )
+    voice_sessions_per_address: int = Field(
+        20,
+        ge=1,
+        le=10000,
+        description="Voice sessions one client address may have open at once (per web process).",
+    )
     voice_start_timeout: float = Field(
         10.0,
         gt=0,
@@ -277,12 +289,14 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         5,
         ge=1,
-        description="Wrong passwords for one account before it is locked out.",
+        description="Wrong passwords for one account from one address before that address "
+        "is locked out of it.",
     )
     login_lockout_seconds: float = Field(
         900.0,
         gt=0,
-        description="Seconds an account stays locked after too many wrong passwords.",
+        description="Seconds an address stays locked out of an account after too many wrong "
+        "passwords.",
     )
     login_rate_per_minute: int = Field(
         30,
@@ -412,6 +426,19 @@ class Settings(BaseSettings):
             )
         return ",".join(names)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        for name in names:
+            try:
+                ipaddress.ip_network(name, strict=False)
+            except ValueError:
+                raise ValueError(f"{name!r} is not an IP address or network") from None
+        return ",".join(names)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
@@ -425,6 +452,10 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [n for n in self.trusted_proxies.split(",") if n]
 
     @property
     def queues(self) -> list[str]:

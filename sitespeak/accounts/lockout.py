@@ -1,7 +1,9 @@
-"""Login throttling: a per-address rate limit and a per-account lockout after wrong passwords.
+"""Login throttling: a per-address rate limit and a lockout after wrong passwords.
 
-The lockout is per e-mail (whether or not the account exists, so it tells an attacker nothing);
-a correct password during the lock is still refused, or the lock would only slow guessing down.
+The lockout is per e-mail and client address (whether or not the account exists, so it tells an
+attacker nothing): wrong passwords from one address lock that address out of that account, and
+the owner signing in from elsewhere is not locked out by them. A correct password during the
+lock is still refused from the locked address, or the lock would only slow guessing down.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from sitespeak.errors import TooManyRequests
 from sitespeak.settings import Settings
 
 
-def _keys(prefix: str, email: str) -> tuple[str, str]:
-    ident = email.strip().lower()
+def _keys(prefix: str, email: str, address: str) -> tuple[str, str]:
+    ident = f"{email.strip().lower()}|{address}"
     return f"{prefix}:login-fail:{ident}", f"{prefix}:login-lock:{ident}"
 
 
@@ -30,7 +32,7 @@ class LoginGuard:
     async def before_attempt(self, email: str, address: str) -> None:
         """Raise TooManyRequests if this address is too busy or the account is locked."""
         await ratelimit.enforce(self._client, self._prefix, self._per_address, address)
-        _, lock = _keys(self._prefix, email)
+        _, lock = _keys(self._prefix, email, address)
         ttl = await self._client.ttl(lock)
         if ttl and ttl > 0:
             raise TooManyRequests(
@@ -39,9 +41,9 @@ class LoginGuard:
                 code="locked",
             )
 
-    async def failed(self, email: str) -> int:
-        """Count a wrong password; lock the account when the count reaches the limit."""
-        fails, lock = _keys(self._prefix, email)
+    async def failed(self, email: str, address: str) -> int:
+        """Count a wrong password; lock the account for this address at the limit."""
+        fails, lock = _keys(self._prefix, email, address)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.incr(fails)
             pipe.expire(fails, self._lockout)
@@ -51,13 +53,18 @@ class LoginGuard:
             await self._client.delete(fails)
         return int(count)
 
-    async def succeeded(self, email: str) -> None:
-        await self._client.delete(_keys(self._prefix, email)[0])
+    async def succeeded(self, email: str, address: str) -> None:
+        await self._client.delete(_keys(self._prefix, email, address)[0])
 
 
 def unlock(client: redis.Redis, prefix: str, email: str) -> bool:
-    """Lift a lockout (CLI); True if the account was locked."""
-    return bool(client.delete(*_keys(prefix, email)))
+    """Lift every lockout of an account (CLI); True if it was locked from any address."""
+    fails, locks = _keys(prefix, email, "*")
+    keys = [*client.scan_iter(match=fails), *client.scan_iter(match=locks)]
+    locked = any(b":login-lock:" in k for k in keys)
+    if keys:
+        client.delete(*keys)
+    return locked
 
 
 def _minutes(seconds: int) -> str:

@@ -60,11 +60,11 @@ async def login_submit() -> Response:
     form = await request.form
     session.check_csrf(form.get("csrf"))
     email, password = (form.get("email") or "").strip(), form.get("password") or ""
-    guard = login_guard()
-    await guard.before_attempt(email, client_address())
+    guard, address = login_guard(), client_address()
+    await guard.before_attempt(email, address)
     user = await runtime().db.run(users.authenticate, email, password)
     if user is None:
-        await guard.failed(email)
+        await guard.failed(email, address)
         response = await render(
             "login.html",
             status=401,
@@ -73,7 +73,7 @@ async def login_submit() -> Response:
             error="Wrong e-mail or password.",
         )
         return set_session_cookie(response, session)
-    await guard.succeeded(email)
+    await guard.succeeded(email, address)
     return await _start_session(session, user.id, form.get("next"))
 
 

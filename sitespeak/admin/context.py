@@ -86,5 +86,5 @@ async def anonymous_session() -> Session:
 
 
 def client_address() -> str:
-    # Behind a reverse proxy the operator's proxy sets this; we do not trust X-Forwarded-For.
+    # X-Forwarded-For is applied before the app, and only from SITESPEAK_TRUSTED_PROXIES.
     return request.remote_addr or "unknown"

@@ -4,6 +4,7 @@ and the limits announced to the client in session.ready."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import redis.asyncio as aioredis
 
@@ -20,6 +21,30 @@ def announced(settings: Settings) -> Limits:
         turns_per_minute=settings.voice_turns_per_minute,
         idle_timeout_seconds=settings.voice_idle_timeout,
     )
+
+
+class AddressSessions:
+    """Voice sessions open per client address in this process: one address cannot hold every
+    slot (300 sessions from one address were accepted). In-process on purpose: it needs no
+    Redis, and a crash cannot leave counts behind."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: Counter[str] = Counter()
+
+    def take(self, address: str) -> bool:
+        if self._open[address] >= self.cap:
+            return False
+        self._open[address] += 1
+        return True
+
+    def give_back(self, address: str) -> None:
+        self._open[address] -= 1
+        if self._open[address] <= 0:
+            del self._open[address]
+
+    def refusal(self, address: str) -> str:
+        return f"too many voice sessions from your address (at most {self.cap} at once)"
 
 
 class TurnLimiter:

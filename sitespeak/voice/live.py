@@ -20,7 +20,7 @@ from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
 from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.engine import SpeechEngine
-from sitespeak.voice.limits import TurnLimiter, announced
+from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.speculation import Reach, Speculation, prepare
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
@@ -73,9 +73,11 @@ class Services:
     on_turn: Callable[[SessionState, TurnResult], Awaitable[None]]
     vet_actions: Vetter | None = None  # the action catalog's gate (sitespeak.actions)
     load: SpeechLoad = field(init=False)  # this process's speech work, for admission
+    addresses: AddressSessions = field(init=False)  # open sessions per client address
 
     def __post_init__(self) -> None:
         cfg = self.settings
+        self.addresses = AddressSessions(cfg.voice_sessions_per_address)
         self.load = SpeechLoad(
             cfg.voice_inference_threads,
             cfg.voice_admission_budget_ms,

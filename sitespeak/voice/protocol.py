@@ -43,6 +43,10 @@ def format_problem(fmt: AudioFormat, rates: tuple[int, ...], what: str) -> str |
 # --- client -> server -------------------------------------------------------------------------
 
 
+# A session.start is a few hundred bytes; anything far larger is refused unparsed.
+MAX_START_BYTES = 16 * 1024
+
+
 class SessionStart(Message):
     type: Literal["session.start"]
     site_key: str = Field(..., min_length=4, max_length=100, description="Publishable site key.")

@@ -180,9 +180,14 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
 
 async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
     services = voice_ws.voice_services(rt)
+    if not services.addresses.take(conn.ip):
+        await _close(conn, 4429, services.addresses.refusal(conn.ip))
+        return
     live, unregister = None, None
     rt.metrics.voice_sessions.inc()
     try:
+        if len(first) > p.MAX_START_BYTES:
+            raise Closed(1009, f"session.start may be at most {p.MAX_START_BYTES} bytes")
         start = _parse_start(first)
         live = await voice_ws.admit(rt, services, start, conn.origin, conn.ip, conn.wire)
         unregister = rt.lifecycle.on_drain(live.close_for_drain)
@@ -203,6 +208,7 @@ async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
             pass
         await _close(conn, closed.code, closed.reason)
     finally:
+        services.addresses.give_back(conn.ip)
         rt.metrics.voice_sessions.dec()
         if unregister:
             unregister()

@@ -135,6 +135,8 @@ async def _start_message() -> p.SessionStart:
         raise Closed(4400, "send session.start first") from None
     if isinstance(raw, bytes):
         raise Closed(4400, "the first message must be a session.start JSON text frame")
+    if len(raw) > p.MAX_START_BYTES:
+        raise Closed(1009, f"session.start may be at most {p.MAX_START_BYTES} bytes")
     try:
         message = p.parse_client(raw)
     except InvalidInput as exc:
@@ -218,6 +220,10 @@ async def voice_ws() -> None:
         await websocket.close(1013, "server draining; reconnect to another replica")
         return
     services = voice_services(rt)
+    address = websocket.remote_addr or ""
+    if not services.addresses.take(address):
+        await websocket.close(4429, services.addresses.refusal(address))
+        return
     live: LiveSession | None = None
     unregister = None
     rt.metrics.voice_sessions.inc()
@@ -236,6 +242,7 @@ async def voice_ws() -> None:
             pass
         await websocket.close(closed.code, closed.reason)
     finally:
+        services.addresses.give_back(address)
         rt.metrics.voice_sessions.dec()
         if unregister:
             unregister()

@@ -1,0 +1,115 @@
+"""Abuse limits on a real web process: behind a trusted reverse proxy each visitor has their own
+address (X-Forwarded-For, believed only from the listed proxies), wrong passwords lock an
+account only for the address they came from, voice sessions are capped per address, and an
+oversize first voice frame is refused unparsed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.admin.conftest import PASSWORD, csrf_of
+from tests.support.processes import start_web
+from tests.voice.client import ws_url
+
+pytestmark = pytest.mark.slow
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.4"
+
+
+@pytest.fixture(scope="module")
+def proxied_web(base_env, tmp_path_factory):
+    """A web process behind a reverse proxy on 127.0.0.1 (the tests play the proxy)."""
+    proc = start_web(
+        {
+            **base_env,
+            "SITESPEAK_REDIS_PREFIX": f"{base_env['SITESPEAK_REDIS_PREFIX']}-abuse",
+            "SITESPEAK_TRUSTED_PROXIES": "127.0.0.1",
+            "SITESPEAK_VOICE_SESSIONS_PER_ADDRESS": "2",
+            "SITESPEAK_LOGIN_RATE_PER_MINUTE": "1000",
+        },
+        tmp_path_factory.mktemp("abuse-web"),
+    )
+    yield proc
+    proc.stop()
+
+
+def _login(web, email: str, password: str, client_address: str | None) -> httpx.Response:
+    headers = {"X-Forwarded-For": client_address} if client_address else {}
+    with httpx.Client(base_url=web.url, headers=headers, timeout=30) as browser:
+        csrf = csrf_of(browser.get("/admin/login").text)
+        return browser.post(
+            "/admin/login", data={"email": email, "password": password, "csrf": csrf}
+        )
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another(
+    proxied_web, passwords_set, charlie
+):
+    for _ in range(5):
+        assert _login(proxied_web, charlie.user.email, "guess", ATTACKER).status_code == 401
+    locked = _login(proxied_web, charlie.user.email, PASSWORD, ATTACKER)
+    assert locked.status_code == 429 and "locked" in locked.text
+    assert _login(proxied_web, charlie.user.email, PASSWORD, OWNER).status_code == 302
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_not_believed(
+    base_env, tmp_path, passwords_set, bob
+):
+    web = start_web(
+        {**base_env, "SITESPEAK_REDIS_PREFIX": f"{base_env['SITESPEAK_REDIS_PREFIX']}-direct"},
+        tmp_path,
+    )
+    try:
+        for _ in range(5):
+            assert _login(web, bob.user.email, "guess", ATTACKER).status_code == 401
+        # A made-up header cannot pose as another visitor: the peer is the address.
+        assert _login(web, bob.user.email, PASSWORD, OWNER).status_code == 429
+    finally:
+        web.stop()
+
+
+async def _open(web, client_address: str):
+    return await connect(
+        ws_url(web.url),
+        origin="https://x.example",
+        additional_headers={"X-Forwarded-For": client_address},
+    )
+
+
+async def _closed(ws, timeout: float = 5) -> tuple[int, str] | None:
+    """The close code and reason if the server closes ``ws`` within ``timeout``, else None."""
+    try:
+        await asyncio.wait_for(ws.recv(), timeout)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code, closed.rcvd.reason
+    except TimeoutError:
+        return None
+    return None
+
+
+async def test_voice_sessions_are_capped_per_client_address(proxied_web):
+    first, second = await _open(proxied_web, ATTACKER), await _open(proxied_web, ATTACKER)
+    third = await _open(proxied_web, ATTACKER)
+    code, reason = await _closed(third)
+    assert code == 4429 and "too many voice sessions from your address" in reason
+    elsewhere = await _open(proxied_web, OWNER)
+    assert await _closed(elsewhere, 1) is None  # another visitor still gets in
+    await first.close()
+    await asyncio.sleep(0.3)
+    again = await _open(proxied_web, ATTACKER)  # a slot given back is free again
+    assert await _closed(again, 1) is None
+    for ws in (second, elsewhere, again):
+        await ws.close()
+
+
+async def test_an_oversize_first_voice_frame_is_refused_unparsed(proxied_web):
+    ws = await _open(proxied_web, f"192.0.2.{uuid.uuid4().int % 200 + 1}")
+    await ws.send(json.dumps({"type": "session.start", "site_key": "pk_" + "x" * 100_000}))
+    code, reason = await _closed(ws)
+    assert code == 1009 and "at most 16384 bytes" in reason
