@@ -2,8 +2,9 @@
 
 Values come from the environment (``SITESPEAK_`` prefix, plus the conventional ``DATABASE_URL``,
 ``REDIS_URL`` and ``PROCESS_TYPE``), an optional env file, and ``NAME_FILE`` variables for secrets
-(``SITESPEAK_SECRET_KEY_FILE=/run/secrets/key``). Every field has a default and a description:
-the README's configuration table is generated from them (``python -m sitespeak config --markdown``).
+(``SITESPEAK_OPENAI_API_KEY_FILE=/run/secrets/openai``). Every field has a default and a
+description: the README's configuration table is generated from them (``python -m sitespeak
+config --markdown``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the web process listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port the web process listens on.")
     web_workers: int = Field(1, ge=1, le=64, description="Granian worker processes for `web`.")
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token that opens /health and /metrics to other machines (a "
+        "Prometheus scraper). Empty: they answer only requests from this machine (loopback, "
+        "not forwarded by a proxy); /health/live and /health/ready are always open.",
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated addresses or networks of your reverse proxies: only "
@@ -82,12 +89,6 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         Path("./state"),
         description="Directory for uploads, releases, model cache and the embedded servers' data.",
-    )
-    secret_key: SecretStr = Field(
-        SecretStr(""),
-        description="Secret for signing sessions and links (also via "
-        "SITESPEAK_SECRET_KEY_FILE). Empty: a random key per process (sessions do not survive a "
-        "restart).",
     )
     shutdown_grace: float = Field(
         10.0,

@@ -10,6 +10,7 @@ from quart import Blueprint, Response, g, render_template
 from werkzeug.exceptions import HTTPException
 
 from sitespeak.errors import SiteSpeakError, outage_from
+from sitespeak.web.problems import with_allow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def friendly_errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     async def _http(exc: HTTPException) -> Response:
-        return await error_page(exc.code or 500, exc.name, exc.description or exc.name)
+        response = await error_page(exc.code or 500, exc.name, exc.description or exc.name)
+        return with_allow(response, exc)
 
     @bp.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:

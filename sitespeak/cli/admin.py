@@ -140,8 +140,7 @@ def cmd_config(settings: Settings, args: argparse.Namespace) -> int:
         print(settings_table())
         return 0
     for name, value in settings.model_dump().items():
-        shown = "(set)" if name == "secret_key" and value else value
-        print(f"{name} = {shown}")
+        print(f"{name} = {value}")  # secrets are SecretStr: they print as asterisks
     return 0
 
 

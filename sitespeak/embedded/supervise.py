@@ -8,7 +8,6 @@ servers' URLs and a secret key persisted in the state dir, so sessions survive r
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import sys
 from pathlib import Path
@@ -36,17 +35,6 @@ def procfile_processes() -> dict[str, str]:
     return dict(parse_procfile(text).processes)
 
 
-def secret_key_file(state_dir: Path) -> Path:
-    """The install's persistent secret, created once (owner-only) on first use."""
-    path = state_dir.resolve() / "secret_key"
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path
-
-
 def child_env(settings: Settings, database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -57,8 +45,6 @@ def child_env(settings: Settings, database_url: str, redis_url: str) -> dict[str
     )
     # `python` in the Procfile must be this interpreter, even when the venv is not activated.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
-    if not settings.secret_key.get_secret_value():
-        env["SITESPEAK_SECRET_KEY_FILE"] = str(secret_key_file(settings.state_dir))
     return env
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import json
 import time
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, jsonify, request
 
 from sitespeak import __version__
+from sitespeak.errors import Forbidden
 from sitespeak.jobs import ledger, queues
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key, supervision_key
@@ -84,9 +87,30 @@ async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:
     return beats, depths
 
 
+def _for_the_operator(rt: WebRuntime) -> None:
+    """/health and /metrics describe the box (versions, queues, heartbeats, errors): only for
+    this machine (a loopback peer, not a request a local proxy forwarded) or the token."""
+    token = rt.settings.metrics_token.get_secret_value()
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if loopback and not forwarded:
+        return
+    raise Forbidden(
+        f"{request.path} is served to this machine only, or with SITESPEAK_METRICS_TOKEN as a "
+        "Bearer token; /health/live and /health/ready are open"
+    )
+
+
 @bp.get("/health")
 async def health() -> Response:
     rt = runtime()
+    _for_the_operator(rt)
     deps = await check_dependencies(rt)
     beats, depths = await _queue_state(rt)
     ok = all(d["ok"] for d in deps.values()) and all(
@@ -110,6 +134,7 @@ async def health() -> Response:
 @bp.get("/metrics")
 async def metrics() -> Response:
     rt = runtime()
+    _for_the_operator(rt)
     _, depths = await _queue_state(rt)
     for name, depth in depths.items():
         rt.metrics.queue_depth.labels(name).set(depth)

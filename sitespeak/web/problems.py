@@ -6,7 +6,7 @@ import logging
 
 from pydantic import ValidationError
 from quart import Quart, Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from sitespeak.errors import SiteSpeakError, outage_from
 
@@ -23,6 +23,13 @@ def problem(status: int, title: str, detail: str, code: str, **extra) -> Respons
         **extra,
     }
     return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def with_allow(response: Response, exc: HTTPException) -> Response:
+    """A 405 names the methods the resource takes (RFC 9110 requires Allow)."""
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response
 
 
 def install(app: Quart) -> None:
@@ -44,12 +51,13 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def _http(exc: HTTPException) -> Response:
-        return problem(
+        response = problem(
             exc.code or 500,
             exc.name,
             exc.description or exc.name,
             exc.name.lower().replace(" ", "_"),
         )
+        return with_allow(response, exc)
 
     @app.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:

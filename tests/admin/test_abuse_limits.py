@@ -20,6 +20,7 @@ from tests.voice.client import ws_url
 
 pytestmark = pytest.mark.slow
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.4"
+METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def proxied_web(base_env, tmp_path_factory):
             "SITESPEAK_TRUSTED_PROXIES": "127.0.0.1",
             "SITESPEAK_VOICE_SESSIONS_PER_ADDRESS": "2",
             "SITESPEAK_LOGIN_RATE_PER_MINUTE": "1000",
+            "SITESPEAK_METRICS_TOKEN": METRICS_TOKEN,
         },
         tmp_path_factory.mktemp("abuse-web"),
     )
@@ -113,3 +115,23 @@ async def test_an_oversize_first_voice_frame_is_refused_unparsed(proxied_web):
     await ws.send(json.dumps({"type": "session.start", "site_key": "pk_" + "x" * 100_000}))
     code, reason = await _closed(ws)
     assert code == 1009 and "at most 16384 bytes" in reason
+
+
+def test_health_and_metrics_are_for_this_machine_or_the_token_only(proxied_web):
+    visitor = {"X-Forwarded-For": ATTACKER}
+    with httpx.Client(base_url=proxied_web.url, timeout=30) as client:
+        for path in ("/health", "/metrics"):
+            refused = client.get(path, headers=visitor)
+            assert refused.status_code == 403, refused.text
+            assert "SITESPEAK_METRICS_TOKEN" in refused.json()["detail"]
+            scraper = {**visitor, "Authorization": f"Bearer {METRICS_TOKEN}"}
+            assert client.get(path, headers=scraper).status_code == 200
+            assert client.get(path).status_code == 200  # from this machine, not forwarded
+        for path in ("/health/live", "/health/ready"):
+            assert client.get(path, headers=visitor).status_code == 200
+
+
+def test_trace_answers_405_with_the_methods_allowed(proxied_web):
+    answer = httpx.request("TRACE", proxied_web.url + "/api/v1/sites", timeout=30)
+    assert answer.status_code == 405
+    assert {m.strip() for m in answer.headers["Allow"].split(",")} >= {"GET", "POST"}

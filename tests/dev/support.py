@@ -24,8 +24,6 @@ def bare_env(**extra: str) -> dict[str, str]:
         "REDIS_URL",
         "SITESPEAK_DATABASE_URL",
         "SITESPEAK_REDIS_URL",
-        "SITESPEAK_SECRET_KEY",
-        "SITESPEAK_SECRET_KEY_FILE",
         "PROCESS_TYPE",
     )
     env = {k: v for k, v in os.environ.items() if k not in drop}

@@ -82,13 +82,13 @@ def test_a_bad_setting_stops_start_up_with_one_line_and_exit_2(tmp_path: Path) -
 def test_a_secret_can_come_from_a_file(clean_env, tmp_path: Path) -> None:
     secret = tmp_path / "key"
     secret.write_text("s3cret-value\n")
-    clean_env.setenv("SITESPEAK_SECRET_KEY_FILE", str(secret))
-    assert load_settings().secret_key.get_secret_value() == "s3cret-value"
+    clean_env.setenv("SITESPEAK_OPENAI_API_KEY_FILE", str(secret))
+    assert load_settings().openai_api_key.get_secret_value() == "s3cret-value"
 
 
 def test_an_unreadable_secret_file_is_a_clear_error(clean_env, tmp_path: Path) -> None:
-    clean_env.setenv("SITESPEAK_SECRET_KEY_FILE", str(tmp_path / "missing"))
-    with pytest.raises(SettingsError, match="SITESPEAK_SECRET_KEY_FILE: cannot read"):
+    clean_env.setenv("SITESPEAK_OPENAI_API_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match="SITESPEAK_OPENAI_API_KEY_FILE: cannot read"):
         load_settings()
 
 
