@@ -20,9 +20,16 @@ def job_registry() -> JobRegistry:
     from sitespeak.jobs import diagnostics
     from sitespeak.knowledge import jobs as knowledge_jobs
     from sitespeak.maintenance import jobs as maintenance_jobs
+    from sitespeak.reports import jobs as report_jobs
 
     return JobRegistry(
-        (*diagnostics.KINDS, *crawl_jobs.KINDS, *knowledge_jobs.KINDS, *maintenance_jobs.KINDS)
+        (
+            *diagnostics.KINDS,
+            *crawl_jobs.KINDS,
+            *knowledge_jobs.KINDS,
+            *maintenance_jobs.KINDS,
+            *report_jobs.KINDS,
+        )
     )
 
 

@@ -143,6 +143,22 @@ class Settings(BaseSettings):
         le=100,
         description="The dashboard warns when the state dir's disk has less free space.",
     )
+    smtp_host: str = Field(
+        "",
+        description="SMTP server for the weekly report emails; empty: reports only show in the "
+        "admin UI.",
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    smtp_user: str = Field("", description="SMTP login; empty: no login.")
+    smtp_password: SecretStr = Field(
+        SecretStr(""), description="SMTP password (also via SITESPEAK_SMTP_PASSWORD_FILE)."
+    )
+    smtp_from: str = Field(
+        "sitespeak@localhost", description="Sender address of the report emails."
+    )
     embedded_pg_user: str = Field(
         "nobody",
         description="Run as root, `dev` runs the embedded PostgreSQL as this existing "

@@ -11,6 +11,7 @@ def blueprints() -> tuple:
         events,
         knowledge_pages,
         people,
+        reports_pages,
         sites_pages,
     )
 
@@ -21,5 +22,6 @@ def blueprints() -> tuple:
         sites_pages.bp,
         knowledge_pages.bp,
         conversations_pages.bp,
+        reports_pages.bp,
         events.bp,
     )

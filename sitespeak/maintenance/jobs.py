@@ -62,6 +62,7 @@ SCHEDULE = (
     Slot("maintenance.retention", lambda now: now.strftime("%Y-%m-%d")),  # daily
     Slot("maintenance.vacuum", lambda now: now.strftime("%G-W%V")),  # weekly
     Slot("maintenance.disk_usage", lambda now: now.strftime("%Y-%m-%dT%H")),  # hourly
+    Slot("analytics.weekly_reports", lambda now: now.strftime("%G-W%V")),  # weekly: last week's
 )
 
 

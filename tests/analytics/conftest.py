@@ -49,3 +49,5 @@ def add_turn(
             "created_at": at,
         },
     )
+    # The rollup pass marks only the last two hours' turns dirty by itself; older ones here.
+    store.mark_dirty(site.id, [at])
