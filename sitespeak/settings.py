@@ -94,7 +94,15 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         le=600,
-        description="Seconds a stopping web process gives in-flight requests.",
+        description="Seconds a stopping web process has in all: the drain delay, turns in "
+        "flight finishing, the sessions' goodbyes; then it is killed.",
+    )
+    drain_delay: float = Field(
+        3.0,
+        ge=0,
+        le=300,
+        description="Seconds a stopping web process keeps serving with readiness 503 (so a "
+        "load balancer notices) before it closes voice sessions; within SITESPEAK_SHUTDOWN_GRACE.",
     )
     db_pool_size: int = Field(8, ge=1, le=200, description="PostgreSQL connections per process.")
     db_threads: int = Field(

@@ -29,6 +29,9 @@ from sitespeak.voice.vad import Endpointer
 log = logging.getLogger(__name__)
 
 
+RESUME_HINT = "server restarting; reconnect with your resume_id to resume"
+
+
 class Closed(Exception):
     """The session ends with this WebSocket close code and reason."""
 
@@ -167,12 +170,21 @@ class LiveSession:
             )
         )
 
-    async def close_for_drain(self) -> None:
+    async def close_for_drain(self, turns_by: float) -> None:
+        """The server stops: no new turn starts, the turn in flight may finish until the loop
+        time ``turns_by`` (then it is cut), and the visitor is told to resume elsewhere."""
         self.closing = True
-        self.cancel_response()
-        await self.send(p.SessionClosing(reason="server restarting; resume with your resume_id"))
-        if not self._stop.done():
-            self._stop.set_result(None)
+        task = self.response
+        if task is not None and not task.done():
+            left = turns_by - asyncio.get_running_loop().time()
+            done, _ = await asyncio.wait((task,), timeout=max(left, 0.0))
+            if not done:
+                await self.barge_in()
+        try:
+            await self.send(p.SessionClosing(reason=RESUME_HINT))
+        finally:
+            if not self._stop.done():
+                self._stop.set_result(None)
 
     # --- the receive loop ------------------------------------------------------------------
 
@@ -180,9 +192,9 @@ class LiveSession:
         await self.ready()
         idle = self.s.settings.voice_idle_timeout
         try:
-            while not self.closing:
+            while not self._stop.done():
                 await self.handle(await self.next_frame(idle))
-            raise Closed(1012, "server restarting")
+            raise Closed(1012, RESUME_HINT)
         finally:
             self.cancel_response()
             self.drop_speculation()
@@ -198,13 +210,13 @@ class LiveSession:
                 (receive, self._stop), timeout=idle, return_when=asyncio.FIRST_COMPLETED
             )
             answering = self.response is not None and not self.response.done()
-            if receive.done() or self.closing or not answering:
+            if receive.done() or self._stop.done() or not answering:
                 break  # a visitor listening to a long (or slow) answer is not idle
         if receive.done():
             return receive.result()
         receive.cancel()
-        if self.closing:
-            raise Closed(1012, "server restarting")
+        if self._stop.done():
+            raise Closed(1012, RESUME_HINT)
         raise Closed(4408, f"idle for {idle:g}s")
 
     async def handle(self, frame: str | bytes) -> None:
@@ -357,6 +369,11 @@ class LiveSession:
     # --- turns -----------------------------------------------------------------------------
 
     async def begin_turn(self, turn: TurnInput) -> None:
+        if self.closing:  # draining: the turn in flight may finish, no new one starts here
+            if turn.draft is not None:
+                turn.draft.cancel()
+            await self.error("server_closing", "the server is restarting; " + RESUME_HINT)
+            return
         try:
             refusal = await self.s.limiter.refusal(self.state.session_id, self.client_ip)
         except Exception as exc:

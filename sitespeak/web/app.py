@@ -74,7 +74,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
         jobs=JobQueue(registry, publisher),
         hub=EventHub(async_redis, settings.redis_prefix),
         metrics=WebMetrics(),
-        lifecycle=Lifecycle(settings.shutdown_grace),
+        lifecycle=Lifecycle(settings.shutdown_grace, settings.drain_delay),
         sessions=SessionStore(
             async_redis,
             settings.redis_prefix,

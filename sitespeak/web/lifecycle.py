@@ -1,8 +1,13 @@
 """Start, drain and stop of a web process: event-loop lag, the SIGTERM hook, open sessions.
 
 Granian stops its worker on SIGTERM through a handler on the event loop. We chain ours in front
-of it so that, before Granian stops listening, readiness turns 503, new WebSocket sessions are
-refused and open ones are told the server is closing.
+of it, and drain in three steps, all inside ``shutdown_grace`` (after which Granian kills):
+
+1. readiness turns 503 and new voice sessions are refused, but everything else is served for
+   ``drain_delay`` seconds, so a load balancer polling readiness sees it and stops sending;
+2. open sessions are told to stop: a turn in flight may finish, no new one starts;
+3. each session gets ``session.closing`` and a 1012 close with the resume hint, SSE streams end,
+   and only then does Granian stop listening.
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
-CloseHook = Callable[[], Awaitable[None]]
+# Called with the loop time by which turns in flight must be done (the goodbye comes after).
+CloseHook = Callable[[float], Awaitable[None]]
+# Kept back from the grace for the goodbyes and Granian's own stop.
+MARGIN = 1.0
 
 
 class Lifecycle:
-    def __init__(self, grace: float) -> None:
+    def __init__(self, grace: float, delay: float = 0.0) -> None:
         self.grace = grace
-        self.draining = False
+        self.delay = delay
+        self.draining = False  # readiness 503 from SIGTERM on
+        self.closing = False  # sessions and streams are being closed (after the delay)
         self.started = time.time()
         self.lag = 0.0
         self._close_hooks: set[CloseHook] = set()
@@ -54,12 +64,19 @@ class Lifecycle:
         if self.draining:
             return
         self.draining = True
-        log.info("draining: readiness 503, telling %d open sessions", len(self._close_hooks))
+        loop = asyncio.get_running_loop()
+        end = loop.time() + max(self.grace - MARGIN, 0.5)  # the goodbyes are sent by then
+        delay = min(self.delay, max(end - loop.time() - MARGIN, 0.0))
+        log.info("draining: readiness 503, still serving for %.1fs", delay)
+        await asyncio.sleep(delay)
+        self.closing = True
         hooks = list(self._close_hooks)
+        log.info("draining: closing %d open sessions and streams", len(hooks))
         if hooks:
-            await asyncio.wait(
-                [asyncio.ensure_future(h()) for h in hooks], timeout=min(2.0, self.grace / 2)
-            )
+            turns_by = end - MARGIN / 2
+            tasks = [asyncio.ensure_future(h(turns_by)) for h in hooks]
+            await asyncio.wait(tasks, timeout=max(end - loop.time(), 0.1))
+        log.info("draining done: stopping")
         if previous is not None:
             previous._run()
 

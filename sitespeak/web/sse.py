@@ -16,14 +16,14 @@ _CLOSING = "server.closing"
 def tenant_event_stream(rt: WebRuntime, tenant_id: int) -> Response:
     queue = rt.hub.subscribe()
 
-    async def wake() -> None:  # draining: end the stream now rather than at the kill timeout
+    async def wake(_turns_by: float) -> None:  # draining: end it now, not at the kill timeout
         queue.put_nowait({"type": _CLOSING})
 
     async def body():
         unregister = rt.lifecycle.on_drain(wake)
         try:
             yield b": connected\n\n"
-            while not rt.lifecycle.draining:
+            while not rt.lifecycle.closing:  # served during the drain delay, then woken
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE)
                 except TimeoutError:
