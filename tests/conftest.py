@@ -17,6 +17,7 @@ from sitespeak.db.migrate import migrate
 from sitespeak.db.models import Membership, Site, Tenant, User
 from sitespeak.settings import Settings
 from sitespeak.tenancy import tenants
+from tests.support.own_postgres import OwnPostgres
 from tests.support.services import TestServices, test_services
 
 
@@ -26,6 +27,19 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> TestServices:
         db = open_database(found.database_url, 4)
         migrate(db)
         yield found
+
+
+@pytest.fixture(scope="session")
+def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> OwnPostgres:
+    """A PostgreSQL of the run's own that tests may stop (never the shared one), migrated, with
+    a tenant and its token; running again whenever a test hands it back."""
+    server = OwnPostgres(tmp_path_factory.mktemp("own-postgres"))
+    server.start()
+    try:
+        server.prepare()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

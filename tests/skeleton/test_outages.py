@@ -10,7 +10,6 @@ import uuid
 import httpx
 
 from sitespeak.db.models import Job
-from tests.support.own_postgres import OwnPostgres
 from tests.support.processes import start_web, start_worker, wait_for
 from tests.support.redis_server import OwnRedis
 
@@ -59,88 +58,78 @@ def test_a_job_submitted_while_redis_is_down_gets_503_and_is_not_recorded(
         own.stop()
 
 
-def test_every_api_call_answers_503_while_postgresql_is_down(queue_env, tmp_path) -> None:
-    pg = OwnPostgres(tmp_path / "own")
-    pg.start()
+def test_every_api_call_answers_503_while_postgresql_is_down(
+    queue_env, tmp_path, own_postgres
+) -> None:
+    pg = own_postgres
+    web = start_web({**queue_env, "DATABASE_URL": pg.url}, tmp_path)
+    headers = {"Authorization": f"Bearer {pg.token}"}
     try:
-        token = pg.prepare()
-        web = start_web({**queue_env, "DATABASE_URL": pg.url}, tmp_path)
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            assert httpx.get(web.url + "/api/v1/sites", headers=headers).status_code == 200
-            pg.stop()
-            for method, path, body in [
-                ("GET", "/api/v1/sites", None),
-                ("POST", "/api/v1/sites", {"name": "x", "start_urls": ["https://x.example/"]}),
-                ("POST", "/api/v1/jobs", {"name": "echo"}),
-                ("GET", f"/api/v1/jobs/{uuid.uuid4()}", None),
-            ]:
-                answer = httpx.request(
-                    method, web.url + path, json=body, headers=headers, timeout=30
-                )
-                assert answer.status_code == 503, (path, answer.text)
-                assert int(answer.headers["Retry-After"]) >= 1
-            pg.start()
-
-            def sites_again() -> bool:
-                answer = httpx.get(web.url + "/api/v1/sites", headers=headers, timeout=30)
-                assert answer.status_code in (200, 503), answer.text
-                return answer.status_code == 200
-
-            wait_for(sites_again, timeout=30, every=0.3, what="the API back after PostgreSQL")
-        finally:
-            web.stop()
-    finally:
+        assert httpx.get(web.url + "/api/v1/sites", headers=headers).status_code == 200
         pg.stop()
+        for method, path, body in [
+            ("GET", "/api/v1/sites", None),
+            ("POST", "/api/v1/sites", {"name": "x", "start_urls": ["https://x.example/"]}),
+            ("POST", "/api/v1/jobs", {"name": "echo"}),
+            ("GET", f"/api/v1/jobs/{uuid.uuid4()}", None),
+        ]:
+            answer = httpx.request(method, web.url + path, json=body, headers=headers, timeout=30)
+            assert answer.status_code == 503, (path, answer.text)
+            assert int(answer.headers["Retry-After"]) >= 1
+        pg.start()
+
+        def sites_again() -> bool:
+            answer = httpx.get(web.url + "/api/v1/sites", headers=headers, timeout=30)
+            assert answer.status_code in (200, 503), answer.text
+            return answer.status_code == 200
+
+        wait_for(sites_again, timeout=30, every=0.3, what="the API back after PostgreSQL")
+    finally:
+        pg.start()
+        web.stop()
 
 
 def test_the_worker_survives_a_postgresql_restart_and_its_health_shows_the_failing_passes(
-    queue_env, tmp_path
+    queue_env, tmp_path, own_postgres
 ) -> None:
-    pg = OwnPostgres(tmp_path / "own")
-    pg.start()
+    pg = own_postgres
+    env = {**queue_env, "DATABASE_URL": pg.url}
+    web = start_web(env, tmp_path)
+    worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
+    headers = {"Authorization": f"Bearer {pg.token}"}
+
+    def supervision() -> str | None:
+        beat = httpx.get(web.url + "/health", timeout=10).json()["worker_heartbeats"]
+        return beat.get("ai", {}).get("supervision")
+
     try:
-        token = pg.prepare()
-        env = {**queue_env, "DATABASE_URL": pg.url}
-        web = start_web(env, tmp_path)
-        worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="ai")
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def supervision() -> str | None:
-            beat = httpx.get(web.url + "/health", timeout=10).json()["worker_heartbeats"]
-            return beat.get("ai", {}).get("supervision")
-
-        try:
-            wait_for(lambda: supervision() == "ok", timeout=30, what="a first supervision pass")
-            pg.stop()
-            wait_for(lambda: supervision() == "failing", what="the failing passes shown")
-            body = httpx.get(web.url + "/health", timeout=10).json()
-            assert body["status"] == "degraded"
-            assert body["worker_heartbeats"]["ai"]["supervision_error"]
-            pg.start()
-            wait_for(lambda: supervision() == "ok", timeout=30, what="supervision recovered")
-            time.sleep(1.5)  # several passes after the restart: each one must succeed
-            assert supervision() == "ok", worker.output()[-3000:]
-
-            def submitted() -> str | None:
-                answer = httpx.post(
-                    web.url + "/api/v1/jobs",
-                    json={"queue": "ai", "name": "echo", "args": {"message": "after the restart"}},
-                    headers=headers,
-                    timeout=10,
-                )
-                return answer.json()["id"] if answer.status_code == 201 else None
-
-            job_id = wait_for(submitted, what="a job accepted after the restart")
-
-            def status() -> str:
-                return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()[
-                    "status"
-                ]
-
-            wait_for(lambda: status() == "succeeded", timeout=30, what="the job run by the worker")
-        finally:
-            worker.stop()
-            web.stop()
-    finally:
+        wait_for(lambda: supervision() == "ok", timeout=30, what="a first supervision pass")
         pg.stop()
+        wait_for(lambda: supervision() == "failing", what="the failing passes shown")
+        body = httpx.get(web.url + "/health", timeout=10).json()
+        assert body["status"] == "degraded"
+        assert body["worker_heartbeats"]["ai"]["supervision_error"]
+        pg.start()
+        wait_for(lambda: supervision() == "ok", timeout=30, what="supervision recovered")
+        time.sleep(1.5)  # several passes after the restart: each one must succeed
+        assert supervision() == "ok", worker.output()[-3000:]
+
+        def submitted() -> str | None:
+            answer = httpx.post(
+                web.url + "/api/v1/jobs",
+                json={"queue": "ai", "name": "echo", "args": {"message": "after the restart"}},
+                headers=headers,
+                timeout=10,
+            )
+            return answer.json()["id"] if answer.status_code == 201 else None
+
+        job_id = wait_for(submitted, what="a job accepted after the restart")
+
+        def status() -> str:
+            return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()["status"]
+
+        wait_for(lambda: status() == "succeeded", timeout=30, what="the job run by the worker")
+    finally:
+        pg.start()
+        worker.stop()
+        web.stop()

@@ -1,7 +1,8 @@
 """A PostgreSQL server of the test's own (the embedded one from the dev extra), so a test can
 stop and restart it without touching the shared server; migrated, with one tenant and its API
 token made through the CLI, as an operator would (the test process's models stay bound to the
-run's shared database)."""
+run's shared database). One per test run (the ``own_postgres`` fixture): a test that stops it
+starts it again before it ends."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class OwnPostgres:
         return self.server.url()
 
     def start(self) -> None:
-        self.server.start()
+        if self.server.running_pid() is None:  # started twice, the server would restart
+            self.server.start()
 
     def stop(self) -> None:
         self.server.stop()
@@ -44,8 +46,10 @@ class OwnPostgres:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def prepare(self, tenant: str = "Fault Tenant") -> str:
-        """Migrate, make ``tenant`` and return a read-write API token of it."""
+    def prepare(self, tenant: str = "Fault Tenant") -> None:
+        """Migrate, make ``tenant`` and keep a read-write API token of it in ``token``."""
+        self.tenant = tenant
         self.sitespeak("migrate")
         self.sitespeak("tenant", "create", tenant)
-        return json.loads(self.sitespeak("token", "create", "--tenant", tenant, "--json"))["token"]
+        made = self.sitespeak("token", "create", "--tenant", tenant, "--json")
+        self.token: str = json.loads(made)["token"]
