@@ -6,28 +6,23 @@ process never calls peewee on its event loop: see ``sitespeak.web.dbpool``.
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlparse
+from typing import Any
+from urllib.parse import unquote
 
 from peewee import DatabaseProxy
+from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 
 
-def connect_params(url: str) -> dict:
-    parts = urlparse(url)
-    params: dict = {"database": unquote(parts.path.lstrip("/")) or "postgres"}
-    if parts.hostname:
-        params["host"] = unquote(parts.hostname)
-    if parts.port:
-        params["port"] = parts.port
-    if parts.username:
-        params["user"] = unquote(parts.username)
-    if parts.password:
-        params["password"] = unquote(parts.password)
-    for pair in filter(None, parts.query.split("&")):
-        key, _, value = pair.partition("=")
-        params[key] = unquote(value)
+def connect_params(url: str) -> dict[str, Any]:
+    """psycopg2's keyword arguments for a ``postgresql://`` URL (peewee's own URL parser; query
+    parameters such as ``sslmode=require`` pass through)."""
+    params: dict[str, Any] = db_url.parse(url, unquote_password=True, unquote_user=True)
+    params["database"] = unquote(params.get("database") or "") or "postgres"
+    if params.get("host"):
+        params["host"] = unquote(params["host"])  # a socket directory: %2Frun%2Fpostgresql
     return params
 
 
