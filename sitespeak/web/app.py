@@ -114,6 +114,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
         await rt.hub.stop()
         await async_redis.aclose()
         rt.db.close()
+        rt.metrics.close()
 
     return app
 

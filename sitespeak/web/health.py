@@ -13,6 +13,7 @@ from quart import Blueprint, Response, jsonify, request
 from sitespeak import __version__
 from sitespeak.errors import Forbidden
 from sitespeak.jobs import ledger, queues
+from sitespeak.web.metrics import CONTENT_TYPE
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key, supervision_key
 
@@ -143,4 +144,4 @@ async def metrics() -> Response:
             rt.metrics.jobs.labels(status).set(count)
     except Exception:  # noqa: BLE001 - metrics must render even with the database down
         pass
-    return Response(rt.metrics.render(), content_type="text/plain; version=0.0.4")
+    return Response(rt.metrics.render(), content_type=CONTENT_TYPE)

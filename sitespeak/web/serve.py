@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 from granian import Granian
 from granian.constants import Interfaces
 
 from sitespeak.settings import Settings
 
+# prometheus_client's own variable; not imported from sitespeak.web.metrics, because importing
+# prometheus_client here, before it is set, would fix single-process mode in every forked worker.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
 
 def run_web(settings: Settings, factory: str) -> int:
     """Serve ``factory`` (``module:function`` building the ASGI app) with Granian."""
+    if settings.web_workers > 1:
+        _share_metrics(settings)
     server = Granian(
         factory,
         factory=True,
@@ -23,3 +32,13 @@ def run_web(settings: Settings, factory: str) -> int:
     )
     server.serve()
     return 0
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Several workers: their metrics go to one directory (emptied at each start, so a previous
+    run's counters never add up with this one's), read together by /metrics. Set before the
+    workers start, since prometheus_client picks its mode when it is imported."""
+    folder = settings.state_dir / "run" / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
