@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         "info",
         description="Log level of every process.",
     )
-    # Real-time voice on /voice-ws (issue 4).
+    # Real-time voice on /voice-ws.
     voice_stt_model: str = Field(
         "",
         description="Directory of a CTranslate2 Whisper model for speech to text. Empty: "
@@ -295,7 +295,7 @@ class Settings(BaseSettings):
         description="Predicted speech wait above which an answer is sent as text only "
         "(the visitor is told).",
     )
-    # Accounts and the admin UI (issue 7).
+    # Accounts and the admin UI.
     session_idle_timeout: float = Field(
         8 * 3600.0,
         gt=0,
@@ -333,7 +333,7 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body (bytes) an admin page accepts.",
     )
-    # Knowledge base: crawling, embeddings, retrieval (issue 3).
+    # Knowledge base: crawling, embeddings, retrieval.
     crawl_user_agent: str = Field(
         "SiteSpeakBot/0.1",
         description="User agent the crawler sends and obeys robots.txt as.",
@@ -384,7 +384,7 @@ class Settings(BaseSettings):
         description="Seconds after which a web process re-checks a cached site's "
         "knowledge version, in case a `knowledge-base.updated` event was missed.",
     )
-    # OpenAI-compatible providers (issue 5); a site's options.providers may override them.
+    # OpenAI-compatible providers; a site's options.providers may override them.
     provider_stt: Literal["local", "openai"] = Field(
         "local",
         description="Speech to text: `local` (faster-whisper) or `openai`.",
