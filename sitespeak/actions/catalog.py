@@ -149,6 +149,9 @@ def rebuild(site: Site) -> int:
     pages = list(Page.select().where(Page.site == site.id, Page.status == "ok"))
     entries = entries_for(site, pages)
     with database.atomic():
+        # One rebuild of a site at a time: two first turns rebuilt it at once and one failed on
+        # the unique key. The second reads what the first committed and only updates it.
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (0x5175, site.id))
         existing = {a.key: a for a in SiteAction.select().where(SiteAction.site == site.id)}
         now = utcnow()
         for entry in entries:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sitespeak.errors import outage_from
 from sitespeak.knowledge import retrieval
 from sitespeak.knowledge.embedders import Embedder
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index, site_version
@@ -58,11 +59,22 @@ class KnowledgeCache:
         embedder = await self.embedder()
         width = max(retrieval.CANDIDATES, k)
         lexical_rows, vector_hits = await asyncio.gather(
-            self._run_db(retrieval.lexical, site_id, query, width),
+            self._lexical(site_id, query, width),
             self._call(_vector_top, embedder, index, query, width),
         )
         fused = retrieval.fuse([[r[0] for r in lexical_rows], [c for c, _ in vector_hits]], k)
         return retrieval.passages(site_id, fused, lexical_rows, index)
+
+    async def _lexical(self, site_id: int, query: str, width: int) -> list[tuple]:
+        try:
+            return await self._run_db(retrieval.lexical, site_id, query, width)
+        except Exception as exc:
+            if outage_from(exc) is None:
+                raise
+            # The index in memory still answers: a voice turn during a PostgreSQL restart is
+            # answered from the vectors alone rather than failed.
+            log.warning("full-text search unavailable (%s); vectors only", type(exc).__name__)
+            return []
 
     async def index(self, site_id: int) -> SiteIndex:
         index = self._indexes.get(site_id)
