@@ -1,7 +1,7 @@
 """How SiteSpeak's processes are put together: the only module that knows every capability.
 
 It builds the job registry from the kinds each capability declares, hands the web app the page
-blueprints it serves (the admin UI), and starts the web and worker processes with them. The CLI
+blueprints it serves (the admin UI), and starts the web, worker and speech processes. The CLI
 and Granian's factory come through here; no package below imports this one.
 """
 
@@ -77,6 +77,13 @@ def run_worker(settings: Settings) -> int:
     return run_worker(
         settings, job_registry(), schedules=(_recrawl_schedule, MaintenanceSchedule())
     )
+
+
+def run_speech(settings: Settings) -> int:
+    """The speech process needs no job registry, database or Redis: its models and a socket."""
+    from sitespeak.speech.server import run_speech
+
+    return run_speech(settings)
 
 
 def _recrawl_schedule(jobs) -> object:

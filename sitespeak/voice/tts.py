@@ -29,13 +29,11 @@ def default_voice() -> Path:
 class PiperSynthesizer:
     name = "piper"
 
-    def __init__(self, voice_path: str = "") -> None:
-        from piper import PiperVoice
-
+    def __init__(self, voice_path: str = "", threads: int = 1) -> None:
         path = Path(voice_path) if voice_path else default_voice()
         if not path.is_file() or not Path(str(path) + ".json").is_file():
             raise SettingsError(f"SITESPEAK_VOICE_TTS_VOICE: need {path} and {path}.json")
-        self._voice = PiperVoice.load(str(path))
+        self._voice = _load_piper(path, threads)
         self.sample_rate = int(self._voice.config.sample_rate)
 
     def synthesize(self, sentence: str) -> bytes:
@@ -67,7 +65,28 @@ class EspeakSynthesizer:
             return wav.readframes(wav.getnframes())
 
 
-def load_synthesizer(voice: str) -> Synthesizer:
+def _load_piper(path: Path, threads: int):
+    """PiperVoice.load, with session options for a small box: its defaults size onnxruntime's
+    thread pools to every core (oversubscribed next to Whisper) and keep a growing memory arena
+    per session (tens of MB that a sentence at a time never needs back)."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
+    session = onnxruntime.InferenceSession(
+        str(path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    config = PiperConfig.from_dict(json.loads(Path(str(path) + ".json").read_text("utf-8")))
+    return PiperVoice(session=session, config=config)
+
+
+def load_synthesizer(voice: str, threads: int = 1) -> Synthesizer:
     if voice == "espeak":
         return EspeakSynthesizer()
-    return PiperSynthesizer(voice)
+    return PiperSynthesizer(voice, threads)

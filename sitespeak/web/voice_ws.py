@@ -19,9 +19,10 @@ from sitespeak.errors import InvalidInput
 from sitespeak.jobs import ingest
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.sites.voice_options import ack_sound
+from sitespeak.speech.client import SpeechClient
+from sitespeak.speech.engine import SpeechEngine
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
-from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import TurnLimiter
 from sitespeak.voice.live import Closed, LiveSession, Services, Wire, ending_for
 from sitespeak.voice.session import SessionState, SessionStore
@@ -65,7 +66,8 @@ def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
 
 
 def voice_services(rt: WebRuntime) -> Services:
-    """Built once per web process: the models load once, on the inference pool."""
+    """Built once per web process. Speech is the speech process's (one connection per web
+    process); no model is loaded here."""
     if "voice" not in rt.extras:
         settings = rt.settings
         background: set[asyncio.Task] = set()
@@ -83,7 +85,7 @@ def voice_services(rt: WebRuntime) -> Services:
 
         services = Services(
             settings,
-            SpeechEngine(settings),
+            SpeechClient(settings),
             rt.extras["knowledge"].search,
             SessionStore(rt.redis, settings.redis_prefix, settings.voice_session_ttl),
             TurnLimiter(rt.redis, settings),
@@ -95,11 +97,7 @@ def voice_services(rt: WebRuntime) -> Services:
 
 
 def _provider(engine: SpeechEngine) -> dict[str, str]:
-    return {
-        "stt": "faster-whisper",
-        "tts": engine.tts.name if engine.tts else "",
-        "answer": "extractive",
-    }
+    return {"stt": engine.stt_name, "tts": engine.tts_name, "answer": "extractive"}
 
 
 @bp.before_app_serving
@@ -112,7 +110,7 @@ async def _preload() -> None:
             lambda t: (
                 t.cancelled()
                 or t.exception()
-                and log.error("voice models failed to load: %s", t.exception())
+                and log.warning("speech not ready yet: %s", t.exception())
             )
         )
 

@@ -35,7 +35,7 @@ def bakery():
 
 
 @pytest.fixture(scope="module")
-def stack(base_env, tmp_path_factory):
+def stack(base_env, tmp_path_factory, speech_process):
     logs = tmp_path_factory.mktemp("sites-flow")
     env = {**base_env, **QUIET_ENV, "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000"}
     worker = start_worker(env, logs)

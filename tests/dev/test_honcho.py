@@ -1,5 +1,5 @@
-"""`honcho start` with the repo's Procfile brings up the web and the worker on the environment's
-servers, and stops both on SIGTERM."""
+"""`honcho start` with the repo's Procfile brings up the speech process, the web and the worker on
+the environment's servers, and stops them all on SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ def test_honcho_start_serves_ready_and_runs_an_echo_job_on_the_procfile_worker(
     base_env, alice, tmp_path
 ) -> None:
     port = free_port()
-    env = bare_env(**base_env, SITESPEAK_PORT=str(port))
+    # A socket of its own: the run's speech process may listen in the shared state dir.
+    env = bare_env(
+        **base_env, SITESPEAK_PORT=str(port), SITESPEAK_SPEECH_SOCKET=str(tmp_path / "speech.sock")
+    )
     log = tmp_path / "honcho.log"
     honcho = launch(
         [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")], env, log
@@ -28,7 +31,9 @@ def test_honcho_start_serves_ready_and_runs_an_echo_job_on_the_procfile_worker(
     finally:
         rc = terminate(honcho)
     output = log.read_text()
-    assert "web.1 started" in output and "worker.1 started" in output, output
+    for name in ("speech", "web", "worker"):
+        assert f"{name}.1 started" in output, output
     assert rc in (0, 143), output
-    assert "web.1 stopped (rc=0)" in output and "worker.1 stopped (rc=0)" in output, output
+    for name in ("speech", "web", "worker"):
+        assert f"{name}.1 stopped (rc=0)" in output, output
     assert not alive(children - {honcho.pid}), output

@@ -107,14 +107,14 @@ def provider_env(base_env, fake_openai, api_key) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def web_a(provider_env, openai_site, realtime_site, tmp_path_factory) -> Proc:
+def web_a(provider_env, openai_site, realtime_site, tmp_path_factory, speech_process) -> Proc:
     proc = start_web(provider_env, tmp_path_factory.mktemp("providers-web-a"), 60)
     yield proc
     proc.stop()
 
 
 @pytest.fixture(scope="session")
-def web_b(provider_env, openai_site, realtime_site, tmp_path_factory) -> Proc:
+def web_b(provider_env, openai_site, realtime_site, tmp_path_factory, speech_process) -> Proc:
     proc = start_web(provider_env, tmp_path_factory.mktemp("providers-web-b"), 60)
     yield proc
     proc.stop()

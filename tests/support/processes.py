@@ -77,6 +77,60 @@ def start_worker(env: dict, log_dir: Path, name: str = "worker", **extra: str) -
     return spawn({**env, "PROCESS_TYPE": "worker", **extra}, [], log)
 
 
+def speech_address(env: dict) -> Path:
+    """The socket a speech process started with ``env`` listens on (SITESPEAK_SPEECH_SOCKET,
+    else speech.sock in the state dir)."""
+    from sitespeak.speech.protocol import parse_address
+
+    state_dir = Path(env["SITESPEAK_STATE_DIR"])
+    address = parse_address(env.get("SITESPEAK_SPEECH_SOCKET", ""), state_dir)
+    assert address.path is not None, "tests run the speech process on a Unix socket"
+    return address.path
+
+
+def speech_hello(path: Path, timeout: float = 2) -> dict | None:
+    """The speech process's hello reply, or None when nothing answers on ``path``."""
+    import json
+    import struct
+
+    from sitespeak.speech.protocol import PREFIX, encode
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(encode({"id": 1, "op": "hello"}))
+            data = b""
+            while (
+                len(data) < PREFIX.size
+                or len(data) < PREFIX.size + PREFIX.unpack(data[: PREFIX.size])[0]
+            ):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return None
+                data += chunk
+            head_len = struct.unpack("!I", data[:4])[0]
+            return json.loads(data[PREFIX.size : PREFIX.size + head_len])
+    except OSError:
+        return None
+
+
+def start_speech(env: dict, log_dir: Path, timeout: float = 120, **extra: str) -> Proc:
+    """A speech process (``PROCESS_TYPE=speech``), returned once it answers on its socket."""
+    full = {**env, "PROCESS_TYPE": "speech", **extra}
+    proc = spawn(full, [], log_dir / f"speech-{time.monotonic_ns()}.log")
+    path = speech_address(full)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"speech process exited {proc.popen.returncode}:\n{proc.output()}")
+        if path.exists() and speech_hello(path):
+            return proc
+        time.sleep(0.1)
+    proc.stop()
+    raise TimeoutError(f"speech process not ready after {timeout}s:\n{proc.output()}")
+
+
 def wait_ready(proc: Proc, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

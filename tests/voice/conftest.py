@@ -30,7 +30,10 @@ def bakery_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def voice_site(services, alice, bakery_url, base_env, tmp_path_factory) -> VoiceSite:
+def voice_site(
+    services, alice, bakery_url, base_env, tmp_path_factory, speech_process
+) -> VoiceSite:
+    """The bakery site, and the run's speech process up for the web processes that speak."""
     with database.connection_context():
         site = create_site(
             alice.tenant.id, "Sunrise Bakery", [bakery_url], allow_private=True, privileged=True

@@ -67,7 +67,7 @@ WEB_ENV = {"SITESPEAK_VOICE_TURNS_PER_MINUTE": "30", "SITESPEAK_VOICE_IP_TURNS_P
 
 
 @pytest.fixture(scope="session")
-def widget_web(base_env, widget_site, embed, tmp_path_factory) -> Proc:
+def widget_web(base_env, widget_site, embed, tmp_path_factory, speech_process) -> Proc:
     proc = start_web({**base_env, **WEB_ENV}, tmp_path_factory.mktemp("widget-web"), 60)
     embed.web_url, embed.site_key = proc.url, widget_site.key
     yield proc

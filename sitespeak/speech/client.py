@@ -1,0 +1,200 @@
+"""The web process's speech engine: every call goes to the speech process over its socket.
+
+One connection per web process carries every call at once (requests have ids). When the
+speech process is down, restarting or too busy, a call raises SpeechUnavailable quickly:
+connecting has a short timeout, a lost connection fails the calls in flight at once, and
+every call has ``speech_timeout``. The next call after a restart connects again by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import Any
+
+from sitespeak.errors import SpeechUnavailable
+from sitespeak.settings import Settings
+from sitespeak.speech import protocol as wire
+from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 2.0
+LOST = None  # put on a call's queue when the connection ends under it
+
+
+class _Link:
+    """One open connection and the calls waiting on it."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.waiting: dict[int, asyncio.Queue] = {}
+        self.closed = False
+        self.reading = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                header, payload = await wire.read_frame(self.reader)
+                queue = self.waiting.get(header.get("id"))
+                if queue is not None:  # else: a reply to a call that gave up
+                    queue.put_nowait((header, payload))
+        except (asyncio.IncompleteReadError, ConnectionError, OSError, wire.ProtocolError):
+            pass
+        finally:
+            self.close()
+
+    def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        if self.closed:
+            raise SpeechUnavailable("the connection to the speech process was lost")
+        self.writer.write(wire.encode(header, payload))
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.writer.close()
+        for queue in self.waiting.values():
+            queue.put_nowait(LOST)
+
+
+class SpeechClient:
+    """Implements sitespeak.speech.engine.SpeechEngine against the speech process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.address = wire.parse_address(settings.speech_socket, settings.state_dir)
+        self.timeout = settings.speech_timeout
+        self.stt_name, self.tts_name = "", ""
+        self.in_flight = 0
+        self._ids = itertools.count(1)
+        self._link: _Link | None = None
+        self._connecting: asyncio.Lock | None = None
+
+    # --- the connection ----------------------------------------------------------------------
+
+    async def _connected(self) -> _Link:
+        if self._link is not None and not self._link.closed:
+            return self._link
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:  # every caller waits for the same reconnect
+            if self._link is not None and not self._link.closed:
+                return self._link
+            try:
+                reader, writer = await asyncio.wait_for(
+                    wire.open_connection(self.address), CONNECT_TIMEOUT
+                )
+            except (OSError, TimeoutError) as exc:
+                why = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+                raise SpeechUnavailable(
+                    f"the speech process is not reachable at {self.address} ({why})"
+                ) from None
+            link = _Link(reader, writer)
+            try:
+                hello, _ = (await self._exchange(link, {"op": "hello"}, timeout=CONNECT_TIMEOUT))[0]
+            except BaseException:
+                link.close()
+                raise
+            self.stt_name, self.tts_name = hello.get("stt", ""), hello.get("tts", "")
+            self._link = link
+            log.info("connected to the speech process at %s", self.address)
+            return link
+
+    async def _call(
+        self, header: dict[str, Any], payload: bytes = b"", timeout: float | None = None
+    ) -> list[tuple[dict[str, Any], bytes]]:
+        link = await self._connected()
+        self.in_flight += 1
+        try:
+            return await self._exchange(link, header, payload, timeout)
+        finally:
+            self.in_flight -= 1
+
+    async def _exchange(
+        self,
+        link: _Link,
+        header: dict[str, Any],
+        payload: bytes = b"",
+        timeout: float | None = None,
+    ) -> list[tuple[dict[str, Any], bytes]]:
+        """Send one request; its reply frames up to the one marked last."""
+        rid = next(self._ids)
+        queue: asyncio.Queue = asyncio.Queue()
+        link.waiting[rid] = queue
+        frames = []
+        try:
+            link.send({**header, "id": rid}, payload)
+            async with asyncio.timeout(timeout or self.timeout):
+                while True:
+                    item = await queue.get()
+                    if item is LOST:
+                        raise SpeechUnavailable(
+                            "the speech process went away during the call (restarting?)"
+                        )
+                    reply, data = item
+                    if "error" in reply:
+                        raise SpeechUnavailable(_explain(reply), code=_code(reply.get("error", "")))
+                    frames.append((reply, data))
+                    if reply.get("last", True):
+                        return frames
+        except TimeoutError:
+            self._cancel(link, rid)
+            raise SpeechUnavailable(
+                f"the speech process did not answer within {timeout or self.timeout:g}s "
+                "(overloaded?)"
+            ) from None
+        except asyncio.CancelledError:
+            self._cancel(link, rid)  # a barge-in or a discarded speculation: drop queued work
+            raise
+        finally:
+            link.waiting.pop(rid, None)
+
+    @staticmethod
+    def _cancel(link: _Link, rid: int) -> None:
+        if not link.closed:
+            link.send({"op": "cancel", "id": 0, "target": rid})
+
+    # --- SpeechEngine ------------------------------------------------------------------------
+
+    async def ready(self) -> SpeechEngine:
+        await self._connected()
+        return self
+
+    async def transcribe(self, pcm16k: bytes) -> str:
+        (reply, _), *_ = await self._call({"op": "transcribe"}, pcm16k)
+        return str(reply.get("text", ""))
+
+    async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> tuple[bytes, int]:
+        frames = await self._call({"op": "synthesize", "text": text, "priority": priority})
+        return b"".join(data for _, data in frames), int(frames[-1][0]["rate"])
+
+    @property
+    def idle(self) -> bool:
+        """Connected and none of this process's calls waiting: optional work may go ahead
+        (never a partial transcript into a speech process that is down)."""
+        return self._link is not None and not self._link.closed and self.in_flight == 0
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link.reading.cancel()
+
+    # --- operations --------------------------------------------------------------------------
+
+    async def health(self, timeout: float = 1.0) -> dict[str, Any]:
+        (reply, _), *_ = await self._call({"op": "health"}, timeout=timeout)
+        return reply["health"]
+
+    async def metrics(self, timeout: float = 1.0) -> bytes:
+        (_, page), *_ = await self._call({"op": "metrics"}, timeout=timeout)
+        return page
+
+
+def _code(error: str) -> str:
+    return "speech_busy" if error == "overloaded" else "speech_unavailable"
+
+
+def _explain(reply: dict[str, Any]) -> str:
+    if reply.get("error") == "overloaded":
+        return "the speech process is overloaded"
+    return f"the speech process could not do it: {reply.get('message', reply.get('error'))}"

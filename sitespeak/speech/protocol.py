@@ -1,0 +1,91 @@
+"""The speech process's wire format: one frame per message, in both directions.
+
+A frame is ``!II`` (header length, payload length), then the header (UTF-8 JSON object), then
+the payload (raw bytes: PCM16 audio, or a metrics page). Every request carries an ``id`` the
+client chose; replies carry the same id, so one connection multiplexes any number of calls
+and a slow synthesis never holds up a transcription behind it.
+
+Requests (client → speech process):
+    {"id", "op": "hello"}                                  → {"id", "stt", "tts", "rate"}
+    {"id", "op": "transcribe"} + PCM16 16 kHz mono          → {"id", "text"}
+    {"id", "op": "synthesize", "text", "priority"}         → {"id", "rate", "last"} + PCM16, 1+
+    {"id", "op": "cancel", "target"}                       (no reply; a queued job is dropped)
+    {"id", "op": "health"}                                 → {"id", "health": {...}}
+    {"id", "op": "metrics"}                                → {"id"} + Prometheus text
+Errors: {"id", "error": code, "message"}; codes are ``overloaded``, ``not_ready``, ``bad_request``
+and ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = struct.Struct("!II")
+MAX_HEADER = 64 * 1024
+MAX_PAYLOAD = 32 * 1024 * 1024  # 15 min of 16 kHz PCM16: far above any turn's audio
+CHUNK = 64 * 1024  # synthesized PCM is sent in chunks of at most this many bytes
+SOCKET_NAME = "speech.sock"
+
+
+class ProtocolError(Exception):
+    """A frame that is not ours (wrong size, not JSON): the connection is closed."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the speech process listens: a Unix socket path, or a TCP host and port."""
+
+    path: Path | None = None
+    host: str = ""
+    port: int = 0
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path else f"{self.host}:{self.port}"
+
+
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+
+
+def parse_address(value: str, state_dir: Path) -> Address:
+    """``SITESPEAK_SPEECH_SOCKET``: empty → speech.sock in the state dir; ``host:port`` → TCP;
+    anything else is a socket path."""
+    if not value:
+        return Address(path=state_dir.resolve() / SOCKET_NAME)
+    found = _HOST_PORT.match(value)
+    if found and "/" not in value:
+        return Address(host=found.group(1).strip("[]"), port=int(found.group(2)))
+    return Address(path=Path(value))
+
+
+def encode(header: dict[str, Any], payload: bytes = b"") -> bytes:
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return PREFIX.pack(len(head), len(payload)) + head + payload
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[dict[str, Any], bytes]:
+    """The next frame; IncompleteReadError at a clean end of stream."""
+    head_len, payload_len = PREFIX.unpack(await reader.readexactly(PREFIX.size))
+    if head_len > MAX_HEADER or payload_len > MAX_PAYLOAD:
+        raise ProtocolError(f"frame too large ({head_len} + {payload_len} bytes)")
+    try:
+        header = json.loads(await reader.readexactly(head_len))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"header is not JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not a JSON object")
+    payload = await reader.readexactly(payload_len) if payload_len else b""
+    return header, payload
+
+
+async def open_connection(
+    address: Address, limit: int = 2**20
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    if address.path is not None:
+        return await asyncio.open_unix_connection(str(address.path), limit=limit)
+    return await asyncio.open_connection(address.host, address.port, limit=limit)

@@ -1,0 +1,172 @@
+"""One scheduler for the box's speech inference: a fixed number of slots (one per core by
+default), jobs taken by priority, transcriptions batched.
+
+Transcriptions come first (a visitor who stopped talking waits on them), and those arriving
+within a few milliseconds of each other run as one batched decode: with the short Whisper
+window ten at once cost about what two do one after another. Syntheses follow by priority: a
+first phrase before later sentences, background work last; equal priorities first come, first
+served. A full queue refuses new work at once (``Overloaded``) instead of letting every visitor
+wait longer: the web process degrades to text and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitespeak.speech.engine import PRIORITY_TRANSCRIBE
+
+log = logging.getLogger(__name__)
+
+
+class Overloaded(Exception):
+    """The queue is full: this job was not taken."""
+
+
+@dataclass(order=True)
+class Job:
+    rank: tuple[int, int]  # (-priority, arrival number): the heap's order
+    kind: str = field(compare=False)  # "stt" or "tts"
+    payload: Any = field(compare=False)  # PCM for stt, text for tts
+    future: asyncio.Future = field(compare=False)
+    arrived: float = field(compare=False)
+
+
+@dataclass
+class Observer:
+    """Where the scheduler reports what it did (the process's metrics); no-ops by default."""
+
+    waited: Callable[[str, float], None] = lambda kind, seconds: None
+    ran: Callable[[str, float], None] = lambda kind, seconds: None
+    batched: Callable[[int], None] = lambda size: None
+    rejected: Callable[[str], None] = lambda kind: None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        transcribe_batch: Callable[[list[bytes]], list[str]],
+        synthesize: Callable[[str], Any],
+        *,
+        slots: int,
+        batch_window: float,
+        max_batch: int,
+        max_queue: int,
+        observer: Observer | None = None,
+    ) -> None:
+        self._transcribe_batch, self._synthesize = transcribe_batch, synthesize
+        self.slots, self.batch_window = max(slots, 1), batch_window
+        self.max_batch, self.max_queue = max_batch, max_queue
+        self.observer = observer or Observer()
+        self.pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="speech")
+        self.running = 0
+        self.recent_batches: deque[int] = deque(maxlen=200)
+        self.last_error: dict[str, Any] | None = None
+        self._heap: list[Job] = []
+        self._numbers = itertools.count()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def depth(self) -> int:
+        """Jobs waiting for a slot (a cancelled one is dropped when it reaches the top)."""
+        return sum(1 for job in self._heap if not job.future.done())
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._dispatch())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for job in self._heap:
+            job.future.cancel()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, kind: str, payload: Any, priority: int) -> asyncio.Future:
+        """Queue one job; its future gets the result. Cancel the future to drop the job."""
+        if self.depth >= self.max_queue:
+            self.observer.rejected(kind)
+            raise Overloaded(f"{self.depth} speech jobs waiting")
+        loop = asyncio.get_running_loop()
+        if kind == "stt":
+            priority = PRIORITY_TRANSCRIBE
+        rank = (-priority, next(self._numbers))
+        job = Job(rank, kind, payload, loop.create_future(), loop.time())
+        heapq.heappush(self._heap, job)
+        self._wake.set()
+        return job.future
+
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._heap and self.running < self.slots:
+                top = self._heap[0]
+                if top.future.done():  # cancelled while it waited
+                    heapq.heappop(self._heap)
+                    continue
+                if top.kind == "stt":
+                    # Wait out the batch window of the oldest transcription, so others that
+                    # arrive within it share its decode.
+                    delay = top.arrived + self.batch_window - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                        continue
+                    jobs = self._take_transcriptions()
+                else:
+                    jobs = [heapq.heappop(self._heap)]
+                if not jobs:
+                    continue
+                self.running += 1
+                loop.create_task(self._execute(jobs))
+
+    def _take_transcriptions(self) -> list[Job]:
+        jobs: list[Job] = []
+        while self._heap and self._heap[0].kind == "stt" and len(jobs) < self.max_batch:
+            job = heapq.heappop(self._heap)
+            if not job.future.done():
+                jobs.append(job)
+        return jobs
+
+    async def _execute(self, jobs: list[Job]) -> None:
+        loop = asyncio.get_running_loop()
+        kind = jobs[0].kind
+        began = loop.time()
+        for job in jobs:
+            self.observer.waited(kind, began - job.arrived)
+        try:
+            if kind == "stt":
+                self.recent_batches.append(len(jobs))
+                self.observer.batched(len(jobs))
+                clips = [job.payload for job in jobs]
+                results = await loop.run_in_executor(self.pool, self._transcribe_batch, clips)
+            else:
+                results = [await loop.run_in_executor(self.pool, self._synthesize, jobs[0].payload)]
+        except Exception as exc:  # noqa: BLE001 - every waiter gets the error; the process lives
+            log.exception("speech %s job failed", kind)
+            self.last_error = {
+                "at": time.time(),
+                "kind": kind,
+                "message": f"{type(exc).__name__}: {exc}",
+            }
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+        else:
+            for job, result in zip(jobs, results, strict=True):
+                if not job.future.done():
+                    job.future.set_result(result)
+        finally:
+            self.observer.ran(kind, loop.time() - began)
+            self.running -= 1
+            self._wake.set()

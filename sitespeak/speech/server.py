@@ -1,0 +1,260 @@
+"""``PROCESS_TYPE=speech``: the box's speech models behind a local socket.
+
+The models load once, then the socket opens (so a connection that succeeds is a process that
+can answer). Each connection is one web process; its requests run concurrently, each reply is
+one or more frames with the request's id (sitespeak.speech.protocol). The synthesized-phrase
+cache lives here, shared by every web process on the box.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from sitespeak import __version__
+from sitespeak.errors import SiteSpeakError
+from sitespeak.settings import Settings
+from sitespeak.speech import protocol as wire
+from sitespeak.speech.engine import PRIORITY_LATER
+from sitespeak.speech.metrics import SpeechMetrics
+from sitespeak.speech.models import SpeechModels, limit_malloc_arenas
+from sitespeak.speech.scheduler import Overloaded, Scheduler
+from sitespeak.voice.speech_cache import SentenceCache
+
+log = logging.getLogger(__name__)
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class SpeechService:
+    """What a connection's requests call: the scheduler, the phrase cache, health."""
+
+    def __init__(self, settings: Settings, models: Any) -> None:
+        self.settings, self.models = settings, models
+        self.metrics = SpeechMetrics()
+        self.scheduler = Scheduler(
+            models.transcribe_batch,
+            models.synthesize,
+            slots=settings.speech_slots or os.cpu_count() or 1,
+            batch_window=settings.speech_batch_window_ms / 1000,
+            max_batch=settings.speech_max_batch,
+            max_queue=settings.speech_max_queue,
+            observer=self.metrics.observer(),
+        )
+        self.phrases = SentenceCache(settings.voice_tts_cache_mb * 2**20)
+        self.started = time.time()
+        self.connections = 0
+
+    async def transcribe(self, pcm: bytes) -> str:
+        return await self.scheduler.submit("stt", pcm, 0)
+
+    async def synthesize(self, text: str, priority: int) -> tuple[bytes, int]:
+        return await self.phrases.get(text, lambda: self.scheduler.submit("tts", text, priority))
+
+    def hello(self) -> dict[str, Any]:
+        return {
+            "stt": self.models.stt_name,
+            "tts": self.models.tts_name,
+            "rate": self.models.sample_rate,
+            "version": __version__,
+            "pid": os.getpid(),
+        }
+
+    def health(self) -> dict[str, Any]:
+        s = self.scheduler
+        batches = list(s.recent_batches)
+        return {
+            "status": "ok",
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime_s": round(time.time() - self.started, 1),
+            "models": {
+                "loaded": True,
+                "stt": self.models.stt_name,
+                "tts": self.models.tts_name,
+                "load_s": round(getattr(self.models, "load_seconds", 0.0), 2),
+            },
+            "slots": s.slots,
+            "running": s.running,
+            "queue_depth": s.depth,
+            "max_queue": s.max_queue,
+            "batch_sizes": {
+                "recent": len(batches),
+                "max": max(batches, default=0),
+                "mean": round(sum(batches) / len(batches), 2) if batches else 0.0,
+            },
+            "phrase_cache": {
+                "entries": len(self.phrases._done),
+                "bytes": self.phrases.bytes,
+                "hits": self.phrases.hits,
+                "misses": self.phrases.misses,
+            },
+            "connections": self.connections,
+            "rss_bytes": rss_bytes(),
+            "last_error": s.last_error,
+        }
+
+    def metrics_page(self) -> bytes:
+        m, s = self.metrics, self.scheduler
+        m.queue_depth.set(s.depth)
+        m.running.set(s.running)
+        m.cache_hits.set(self.phrases.hits)
+        m.cache_misses.set(self.phrases.misses)
+        m.rss.set(rss_bytes())
+        return m.render()
+
+
+class Connection:
+    """One client (a web process): requests in, replies out, all concurrent."""
+
+    def __init__(
+        self, service: SpeechService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.service, self.reader, self.writer = service, reader, writer
+        self.tasks: dict[Any, asyncio.Task] = {}
+
+    async def serve(self) -> None:
+        self.service.connections += 1
+        try:
+            while True:
+                header, payload = await wire.read_frame(self.reader)
+                rid = header.get("id")
+                if header.get("op") == "cancel":
+                    task = self.tasks.get(header.get("target"))
+                    if task is not None:
+                        task.cancel()
+                    continue
+                task = asyncio.ensure_future(self.answer(rid, header, payload))
+                self.tasks[rid] = task
+                task.add_done_callback(lambda _, rid=rid: self.tasks.pop(rid, None))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the web process went away (or restarts): nothing to answer
+        except wire.ProtocolError as exc:
+            log.warning("closing a speech connection: %s", exc)
+        finally:
+            self.service.connections -= 1
+            for task in list(self.tasks.values()):
+                task.cancel()  # queued work for a gone client is dropped
+            self.writer.close()
+
+    def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        if not self.writer.is_closing():
+            self.writer.write(wire.encode(header, payload))
+
+    async def answer(self, rid: Any, header: dict[str, Any], payload: bytes) -> None:
+        op = header.get("op")
+        svc = self.service
+        try:
+            if op == "transcribe":
+                self.send({"id": rid, "text": await svc.transcribe(payload)})
+            elif op == "synthesize":
+                text = header.get("text")
+                if not isinstance(text, str) or not text.strip():
+                    raise ValueError("synthesize needs a non-empty text")
+                priority = int(header.get("priority", PRIORITY_LATER))
+                pcm, rate = await svc.synthesize(text, priority)
+                self.send_audio(rid, pcm, rate)
+            elif op == "hello":
+                self.send({"id": rid, **svc.hello()})
+            elif op == "health":
+                self.send({"id": rid, "health": svc.health()})
+            elif op == "metrics":
+                self.send({"id": rid}, svc.metrics_page())
+            else:
+                raise ValueError(f"unknown op {op!r}")
+            await self.writer.drain()
+        except asyncio.CancelledError:
+            raise
+        except Overloaded as exc:
+            self.send({"id": rid, "error": "overloaded", "message": str(exc)})
+        except (ValueError, TypeError) as exc:
+            self.send({"id": rid, "error": "bad_request", "message": str(exc)})
+        except ConnectionError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - this call failed; the process serves on
+            log.exception("speech %s failed", op)
+            self.send({"id": rid, "error": "failed", "message": f"{type(exc).__name__}: {exc}"})
+
+    def send_audio(self, rid: Any, pcm: bytes, rate: int) -> None:
+        """PCM in chunks, so a long answer does not sit in one frame and the client's reader
+        sees progress; the last chunk says so."""
+        chunks = [pcm[i : i + wire.CHUNK] for i in range(0, len(pcm), wire.CHUNK)] or [b""]
+        for number, chunk in enumerate(chunks):
+            self.send({"id": rid, "rate": rate, "last": number == len(chunks) - 1}, chunk)
+
+
+async def _listen(service: SpeechService, address: wire.Address) -> asyncio.AbstractServer:
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await Connection(service, reader, writer).serve()
+
+    if address.path is None:
+        return await asyncio.start_server(on_client, address.host, address.port, limit=2**20)
+    path = address.path
+    if path.exists() or path.is_symlink():
+        if _someone_listens(path):
+            raise SiteSpeakError(
+                f"another speech process listens on {path}; stop it or set SITESPEAK_SPEECH_SOCKET"
+            )
+        path.unlink()  # left by a process that died: nobody answers on it
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = os.umask(0o007)  # web processes of the same user or group may connect; others not
+    try:
+        return await asyncio.start_unix_server(on_client, str(path), limit=2**20)
+    finally:
+        os.umask(old)
+
+
+def _someone_listens(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
+async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
+    address = wire.parse_address(settings.speech_socket, settings.state_dir)
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+    models_task = loop.run_in_executor(None, models_factory, settings)
+    await asyncio.wait((models_task, stop), return_when=asyncio.FIRST_COMPLETED)
+    if stop.done():
+        return
+    service = SpeechService(settings, models_task.result())
+    service.scheduler.start()
+    server = await _listen(service, address)
+    log.info("speech process serving on %s (%d slots)", address, service.scheduler.slots)
+    print(f"sitespeak speech: listening on {address}", flush=True)
+    try:
+        await stop
+    finally:
+        server.close()
+        await service.scheduler.close()
+        if address.path is not None:
+            with contextlib.suppress(OSError):
+                address.path.unlink()
+        log.info("speech process stopped")
+
+
+def run_speech(settings: Settings) -> int:
+    limit_malloc_arenas()
+    asyncio.run(serve(settings))
+    return 0
