@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 MAX_EXPOSURE = 2.5
-SCORED = ("sitespeak-web.service", "sitespeak-worker.service")
+SCORED = ("sitespeak-speech.service", "sitespeak-web.service", "sitespeak-worker.service")
 # A template is verified through one instance.
 INSTANCES = {"sitespeak-worker@.service": "sitespeak-worker@crawler.service"}
 EXPOSURE = re.compile(r"Overall exposure level for \S+: ([0-9.]+)")

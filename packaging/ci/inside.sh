@@ -13,20 +13,28 @@ fail() { echo "inside: FAIL: $*" >&2; exit 1; }
 has_command() { /usr/lib/sitespeak/bin/python -I -m sitespeak "$1" --help >/dev/null 2>&1; }
 psql_pg() { runuser -u postgres -- psql -XtAq "$@"; }
 
+# The installed build's long-running units (a base version may predate the speech process).
+unit_names() {
+    for name in speech web worker; do
+        [ -f /lib/systemd/system/sitespeak-$name.service ] && echo "$name"
+    done
+}
+
 start_units() {
-    $PY /ci/run_unit.py /lib/systemd/system/sitespeak-web.service > /var/tmp/ci-web.log 2>&1 &
-    echo $! > /var/tmp/ci-web.pid
-    $PY /ci/run_unit.py /lib/systemd/system/sitespeak-worker.service > /var/tmp/ci-worker.log 2>&1 &
-    echo $! > /var/tmp/ci-worker.pid
+    for name in $(unit_names); do
+        $PY /ci/run_unit.py /lib/systemd/system/sitespeak-$name.service \
+            > /var/tmp/ci-$name.log 2>&1 &
+        echo $! > /var/tmp/ci-$name.pid
+    done
     if ! $PY /ci/wait_ready.py http://127.0.0.1:5000/health/ready 180; then
-        tail -40 /var/tmp/ci-web.log /var/tmp/ci-worker.log
+        tail -40 /var/tmp/ci-*.log
         fail "web never became ready"
     fi
 }
 
 # What systemd does on stop: SIGTERM, then wait (TimeoutStopSec) for a clean exit.
 stop_units() {
-    for name in web worker; do
+    for name in $(unit_names); do
         pid=$(cat /var/tmp/ci-$name.pid)
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -55,7 +63,7 @@ dpkg-reconfigure sitespeak 2>&1 | tee /var/tmp/reconfigure.log
 grep -q "systemd is not running here" /var/tmp/reconfigure.log || fail "no systemd message"
 # Enabled even without a running systemd: the next boot starts the target.
 for link in multi-user.target.wants/sitespeak.target sitespeak.target.wants/sitespeak-web.service \
-        sitespeak.target.wants/sitespeak-worker.service; do
+        sitespeak.target.wants/sitespeak-worker.service sitespeak.target.wants/sitespeak-speech.service; do
     [ -L "/etc/systemd/system/$link" ] || fail "not enabled: /etc/systemd/system/$link missing"
 done
 if has_command createadmin; then
@@ -69,7 +77,7 @@ sitespeak check
 
 step "start the units' ExecStart lines as the sitespeak user; /health/ready"
 start_units
-for name in web worker; do
+for name in $(unit_names); do
     owner=$(stat -c %U "/proc/$(cat /var/tmp/ci-$name.pid)")
     [ "$owner" = sitespeak ] || fail "$name runs as $owner, not sitespeak"
 done

@@ -118,16 +118,36 @@ def _check_state_dir(settings: Settings) -> str:
     return f"{path.resolve()} is writable"
 
 
+def _check_speech(settings: Settings) -> str:
+    from sitespeak.speech.protocol import hello, parse_address
+
+    address = parse_address(settings.speech_socket, settings.state_dir)
+    try:
+        reply = hello(address)
+    except OSError as exc:
+        raise SiteSpeakError(
+            f"no speech process at {address} ({exc.strerror or exc}): voice answers need it; "
+            "start it (PROCESS_TYPE=speech, or systemctl start sitespeak-speech)"
+        ) from None
+    return f"pid {reply.get('pid')} at {address} ({reply.get('stt')}, {reply.get('tts')})"
+
+
+# Not fatal: `check` runs before the processes start (postinst), and typed answers work without it.
+WARN_ONLY = ("speech",)
+
+
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     report = {
         "settings": {"ok": True, "detail": f"valid (sitespeak {__version__})", "latency_ms": 0},
         "postgres": _probe(lambda: _check_postgres(settings)),
         "redis": _probe(lambda: _check_redis(settings)),
         "state_dir": _probe(lambda: _check_state_dir(settings)),
+        "speech": _probe(lambda: _check_speech(settings)),
     }
-    ok = all(item["ok"] for item in report.values())
+    ok = all(item["ok"] for name, item in report.items() if name not in WARN_ONLY)
     lines = [
-        f"{'ok  ' if item['ok'] else 'FAIL'} {name:<10} {item['detail']}"
+        f"{'ok  ' if item['ok'] else 'WARN' if name in WARN_ONLY else 'FAIL'} {name:<10} "
+        f"{item['detail']}"
         for name, item in report.items()
     ]
     lines.append("all checks passed" if ok else "some checks failed")

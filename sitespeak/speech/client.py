@@ -21,6 +21,7 @@ from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
 LOST = None  # put on a call's queue when the connection ends under it
+Frame = tuple[dict[str, Any], bytes]
 
 
 class _Link:
@@ -28,7 +29,7 @@ class _Link:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-        self.waiting: dict[int, asyncio.Queue] = {}
+        self.waiting: dict[int, asyncio.Queue[Frame | None]] = {}
         self.closed = False
         self.reading = asyncio.ensure_future(self._read())
 
@@ -36,7 +37,7 @@ class _Link:
         try:
             while True:
                 header, payload = await wire.read_frame(self.reader)
-                queue = self.waiting.get(header.get("id"))
+                queue = self.waiting.get(int(header.get("id") or 0))
                 if queue is not None:  # else: a reply to a call that gave up
                     queue.put_nowait((header, payload))
         except (asyncio.IncompleteReadError, ConnectionError, OSError, wire.ProtocolError):
@@ -119,7 +120,7 @@ class SpeechClient:
     ) -> list[tuple[dict[str, Any], bytes]]:
         """Send one request; its reply frames up to the one marked last."""
         rid = next(self._ids)
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue()
         link.waiting[rid] = queue
         frames = []
         try:
@@ -183,7 +184,8 @@ class SpeechClient:
 
     async def health(self, timeout: float = 1.0) -> dict[str, Any]:
         (reply, _), *_ = await self._call({"op": "health"}, timeout=timeout)
-        return reply["health"]
+        health: dict[str, Any] = reply["health"]
+        return health
 
     async def metrics(self, timeout: float = 1.0) -> bytes:
         (_, page), *_ = await self._call({"op": "metrics"}, timeout=timeout)

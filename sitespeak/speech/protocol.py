@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,32 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[dict[str, Any], byte
         raise ProtocolError("header is not a JSON object")
     payload = await reader.readexactly(payload_len) if payload_len else b""
     return header, payload
+
+
+def hello(address: Address, timeout: float = 2.0) -> dict[str, Any]:
+    """Blocking: the speech process's hello reply (for ``check``); OSError when unreachable."""
+    if address.path is not None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(address.path))
+        except OSError:
+            sock.close()
+            raise
+    else:
+        sock = socket.create_connection((address.host, address.port), timeout)
+    with sock, sock.makefile("rb") as stream:
+        sock.sendall(encode({"id": 1, "op": "hello"}))
+        head_len, _ = PREFIX.unpack(_exactly(stream, PREFIX.size))
+        header: dict[str, Any] = json.loads(_exactly(stream, head_len))
+        return header
+
+
+def _exactly(stream: Any, size: int) -> bytes:
+    data: bytes = stream.read(size)
+    if len(data) < size:
+        raise ConnectionError("the speech process closed the connection")
+    return data
 
 
 async def open_connection(

@@ -36,7 +36,7 @@ class Job:
     rank: tuple[int, int]  # (-priority, arrival number): the heap's order
     kind: str = field(compare=False)  # "stt" or "tts"
     payload: Any = field(compare=False)  # PCM for stt, text for tts
-    future: asyncio.Future = field(compare=False)
+    future: asyncio.Future[Any] = field(compare=False)
     arrived: float = field(compare=False)
 
 
@@ -73,7 +73,7 @@ class Scheduler:
         self._heap: list[Job] = []
         self._numbers = itertools.count()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def depth(self) -> int:
@@ -91,7 +91,7 @@ class Scheduler:
             job.future.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def submit(self, kind: str, payload: Any, priority: int) -> asyncio.Future:
+    def submit(self, kind: str, payload: Any, priority: int) -> asyncio.Future[Any]:
         """Queue one job; its future gets the result. Cancel the future to drop the job."""
         if self.depth >= self.max_queue:
             self.observer.rejected(kind)

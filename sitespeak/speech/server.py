@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -60,7 +61,7 @@ class SpeechService:
         self.connections = 0
 
     async def transcribe(self, pcm: bytes) -> str:
-        return await self.scheduler.submit("stt", pcm, 0)
+        return str(await self.scheduler.submit("stt", pcm, 0))
 
     async def synthesize(self, text: str, priority: int) -> tuple[bytes, int]:
         return await self.phrases.get(text, lambda: self.scheduler.submit("tts", text, priority))
@@ -125,7 +126,7 @@ class Connection:
         self, service: SpeechService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.service, self.reader, self.writer = service, reader, writer
-        self.tasks: dict[Any, asyncio.Task] = {}
+        self.tasks: dict[Any, asyncio.Task[None]] = {}
 
     async def serve(self) -> None:
         self.service.connections += 1
@@ -140,7 +141,7 @@ class Connection:
                     continue
                 task = asyncio.ensure_future(self.answer(rid, header, payload))
                 self.tasks[rid] = task
-                task.add_done_callback(lambda _, rid=rid: self.tasks.pop(rid, None))
+                task.add_done_callback(functools.partial(self._forget, rid))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the web process went away (or restarts): nothing to answer
         except wire.ProtocolError as exc:
@@ -150,6 +151,9 @@ class Connection:
             for task in list(self.tasks.values()):
                 task.cancel()  # queued work for a gone client is dropped
             self.writer.close()
+
+    def _forget(self, rid: Any, task: asyncio.Task[None]) -> None:
+        self.tasks.pop(rid, None)
 
     def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
         if not self.writer.is_closing():
@@ -228,12 +232,33 @@ def _someone_listens(path: Path) -> bool:
         return True
 
 
+def notify_systemd(state: str) -> None:
+    """sd_notify without libsystemd: the unit is Type=notify, so the web (ordered after it)
+    starts once the models are loaded and the socket listens. No-op outside systemd."""
+    target = os.environ.get("NOTIFY_SOCKET", "")
+    if not target:
+        return
+    if target.startswith("@"):  # an abstract socket
+        target = "\0" + target[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(target)
+            sock.sendall(state.encode())
+    except OSError as exc:
+        log.warning("could not notify systemd (%s): %s", state, exc)
+
+
 async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
     address = wire.parse_address(settings.speech_socket, settings.state_dir)
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def on_signal() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, on_signal)
     models_task = loop.run_in_executor(None, models_factory, settings)
     await asyncio.wait((models_task, stop), return_when=asyncio.FIRST_COMPLETED)
     if stop.done():
@@ -243,9 +268,11 @@ async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
     server = await _listen(service, address)
     log.info("speech process serving on %s (%d slots)", address, service.scheduler.slots)
     print(f"sitespeak speech: listening on {address}", flush=True)
+    notify_systemd("READY=1")
     try:
         await stop
     finally:
+        notify_systemd("STOPPING=1")
         server.close()
         await service.scheduler.close()
         if address.path is not None:

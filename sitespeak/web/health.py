@@ -13,6 +13,7 @@ from quart import Blueprint, Response, jsonify, request
 from sitespeak import __version__
 from sitespeak.errors import Forbidden
 from sitespeak.jobs import ledger, queues
+from sitespeak.web import voice_ws
 from sitespeak.web.metrics import CONTENT_TYPE
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key, supervision_key
@@ -108,14 +109,30 @@ def _for_the_operator(rt: WebRuntime) -> None:
     )
 
 
+async def speech_state(rt: WebRuntime) -> dict:
+    """The speech process's own health, asked over its socket (models, queue, batches, last
+    error), or why it cannot be reached. Not part of readiness: typed answers work without it."""
+    client = voice_ws.voice_services(rt).engine
+    start = time.perf_counter()
+    try:
+        state = await asyncio.wait_for(client.health(CHECK_TIMEOUT), CHECK_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - down, restarting or too busy: all "not ok"
+        why = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
+        return {"ok": False, "address": str(client.address), "error": why}
+    latency = round((time.perf_counter() - start) * 1000, 2)
+    return {"ok": True, "address": str(client.address), "latency_ms": latency, **state}
+
+
 @bp.get("/health")
 async def health() -> Response:
     rt = runtime()
     _for_the_operator(rt)
-    deps = await check_dependencies(rt)
+    deps, speech = await asyncio.gather(check_dependencies(rt), speech_state(rt))
     beats, depths = await _queue_state(rt)
-    ok = all(d["ok"] for d in deps.values()) and all(
-        b.get("supervision") != "failing" for b in beats.values()
+    ok = (
+        all(d["ok"] for d in deps.values())
+        and all(b.get("supervision") != "failing" for b in beats.values())
+        and speech["ok"]
     )
     return jsonify(
         {
@@ -128,6 +145,7 @@ async def health() -> Response:
             "worker_heartbeats": beats,
             "queue_depths": depths,
             "events_connected": rt.hub.connected,
+            "speech": speech,
         }
     )
 
@@ -144,4 +162,12 @@ async def metrics() -> Response:
             rt.metrics.jobs.labels(status).set(count)
     except Exception:  # noqa: BLE001 - metrics must render even with the database down
         pass
-    return Response(rt.metrics.render(), content_type=CONTENT_TYPE)
+    speech_page = b""
+    try:  # the speech process's histograms (wait, run, batch sizes): one scrape for the box
+        client = voice_ws.voice_services(rt).engine
+        speech_page = await asyncio.wait_for(client.metrics(CHECK_TIMEOUT), CHECK_TIMEOUT)
+    except Exception:  # noqa: BLE001 - the web's own metrics render without it
+        pass
+    rt.metrics.speech_up.set(1 if speech_page else 0)
+    page = rt.metrics.render() + speech_page
+    return Response(page, content_type=CONTENT_TYPE)

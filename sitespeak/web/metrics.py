@@ -84,6 +84,13 @@ class WebMetrics:
             multiprocess_mode="livesum",
         )
 
+        self.speech_up = Gauge(
+            "sitespeak_speech_up",
+            "1 when the speech process answered this scrape (its metrics follow), else 0.",
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
+
     def render(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):
             combined = CollectorRegistry()

@@ -91,6 +91,7 @@ def test_only_the_config_is_a_conffile_and_units_wrapper_and_docs_are_shipped(
     subprocess.run(["dpkg-deb", "--raw-extract", str(skeleton_deb), str(tmp_path)], check=True)
     assert (tmp_path / "DEBIAN/conffiles").read_text().split() == ["/etc/sitespeak/sitespeak.env"]
     for path in (
+        "lib/systemd/system/sitespeak-speech.service",
         "lib/systemd/system/sitespeak-web.service",
         "lib/systemd/system/sitespeak-worker.service",
         "lib/systemd/system/sitespeak-worker@.service",

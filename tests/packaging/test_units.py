@@ -43,7 +43,7 @@ def test_every_unit_verifies_without_output_and_services_score_at_most_2_5():
     done = check_units(UNITS)
     assert done.returncode == 0, done.stdout + done.stderr
     scores = [float(s) for s in re.findall(r"exposure ([0-9.]+) \(limit", done.stdout)]
-    assert len(scores) == 2 and max(scores) <= 2.5, done.stdout
+    assert len(scores) == 3 and max(scores) <= 2.5, done.stdout
 
 
 @needs_systemd_analyze
@@ -58,7 +58,13 @@ def test_the_unit_check_fails_on_a_misspelt_key(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "unit", ["sitespeak-web.service", "sitespeak-worker.service", "sitespeak-worker@.service"]
+    "unit",
+    [
+        "sitespeak-speech.service",
+        "sitespeak-web.service",
+        "sitespeak-worker.service",
+        "sitespeak-worker@.service",
+    ],
 )
 def test_each_service_runs_as_sitespeak_with_config_and_secrets_and_restarts_on_failure(unit):
     found = keys(unit)
@@ -113,4 +119,15 @@ def test_the_hardening_block_is_the_same_in_every_service():
         unit.name: unit.read_text().split(marker, 1)[1].split("[Install]")[0]
         for unit in UNITS.glob("*.service")
     }
-    assert len(blocks) == 3 and len(set(blocks.values())) == 1, blocks.keys()
+    assert len(blocks) == 4 and len(set(blocks.values())) == 1, blocks.keys()
+
+
+def test_the_speech_process_is_part_of_the_target_and_starts_before_the_web():
+    target = (UNITS / "sitespeak.target").read_text()
+    assert "sitespeak-speech.service" in target.split("Wants=", 1)[1].splitlines()[0]
+    speech, web = keys("sitespeak-speech.service"), keys("sitespeak-web.service")
+    assert speech["Environment"][0] == "PROCESS_TYPE=speech"
+    assert speech["Before"] == ["sitespeak-web.service"]
+    assert "sitespeak-speech.service" in " ".join(web["After"])
+    # Ready (sd_notify) only once the models are loaded and the socket listens.
+    assert speech["Type"] == ["notify"] and speech["PartOf"] == ["sitespeak.target"]

@@ -277,7 +277,7 @@ def test_check_reports_every_dependency(base_env) -> None:
     )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["ok"]
-    assert set(report["checks"]) == {"settings", "postgres", "redis", "state_dir"}
+    assert set(report["checks"]) == {"settings", "postgres", "redis", "state_dir", "speech"}
     bad = subprocess.run(
         [sys.executable, "-m", "sitespeak", "check"],
         cwd=ROOT,

@@ -78,6 +78,14 @@ async def until_done(
             return turn
 
 
+async def until_response_done(ws: ClientConnection, timeout: float = 120) -> Turn:
+    """Read past error events (a degraded turn is told, then still done)."""
+    turn = Turn()
+    while not turn.of("response.done"):
+        await until_done(ws, timeout, turn=turn)
+    return turn
+
+
 async def speak(ws: ClientConnection, pcm: bytes, realtime: bool = True) -> None:
     """Stream PCM in 20 ms frames, paced like a microphone (or as fast as possible)."""
     start = time.perf_counter()

@@ -11,20 +11,19 @@ import pytest
 
 from sitespeak.voice.audio import silence
 from tests.support.processes import start_web
-from tests.voice.client import Turn, ask_text, open_session, speak, until_done
+from tests.voice.client import (
+    Turn,
+    ask_text,
+    open_session,
+    speak,
+    until_done,
+    until_response_done,
+)
 from tests.voice.conftest import VOICE_ENV
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
 OUT_16K = {"sample_rate": 16000, "frame_ms": 20}
-
-
-async def until_response_done(ws, timeout: float = 120) -> Turn:
-    """Read past error events (a degraded turn is told, then still done)."""
-    turn = Turn()
-    while not turn.of("response.done"):
-        await until_done(ws, timeout, turn=turn)
-    return turn
 
 
 async def test_a_typed_questions_whole_text_arrives_before_any_audio(voice_web, voice_site):

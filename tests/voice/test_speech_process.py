@@ -4,12 +4,23 @@ share it, survive its restart, and load no speech model themselves."""
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support.processes import Proc
-from tests.voice.client import open_session, speak, until_done
+from tests.support.processes import Proc, start_speech, start_web
+from tests.voice.client import (
+    Turn,
+    ask_text,
+    open_session,
+    speak,
+    until_done,
+    until_response_done,
+)
+from tests.voice.conftest import VOICE_ENV
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
@@ -53,3 +64,134 @@ async def test_the_web_process_loads_no_speech_model(voice_web, voice_site, spee
     for pid in process_tree(voice_web.popen.pid):
         assert mapped_speech_libraries(pid) == set(), pid
     assert mapped_speech_libraries(speech_process.popen.pid) == set(SPEECH_LIBRARIES)
+
+
+async def test_the_webs_health_and_metrics_include_the_speech_process(voice_web, voice_site):
+    await spoken_turn(voice_web, voice_site, "What is your address?")
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(voice_web.url + "/health")).json()
+        page = (await http.get(voice_web.url + "/metrics")).text
+    speech_health = body["speech"]
+    assert speech_health["ok"] and speech_health["models"]["loaded"], speech_health
+    assert speech_health["queue_depth"] >= 0 and speech_health["batch_sizes"]["max"] >= 1
+    assert "last_error" in speech_health
+    assert "sitespeak_speech_up 1.0" in page
+    for name in ("wait_seconds", "run_seconds"):
+        assert f'sitespeak_speech_{name}_count{{kind="stt"}}' in page
+        assert f'sitespeak_speech_{name}_count{{kind="tts"}}' in page
+    assert "sitespeak_speech_batch_size_count" in page
+
+
+async def test_two_web_processes_share_one_speech_process_and_its_phrases(
+    voice_web, second_web, voice_site
+):
+    def cache() -> dict:
+        return httpx.get(voice_web.url + "/health").json()["speech"]["phrase_cache"]
+
+    first, second = await asyncio.gather(
+        spoken_turn(voice_web, voice_site, "What is your phone number?"),
+        spoken_turn(second_web, voice_site, "Who founded the bakery?"),
+    )
+    assert "555 0100" in first.done["text"] and first.audio_frames > 0
+    assert second.done["text"] and second.audio_frames > 0
+    speech_pid = httpx.get(second_web.url + "/health").json()["speech"]["pid"]
+    assert httpx.get(voice_web.url + "/health").json()["speech"]["pid"] == speech_pid
+    # An answer one web process had synthesized is heard from the other without synthesis.
+    before = cache()
+    ws, _ = await open_session(second_web.url, voice_site.origin, voice_site.key)
+    again = await ask_text(ws, "What is your phone number?")
+    await ws.close()
+    assert again.audio_frames > 0
+    after = cache()
+    assert after["hits"] > before["hits"] and after["misses"] == before["misses"], (before, after)
+
+
+# --- a speech process of its own, killed, restarted and overloaded ------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_speech(base_env, tmp_path_factory) -> dict[str, str]:
+    """The environment of a speech process and web of their own (a socket nobody else uses)."""
+    tmp = tmp_path_factory.mktemp("own-speech")
+    return {**base_env, **VOICE_ENV, "SITESPEAK_SPEECH_SOCKET": str(tmp / "speech.sock")}
+
+
+@pytest.fixture(scope="module")
+def lone_web(own_speech, voice_site, tmp_path_factory):
+    env = {**own_speech, "SITESPEAK_VOICE_TURNS_PER_MINUTE": "100"}
+    proc = start_web(env, tmp_path_factory.mktemp("lone-web"), 60)
+    yield proc
+    proc.stop()
+
+
+async def test_a_speech_process_restart_mid_session_is_told_then_voice_works_again(
+    own_speech, lone_web, voice_site, tmp_path
+):
+    speech_proc = start_speech(own_speech, tmp_path)
+    try:
+        ws, _ = await open_session(lone_web.url, voice_site.origin, voice_site.key)
+        sender = asyncio.ensure_future(speak(ws, speech("What is your phone number?")))
+        assert "555 0100" in (await until_response_done(ws)).done["text"]
+        await sender
+
+        speech_proc.stop(signal.SIGKILL)  # a crash: no goodbye on the socket
+        sender = asyncio.ensure_future(speak(ws, speech("What is your address?")))
+        unheard = await until_response_done(ws, 30)
+        await sender
+        assert [e["code"] for e in unheard.of("error")] == ["speech_unavailable"]
+        typed = await until_response_done_after(ws, "What is your address?")
+        assert "Harbour Street" in typed.of("response.text.delta")[0]["text"]
+        assert "speech_unavailable" in {e["code"] for e in typed.of("error")}
+
+        speech_proc = start_speech(own_speech, tmp_path)  # the same socket, a new process
+        sender = asyncio.ensure_future(speak(ws, speech("Who founded the bakery?")))
+        heard = await until_response_done(ws)
+        await sender
+        assert not heard.of("error") and heard.of("transcript.final"), heard.events
+        assert heard.done["text"] and heard.audio_frames > 0
+        await ws.close()
+    finally:
+        speech_proc.stop()
+
+
+async def test_more_turns_than_the_speech_process_can_take_are_each_answered_or_told(
+    own_speech, lone_web, voice_site, tmp_path
+):
+    # One slot and two waiting jobs: ten spoken turns at once cannot all get speech.
+    speech_proc = start_speech(
+        own_speech, tmp_path, SITESPEAK_SPEECH_SLOTS="1", SITESPEAK_SPEECH_MAX_QUEUE="2"
+    )
+    try:
+        questions = ["What is your address?", "What is your phone number?"]
+        turns = await asyncio.gather(
+            *(spoken_turn_done(lone_web, voice_site, questions[n % 2]) for n in range(10))
+        )
+    finally:
+        speech_proc.stop()
+    answered = told = 0
+    for turn in turns:
+        codes = {e["code"] for e in turn.of("error")}
+        assert codes <= {"speech_unavailable", "speech_busy"}, turn.of("error")
+        assert turn.of("response.done"), turn.events  # none lost
+        if codes:
+            told += 1
+        else:
+            assert turn.done["text"] and turn.audio_frames > 0
+            answered += 1
+    assert answered and told, (answered, told)
+
+
+async def until_response_done_after(ws, text: str) -> Turn:
+    await ws.send(json.dumps({"type": "input.text", "text": text}))
+    return await until_response_done(ws, 30)
+
+
+async def spoken_turn_done(web: Proc, site, question: str) -> Turn:
+    ws, _ = await open_session(web.url, site.origin, site.key)
+    try:
+        sender = asyncio.ensure_future(speak(ws, speech(question)))
+        turn = await until_response_done(ws, 120)
+        await sender
+        return turn
+    finally:
+        await ws.close()
