@@ -12,14 +12,15 @@ A turn runs as its own asyncio task: barge-in cancels it, and what was actually 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from sitespeak.errors import SpeechUnavailable
+from sitespeak.errors import SpeechUnavailable, outage_from
 from sitespeak.voice import answer as answerer
 from sitespeak.voice import streamed
 from sitespeak.voice.admission import Plan
@@ -39,6 +40,7 @@ from sitespeak.voice.protocol import (
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
+log = logging.getLogger(__name__)
 Vetter = Callable[[int, str, answerer.Answer], Awaitable[answerer.Answer]]
 PASSAGES = 8
 UNHEARD = (
@@ -278,7 +280,15 @@ async def compose(
 ) -> answerer.Answer:
     reply = answerer.answer(question, passages)
     if vet is not None:
-        reply = await vet(site_id, question, reply)
+        try:
+            reply = await vet(site_id, question, reply)
+        except Exception as exc:
+            if outage_from(exc) is None:
+                raise
+            # The catalog (PostgreSQL) is away: answer anyway, with no page action, since an
+            # action that was not vetted must never reach the page.
+            log.warning("page actions not vetted (%s); answering without", type(exc).__name__)
+            reply = replace(reply, actions=[])
     return reply
 
 

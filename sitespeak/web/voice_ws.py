@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -81,7 +82,7 @@ def voice_services(rt: WebRuntime) -> Services:
                 rt.db.run(_record_turn, state.session_id, state.tenant_id, state.site_id, row)
             )
             background.add(task)
-            task.add_done_callback(background.discard)
+            task.add_done_callback(_recorded(background))
 
         services = Services(
             settings,
@@ -94,6 +95,18 @@ def voice_services(rt: WebRuntime) -> Services:
         )
         rt.extras["voice"] = services
     return rt.extras["voice"]
+
+
+def _recorded(background: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:
+    """The callback of a turn's bookkeeping task: let it go, and say so when it failed (the
+    database being down loses the stored turn, not the visitor's answer)."""
+
+    def done(task: asyncio.Task) -> None:
+        background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("turn not recorded: %s", task.exception())
+
+    return done
 
 
 def _provider(engine: SpeechEngine) -> dict[str, str]:

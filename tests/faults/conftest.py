@@ -1,0 +1,76 @@
+"""The fault suite's stack: a PostgreSQL and a Redis of its own (tests stop them; never the
+shared ones), the bakery site crawled and indexed into it by the operator's CLI, and real web
+and worker processes on them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.conftest import own_queues
+from tests.support.own_postgres import OwnPostgres
+from tests.support.processes import Proc, start_web, start_worker, wait_for
+from tests.support.redis_server import OwnRedis
+from tests.voice.testsite import serve_site
+
+
+@dataclass
+class Stack:
+    pg: OwnPostgres
+    redis: OwnRedis
+    web: Proc
+    worker: Proc
+    origin: str
+    site_key: str
+
+    def ready(self) -> int:
+        try:
+            return httpx.get(self.web.url + "/health/ready", timeout=3).status_code
+        except httpx.HTTPError:
+            return 0
+
+    def job(self, job_id: str) -> dict:
+        headers = {"Authorization": f"Bearer {self.pg.token}"}
+        return httpx.get(f"{self.web.url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
+
+
+@pytest.fixture(scope="module")
+def stack(own_postgres, base_env, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("faults")
+    redis = OwnRedis(logs)
+    redis.start()
+    with serve_site() as origin:
+        name = f"fault-bakery-{uuid.uuid4().hex[:6]}"
+        made = own_postgres.sitespeak(
+            "site", "create", "--tenant", own_postgres.tenant, "--name", name,
+            "--url", origin, "--allow-private", "--json",
+        )  # fmt: skip
+        own_postgres.sitespeak("crawl", name, "--json")
+        env = {
+            **own_queues(base_env),  # its own Redis anyway; the prefix keeps logs apart
+            "DATABASE_URL": own_postgres.url,
+            "REDIS_URL": redis.url,
+            "SITESPEAK_JOB_LOST_AFTER": "5",  # a message lost with Redis is sent again soon
+            "SITESPEAK_VOICE_TURNS_PER_MINUTE": "1000",
+            "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
+            "SITESPEAK_VOICE_AUDIO_LEAD_MS": "10000",  # answers stream at once: short turns
+            "SITESPEAK_VOICE_PRELOAD": "true",  # the models load before the load starts
+        }
+        worker = start_worker(env, logs)
+        web = start_web(env, logs, 90)
+        found = Stack(own_postgres, redis, web, worker, origin, json.loads(made)["key"])
+        try:
+            yield found
+        finally:
+            web.stop()
+            worker.stop()
+            redis.stop()
+            own_postgres.start()
+
+
+def recovered(stack: Stack, timeout: float = 60) -> None:
+    wait_for(lambda: stack.ready() == 200, timeout, 0.2, "readiness back to 200 by itself")

@@ -1,0 +1,74 @@
+"""Redis, then PostgreSQL, stopped under load and started again: what users see.
+
+Load during each fault: two voice sessions taking text turns (reconnecting with their resume id
+when closed), a job submitted and the sites listed every 0.3 s over the API, an SSE listener,
+and readiness polled every 0.2 s. Asserted: readiness goes 503 and comes back by itself; no 500;
+every acknowledged job runs exactly once; every voice session keeps working or was told why it
+closed (and resumes); the processes recover without a restart. The summary of each run is
+printed (pytest -s shows it)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.faults.conftest import Stack, recovered
+from tests.skeleton.test_processes import SseReader
+from tests.support.load import Load, Observed
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.slow
+OUTAGE = 6.0  # seconds the server stays down
+AFTER = 6.0  # seconds of load after readiness is back
+
+
+def _break(stack: Stack, stop, start) -> tuple[Observed, SseReader, float]:
+    events = SseReader(stack.web.url, stack.pg.token)
+    with Load(stack.web.url, stack.pg.token, stack.origin, stack.site_key) as load:
+        wait_for(  # every session open and talking (the speech models may still be loading)
+            lambda: all(v.turns for v in load.seen.visitors), 90, 0.2, "turns before the fault"
+        )
+        stop()
+        time.sleep(OUTAGE)
+        start()
+        recovered(stack)
+        back = time.monotonic()
+        time.sleep(AFTER)
+    return load.seen, events, back
+
+
+def _assert_users_lost_nothing(stack: Stack, seen: Observed, events: SseReader, back: float):
+    print(seen.summary())
+    assert 500 not in seen.api and set(seen.api) <= {200, 201, 503}, seen.api
+    statuses = [s for _, s in seen.ready]
+    assert 503 in statuses and statuses[-1] == 200, statuses
+    for job_id in seen.acknowledged:
+        done = wait_for(
+            lambda job_id=job_id: (j := stack.job(job_id))["status"] in ("succeeded", "dead") and j,
+            timeout=60,
+            what=f"acknowledged job {job_id} done",
+        )
+        assert done["status"] == "succeeded" and done["attempts"] == 1, done
+    for visitor in seen.visitors:
+        assert not visitor.untold_closes(), visitor
+        assert "turn_failed" not in visitor.errors, visitor  # answered through the fault
+        assert any(at > back for at in visitor.turns), visitor  # working again afterwards
+        assert visitor.resumed >= len(visitor.closes), visitor  # every closed one resumed
+    last = seen.acknowledged[-1]
+    wait_for(
+        lambda: any(e["data"].get("id") == last for e in events.events),
+        timeout=30,
+        what="events flowing to the SSE listener after the fault",
+    )
+
+
+def test_redis_stopped_under_load_and_started_again_loses_nothing(stack):
+    seen, events, back = _break(stack, stack.redis.stop, stack.redis.start)
+    _assert_users_lost_nothing(stack, seen, events, back)
+    assert seen.api[503] > 0  # submissions during the outage were refused, not recorded
+
+
+def test_postgresql_stopped_under_load_and_started_again_loses_nothing(stack):
+    seen, events, back = _break(stack, stack.pg.stop, stack.pg.start)
+    _assert_users_lost_nothing(stack, seen, events, back)
