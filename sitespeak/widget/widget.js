@@ -27,9 +27,14 @@
   var STORE_KEY = "sitespeak:" + cfg.key;
   var JITTER_S = 0.08; // audio held before the first frame of an answer plays
   var VAD_RMS = 900, VAD_FRAMES = 4; // ~-31 dBFS for 80 ms = the visitor is talking
+  // No state may wait forever: a session that does not become ready, or a turn during which the
+  // server says nothing at all, ends with a message the visitor can act on.
+  var CONNECT_MS = 15000, ANSWER_MS = 30000;
+  // Never warm up a page whose mere loading might do something.
+  var RISKY_PATH = /(log-?out|sign-?out|delete|remove|cancel|unsubscribe|checkout|pay|buy|order|confirm)/i;
   var listeners = {};
   var stats = { state: "idle", resumed: false, turns: 0, chunks: 0, scheduled: 0, played: 0,
-                captured: 0, bargeIns: 0, acks: 0, actions: [] };
+                captured: 0, bargeIns: 0, acks: 0, actions: [], prefetched: [], highlighted: [] };
 
   function emit(name, data) {
     (listeners[name] || []).slice().forEach(function (fn) {
@@ -91,12 +96,16 @@
     "font-size:16px}" +
     ".send,.mic{width:42px;height:42px;border-radius:50%;display:grid;place-items:center;color:var(--acc)}" +
     ".mic[aria-pressed=true]{background:#16a34a;color:#fff}" +
-    ".fb{display:flex;gap:4px;margin-top:4px}.fb [data-vote=up]::before{content:'\\1F44D'}" +
-    ".fb [data-vote=down]::before{content:'\\1F44E'}.fb button{font-size:14px;padding:2px 6px;border-radius:6px}" +
+    "input:disabled{opacity:.6;cursor:not-allowed}.send:disabled,.mic:disabled{opacity:.35;cursor:not-allowed}" +
+    ".fb{display:flex;gap:4px;margin-top:4px}.fb svg{width:16px;height:16px;fill:var(--mut);display:block}" +
+    ".fb [data-vote=down] svg{transform:rotate(180deg)}.fb button{padding:4px 6px;border-radius:6px}" +
+    ".fb button[aria-pressed=true] svg{fill:var(--acc)}" +
     ".fb button[aria-pressed=true]{background:var(--me)}.fb button:disabled:not([aria-pressed]){opacity:.4}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
-    ".phone .panel{position:fixed;left:0;right:0;bottom:0;width:100vw;height:min(85vh,600px);" +
+    ".phone .panel{position:fixed;left:0;right:0;bottom:0;width:calc(100vw / var(--k,1));" +
+    "height:min(calc(85vh / var(--k,1)),600px);" +
     "border-radius:16px 16px 0 0}";
+  var THUMB = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.3l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"/></svg>';
   var MIC = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z"/></svg>';
   var HTML = '<div class="r ' + cfg.theme + '">' +
     '<section class="panel" id="p" role="dialog" aria-labelledby="t" hidden>' +
@@ -123,11 +132,20 @@
   root.appendChild(wrap.firstChild);
   function $(sel) { return root.querySelector(sel); }
   function fit() { // a phone, even on a page without a viewport meta tag (innerWidth 980)
-    $(".r").classList.toggle("phone", Math.min(innerWidth, screen.width) <= 480);
+    var r = $(".r"), vv = window.visualViewport;
+    r.classList.toggle("phone", Math.min(innerWidth, screen.width) <= 480);
+    // A phone page without a viewport meta tag is shown zoomed out (scale ~0.38): 15 px text
+    // would be 6 px on the glass. Zoom the widget back by as much; never shrink it.
+    var k = vv && vv.scale > 0 && vv.scale < 1 ? Math.min(1 / vv.scale, 4) : 1;
+    k = Math.round(k * 100) / 100;
+    r.style.zoom = k === 1 ? "" : String(k);
+    r.style.setProperty("--k", String(k));
   }
   fit(); addEventListener("resize", fit);
+  if (window.visualViewport) visualViewport.addEventListener("resize", fit);
   var ui = { panel: $(".panel"), launch: $(".launch"), close: $(".x"), log: $(".log"), err: $(".err"),
-             form: $("form"), input: $("#q"), mic: $(".mic"), state: $(".st"), stateText: $(".stt"),
+             form: $("form"), input: $("#q"), mic: $(".mic"), send: $(".send"), state: $(".st"),
+             stateText: $(".stt"),
              ok: $(".ok") };
   $("#t").textContent = cfg.title;
   if (!cfg.voice) ui.mic.hidden = true;
@@ -144,8 +162,30 @@
   function settle() { if (!turnOpen && !player.playing()) setState(mic.on ? "listening" : "idle"); }
 
   function showError(text) {
+    if (fatal && !text) return; // the reason the widget cannot work stays in view
     ui.err.textContent = text; ui.err.hidden = !text;
     if (text) emit("error", text);
+  }
+  function disable(reason) { // nothing the visitor types or says could be answered here
+    fatal = true; turnOpen = false; wait(0); outbox = [];
+    setState("error"); showError(reason);
+    if (mic.on) { mic.stop(); ui.mic.setAttribute("aria-pressed", "false"); }
+    ui.input.disabled = ui.send.disabled = ui.mic.disabled = true;
+    ui.input.placeholder = "The assistant is unavailable here";
+  }
+  var waitTimer = 0; // the one thing the widget is waiting for: a ready session, or an answer
+  function wait(ms, onTimeout) {
+    clearTimeout(waitTimer);
+    waitTimer = ms ? setTimeout(function () { waitTimer = 0; onTimeout(); }, ms) : 0;
+  }
+  function expectAnswer() { // (re)armed by every message from the server during a turn
+    wait(ANSWER_MS, function () {
+      turnOpen = false; current = null; player.stop();
+      if (live) { live.remove(); live = null; }
+      send({ type: "response.cancel" });
+      setState(mic.on ? "listening" : "idle");
+      showError("No answer came in time. Please ask again.");
+    });
   }
 
   // --- the conversation log ---------------------------------------------------------------------
@@ -293,6 +333,7 @@
   }
   async function toggleMic() {
     player.unlock();
+    if (fatal) return;
     if (mic.on) { mic.stop(); send({ type: "input.commit" }); }
     else {
       try { connect(); await mic.start(); showError(""); track("mic.started", {}); }
@@ -324,6 +365,12 @@
     }
     setState("connecting");
     ws = new WebSocket(BASE.replace(/^http/, "ws") + "/voice-ws");
+    wait(CONNECT_MS, function () {
+      var gone = ws; ws = null; ready = false; outbox = []; turnOpen = false;
+      if (gone) { gone.onclose = null; gone.close(); }
+      setState("error");
+      showError("The assistant is not answering right now. Please try again in a moment.");
+    });
     ws.binaryType = "arraybuffer";
     ws.onopen = function () {
       ws.send(JSON.stringify({
@@ -334,7 +381,10 @@
       }));
     };
     ws.onmessage = function (e) {
-      if (typeof e.data !== "string") { player.push(e.data); return; }
+      if (typeof e.data !== "string") {
+        if (waitTimer && turnOpen) expectAnswer(); // answer audio arriving is progress too
+        player.push(e.data); return;
+      }
       var m; try { m = JSON.parse(e.data); } catch (x) { return; }
       onEvent(m);
     };
@@ -348,10 +398,9 @@
     4415: "The assistant cannot use this audio format."
   };
   function onClosed(code, reason) {
-    turnOpen = false; player.stop();
+    turnOpen = false; player.stop(); wait(0);
     if (CLOSE_TEXT[code]) {
-      fatal = true; setState("error");
-      showError(CLOSE_TEXT[code]); emit("closed", { code: code, reason: reason });
+      disable(CLOSE_TEXT[code]); emit("closed", { code: code, reason: reason });
       return;
     }
     if (code === 4408) { setState("idle"); return; } // idle: reconnect when the visitor acts
@@ -359,18 +408,22 @@
       retries++;
       setTimeout(connect, Math.min(500 * Math.pow(2, retries - 1), 8000));
     } else {
+      retries = 0; outbox = []; // the next question starts over
       setState("error"); showError("The assistant is unreachable right now. Please try again later.");
     }
   }
   function onEvent(m) {
     emit("message", m);
+    if (waitTimer && ready && (turnOpen || stats.state === "thinking")) expectAnswer();
     switch (m.type) {
       case "session.ready":
         ready = true; retries = 0; showError("");
         stats.resumed = m.resumed; stats.turns = m.turns; siteAck = m.ack_sound !== false;
         store.resume = m.resume_id; save();
         emit("ready", m);
+        wait(0);
         outbox.splice(0).forEach(send);
+        if (turnOpen) expectAnswer();
         settle();
         if (store.pending) { var a = store.pending; delete store.pending; save(); handleAction(a); }
         break;
@@ -383,7 +436,7 @@
         if (live) live.textContent = m.text;
         emit("transcript", { text: m.text, final: false });
         break;
-      case "speech.stopped": setState("thinking"); break;
+      case "speech.stopped": setState("thinking"); expectAnswer(); break;
       case "response.started":
         turnOpen = true; player.newTurn(); setState("thinking");
         if (cfg.voice && cfg.ack && siteAck) player.ack();
@@ -403,22 +456,28 @@
         break;
       case "response.action": handleAction(m.action); break;
       case "response.done": onDone(m); break;
-      case "error": showError(m.message); if (m.fatal) fatal = true; turnOpen = false; settle(); break;
+      case "error":
+        if (m.fatal) { disable(m.message); break; }
+        showError(m.message); turnOpen = false; wait(0); settle(); break;
       case "session.closing": break; // the close follows; we reconnect with the resume id
     }
   }
   function onDone(m) {
-    turnOpen = false; stats.turns = m.turn;
+    turnOpen = false; stats.turns = m.turn; wait(0);
     if (current && current.el) current.el.remove();
     current = null;
     if (m.text) addMessage("bot", m.text, m.citations);
     emit("answer", m);
+    if (!leaving) showCited(m.citations || []);
+    // A turn that works on a form or a button warms nothing up: only reading is harmless.
+    if (!formTurn) (m.citations || []).slice(0, 3).forEach(function (c) { prefetch(c.url, c.anchor); });
+    formTurn = false;
     if (player.held.length) player.flush();
     settle(); maybeLeave();
   }
 
   // --- page actions (every one comes from the site's catalog, vetted by the server) -------------
-  var leaving = null;
+  var leaving = null, formTurn = false;
   function result(a, ok, detail) {
     stats.actions.push({ id: a.action_id, kind: a.kind, ok: ok, detail: detail });
     send({ type: "action.result", action_id: a.action_id, ok: ok, detail: String(detail).slice(0, 900) });
@@ -434,12 +493,15 @@
   }
   function handleAction(a) {
     emit("action", a);
+    if (a.kind === "navigate" || a.kind === "scroll-to-section" || a.kind === "highlight") prefetch(a.url, a.anchor);
+    else if (turnOpen) formTurn = true;
     var u = sameOrigin(a.url);
     if (!u) { result(a, false, "refused: " + a.url + " is not on this site's origin"); return; }
     if (a.anchor) u.hash = a.anchor;
     if (!samePage(u)) {
       // Go there first; a form or button is worked on once the widget is back on that page.
       if (a.kind !== "navigate" && a.kind !== "scroll-to-section" && a.kind !== "highlight") store.pending = a;
+      else if (a.anchor) store.arrive = { path: u.pathname, anchor: a.anchor };
       result(a, true, "navigating to " + u.href);
       leaving = u.href; save();
       setTimeout(function () { if (leaving) { turnOpen = false; player.stop(); maybeLeave(); } }, 6000);
@@ -483,6 +545,73 @@
       if (nodes[i].textContent.toLowerCase().indexOf(want) >= 0) return nodes[i];
     }
     return null;
+  }
+  // --- the cited passage: shown where it is, on this page or on arrival after a navigation ------
+  function sectionOf(anchor) {
+    var el = null;
+    try { el = document.getElementById(decodeURIComponent(anchor)); } catch (e) { el = null; }
+    if (!el) return [];
+    var out = [el], m = /^H([1-6])$/.exec(el.tagName);
+    if (!m) return out;
+    // A heading's section: what follows it up to the next heading of its level or higher.
+    for (var n = el.nextElementSibling; n && out.length < 12; n = n.nextElementSibling) {
+      var h = /^H([1-6])$/.exec(n.tagName);
+      if (h && Number(h[1]) <= Number(m[1])) break;
+      if (n.tagName === "SITESPEAK-WIDGET") continue;
+      out.push(n);
+    }
+    return out;
+  }
+  function showSection(anchor) {
+    var els = sectionOf(anchor);
+    if (!els.length) return false;
+    els[0].scrollIntoView({ behavior: "smooth", block: "center" });
+    els.forEach(function (el) { mark(el); });
+    stats.highlighted.push(anchor);
+    return true;
+  }
+  function showCited(citations) {
+    for (var i = 0; i < citations.length; i++) {
+      var c = citations[i], u = c.anchor && sameOrigin(c.url);
+      if (u && samePage(u) && showSection(c.anchor)) return;
+    }
+  }
+  function arrived() {
+    var a = store.arrive;
+    if (!a) return;
+    delete store.arrive; save();
+    if (a.path.replace(/\/$/, "") === location.pathname.replace(/\/$/, "")) {
+      setTimeout(function () { showSection(a.anchor); }, 50); // after the browser's own jump
+    }
+  }
+  var prefetched = {};
+  function prefetch(url, anchor) { // so that "take me there" (or the link) opens at once
+    var u = sameOrigin(url);
+    if (!u || samePage(u) || RISKY_PATH.test(u.pathname + u.search)) return;
+    // Chromium serves a prefetch only to a navigation to the very same URL, fragment included.
+    u.hash = anchor || "";
+    if (prefetched[u.href]) return;
+    prefetched[u.href] = true;
+    try {
+      var el;
+      if (window.HTMLScriptElement && HTMLScriptElement.supports && HTMLScriptElement.supports("speculationrules")) {
+        el = document.createElement("script"); el.type = "speculationrules";
+        el.textContent = JSON.stringify({ prefetch: [{ source: "list", urls: [u.href] }] });
+      } else {
+        el = document.createElement("link"); el.rel = "prefetch"; el.href = u.href;
+      }
+      el.setAttribute("data-sitespeak", "prefetch");
+      document.head.appendChild(el);
+      stats.prefetched.push(u.href);
+    } catch (e) { /* a hint only */ }
+  }
+  function mark(el) {
+    var s = el.style, before = [s.outline, s.outlineOffset, s.borderRadius, s.backgroundColor];
+    s.outline = "3px solid #f5a524"; s.outlineOffset = "4px"; s.borderRadius = s.borderRadius || "4px";
+    s.backgroundColor = "rgba(245,165,36,.16)";
+    setTimeout(function () {
+      s.outline = before[0]; s.outlineOffset = before[1]; s.borderRadius = before[2]; s.backgroundColor = before[3];
+    }, 5000);
   }
   function highlight(el) {
     el.scrollIntoView({ behavior: "smooth", block: "center" });
@@ -573,10 +702,10 @@
   });
   function thumbs(el, turn) { // a thumbs up/down under each new answer, one vote per answer
     var box = document.createElement("div"); box.className = "fb";
-    // The glyphs come from CSS (::before): the answer's text stays the answer's text.
+    // Icons, not emoji (many systems lack an emoji font); an SVG adds nothing to the text.
     [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (v) {
       var b = document.createElement("button"); b.type = "button";
-      b.setAttribute("aria-label", v[1]); b.dataset.vote = v[0];
+      b.setAttribute("aria-label", v[1]); b.dataset.vote = v[0]; b.innerHTML = THUMB;
       b.addEventListener("click", function () {
         track("feedback", { turn: turn, value: v[0] });
         box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
@@ -603,7 +732,12 @@
   }];
   ui.log.addEventListener("click", function (e) {
     var a = e.target.closest && e.target.closest(".cites a");
-    if (a) track("citation.clicked", { url: a.href.slice(0, 2000) });
+    if (!a) return;
+    track("citation.clicked", { url: a.href.slice(0, 2000) });
+    var u = sameOrigin(a.href), anchor = u && u.hash.slice(1);
+    if (!u || !anchor) return;
+    if (samePage(u)) { if (showSection(anchor)) e.preventDefault(); }
+    else { store.arrive = { path: u.pathname, anchor: anchor }; save(); }
   });
 
   // --- opening, closing, asking ---------------------------------------------------------------
@@ -627,11 +761,14 @@
   function askText(text) {
     text = String(text || "").trim().slice(0, 1000);
     if (!text) return;
-    player.unlock(); openPanel(false); showError("");
+    player.unlock(); openPanel(false);
+    if (fatal) return; // disabled: the reason is on screen
+    showError("");
     if (player.playing()) bargeIn();
     addMessage("me", text); track("question.asked", { mode: "typed", text: text });
     turnOpen = true; setState("thinking");
     send({ type: "input.text", text: text });
+    if (ready) expectAnswer(); // else the connection's own timeout runs, then this one
   }
   ui.launch.addEventListener("click", function () { player.unlock(); ui.panel.hidden ? openPanel() : closePanel(); });
   ui.close.addEventListener("click", closePanel);
@@ -653,6 +790,7 @@
   function mount() {
     document.body.appendChild(host);
     if (store.open || store.pending) openPanel(false, true); // a navigation keeps the conversation going
+    arrived();
     document.dispatchEvent(new CustomEvent("sitespeak:ready"));
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);

@@ -14,7 +14,7 @@ from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from tests.support.processes import ROOT, Proc, start_web
 from tests.voice.indexing import index_site
-from tests.widget.site import Embed, Served, serve
+from tests.widget.site import Embed, Request, Served, serve
 
 CHROMIUM = "/usr/bin/chromium"
 QUESTION = "what time do you open on sunday"
@@ -28,6 +28,7 @@ class WidgetSite:
     url: str  # the allowed origin, serving the embedding pages
     foreign: str  # the same pages on an origin the site does not allow
     orders: list[str]
+    requests: list[Request]  # what the allowed origin was asked for
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ def widget_site(services, alice, bakery, foreign, base_env, tmp_path_factory) ->
     index_site(
         base_env, site.id, site.name, alice.tenant.name, tmp_path_factory.mktemp("widget-crawl")
     )
-    return WidgetSite(site.id, site.key, bakery.url, foreign.url, bakery.orders)
+    return WidgetSite(site.id, site.key, bakery.url, foreign.url, bakery.orders, bakery.requests)
 
 
 WEB_ENV = {"SITESPEAK_VOICE_TURNS_PER_MINUTE": "30", "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000"}

@@ -42,6 +42,7 @@ PAGES = {
         <p>We are open Monday to Friday from 7 am to 6 pm.</p>
         <p>On Saturday we open at 8 am and close at 4 pm.</p>
         <p>On Sunday we open at 9 am and close at 1 pm.</p>
+        <div style="height: 1600px"></div>
         <h2 id="holidays">Holidays</h2>
         <p>The bakery is closed on Christmas Day and New Year's Day.</p>""",
     ),
@@ -80,7 +81,9 @@ class Embed:
     extra: str = ""  # more data-* attributes
 
 
-def page(path: str, embed: Embed) -> str | None:
+def page(path: str, embed: Embed, viewport: bool = True) -> str | None:
+    """The page at ``path``; ``viewport=False`` leaves out the viewport meta tag, as many old
+    sites do (a phone then lays the page out 980 px wide and shows it zoomed out)."""
     found = PAGES.get(path)
     if found is None:
         return None
@@ -93,20 +96,28 @@ def page(path: str, embed: Embed) -> str | None:
             "async></script>"
         )
     return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{title}</title>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        + (
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            if viewport
+            else ""
+        )
+        + f"<title>{title}</title>"
         f"<style>{HOST_CSS}</style></head><body>{NAV}<main>{body}</main>{script}"
         "</body></html>"
     )
 
 
-def _handler(embed: Embed, orders: list[str]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    embed: Embed, orders: list[str], requests: list[Request]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path, _, query = self.path.split("#")[0].partition("?")
+            requests.append(Request(path, self.headers.get("Sec-Purpose", "")))
             if self.path == "/robots.txt":
                 return self._send(200, "User-agent: *\nAllow: /\n", "text/plain")
-            body = page(self.path.split("?")[0].split("#")[0], embed)
+            body = page(path, embed, viewport="no-viewport" not in query)
             if body is None:
                 return self._send(404, "<html><body>not found</body></html>", "text/html")
             self._send(200, body, "text/html; charset=utf-8")
@@ -130,20 +141,28 @@ def _handler(embed: Embed, orders: list[str]) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@dataclass(frozen=True)
+class Request:
+    path: str
+    purpose: str  # the Sec-Purpose header: "prefetch" for a prefetch, else ""
+
+
 @dataclass
 class Served:
     url: str
     orders: list[str]
+    requests: list[Request]
 
 
 @contextmanager
 def serve(embed: Embed) -> Iterator[Served]:
     orders: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(embed, orders))
+    requests: list[Request] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(embed, orders, requests))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Served(f"http://127.0.0.1:{server.server_address[1]}", orders)
+        yield Served(f"http://127.0.0.1:{server.server_address[1]}", orders, requests)
     finally:
         server.shutdown()
         server.server_close()
