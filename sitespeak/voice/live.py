@@ -18,9 +18,11 @@ from sitespeak.errors import InvalidInput, outage_from
 from sitespeak.settings import Settings
 from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
+from sitespeak.voice.answer import Answer
 from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
+from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.speculation import Reach, Speculation, prepare
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
@@ -147,6 +149,12 @@ class LiveSession:
         self.speculations = {"used": 0, "discarded": 0}
         self.closing = False
         self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    async def vet(self, site_id: int, question: str, reply: Answer) -> Answer:
+        """The catalog's gate, then only what the widget on this page will really do."""
+        if self.s.vet_actions is not None:
+            reply = await self.s.vet_actions(site_id, question, reply)
+        return as_seen_from(reply, self.start.page_url)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -316,7 +324,7 @@ class LiveSession:
                     self.state.site_id,
                     MeteredSpeech(self.s.engine, self.s.load),
                     self.s.retrieve,
-                    self.s.vet_actions,
+                    self.vet,
                     self.s.load.plan(),
                     reach,
                 )
@@ -411,7 +419,7 @@ class LiveSession:
                 self.s.retrieve,
                 self.outlet,
                 self.start.output_format.sample_rate,
-                self.s.vet_actions,
+                self.vet,
                 answer_with=answer_with,
                 history=self.state.history,
             )
