@@ -37,5 +37,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
             "Redis instead: `sudo systemctl start sitespeak.target`."
         )
     from sitespeak.embedded.supervise import run_dev
+    from sitespeak.web.listen import ensure_port_free
 
+    ensure_port_free(settings)  # before anything starts: the web process would find it later
     return run_dev(settings)

@@ -9,6 +9,7 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from sitespeak.settings import Settings
+from sitespeak.web.listen import ensure_port_free
 
 # prometheus_client's own variable; not imported from sitespeak.web.metrics, because importing
 # prometheus_client here, before it is set, would fix single-process mode in every forked worker.
@@ -17,6 +18,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def run_web(settings: Settings, factory: str) -> int:
     """Serve ``factory`` (``module:function`` building the ASGI app) with Granian."""
+    ensure_port_free(settings)
     if settings.web_workers > 1:
         _share_metrics(settings)
     server = Granian(
