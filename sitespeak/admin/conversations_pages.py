@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from markupsafe import Markup
 from quart import Blueprint, Response, request
 
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
-from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.admin.rendering import friendly_errors, human_time, render
 from sitespeak.analytics import conversations as stats
 from sitespeak.analytics import summary, svg
+from sitespeak.errors import InvalidInput
 from sitespeak.voice import conversations
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_conversations", __name__, url_prefix="/admin")
 friendly_errors(bp)
+bp.add_app_template_filter(human_time, "human_time")
 
 
 def _pick_site(tenant_id: int, wanted: str | None) -> tuple[list[dict], dict | None]:
@@ -25,12 +29,34 @@ def _pick_site(tenant_id: int, wanted: str | None) -> tuple[list[dict], dict | N
     return all_sites, (all_sites[0] if all_sites else None)
 
 
-def _listing(tenant_id: int, wanted: str | None) -> dict:
+def _day(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name}: a date like 2026-12-31, not {value[:40]!r}") from None
+
+
+def _filters(args) -> dict:
+    outcome = args.get("outcome", "")
+    if outcome and outcome not in conversations.OUTCOMES:
+        raise InvalidInput(f"outcome: one of {', '.join(conversations.OUTCOMES)}")
+    return {
+        "outcome": outcome,
+        "since": _day(args.get("since"), "from"),
+        "until": _day(args.get("until"), "to"),
+    }
+
+
+def _listing(tenant_id: int, wanted: str | None, filters: dict) -> dict:
     all_sites, site = _pick_site(tenant_id, wanted)
     found = (
-        conversations.list_sessions(tenant_id, site["id"]) if site else {"items": [], "total": 0}
+        conversations.list_conversations(tenant_id, site["id"], **filters)
+        if site
+        else {"items": [], "total": 0}
     )
-    return {"sites": all_sites, "site": site, **found}
+    return {"sites": all_sites, "site": site, "filters": filters, **found}
 
 
 def _conversation(tenant_id: int, site_id: int, session_id: str) -> dict:
@@ -76,7 +102,8 @@ def _charts(tenant_id: int, wanted: str | None) -> dict:
 @bp.get("/conversations")
 @page("read")
 async def conversations_index(admin: Admin) -> Response:
-    data = await runtime().db.run(_listing, admin.tenant_id, request.args.get("site"))
+    filters = _filters(request.args)
+    data = await runtime().db.run(_listing, admin.tenant_id, request.args.get("site"), filters)
     return await render("conversations.html", **data)
 
 

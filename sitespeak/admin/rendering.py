@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -24,6 +25,19 @@ async def render(template: str, status: int = 200, **context: Any) -> Response:
         **context,
     )
     return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def human_time(iso: str | None) -> str:
+    """An ISO timestamp as a person reads it, in UTC ("2 Dec 2026, 14:05 UTC"); admin.js
+    rewrites it in the viewer's own time zone ("today 15:05")."""
+    if not iso:
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    when = when.astimezone(dt.UTC) if when.tzinfo else when
+    return f"{when.day} {when:%b %Y, %H:%M} UTC"
 
 
 async def error_page(status: int, title: str, message: str) -> Response:

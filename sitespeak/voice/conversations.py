@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from peewee import fn
 
+from sitespeak.db.connection import database
 from sitespeak.db.models import utcnow
 from sitespeak.errors import NotFound
 from sitespeak.voice.models import VoiceSession, VoiceTurn
@@ -117,3 +119,59 @@ def get_session(tenant_id: int, site_id: int, session_id: str) -> dict[str, Any]
         .order_by(VoiceTurn.seq)
     )
     return {**_session_view(row), "turns": [_turn_view(t) for t in turns]}
+
+
+OUTCOMES = ("answered", "gap")  # every question answered / at least one it could not answer
+
+
+def list_conversations(
+    tenant_id: int,
+    site_id: int,
+    *,
+    outcome: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Conversations as an owner reads them: only those with a question, each with its first
+    question and how it went, newest first. ``since``/``until`` are UTC days, both included."""
+    where = ["s.tenant_id = %s", "s.site_id = %s"]
+    params: list[Any] = [tenant_id, site_id]
+    if outcome == "answered":
+        where.append("c.gaps = 0")
+    elif outcome == "gap":
+        where.append("c.gaps > 0")
+    if since is not None:
+        where.append("s.started_at >= %s")
+        params.append(dt.datetime.combine(since, dt.time(), dt.UTC))
+    if until is not None:
+        where.append("s.started_at < %s")
+        params.append(dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC))
+    body = (
+        "FROM voice_sessions s "
+        "JOIN LATERAL (SELECT transcript, input_mode FROM voice_turns t "
+        "  WHERE t.session_id = s.id ORDER BY t.seq LIMIT 1) f ON true "
+        "JOIN LATERAL (SELECT count(*) AS turns, count(*) FILTER (WHERE NOT covered) AS gaps "
+        "  FROM voice_turns t WHERE t.session_id = s.id) c ON true "
+        f"WHERE {' AND '.join(where)} "
+    )
+    rows = database.execute_sql(
+        "SELECT s.id, s.page_url, s.started_at, f.transcript, f.input_mode, c.turns, c.gaps "
+        + body
+        + "ORDER BY s.started_at DESC, s.id DESC LIMIT %s",
+        (*params, limit),
+    ).fetchall()
+    total = database.execute_sql("SELECT count(*) " + body, params).fetchone()[0]
+    items = [
+        {
+            "id": sid,
+            "page_url": page_url,
+            "started_at": started.isoformat(),
+            "first_question": question,
+            "first_mode": mode,
+            "turns": int(turns),
+            "unanswered": int(gaps),
+        }
+        for sid, page_url, started, question, mode, turns, gaps in rows
+    ]
+    return {"items": items, "total": int(total)}

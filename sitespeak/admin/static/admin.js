@@ -62,3 +62,29 @@ document.addEventListener("change", (event) => {
             () => say("Could not reach the server", "error"));
   });
 })();
+
+// Times in the viewer's own zone and words ("today 15:05"); the server wrote them in UTC.
+(function localTimes() {
+  const now = new Date();
+  const yesterday = new Date(now.getTime() - 864e5);
+  const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
+  document.querySelectorAll("time[data-local]").forEach((el) => {
+    const when = new Date(el.dateTime);
+    if (Number.isNaN(when.getTime())) return;
+    const ago = (now - when) / 1000;
+    let text;
+    if (ago >= 0 && ago < 60) text = "just now";
+    else if (ago >= 0 && ago < 3600) text = `${Math.floor(ago / 60)} min ago`;
+    else if (when.toDateString() === now.toDateString()) text = `today ${clock.format(when)}`;
+    else if (when.toDateString() === yesterday.toDateString()) text = `yesterday ${clock.format(when)}`;
+    else {
+      text = new Intl.DateTimeFormat(undefined, {
+        day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+        year: when.getFullYear() === now.getFullYear() ? undefined : "numeric",
+      }).format(when);
+    }
+    el.title = full.format(when);
+    el.textContent = text;
+  });
+})();

@@ -1,0 +1,124 @@
+"""The conversations list as an owner reads it (issue 16, item 8), in Chromium against a real
+web process: the first question and the outcome of each conversation, no empty sessions,
+filters, times in the viewer's own zone, the latency of a turn folded away."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sitespeak.db.connection import database
+from sitespeak.sites import create_site
+from sitespeak.tenancy.tenants import get_tenant
+from sitespeak.voice import conversations
+from tests.admin.conftest import QUIET_ENV
+from tests.admin.test_browser import CHROMIUM, PASSWORD, _setup_link, _shot
+from tests.support.processes import start_web
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
+    ),
+]
+TIMINGS = {"eos_to_started_ms": 180.0, "stt_ms": 120.0, "eos_to_first_audio_ms": 640.0}
+
+
+def _turn(seq: int, question: str, covered: bool, mode: str = "text") -> dict:
+    return {
+        "seq": seq,
+        "input_mode": mode,
+        "transcript": question,
+        "answer": "We open at 9 am." if covered else "I couldn't find that on this site.",
+        "covered": covered,
+        "citations": [],
+        "timings": TIMINGS,
+    }
+
+
+@pytest.fixture(scope="module")
+def web(base_env, tmp_path_factory):
+    proc = start_web({**base_env, **QUIET_ENV}, tmp_path_factory.mktemp("talks"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def owner(web):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield from _signed_in(web, browser)
+        browser.close()
+
+
+def _signed_in(web, browser):
+    link = _setup_link(web, f"talks-{uuid.uuid4().hex[:6]}@example.test")
+    with database.connection_context():
+        tenant = get_tenant("Browser Co")
+        site = create_site(tenant.id, f"Talks {uuid.uuid4().hex[:6]}", ["https://talks.example/"])
+        for sid, turns in {
+            "empty": [],
+            "answered": [_turn(1, "When do you open on Sunday?", True, "speech")],
+            "gap": [_turn(1, "Do you sell gluten-free bread?", False), _turn(2, "Cakes?", True)],
+        }.items():
+            conversations.open_session(f"{sid}-{site.id}", tenant.id, site.id, "", "en", "", {})
+            for turn in turns:
+                conversations.record_turn(f"{sid}-{site.id}", tenant.id, site.id, turn)
+    # The viewer is in New York; the server stores and prints UTC.
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.goto(link)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(web.url + "/admin/")
+    yield page, site
+    context.close()
+
+
+def rows(page) -> list[str]:
+    return page.locator("table.conversations tbody tr").all_inner_texts()
+
+
+def test_the_list_shows_first_questions_and_outcomes_and_hides_empty_sessions(web, owner):
+    page, site = owner
+    page.goto(f"{web.url}/admin/conversations?site={site.id}")
+    found = rows(page)
+    assert len(found) == 2, found  # the session without a question is not listed
+    assert "Do you sell gluten-free bread?" in found[0] and "1 of 2 not answered" in found[0]
+    assert "When do you open on Sunday?" in found[1] and "answered" in found[1]
+    assert "spoken" in found[1]
+    when = page.locator("table.conversations time").first
+    assert when.inner_text() in ("just now", "1 min ago", "2 min ago")  # words, not ISO
+    zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone == "America/New_York"
+    assert when.get_attribute("title").endswith((" EST", " EDT"))  # the viewer's zone
+    _shot(page, "admin-conversations.png")
+
+    page.select_option("select[name=outcome]", "gap")
+    page.click("button:has-text('Filter')")
+    assert len(rows(page)) == 1 and "gluten-free" in rows(page)[0]
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
+    page.goto(f"{web.url}/admin/conversations?site={site.id}&since={tomorrow}")
+    assert rows(page) == [] and page.locator("text=No conversation matches").is_visible()
+    page.goto(f"{web.url}/admin/conversations?site={site.id}&since=yesterday")
+    assert "a date like" in page.content()
+
+
+def test_a_conversation_shows_its_turns_with_the_latency_folded(web, owner):
+    page, site = owner
+    page.goto(f"{web.url}/admin/conversations?site={site.id}")
+    page.click("text=When do you open on Sunday?")
+    turn = page.locator(".turn").first
+    assert turn.locator(".q").inner_text() == "spoken When do you open on Sunday?"
+    assert turn.locator("details.latency").get_attribute("open") is None
+    assert not turn.locator("table.timings").is_visible()
+    turn.locator("details.latency summary").click()
+    assert turn.locator("table.timings").is_visible()
+    assert "T" not in page.locator(".facts time").inner_text()
+    _shot(page, "admin-conversation-folded.png")
