@@ -756,6 +756,11 @@
     ui.panel.hidden = true; ui.launch.setAttribute("aria-expanded", "false");
     ui.launch.setAttribute("aria-label", "Open the site assistant");
     if (mic.on) toggleMic();
+    if (player.playing()) { // closing the assistant silences it
+      player.stop(); player.muted = true;
+      if (turnOpen) send({ type: "response.cancel" });
+      settle();
+    }
     store.open = false; save(); emit("close"); ui.launch.focus();
   }
   function askText(text) {

@@ -7,6 +7,7 @@ import datetime as dt
 import time
 
 import pytest
+from huey.storage import PriorityRedisStorage
 
 from sitespeak.analytics import rollups, summary
 from sitespeak.db.connection import database
@@ -35,12 +36,14 @@ def numbers(site_id: int) -> dict:
 COUNTED = ("panel_opens", "questions_typed", "thumbs_up", "citations_clicked")
 
 
-def settled(site_id: int) -> dict:
+def settled(site_id: int, settings) -> dict:
     """The numbers once the worker has taken what earlier tests' pages queued: their beacons
     wait in the analytics queue until this module's worker starts."""
+    queue = PriorityRedisStorage(name=f"{settings.redis_prefix}.analytics", url=settings.redis_url)
+    wait_for(lambda: queue.queue_size() == 0, timeout=60, every=0.5, what="an empty queue")
     last = numbers(site_id)
     for _ in range(20):
-        time.sleep(1.5)
+        time.sleep(2)  # a message taken off the queue may still be on its way to the rollups
         now = numbers(site_id)
         if all(now[k] == last[k] for k in COUNTED):
             return now
@@ -49,9 +52,9 @@ def settled(site_id: int) -> dict:
 
 
 def test_a_visitors_panel_question_thumbs_and_citation_reach_the_rollups(
-    page, widget_site, analytics_worker
+    page, widget_site, analytics_worker, settings
 ):
-    before = settled(widget_site.id)
+    before = settled(widget_site.id, settings)
     open_widget(page, widget_site.url + "/")
     ask(page, "When do you open on Sunday?")
     wait_turns(page, 1)
