@@ -1,4 +1,5 @@
-"""The dashboard (web and worker health, queues, failures) and the jobs page with retry."""
+"""The dashboard (the owner's numbers first: visitors, questions, answers, speed, content gaps,
+crawls; then web and worker health, queues, failures) and the jobs page with retry."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import time
 
 from quart import Blueprint, Response, redirect, url_for
 
+from sitespeak import sites
 from sitespeak.admin.context import Admin, page
-from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.admin.rendering import friendly_errors, human_time, render
+from sitespeak.analytics import summary
 from sitespeak.jobs import ledger, queues
+from sitespeak.knowledge import views
 from sitespeak.web.health import check_dependencies
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key
 
 bp = Blueprint("admin_dash", __name__, url_prefix="/admin")
 friendly_errors(bp)
+bp.add_app_template_filter(human_time, "human_time")
 
 
 async def _workers(rt: WebRuntime) -> tuple[list[dict], dict[str, int] | None]:
@@ -46,11 +51,28 @@ def _job_rows(tenant_id: int | None, instance_too: bool, limit: int) -> list[dic
     ]
 
 
+def _owner_numbers(tenant_id: int | None) -> dict:
+    """What an owner asks first: how many visitors and questions, how many answered, is it
+    fast, what could it not answer, are the crawls healthy. From the rollups, never a scan."""
+    if not tenant_id:
+        return {"today": None, "week": None, "crawls": []}
+    crawls = []
+    for site in sites.list_sites(tenant_id):
+        runs = views.list_runs(tenant_id, site.id, limit=1)
+        crawls.append({"id": site.id, "name": site.name, "last_run": runs[0] if runs else None})
+    return {
+        "today": summary.tenant_summary(tenant_id, days=1),
+        "week": summary.tenant_summary(tenant_id, days=7),
+        "crawls": crawls,
+    }
+
+
 @bp.get("/")
 @page("read")
 async def dashboard(admin: Admin) -> Response:
     rt = runtime()
     deps, (workers, _) = await asyncio.gather(check_dependencies(rt), _workers(rt))
+    owner = await rt.db.run(_owner_numbers, admin.tenant_id)
     failures = await rt.db.run(_job_rows, admin.tenant_id, admin.superuser, 5)
     counts = await rt.db.run(ledger.counts_by_status) if admin.superuser else None
     extras = await _first_run(rt, admin)
@@ -62,6 +84,7 @@ async def dashboard(admin: Admin) -> Response:
         counts=counts,
         uptime=round(time.time() - rt.lifecycle.started),
         draining=rt.lifecycle.draining,
+        **owner,
         **extras,
     )
 

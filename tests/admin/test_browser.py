@@ -52,7 +52,7 @@ def browser():
         chromium.close()
 
 
-def _setup_link(web, email: str) -> str:
+def _setup_link(web, email: str, tenant: str = "Browser Co") -> str:
     env = {**os.environ, **web.env}
     out = subprocess.run(
         [
@@ -63,7 +63,7 @@ def _setup_link(web, email: str) -> str:
             email,
             "--json",
             "--tenant",
-            "Browser Co",
+            tenant,
         ],
         env=env,
         cwd=ROOT,

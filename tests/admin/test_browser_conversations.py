@@ -1,6 +1,7 @@
-"""The conversations list as an owner reads it (issue 16, item 8), in Chromium against a real
-web process: the first question and the outcome of each conversation, no empty sessions,
-filters, times in the viewer's own zone, the latency of a turn folded away."""
+"""The conversations as an owner reads them (issue 16, items 8 and 6), in Chromium against a
+real web process: the first question and the outcome of each conversation, no empty sessions,
+filters, times in the viewer's own zone, the latency of a turn folded away; and a dashboard
+whose first numbers are about visitors and answers, the infrastructure below."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sitespeak.analytics import rollups
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import get_tenant
@@ -24,6 +26,7 @@ pytestmark = [
         not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
     ),
 ]
+TENANT = "Talks Co"
 TIMINGS = {"eos_to_started_ms": 180.0, "stt_ms": 120.0, "eos_to_first_audio_ms": 640.0}
 
 
@@ -57,9 +60,10 @@ def owner(web):
 
 
 def _signed_in(web, browser):
-    link = _setup_link(web, f"talks-{uuid.uuid4().hex[:6]}@example.test")
+    # A tenant of its own: other modules' sites and turns must not show in its numbers.
+    link = _setup_link(web, f"talks-{uuid.uuid4().hex[:6]}@example.test", TENANT)
     with database.connection_context():
-        tenant = get_tenant("Browser Co")
+        tenant = get_tenant(TENANT)
         site = create_site(tenant.id, f"Talks {uuid.uuid4().hex[:6]}", ["https://talks.example/"])
         for sid, turns in {
             "empty": [],
@@ -122,3 +126,21 @@ def test_a_conversation_shows_its_turns_with_the_latency_folded(web, owner):
     assert turn.locator("table.timings").is_visible()
     assert "T" not in page.locator(".facts time").inner_text()
     _shot(page, "admin-conversation-folded.png")
+
+
+def test_the_dashboard_shows_the_owners_numbers_before_the_infrastructure(web, owner):
+    page, site = owner
+    with database.connection_context():
+        rollups.run_pass()  # what the analytics worker does seconds after a turn
+    page.goto(web.url + "/admin/")
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings.index("Visitors and answers") < headings.index("Infrastructure")
+    assert headings.index("Infrastructure") < headings.index("Web process")
+    assert page.locator('dd[data-n="turns"]').inner_text() == "3"  # today's questions
+    assert page.locator('dd[data-n="answered_rate"]').inner_text() == "67%"
+    assert page.locator('dd[data-n="audio_p95"]').inner_text().endswith(" ms")
+    gaps = page.locator("section", has=page.locator("h2", has_text="Could not answer"))
+    assert "do you sell gluten-free bread" in gaps.inner_text()
+    crawls = page.locator("table.crawls tr", has_text=site.name)
+    assert "never crawled" in crawls.inner_text()
+    _shot(page, "admin-dashboard-owner.png")
