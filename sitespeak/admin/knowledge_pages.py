@@ -5,11 +5,14 @@ from __future__ import annotations
 from quart import Blueprint, Response, redirect, request, url_for
 
 from sitespeak import sites
-from sitespeak.actions import catalog
+from sitespeak.actions import catalog, vetting
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.errors import InvalidInput
 from sitespeak.knowledge import views
+from sitespeak.voice import answer as answerer
+from sitespeak.voice.phrases import split_answer
+from sitespeak.voice.turn import look_up
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_knowledge", __name__, url_prefix="/admin")
@@ -63,10 +66,37 @@ async def search(admin: Admin, site_id: int) -> Response:
     query = (request.args.get("q") or "").strip()
     if len(query) > MAX_QUERY:
         raise InvalidInput(f"q: at most {MAX_QUERY} characters")
-    passages = []
+    passages, reply = [], None
     if query:
-        passages = [p.__dict__ for p in await rt.extras["knowledge"].search(site_id, query, 8)]
-    return await render("search.html", site=site, query=query, passages=passages)
+        found = await look_up(site_id, query, rt.extras["knowledge"].search)  # as a turn does
+        reply = await _visitor_answer(site_id, query, found)
+        cited = {(c["url"], c.get("anchor", "")) for c in reply["citations"]}
+        passages = [
+            {**p.__dict__, "rank": n, "used": (p.url, p.anchor or "") in cited}
+            for n, p in enumerate(found, 1)
+        ]
+    return await render("search.html", site=site, query=query, passages=passages, reply=reply)
+
+
+async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
+    """What a visitor asking ``question`` gets from the built-in answerer, the same way a voice
+    turn makes it: the answer over these passages, through the action catalog's gate."""
+    reply = answerer.answer(question, passages)
+    reply = await runtime().db.run(vetting.vet, site_id, question, reply)
+    if reply.covered:
+        why = "answered from the site's pages"
+    elif not passages:
+        why = "declined: no page of the site matches the question"
+    else:
+        why = "declined: the closest passages do not answer it (a content gap)"
+    return {
+        "text": reply.text,
+        "spoken": split_answer(reply.sentences),
+        "citations": reply.citations,
+        "actions": reply.actions,
+        "covered": reply.covered,
+        "why": why,
+    }
 
 
 @bp.get("/sites/<int:site_id>/actions")

@@ -90,13 +90,20 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
 
     page.click("text=Search playground")
     page.fill("input[name=q]", "When do you open on Saturday?")
-    page.click("button:has-text('Search')")
-    first = page.locator(".passage").first
-    assert "8 am" in page.locator(".passage").all_inner_texts()[0] + " ".join(
-        page.locator(".passage").all_inner_texts()
-    )
-    assert float(first.locator(".score").inner_text()) > 0
+    page.click("button:has-text('Ask')")
+    # The answer a visitor would get first, then the passages it came from.
+    answer = page.locator(".visitor-answer")
+    assert "8 am" in answer.locator(".answer-text").inner_text()
+    assert answer.locator(".pill").inner_text() == "answered"
+    assert answer.locator(".sources a").count() >= 1
+    assert page.locator(".passage .pill", has_text="in the answer").count() >= 1
+    assert page.locator(".passage .rank").first.inner_text() == "#1"  # no bare RRF score
     _shot(page, "admin-search.png")
+    page.fill("input[name=q]", "Do you repair bicycles?")
+    page.click("button:has-text('Ask')")
+    assert answer.locator(".pill").inner_text() == "declined"
+    assert "declined:" in answer.locator(".why").inner_text().lower()
+    _shot(page, "admin-search-declined.png")
 
     key = snippet.split('data-site-key="')[1].split('"')[0]
     # Playwright's sync API owns this thread's event loop: the widget client runs on another.
