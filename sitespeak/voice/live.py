@@ -213,13 +213,19 @@ class LiveSession:
     async def next_frame(self, idle: float) -> str | bytes:
         """The next client frame; Closed when idle too long or when the server drains."""
         receive = asyncio.ensure_future(self.wire.receive())
-        while True:
-            await asyncio.wait(
-                (receive, self._stop), timeout=idle, return_when=asyncio.FIRST_COMPLETED
-            )
-            answering = self.response is not None and not self.response.done()
-            if receive.done() or self._stop.done() or not answering:
-                break  # a visitor listening to a long (or slow) answer is not idle
+        try:
+            while True:
+                await asyncio.wait(
+                    (receive, self._stop), timeout=idle, return_when=asyncio.FIRST_COMPLETED
+                )
+                answering = self.response is not None and not self.response.done()
+                if receive.done() or self._stop.done() or not answering:
+                    break  # a visitor listening to a long (or slow) answer is not idle
+        except BaseException:
+            # A visitor who leaves cancels us here: a receive left pending would be destroyed
+            # later with "Task was destroyed but it is pending!" on the console.
+            receive.cancel()
+            raise
         if receive.done():
             return receive.result()
         receive.cancel()
