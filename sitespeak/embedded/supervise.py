@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import NoReturn
 
@@ -71,7 +74,12 @@ def run_dev(settings: Settings) -> int:
             database_url = database_url or embedded.database_url
             redis_url = redis_url or embedded.redis_url
         _migrate(database_url)
-        _announce(settings, database_url, redis_url, embedded is not None)
+        # The URLs once the web process answers: printed before, they led to a refused page.
+        threading.Thread(
+            target=_announce_when_serving,
+            args=(settings, database_url, redis_url, embedded is not None),
+            daemon=True,
+        ).start()
         return _supervise(settings, child_env(settings, database_url, redis_url))
     finally:
         if embedded:
@@ -96,6 +104,28 @@ def _first_admin_link(settings: Settings, database_url: str) -> str | None:
             return unclaimed_setup_link(settings.setup_link_ttl, settings.base_url)
     finally:
         db.close_all()
+
+
+def _announce_when_serving(
+    settings: Settings, database_url: str, redis_url: str, embedded: bool, wait: float = 600
+) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    probe = f"http://{host}:{settings.port}/health/live"
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(probe, timeout=2) as answer:  # noqa: S310 - our own URL
+                if answer.status == 200:
+                    _announce(settings, database_url, redis_url, embedded)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    print(
+        f"sitespeak dev: the web process did not answer on {probe} within {wait:g} s; "
+        "its lines above say why",
+        flush=True,
+    )
 
 
 def _announce(settings: Settings, database_url: str, redis_url: str, embedded: bool) -> None:

@@ -79,7 +79,10 @@ def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_afte
     state = tmp_path / "state"
     run = DevRun(state, tmp_path)
     try:
-        assert f"web on {run.url}" in run.output()
+        out = run.output()
+        assert f"web on {run.url}" in out
+        # The URLs come once the web process answers, not while it is still starting.
+        assert out.index("Listening at") < out.index(f"web on {run.url}"), out
         run.admin("tenant", "create", "Dev Shop")
         token = run.admin("token", "create", "--tenant", "Dev Shop")["token"]
         job = run_echo(run.url, token, "hello embedded", queue="crawler")
