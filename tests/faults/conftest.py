@@ -1,6 +1,6 @@
 """The fault suite's stack: a PostgreSQL and a Redis of its own (tests stop them; never the
 shared ones), the bakery site crawled and indexed into it by the operator's CLI, and real web
-and worker processes on them."""
+and worker processes on them (speaking through the run's speech process)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ class Stack:
         return httpx.get(f"{self.web.url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
 
 
-@pytest.fixture(scope="module")
-def stack(own_postgres, base_env, tmp_path_factory):
+@pytest.fixture(scope="package")  # one stack for the whole suite: its scenarios run in turn
+def stack(own_postgres, base_env, speech_process, tmp_path_factory):
     logs = tmp_path_factory.mktemp("faults")
     redis = OwnRedis(logs)
     redis.start()

@@ -32,6 +32,8 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return  # running: a second server could not bind and this one would be lost
         self.proc = subprocess.Popen(
             [
                 server_binary(),

@@ -10,10 +10,8 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.processes import start_web
-from tests.support.redis_server import OwnRedis
+from tests.faults.conftest import Stack, recovered
 from tests.voice.client import ask_text, next_event, open_session
-from tests.voice.conftest import VOICE_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +22,15 @@ async def _pong(ws, ping_id: int = 7) -> dict:
 
 
 async def test_a_voice_session_outlives_a_redis_outage_and_new_ones_are_told_why(
-    queue_env, voice_site, tmp_path
+    stack: Stack,
 ):
-    own = OwnRedis(tmp_path)
-    own.start()
-    web = start_web({**queue_env, **VOICE_ENV, "REDIS_URL": own.url}, tmp_path, 60)
+    ws, ready = await open_session(stack.web.url, stack.origin, stack.site_key)
+    assert ready["type"] == "session.ready"
     try:
-        ws, ready = await open_session(web.url, voice_site.origin, voice_site.key)
-        assert ready["type"] == "session.ready"
         first = await ask_text(ws, "When are you open on Sunday?")
         assert first.done["type"] == "response.done"
 
-        own.stop()
+        stack.redis.stop()
         during = await ask_text(ws, "Do you have rye bread?")
         assert during.done["type"] == "response.done", during.events
         told = await next_event(ws, 20)
@@ -43,17 +38,17 @@ async def test_a_voice_session_outlives_a_redis_outage_and_new_ones_are_told_why
         assert told["fatal"] is False
         assert (await _pong(ws))["type"] == "pong"
 
-        refused, event = await open_session(web.url, voice_site.origin, voice_site.key)
+        refused, event = await open_session(stack.web.url, stack.origin, stack.site_key)
         assert event["type"] == "error" and event["code"] == "unavailable" and event["fatal"]
         with pytest.raises(ConnectionClosed) as caught:
             await next_event(refused, 20)
         assert caught.value.rcvd.code == 1013 and caught.value.rcvd.reason
 
-        own.start()
+        stack.redis.start()
         after = await ask_text(ws, "Where is the bakery?")
         assert after.done["type"] == "response.done", after.events
         assert (await _pong(ws, 8)) == {"type": "pong", "id": 8}  # saved: no error came first
-        await ws.close()
     finally:
-        web.stop()
-        own.stop()
+        stack.redis.start()
+        recovered(stack)
+        await ws.close()
