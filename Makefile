@@ -27,14 +27,16 @@ $(INSTALLED): pyproject.toml requirements-dev.lock requirements-nodeps.lock
 
 # The locks, from pyproject.toml, with uv (pinned in the dev extra). One lock for every Python from
 # 3.11 on and every platform (--universal; hashes of every wheel). requirements.lock is what the
-# .deb installs (no dev extra); the dev lock is constrained to it, so both agree on shared pins.
+# .deb installs (no dev extra); the dev lock is constrained to it and to the no-deps lock, so they
+# agree on shared pins (tokenizers is a no-deps pin that a dev package requires).
 UV_COMPILE = $(PY) -m uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
 lock:
 	@test -x $(PY) && $(PY) -m uv --version >/dev/null 2>&1 || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet "$$(sed -n 's/^ *"\(uv==[^"]*\)".*/\1/p' pyproject.toml)"; }
 	$(UV_COMPILE) pyproject.toml -o requirements.lock
-	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock
 	$(PY) packaging/requirements.py pyproject.toml no-deps \
 		| $(UV_COMPILE) --no-deps - -o requirements-nodeps.lock
+	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.lock -c requirements-nodeps.lock \
+		-o requirements-dev.lock
 	$(PY) packaging/requirements.py pyproject.toml bench | $(UV_COMPILE) - -o requirements-bench.lock
 
 run: install

@@ -4,7 +4,7 @@
   with --no-deps because their declared requirements would drag torch in although only their data
   files are used (`make lock` locks them apart).
 - ``normal``: the application's direct requirements.
-- ``bench``: the bench extra plus the application's pins listed under [tool.sitespeak]
+- ``bench``: the bench extra plus the pins (runtime, no-deps or dev) listed under [tool.sitespeak]
   bench-shared (requirements-bench.lock; the extra cannot be installed with the application).
 - ``check-locks``: exit 1, naming `make lock`, when a pin of pyproject.toml (dependencies, the
   dev and bench extras, no-deps) is missing from the lock that installs it or differs there
@@ -32,8 +32,10 @@ def split(pyproject: Path) -> tuple[list[str], list[str]]:
 def bench(pyproject: Path) -> list[str]:
     data = tomllib.loads(pyproject.read_text())
     shared = set(data.get("tool", {}).get("sitespeak", {}).get("bench-shared", []))
-    normal = [s for s in data["project"]["dependencies"] if _name(s) in shared]
-    return list(data["project"]["optional-dependencies"].get("bench", [])) + normal
+    # A shared pin may be a runtime, no-deps or dev one (faster-whisper is dev-only now).
+    extras = data["project"]["optional-dependencies"]
+    pins = list(data["project"]["dependencies"]) + split(pyproject)[1] + extras.get("dev", [])
+    return list(extras.get("bench", [])) + [s for s in pins if _name(s) in shared]
 
 
 def _name(spec: str) -> str:
