@@ -12,6 +12,8 @@ from sitespeak.crawl import diagnosis
 from sitespeak.crawl.refresh import request_crawl
 from sitespeak.knowledge import views
 from sitespeak.sites import voice_options
+from sitespeak.sites.registry import origin_of
+from sitespeak.voice import conversations
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
@@ -77,12 +79,18 @@ def _listing(tenant_id: int) -> list[dict]:
     return rows
 
 
-def _detail(tenant_id: int, site_id: int) -> dict:
+def _detail(tenant_id: int, site_id: int, own_origin: str = "") -> dict:
     site = sites.get_site(tenant_id, site_id)
+    crawled = sorted({origin_of(u) for u in site.start_urls})
+    # Where the widget really runs: on another address than the crawled one it can only offer
+    # links (it acts on pages of its own origin), and the owner should know why.
+    seen = conversations.page_origins(tenant_id, site.id)
     return {
         "site": sites.site_view(site),
         "runs": views.list_runs(tenant_id, site.id, limit=10),
         "voice": voice_options.voice_options(site),
+        "crawled_origins": crawled,
+        "elsewhere": [o for o in seen if o not in crawled and o != own_origin],
     }
 
 
@@ -120,7 +128,8 @@ async def create(admin: Admin) -> Response:
 @page("read")
 async def show(admin: Admin, site_id: int) -> Response:
     rt = runtime()
-    data = await rt.db.run(_detail, admin.tenant_id, site_id)
+    own = origin_of(rt.settings.base_url)  # the try-it page runs on this box
+    data = await rt.db.run(_detail, admin.tenant_id, site_id, own)
     snippet = embed_snippet(rt.settings.base_url, data["site"]["key"])
     return await render("site.html", snippet=snippet, **data)
 

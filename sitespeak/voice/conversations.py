@@ -175,3 +175,13 @@ def list_conversations(
         for sid, page_url, started, question, mode, turns, gaps in rows
     ]
     return {"items": items, "total": int(total)}
+
+
+def page_origins(tenant_id: int, site_id: int, days: int = 30) -> list[str]:
+    """The origins of the pages the widget ran on in the last ``days`` days."""
+    rows = database.execute_sql(
+        "SELECT DISTINCT substring(page_url from '^https?://[^/?#]+') FROM voice_sessions "
+        "WHERE tenant_id = %s AND site_id = %s AND started_at >= now() - make_interval(days => %s)",
+        (tenant_id, site_id, days),
+    ).fetchall()
+    return sorted(r[0].lower() for r in rows if r[0])

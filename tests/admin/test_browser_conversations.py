@@ -70,7 +70,11 @@ def _signed_in(web, browser):
             "answered": [_turn(1, "When do you open on Sunday?", True, "speech")],
             "gap": [_turn(1, "Do you sell gluten-free bread?", False), _turn(2, "Cakes?", True)],
         }.items():
-            conversations.open_session(f"{sid}-{site.id}", tenant.id, site.id, "", "en", "", {})
+            # One visitor used the widget on another address than the crawled one.
+            page_url = "https://www.talks.example/menu" if sid == "gap" else ""
+            conversations.open_session(
+                f"{sid}-{site.id}", tenant.id, site.id, page_url, "en", "", {}
+            )
             for turn in turns:
                 conversations.record_turn(f"{sid}-{site.id}", tenant.id, site.id, turn)
     # The viewer is in New York; the server stores and prints UTC.
@@ -144,3 +148,13 @@ def test_the_dashboard_shows_the_owners_numbers_before_the_infrastructure(web, o
     crawls = page.locator("table.crawls tr", has_text=site.name)
     assert "never crawled" in crawls.inner_text()
     _shot(page, "admin-dashboard-owner.png")
+
+
+def test_the_site_page_says_when_the_widget_runs_elsewhere_than_crawled(web, owner):
+    page, site = owner
+    page.goto(f"{web.url}/admin/sites/{site.id}")
+    notice = page.locator(".origin-mismatch")
+    assert notice.is_visible()
+    assert "https://www.talks.example" in notice.inner_text()
+    assert "crawled at https://talks.example" in notice.inner_text()
+    _shot(page, "admin-site-origin-mismatch.png")
