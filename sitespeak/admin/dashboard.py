@@ -14,6 +14,7 @@ from sitespeak.admin.rendering import friendly_errors, human_time, render
 from sitespeak.analytics import summary
 from sitespeak.jobs import ledger, queues
 from sitespeak.knowledge import views
+from sitespeak.maintenance import upkeep
 from sitespeak.web.health import check_dependencies
 from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.worker.main import heartbeat_key
@@ -75,6 +76,7 @@ async def dashboard(admin: Admin) -> Response:
     owner = await rt.db.run(_owner_numbers, admin.tenant_id)
     failures = await rt.db.run(_job_rows, admin.tenant_id, admin.superuser, 5)
     counts = await rt.db.run(ledger.counts_by_status) if admin.superuser else None
+    disk = await rt.db.run(upkeep.latest_disk_usage) if admin.superuser else None
     extras = await _first_run(rt, admin)
     return await render(
         "dashboard.html",
@@ -82,6 +84,7 @@ async def dashboard(admin: Admin) -> Response:
         workers=workers,
         failures=failures,
         counts=counts,
+        disk=disk,
         uptime=round(time.time() - rt.lifecycle.started),
         draining=rt.lifecycle.draining,
         **owner,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sitespeak.db.connection import database
+from sitespeak.db.models import Job
 
 # The tables that change all day: their statistics drift and dead rows pile up fastest.
 BUSY_TABLES = ("jobs", "voice_sessions", "voice_turns", "analytics_events", "crawl_outcomes")
@@ -47,3 +48,16 @@ def disk_usage(state_dir: Path, warn_free_percent: float) -> dict[str, Any]:
         "disk_free_percent": free_percent,
         "warning": free_percent < warn_free_percent,
     }
+
+
+def latest_disk_usage() -> dict[str, Any] | None:
+    """The newest disk-usage report (the hourly maintenance job's result), with when it ran."""
+    job = (
+        Job.select(Job.result, Job.finished_at)
+        .where(Job.name == "maintenance.disk_usage", Job.status == "succeeded")
+        .order_by(Job.finished_at.desc())
+        .first()
+    )
+    if job is None or not job.result:
+        return None
+    return {**job.result, "at": job.finished_at}
