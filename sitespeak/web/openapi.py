@@ -39,6 +39,8 @@ class Operation:
     content_type: str = "application/json"
     tags: tuple[str, ...] = field(default_factory=tuple)
     streaming: bool = False  # long-lived responses (SSE): contract tests skip them
+    errors: dict[int, str] = field(default_factory=dict)  # answers of this operation only
+    path_types: dict[str, dict] = field(default_factory=dict)  # a path parameter's real type
 
 
 def api_doc(summary: str, **options: Any) -> Callable:
@@ -93,6 +95,11 @@ def _core() -> dict[str, Operation]:
     }
 
 
+TAKEN_NAME = {409: "The tenant already has a site of that name"}
+# The route takes any text so that a bad id gets a precise 400; what it means is a number.
+ACTION_ID = {"action_id": {"type": "integer", "minimum": 1}}
+
+
 def _knowledge() -> dict[str, Operation]:
     """The sites and conversations APIs (issues 3 and 4), described from their own models."""
     try:
@@ -100,10 +107,14 @@ def _knowledge() -> dict[str, Operation]:
     except ImportError:
         return {}
     ops = {
-        "sites.create": Operation("Create a site", body=SiteCreate, scope="write", status=201),
+        "sites.create": Operation(
+            "Create a site", body=SiteCreate, scope="write", status=201, errors=TAKEN_NAME
+        ),
         "sites.index": Operation("List the tenant's sites"),
         "sites.show": Operation("Read a site (by id or name)"),
-        "sites.change": Operation("Change a site", body=SiteChange, scope="write"),
+        "sites.change": Operation(
+            "Change a site", body=SiteChange, scope="write", errors=TAKEN_NAME
+        ),
         "sites.remove": Operation("Delete a site and its knowledge", scope="write", status=204),
         "sites.start_crawl": Operation(
             "Start a crawl now (the open one if running)",
@@ -130,6 +141,8 @@ def _knowledge() -> dict[str, Operation]:
             scope=op.scope,
             status=op.status,
             tags=(name.split(".")[0],),
+            errors=op.errors,
+            path_types=op.path_types,
         )
         for name, op in ops.items()
     }
@@ -142,9 +155,12 @@ def _actions() -> dict[str, Operation]:
         return {}
     return {
         "actions.index": Operation("The site's page-action catalog", query=ActionFilter),
-        "actions.show": Operation("One page action"),
+        "actions.show": Operation("One page action", path_types=ACTION_ID),
         "actions.change": Operation(
-            "Enable or disable a page action", body=ActionChange, scope="write"
+            "Enable or disable a page action",
+            body=ActionChange,
+            scope="write",
+            path_types=ACTION_ID,
         ),
     }
 
@@ -193,7 +209,8 @@ def _parameters(rule: str, op: Operation | None, schemas: _Schemas) -> list[dict
             "name": name,
             "in": "path",
             "required": True,
-            "schema": _TYPES.get(conv or "", {"type": "string"}),
+            "schema": (op.path_types.get(name) if op else None)
+            or _TYPES.get(conv or "", {"type": "string"}),
         }
         for conv, name in _PARAM.findall(rule)
     ]
@@ -235,6 +252,8 @@ def _operation(endpoint: str, rule: str, op: Operation | None, schemas: _Schemas
         "404": _problem("Not found in your tenant"),
         "422": _problem("Invalid request body"),
         "429": _problem("Rate limited"),
+        "503": _problem("PostgreSQL or Redis is down: retry after Retry-After seconds"),
+        **{str(status): _problem(why) for status, why in (op.errors if op else {}).items()},
     }
     if op is None or op.scope is not None:
         doc["responses"].update(
@@ -251,7 +270,8 @@ def _operation(endpoint: str, rule: str, op: Operation | None, schemas: _Schemas
     return doc
 
 
-def build_document(app: Quart, server_url: str = "") -> dict:
+def build_document(app: Quart, server_url: str = "", job_names: list[str] | None = None) -> dict:
+    """``job_names``: the kinds a tenant may submit (the job registry's public ones)."""
     schemas, paths = _Schemas(), {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/") or rule.websocket:
@@ -262,6 +282,9 @@ def build_document(app: Quart, server_url: str = "") -> dict:
             paths.setdefault(path, {})[method.lower()] = _operation(
                 rule.endpoint, rule.rule, op, schemas
             )
+    request = schemas.components.get("JobRequest", {}).get("properties", {})
+    if job_names and "name" in request:
+        request["name"] = {**request["name"], "enum": sorted(job_names)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -288,14 +311,17 @@ async def document() -> Response:
     # Routes are fixed once the app is built: generate the document once per process.
     cached = current_app.extensions.get("openapi_document")
     if cached is None:
+        rt = runtime()
         cached = current_app.extensions["openapi_document"] = build_document(
-            current_app, runtime().settings.base_url
+            current_app, rt.settings.base_url, rt.jobs.registry.public_names()
         )
     return jsonify(cached)
 
 
 @bp.get("/api/v1/docs")
 async def docs() -> Response:
-    doc = build_document(current_app)
+    from sitespeak.web.runtime import runtime
+
+    doc = build_document(current_app, job_names=runtime().jobs.registry.public_names())
     body = await render_template("api_docs.html", doc=doc, admin=None, csrf="")
     return Response(body, content_type="text/html; charset=utf-8")
