@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sitespeak.errors import SpeechUnavailable
@@ -20,6 +22,7 @@ from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
+WAIT_FRESH_S = 3.0
 LOST = None  # put on a call's queue when the connection ends under it
 Frame = tuple[dict[str, Any], bytes]
 
@@ -27,8 +30,13 @@ Frame = tuple[dict[str, Any], bytes]
 class _Link:
     """One open connection and the calls waiting on it."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_reply: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.reader, self.writer, self.on_reply = reader, writer, on_reply
         self.waiting: dict[int, asyncio.Queue[Frame | None]] = {}
         self.closed = False
         self.reading = asyncio.ensure_future(self._read())
@@ -37,6 +45,7 @@ class _Link:
         try:
             while True:
                 header, payload = await wire.read_frame(self.reader)
+                self.on_reply(header)
                 queue = self.waiting.get(int(header.get("id") or 0))
                 if queue is not None:  # else: a reply to a call that gave up
                     queue.put_nowait((header, payload))
@@ -70,6 +79,7 @@ class SpeechClient:
         self._ids = itertools.count(1)
         self._link: _Link | None = None
         self._connecting: asyncio.Lock | None = None
+        self._box_wait = (0.0, 0.0)  # (ms, monotonic time it was read)
 
     # --- the connection ----------------------------------------------------------------------
 
@@ -90,7 +100,7 @@ class SpeechClient:
                 raise SpeechUnavailable(
                     f"the speech process is not reachable at {self.address} ({why})"
                 ) from None
-            link = _Link(reader, writer)
+            link = _Link(reader, writer, self._note_wait)
             try:
                 hello, _ = (await self._exchange(link, {"op": "hello"}, timeout=CONNECT_TIMEOUT))[0]
             except BaseException:
@@ -154,6 +164,17 @@ class SpeechClient:
     def _cancel(link: _Link, rid: int) -> None:
         if not link.closed:
             link.send({"op": "cancel", "id": 0, "target": rid})
+
+    def _note_wait(self, reply: dict[str, Any]) -> None:
+        if "wait_ms" in reply:
+            self._box_wait = (float(reply["wait_ms"]), time.monotonic())
+
+    @property
+    def box_wait_ms(self) -> float:
+        """The speech process's latest predicted wait for a new job, while fresh (a reading
+        older than a few seconds says nothing about now: the queue may have drained)."""
+        ms, at = self._box_wait
+        return ms if time.monotonic() - at < WAIT_FRESH_S else 0.0
 
     # --- SpeechEngine ------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ Requests (client → speech process):
     {"id", "op": "cancel", "target"}                       (no reply; a queued job is dropped)
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text
-Errors: {"id", "error": code, "message"}; codes are ``overloaded``, ``not_ready``, ``bad_request``
-and ``failed``.
+Errors: {"id", "error": code, "message"}; codes are ``overloaded``, ``bad_request`` and ``failed``.
+Every reply also carries ``wait_ms``: how long a job arriving now would wait for a slot (the web
+processes' admission control reads it).
 """
 
 from __future__ import annotations

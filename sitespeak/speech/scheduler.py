@@ -69,6 +69,8 @@ class Scheduler:
         self.pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="speech")
         self.running = 0
         self.recent_batches: deque[int] = deque(maxlen=200)
+        # Recent seconds of inference per job (a batch's time shared by its utterances).
+        self.cost = {"stt": 0.15, "tts": 0.2}
         self.last_error: dict[str, Any] | None = None
         self._heap: list[Job] = []
         self._numbers = itertools.count()
@@ -79,6 +81,13 @@ class Scheduler:
     def depth(self) -> int:
         """Jobs waiting for a slot (a cancelled one is dropped when it reaches the top)."""
         return sum(1 for job in self._heap if not job.future.done())
+
+    def predicted_wait(self) -> float:
+        """Seconds a job arriving now would wait for a slot: the queued work and half of the
+        running, spread over the slots. Web processes use it for admission control."""
+        queued = sum(self.cost[job.kind] for job in self._heap if not job.future.done())
+        running = self.running * (self.cost["stt"] + self.cost["tts"]) / 4
+        return (queued + running) / self.slots
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._dispatch())
@@ -167,6 +176,8 @@ class Scheduler:
                 if not job.future.done():
                     job.future.set_result(result)
         finally:
-            self.observer.ran(kind, loop.time() - began)
+            elapsed = loop.time() - began
+            self.cost[kind] += 0.2 * (elapsed / len(jobs) - self.cost[kind])
+            self.observer.ran(kind, elapsed)
             self.running -= 1
             self._wake.set()

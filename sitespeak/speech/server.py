@@ -92,6 +92,7 @@ class SpeechService:
             "slots": s.slots,
             "running": s.running,
             "queue_depth": s.depth,
+            "predicted_wait_ms": round(s.predicted_wait() * 1000, 1),
             "max_queue": s.max_queue,
             "batch_sizes": {
                 "recent": len(batches),
@@ -157,7 +158,8 @@ class Connection:
 
     def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
         if not self.writer.is_closing():
-            self.writer.write(wire.encode(header, payload))
+            wait_ms = round(self.service.scheduler.predicted_wait() * 1000, 1)
+            self.writer.write(wire.encode({**header, "wait_ms": wait_ms}, payload))
 
     async def answer(self, rid: Any, header: dict[str, Any], payload: bytes) -> None:
         op = header.get("op")

@@ -18,6 +18,7 @@ on the conversation page why a turn sounded the way it did.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +64,17 @@ class SpeechLoad:
     in-flight calls times their recent cost is a fair predictor of the next call's wait.
     """
 
-    def __init__(self, parallel: int, budget_ms: float, max_wait_ms: float) -> None:
+    def __init__(
+        self,
+        parallel: int,
+        budget_ms: float,
+        max_wait_ms: float,
+        box_wait_ms: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.parallel = max(parallel, 1)
+        # The speech process's own prediction for a job arriving now (every web process's work
+        # on the box); this process's in-flight calls alone cannot see its neighbours'.
+        self.box_wait_ms = box_wait_ms
         self.budget_ms, self.max_wait_ms = budget_ms, max_wait_ms
         self.in_flight = {"stt": 0, "tts": 0}
         self.cost = {"stt": Ewma(150.0), "tts": Ewma(150.0)}
@@ -74,7 +84,7 @@ class SpeechLoad:
         return work / self.parallel
 
     def plan(self) -> Plan:
-        wait = self.predicted_wait_ms()
+        wait = max(self.predicted_wait_ms(), self.box_wait_ms())
         if wait <= self.budget_ms:
             return Plan("full", wait)
         if wait <= 3 * self.budget_ms:

@@ -87,6 +87,8 @@ class Services:
             cfg.voice_inference_threads,
             cfg.voice_admission_budget_ms,
             cfg.voice_admission_max_wait_ms,
+            # The speech process's box-wide prediction, when the engine is its client.
+            lambda: float(getattr(self.engine, "box_wait_ms", 0.0)),
         )
 
 

@@ -1,0 +1,88 @@
+"""The speech process's scheduler on its own, with plain functions as the models: batching of
+transcriptions that arrive together, synthesis by priority, refusal when full, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
+from sitespeak.speech.scheduler import Overloaded, Scheduler
+
+
+class Recorder:
+    """Models that say what they were asked, in order; a gate holds the first call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.gate = threading.Event()
+
+    def transcribe_batch(self, clips: list[bytes]) -> list[str]:
+        self.calls.append(("stt", len(clips)))
+        return [clip.decode() for clip in clips]
+
+    def synthesize(self, text: str) -> tuple[bytes, int]:
+        self.gate.wait(5)
+        self.calls.append(("tts", text))
+        return text.encode(), 16000
+
+
+def scheduler(models: Recorder, **kw) -> Scheduler:
+    options = {"slots": 1, "batch_window": 0.02, "max_batch": 8, "max_queue": 16, **kw}
+    return Scheduler(models.transcribe_batch, models.synthesize, **options)
+
+
+async def test_transcriptions_arriving_together_are_decoded_as_one_batch():
+    models = Recorder()
+    s = scheduler(models)
+    s.start()
+    try:
+        texts = await asyncio.gather(*(s.submit("stt", f"clip {n}".encode(), 0) for n in range(5)))
+        assert texts == [f"clip {n}" for n in range(5)]
+        assert models.calls == [("stt", 5)]
+        assert list(s.recent_batches) == [5]
+    finally:
+        await s.close()
+
+
+async def test_syntheses_run_by_priority_and_transcriptions_before_them():
+    models = Recorder()
+    s = scheduler(models)
+    s.start()
+    try:
+        busy = s.submit("tts", "busy", PRIORITY_LATER)  # takes the only slot, held by the gate
+        await asyncio.sleep(0.05)
+        waiting = [
+            s.submit("tts", "background", PRIORITY_BACKGROUND),
+            s.submit("tts", "later", PRIORITY_LATER),
+            s.submit("tts", "first phrase", PRIORITY_FIRST),
+            s.submit("stt", b"question", 0),
+        ]
+        models.gate.set()
+        await asyncio.gather(busy, *waiting)
+        order = [what for _, what in models.calls]
+        assert order == ["busy", 1, "first phrase", "later", "background"]
+    finally:
+        await s.close()
+
+
+async def test_a_full_queue_refuses_at_once_and_a_cancelled_job_is_dropped():
+    models = Recorder()
+    s = scheduler(models, max_queue=2)
+    s.start()
+    try:
+        busy = s.submit("tts", "busy", PRIORITY_LATER)
+        await asyncio.sleep(0.05)
+        dropped = s.submit("tts", "dropped", PRIORITY_LATER)
+        kept = s.submit("tts", "kept", PRIORITY_LATER)
+        with pytest.raises(Overloaded):
+            s.submit("tts", "one too many", PRIORITY_LATER)
+        dropped.cancel()
+        assert s.depth == 1 and s.predicted_wait() > 0
+        models.gate.set()
+        await asyncio.gather(busy, kept)
+        assert [what for _, what in models.calls] == ["busy", "kept"]
+    finally:
+        await s.close()
