@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import secrets
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from peewee import SQL, fn
 from pydantic import BaseModel
@@ -209,12 +210,13 @@ def reopen(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
     )
     if not rows:
         raise Conflict(f"job {job.id} is {job.status}; only failed or dead jobs can be retried")
-    return rows[0]
+    reopened: Job = rows[0]
+    return reopened
 
 
 def counts_by_status() -> dict[str, int]:
     rows = Job.select(Job.status, fn.COUNT(SQL("*"))).group_by(Job.status).tuples()
-    return dict(rows)
+    return {str(status): int(count) for status, count in cast(Iterable[tuple[str, int]], rows)}
 
 
 def view(job: Job) -> dict[str, Any]:

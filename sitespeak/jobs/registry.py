@@ -30,12 +30,12 @@ class RetryPolicy:
     backoff_max: float = 300.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.backoff_base * 2 ** max(attempt - 1, 0), self.backoff_max)
+        return float(min(self.backoff_base * 2 ** max(attempt - 1, 0), self.backoff_max))
 
 
 # The check a kind makes of its (parsed) arguments against the tenant the job runs for: raise
 # NotFound (or another SiteSpeakError) when the arguments name something of another tenant.
-TenantCheck = Callable[[int | None, Any], None]
+TenantCheck = Callable[[int | None, Any], object]
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,10 @@ class EspeakSynthesizer:
     name = "espeak-ng"
 
     def __init__(self, voice: str = "en-us") -> None:
-        self._binary = shutil.which("espeak-ng")
-        if not self._binary:
+        binary = shutil.which("espeak-ng")
+        if not binary:
             raise SettingsError("SITESPEAK_VOICE_TTS_VOICE=espeak needs the espeak-ng package")
+        self._binary = binary
         self._voice = voice
         self.sample_rate = 22050
 

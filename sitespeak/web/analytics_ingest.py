@@ -55,7 +55,7 @@ async def preflight() -> Response:
 @bp.post("/widget-events")
 async def ingest_events() -> Response:
     origin = request.headers.get("Origin", "")
-    batch = parse_batch(await request.get_data())
+    batch = parse_batch(await request.get_data(True, False, False))  # cache, bytes, no form
     site = await _site_for(batch.key)
     if site is None:
         raise InvalidInput("unknown site key", code="unknown_key")

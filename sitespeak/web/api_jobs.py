@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from quart import Blueprint, Response, jsonify, request
+from quart.typing import ResponseReturnValue
 
 from sitespeak.jobs import ledger
 from sitespeak.settings import QUEUES
@@ -28,7 +29,7 @@ class JobRequest(BaseModel, extra="forbid"):
 
 
 @bp.post("")
-async def submit() -> Response:
+async def submit() -> ResponseReturnValue:
     caller = await api_caller("write")
     body = await body_as(JobRequest)
     key = body.idempotency_key or request.headers.get("Idempotency-Key")

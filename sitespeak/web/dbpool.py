@@ -8,13 +8,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from peewee import Database
+from playhouse.pool import PooledDatabase
 
 T = TypeVar("T")
 
 
 class DbExecutor:
-    def __init__(self, db: Database, threads: int) -> None:
+    def __init__(self, db: PooledDatabase, threads: int) -> None:
         self._db = db
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
 

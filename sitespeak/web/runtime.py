@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import redis
 import redis.asyncio as aioredis
 from quart import current_app
+from redis import Redis as SyncRedis
 
 from sitespeak.accounts.lockout import LoginGuard
 from sitespeak.accounts.sessions import SessionStore
@@ -24,7 +24,7 @@ class WebRuntime:
     settings: Settings
     db: DbExecutor
     redis: aioredis.Redis
-    sync_redis: redis.Redis  # for domain calls made on the db threads (job submission)
+    sync_redis: SyncRedis  # for domain calls made on the db threads (job submission)
     publisher: EventPublisher
     jobs: JobQueue  # submits the kinds of the registry the entry point built
     hub: EventHub
