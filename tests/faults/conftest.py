@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +27,8 @@ class Stack:
     worker: Proc
     origin: str
     site_key: str
+    env: dict
+    logs: Path
 
     def ready(self) -> int:
         try:
@@ -62,7 +65,8 @@ def stack(own_postgres, base_env, speech_process, tmp_path_factory):
         }
         worker = start_worker(env, logs)
         web = start_web(env, logs, 90)
-        found = Stack(own_postgres, redis, web, worker, origin, json.loads(made)["key"])
+        key = json.loads(made)["key"]
+        found = Stack(own_postgres, redis, web, worker, origin, key, env, logs)
         try:
             yield found
         finally:
