@@ -28,10 +28,12 @@ TOKENS_PER_SECOND = 10  # the cap: 6/s cut real 4-5 s questions short, 10/s none
 MIN_TOKENS = 8  # "Yes." is 2 tokens; short clips still need room for a word or two
 MIN_SAMPLES = SAMPLE_RATE // 10  # under 0.1 s there is nothing Whisper can use
 PROMPT = ["<|startoftranscript|>", "<|notimestamps|>"]  # tiny.en: English-only, no language token
+NO_SPEECH, LOW_LOGPROB = 0.6, -1.0  # faster-whisper's no-speech rule
 
 _WORD = re.compile(r"\S+")
 _NORMAL = re.compile(r"[^\w']+")
 _SENTENCE_END = re.compile(r"[.?!]$")
+_SPOKEN = re.compile(r"\w")
 
 
 def default_model_dir() -> Path:
@@ -103,22 +105,21 @@ class WhisperTranscriber:
         return texts
 
     def _decode(self, windows: list[np.ndarray]) -> list[str]:
-        """Windows of the same padded length go through the model together; the padding of each
-        depends only on its own length, so a batch gives exactly the texts of single decodes."""
+        """Windows of the same padded length go through the model together, with the same token
+        cap; the padding and the cap of each depend only on its own length, so a batch gives
+        exactly the texts of single decodes."""
         mels = [log_mel(a, self._model.n_mels) for a in windows]
         groups: dict[int, list[int]] = {}
         for i, mel in enumerate(mels):
             groups.setdefault(padded_frames(mel.shape[1]), []).append(i)
         texts = [""] * len(windows)
         for frames, members in groups.items():
-            decoded = self._generate(
-                [mels[i] for i in members], frames, [token_cap(len(windows[i])) for i in members]
-            )
+            decoded = self._generate([mels[i] for i in members], frames)
             for i, text in zip(members, decoded, strict=True):
                 texts[i] = text
         return texts
 
-    def _generate(self, mels: list[np.ndarray], frames: int, caps: list[int]) -> list[str]:
+    def _generate(self, mels: list[np.ndarray], frames: int) -> list[str]:
         import ctranslate2
 
         # The pad is zero frames (not the log-mel of silent samples): the more accurate of the two.
@@ -129,15 +130,21 @@ class WhisperTranscriber:
             ctranslate2.StorageView.from_array(batch),
             [PROMPT] * len(mels),
             beam_size=1,
-            max_length=max(caps) + len(PROMPT),  # the prompt counts towards the length
+            max_length=token_cap(frames) + len(PROMPT),  # the prompt counts towards the length
+            return_scores=True,
+            return_no_speech_prob=True,
         )
-        texts = []
-        for result, cap in zip(results, caps, strict=True):
-            # Greedy decoding is per utterance: its first ``cap`` tokens are what a decode with
-            # its own cap gives.
-            ids = [t for t in result.sequences_ids[0][:cap] if t < self._eot]
-            texts.append(cut_restart(self._tokenizer.decode(ids).strip()))
-        return texts
+        return [self._text(result) for result in results]
+
+    def _text(self, result) -> str:
+        ids = result.sequences_ids[0]
+        # Noise, a cough or silence: Whisper invents "I'm just going to do" or dots. The rule
+        # faster-whisper applies (measured here: noise and silence >= 0.9, questions <= 0.5).
+        average = result.scores[0] * len(ids) / (len(ids) + 1)  # the score is per token
+        if result.no_speech_prob > NO_SPEECH and average < LOW_LOGPROB:
+            return ""
+        text = cut_restart(self._tokenizer.decode([t for t in ids if t < self._eot]).strip())
+        return text if _SPOKEN.search(text) else ""
 
 
 def padded_frames(frames: int) -> int:
@@ -148,5 +155,8 @@ def padded_frames(frames: int) -> int:
     return min((frames // step + 2) * step, 3000)
 
 
-def token_cap(samples: int) -> int:
-    return max(math.ceil(TOKENS_PER_SECOND * samples / SAMPLE_RATE), MIN_TOKENS)
+def token_cap(window_frames: int) -> int:
+    """Text tokens allowed for a window: TOKENS_PER_SECOND of the audio it holds (rounded up to
+    the pad's step, so every utterance sharing the window shares the cap)."""
+    seconds = window_frames * HOP / SAMPLE_RATE - PAD_SECONDS
+    return max(math.ceil(TOKENS_PER_SECOND * seconds), MIN_TOKENS)

