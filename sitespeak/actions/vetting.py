@@ -15,9 +15,11 @@ from sitespeak.actions import intents
 from sitespeak.actions.catalog import enabled_actions, page_url
 from sitespeak.actions.models import SiteAction
 from sitespeak.voice.answer import Answer
+from sitespeak.voice.speakable import page_name
 
 PAGE_KINDS = ("navigate", "scroll-to-section", "highlight")
 CANNOT_GO = "I'm not allowed to take you to that page from here."
+ASK_TEAM = "The team can help on the {label} page."  # a decline's way on
 
 
 def action_payload(
@@ -60,6 +62,18 @@ def _page_action(action: dict[str, Any], pages: dict[str, SiteAction]) -> dict[s
     }
 
 
+def _way_on(reply: Answer, catalog: list[SiteAction]) -> Answer:
+    """A decline offers the site's contact page, when the catalog has one."""
+    contact = next(
+        (r for r in catalog if r.kind == "navigate" and "contact" in f"{r.url} {r.label}".lower()),
+        None,
+    )
+    if contact is None:
+        return reply
+    said = ASK_TEAM.format(label=page_name(contact.label) or "Contact")
+    return replace(reply, sentences=[*reply.sentences, said], spoken=None)
+
+
 def vet(site_id: int, question: str, reply: Answer) -> Answer:
     catalog = enabled_actions(site_id)
     requested = intents.match(question, catalog)
@@ -67,7 +81,7 @@ def vet(site_id: int, question: str, reply: Answer) -> Answer:
         row, values = requested
         return Answer([_say(row, values)], [], True, [action_payload(row, values)])
     if not reply.actions:
-        return reply
+        return _way_on(reply, catalog) if not reply.covered else reply
     pages = {r.url: r for r in catalog if r.kind == "navigate"}
     kept = [
         a
@@ -75,5 +89,6 @@ def vet(site_id: int, question: str, reply: Answer) -> Answer:
         if a is not None
     ]
     if not kept:
-        return Answer([CANNOT_GO], [], False, [])
+        # The page exists but is not allowed: the site has it, so this is no content gap.
+        return Answer([CANNOT_GO], [], True, [])
     return replace(reply, actions=kept)

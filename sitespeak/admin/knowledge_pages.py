@@ -8,9 +8,11 @@ from sitespeak import sites
 from sitespeak.actions import catalog, vetting
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.db.models import Site
 from sitespeak.errors import InvalidInput
 from sitespeak.knowledge import views
 from sitespeak.voice import answer as answerer
+from sitespeak.voice.persona import Persona, site_persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.turn import look_up
 from sitespeak.web.runtime import runtime
@@ -78,10 +80,15 @@ async def search(admin: Admin, site_id: int) -> Response:
     return await render("search.html", site=site, query=query, passages=passages, reply=reply)
 
 
+def _persona(site_id: int) -> Persona:
+    return site_persona(Site.get_by_id(site_id).options)
+
+
 async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
     """What a visitor asking ``question`` gets from the built-in answerer, the same way a voice
     turn makes it: the answer over these passages, through the action catalog's gate."""
-    reply = answerer.answer(question, passages)
+    persona = await runtime().db.run(_persona, site_id)
+    reply = answerer.answer(question, passages, persona=persona)
     reply = await runtime().db.run(vetting.vet, site_id, question, reply)
     if reply.covered:
         why = "answered from the site's pages"
@@ -91,7 +98,7 @@ async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
         why = "declined: the closest passages do not answer it (a content gap)"
     return {
         "text": reply.text,
-        "spoken": split_answer(reply.sentences),
+        "spoken": split_answer(reply.speech),
         "citations": reply.citations,
         "actions": reply.actions,
         "covered": reply.covered,

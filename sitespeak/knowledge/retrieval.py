@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sitespeak.db.connection import database
 from sitespeak.knowledge.embedders import Embedder
+from sitespeak.knowledge.questions import search_query
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index
 
 RRF_K = 60  # the usual constant: damps the weight of the very first ranks
@@ -48,8 +49,10 @@ ANY_WORD = (
 
 
 def lexical(site_id: int, query: str, limit: int = CANDIDATES) -> list[tuple]:
-    """(id, url, anchor, title, heading, text) rows of the site, best full-text match first."""
-    params = {"q": query, "site": site_id, "cap": RANK_CAP, "limit": limit}
+    """(id, url, anchor, title, heading, text) rows of the site, best full-text match first.
+    The question's words are searched with the words its facts are written with ("where" ->
+    "address", "street"), so a question finds the page that answers it."""
+    params = {"q": search_query(query), "site": site_id, "cap": RANK_CAP, "limit": limit}
     rows = list(database.execute_sql(LEXICAL_SQL.format(query=ALL_WORDS), params).fetchall())
     if len(rows) < limit:
         seen = {r[0] for r in rows}

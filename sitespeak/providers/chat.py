@@ -17,6 +17,7 @@ from typing import Any
 from sitespeak.providers.catalog import Catalog
 from sitespeak.providers.prompt import TOOLS, messages_for, passage_block
 from sitespeak.voice import answer as local
+from sitespeak.voice.persona import Persona
 
 log = logging.getLogger(__name__)
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
@@ -71,7 +72,9 @@ class OpenAIAnswerer:
         retrieve: Retriever,
         site_id: int,
         catalog: Catalog,
+        persona: Persona | None = None,
     ) -> None:
+        self.persona = persona or Persona()
         self.client, self.model, self.budget = client, model, budget
         self.retrieve, self.site_id, self.catalog = retrieve, site_id, catalog
 
@@ -86,7 +89,7 @@ class OpenAIAnswerer:
         except Fallback as why:
             sink.note("fallback", f"answerer: {why}; used the local answerer")
             log.warning("openai answerer fell back to local: %s", why)
-            async for sentence in self._local(question, known, sink):
+            async for sentence in self._local(question, known, history, sink):
                 yield sentence
             return
         try:
@@ -101,8 +104,10 @@ class OpenAIAnswerer:
             yield sentence
         self._cite(splitter.cited, known, sink)
 
-    async def _local(self, question: str, passages: list[Any], sink: Any) -> AsyncIterator[str]:
-        reply = local.answer(question, passages)
+    async def _local(
+        self, question: str, passages: list[Any], history: list[dict[str, str]], sink: Any
+    ) -> AsyncIterator[str]:
+        reply = local.answer(question, passages, history, self.persona)
         sink.cite(reply.citations, reply.covered)
         for action in reply.actions:
             await sink.action(action)
@@ -123,7 +128,7 @@ class OpenAIAnswerer:
         started: float,
     ) -> AsyncIterator[str]:
         """Run tool rounds until the model produces text; all within the budget."""
-        messages = messages_for(question, known, history, self.catalog)
+        messages = messages_for(question, known, history, self.catalog, self.persona)
         for _ in range(MAX_TOOL_ROUNDS + 1):
             left = self.budget - (time.perf_counter() - started)
             try:

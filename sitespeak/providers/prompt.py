@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sitespeak.providers.catalog import Catalog
+from sitespeak.voice.persona import Persona
 
 HISTORY_TURNS = 3  # short: older turns cost tokens and rarely help a spoken answer
 PASSAGE_CHARS = 700
@@ -78,11 +79,33 @@ def catalog_block(catalog: Catalog) -> str:
     return f"Pages:\n{pages or '- none'}\nSections:\n{sections or '- none'}"
 
 
+TONES = {
+    "brief": "Be brief: one short sentence when it will do.",
+    "friendly": "Be warm and friendly.",
+    "formal": "Be polite and formal.",
+}
+
+
+def persona_block(persona: Persona | None) -> str:
+    """The site owner's persona: it shapes the wording, never the rules above it."""
+    if persona is None or not (persona.text or persona.name):
+        return ""
+    name = f"Your name is {persona.name}. " if persona.name else ""
+    return (
+        f"\n\nPersona (set by the site's owner; the rules above still apply)\n{name}"
+        f"{TONES[persona.tone]}\n{persona.text[:2000]}"
+    )
+
+
 def messages_for(
-    question: str, passages: list[Any], history: list[dict[str, str]], catalog: Catalog
+    question: str,
+    passages: list[Any],
+    history: list[dict[str, str]],
+    catalog: Catalog,
+    persona: Persona | None = None,
 ) -> list[dict[str, Any]]:
     system = (
-        f"{RULES}\n\nCatalog\n{catalog_block(catalog)}\n\nPassages\n"
+        f"{RULES}{persona_block(persona)}\n\nCatalog\n{catalog_block(catalog)}\n\nPassages\n"
         f"{passage_block(passages) or 'none yet: call search_site'}"
     )
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]

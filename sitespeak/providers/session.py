@@ -11,6 +11,7 @@ from sitespeak.providers.chat import OpenAIAnswerer, Retriever
 from sitespeak.providers.config import ProviderChoice, api_key
 from sitespeak.providers.speech import ProviderSpeech
 from sitespeak.settings import Settings
+from sitespeak.voice.persona import Persona
 
 
 class Clients:
@@ -53,8 +54,11 @@ class SessionProviders:
         retrieve: Retriever,
         site_id: int,
         catalog: Catalog,
+        persona: Persona | None = None,
     ) -> None:
         self.settings, self.choice, self.local = settings, choice, local
+        self.persona = persona or Persona()  # the site's: both answerers word with it
+        self.greeting = ""  # what the widget says first (session.ready)
         self.client = clients.get(choice) if choice.uses_openai else None
         self.retrieve, self.site_id, self.catalog = retrieve, site_id, catalog
 
@@ -80,6 +84,12 @@ class SessionProviders:
         answerer = None
         if c.answerer == "openai":
             answerer = OpenAIAnswerer(
-                self.client, c.chat_model, budget, self.retrieve, self.site_id, self.catalog
+                self.client,
+                c.chat_model,
+                budget,
+                self.retrieve,
+                self.site_id,
+                self.catalog,
+                self.persona,
             )
         return speech, answerer

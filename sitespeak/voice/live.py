@@ -137,6 +137,7 @@ class LiveSession:
         self.start, self.client_ip = start, client_ip
         # sitespeak.providers.session.SessionProviders; None: the local engine and answerer.
         self.providers = providers
+        self.persona = getattr(providers, "persona", None)  # the site's, for the local answerer
         cfg = services.settings
         self.vad = Endpointer(
             16000, cfg.voice_vad_aggressiveness, silence_ms=cfg.voice_endpoint_silence_ms
@@ -177,6 +178,7 @@ class LiveSession:
                 input_format=self.start.input_format,
                 output_format=self.start.output_format,
                 ack_sound=self.ack_sound,
+                greeting=getattr(self.providers, "greeting", ""),
             )
         )
 
@@ -335,6 +337,8 @@ class LiveSession:
                     self.vet,
                     self.s.load.plan(),
                     reach,
+                    list(self.state.history),
+                    self.persona,
                 )
             )
             self.speculation = Speculation(upto, task)
@@ -430,6 +434,7 @@ class LiveSession:
                 self.vet,
                 answer_with=answer_with,
                 history=self.state.history,
+                persona=self.persona,
             )
         except asyncio.CancelledError:
             result.interrupted = True

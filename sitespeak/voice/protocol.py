@@ -119,6 +119,10 @@ class SessionReady(Message):
         True,
         description="The site's owner wants a soft sound played when response.started arrives.",
     )
+    greeting: str = Field(
+        "",
+        description="The site's greeting (or one in its persona's tone): what the widget shows first.",
+    )
 
 
 class SpeechStarted(Message):

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitespeak.voice.admission import Plan
+from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
+from sitespeak.voice.speakable import speakable
 from sitespeak.voice.turn import Draft, Retriever, Vetter, compose, look_up
 
 
@@ -39,6 +41,8 @@ async def prepare(
     vet: Vetter | None,
     plan: Plan,
     reach: Reach,
+    history: list[dict[str, str]] | None = None,
+    persona: Persona | None = None,
 ) -> Draft:
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -52,16 +56,24 @@ async def prepare(
     transcript = await engine.transcribe(audio)
     stage("stt_ms")
     if not reach.answer or not transcript:
-        return Draft(transcript, [], None, None, timings)
-    passages = await look_up(site_id, transcript, retrieve)
+        return Draft(transcript, [], None, None, timings, history_len=len(history or []))
+    passages = await look_up(site_id, transcript, retrieve, history)
     stage("retrieval_ms")
-    reply = await compose(site_id, transcript, passages, vet)
+    reply = await compose(site_id, transcript, passages, vet, history, persona)
     stage("answer_ms")
-    chunks = split_answer(reply.sentences, plan.first_words)
+    chunks = split_answer(reply.speech, plan.first_words)
     first = None
     if reach.first_phrase and plan.audio and not plan.filler and chunks:
-        first = asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
-    return Draft(transcript, passages, reply, first, timings, first_text=chunks[0] if first else "")
+        first = asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
+    return Draft(
+        transcript,
+        passages,
+        reply,
+        first,
+        timings,
+        first_text=chunks[0] if first else "",
+        history_len=len(history or []),
+    )
 
 
 class Speculation:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sitespeak.voice.audio import resample
 from sitespeak.voice.protocol import PageAction, ResponseAction, ResponseTextDelta
+from sitespeak.voice.speakable import speakable
 
 
 class StreamingAnswerer(Protocol):
@@ -84,7 +85,7 @@ async def answer_and_speak(
             return None
         # The first sentence is what the visitor waits for: it goes ahead of later ones.
         priority = 0 if result.spoken else 1
-        pcm, source_rate = await engine.synthesize(sentence, priority=priority)
+        pcm, source_rate = await engine.synthesize(speakable(sentence), priority=priority)
         return sentence, pcm, source_rate
 
     pending = asyncio.ensure_future(next_audio())

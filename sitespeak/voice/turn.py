@@ -26,6 +26,7 @@ from sitespeak.voice import streamed
 from sitespeak.voice.admission import Plan
 from sitespeak.voice.audio import resample
 from sitespeak.voice.engine import SpeechEngine
+from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.protocol import (
     Citation,
@@ -37,6 +38,7 @@ from sitespeak.voice.protocol import (
     ResponseTextDelta,
     TranscriptFinal,
 )
+from sitespeak.voice.speakable import speakable
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
@@ -77,6 +79,7 @@ class Draft:
     first_audio: asyncio.Future | None  # the first phrase's synthesis, started early
     timings: dict[str, float] = field(default_factory=dict)  # the stages' cost, paid early
     first_text: str = ""  # the phrase first_audio speaks
+    history_len: int = 0  # turns the run understood the question with
 
 
 async def settled(draft: asyncio.Future | None) -> Draft | None:
@@ -161,8 +164,10 @@ async def run_turn(
     vet: Vetter | None = None,
     answer_with: streamed.StreamingAnswerer | None = None,
     history: list[dict[str, str]] | None = None,
+    persona: Persona | None = None,
 ) -> TurnResult:
-    """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent."""
+    """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent.
+    ``history`` (the session's last turns) resolves follow-ups; ``persona`` words answers."""
     clock = Clock(turn.ended_at, result.timings)
     result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
     turn.plan.record(result.timings, result.notes)
@@ -193,10 +198,11 @@ async def run_turn(
         result.timings["speculative"] = 1.0  # a flag: the stages above ran during the hangover
 
     # 3. Retrieval from the site's knowledge base.
-    if draft:
+    if draft and draft.history_len == len(history or []):
         passages = draft.passages
     else:
-        passages = await look_up(site_id, question, retrieve)
+        draft = None  # a turn ended since the run began: understood with the new history
+        passages = await look_up(site_id, question, retrieve, history)
         clock.stage("retrieval_ms")
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
@@ -220,12 +226,14 @@ async def run_turn(
     if draft and draft.reply is not None:
         reply = draft.reply
     else:
-        reply = await compose(site_id, question, passages, vet)
+        reply = await compose(site_id, question, passages, vet, history, persona)
         clock.stage("answer_ms")
+    if reply.understood and reply.understood != question:
+        result.notes["understood"] = reply.understood  # how a follow-up was read
     await show(reply, turn.seq, out, result)
 
     # 5. Speech out: a short first phrase, then sentence by sentence while the previous plays.
-    chunks = split_answer(reply.sentences, turn.plan.first_words)
+    chunks = split_answer(reply.speech, turn.plan.first_words)
     first = draft.first_audio if draft and chunks and draft.first_text == chunks[0] else None
     try:
         await speak(chunks, turn.seq, engine, out, output_rate, clock, result, turn.plan, first)
@@ -269,16 +277,25 @@ async def _streamed(
     clock.since_end("total_ms")
 
 
-async def look_up(site_id: int, question: str, retrieve: Retriever) -> list[Any]:
-    target = answerer.navigation_target(question)
-    query = target or answerer.search_query(question)
+async def look_up(
+    site_id: int,
+    question: str,
+    retrieve: Retriever,
+    history: list[dict[str, str]] | None = None,
+) -> list[Any]:
+    query = answerer.query_for(question, history)
     return await retrieve(site_id, query, PASSAGES) if question else []
 
 
 async def compose(
-    site_id: int, question: str, passages: list[Any], vet: Vetter | None
+    site_id: int,
+    question: str,
+    passages: list[Any],
+    vet: Vetter | None,
+    history: list[dict[str, str]] | None = None,
+    persona: Persona | None = None,
 ) -> answerer.Answer:
-    reply = answerer.answer(question, passages)
+    reply = answerer.answer(question, passages, history, persona)
     if vet is not None:
         try:
             reply = await vet(site_id, question, reply)
@@ -342,12 +359,12 @@ async def speak(
         await _speechless(out, result, chunks, "speech_busy", "the voice is busy right now")
         return
     if plan.filler:  # already synthesized: plays while the answer's first phrase is made
-        first = first or asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
+        first = first or asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
         filler, filler_rate = await engine.synthesize(plan.filler, priority=2)
         clock.since_end("eos_to_first_audio_ms")
         await out.audio(resample(filler, filler_rate, rate))
     if chunks and first is None:
-        first = asyncio.ensure_future(engine.synthesize(chunks[0], priority=1))
+        first = asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
     pending = first
     try:
         for index, chunk in enumerate(chunks):
@@ -355,7 +372,7 @@ async def speak(
             if index == 0:
                 clock.stage("tts_first_audio_ms")
             pending = (
-                asyncio.ensure_future(engine.synthesize(chunks[index + 1]))
+                asyncio.ensure_future(engine.synthesize(speakable(chunks[index + 1])))
                 if index + 1 < len(chunks)
                 else None
             )

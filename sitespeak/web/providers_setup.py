@@ -12,6 +12,7 @@ from sitespeak.providers.catalog import Catalog, load_catalog
 from sitespeak.providers.config import resolve
 from sitespeak.providers.session import Clients, SessionProviders
 from sitespeak.voice.live import LiveSession
+from sitespeak.voice.persona import site_persona
 from sitespeak.web.runtime import WebRuntime
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,20 @@ async def session_providers(rt: WebRuntime, services: Any, site: Any) -> Session
         choice = resolve(rt.settings)
     needs_catalog = choice.realtime or choice.answerer == "openai"
     catalog = await rt.db.run(load_catalog, site.id) if needs_catalog else Catalog()
-    return SessionProviders(
-        rt.settings, choice, services.engine, clients(rt), services.retrieve, site.id, catalog
+    options = getattr(site, "options", None) or {}
+    persona = site_persona(options)
+    providers = SessionProviders(
+        rt.settings,
+        choice,
+        services.engine,
+        clients(rt),
+        services.retrieve,
+        site.id,
+        catalog,
+        persona,
     )
+    providers.greeting = persona.greeting(getattr(site, "name", ""), options.get("greeting", ""))
+    return providers
 
 
 def live_session(

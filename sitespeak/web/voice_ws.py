@@ -41,12 +41,13 @@ class SiteRef:
     tenant_id: int
     origins: list[str]
     options: dict = field(default_factory=dict)  # options.providers picks its providers
+    name: str = ""
 
 
 def _site(key: str) -> SiteRef | None:
     site = site_by_key(key)
     return (
-        SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}))
+        SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}), site.name)
         if site
         else None
     )

@@ -23,6 +23,7 @@ from quart import Blueprint, Response, request
 from sitespeak import sites
 from sitespeak.errors import Forbidden, NotFound, Unauthorized
 from sitespeak.knowledge.models import Page
+from sitespeak.voice.persona import site_persona
 from sitespeak.web.auth import _lookup
 from sitespeak.web.runtime import runtime
 from sitespeak.web.signed_in import load_admin
@@ -112,8 +113,10 @@ def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str]]:
         h.get("text", "") if isinstance(h, dict) else str(h)
         for h in (start.headings if start else [])
     ][:12]
+    options = site.options or {}
     return {
         "name": site.name,
+        "greeting": site_persona(options).greeting(site.name, options.get("greeting", "")),
         "key": site.key,
         "start": site.start_urls[0],
         "title": start.title if start else site.name,
@@ -129,7 +132,7 @@ padding: 0 1rem">
 site's knowledge base. Page actions act on this preview page.</small></p>
 <h1>{title}</h1>{outline}
 <script src="/widget/{version}/widget.js" data-site-key="{key}"
-data-greeting="Hi! Ask me anything about {name}." async></script></body></html>"""
+data-greeting="{greeting}" async></script></body></html>"""
 
 
 def _csp() -> str:

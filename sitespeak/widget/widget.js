@@ -211,6 +211,15 @@
     ui.log.scrollTop = ui.log.scrollHeight;
     return el;
   }
+  // The site's own greeting (session.ready) replaces the default one while nothing else was said.
+  function greet(text) {
+    var first = store.log[0];
+    cfg.greeting = text;
+    if (store.log.length !== 1 || first.who !== "bot" || first.text === text) return;
+    first.text = text; save();
+    var el = ui.log.querySelector(".m.bot");
+    if (el) el.textContent = text;
+  }
   function addMessage(who, text, cites) {
     var item = { who: who, text: text, cites: cites || [] };
     store.log.push(item); save();
@@ -420,6 +429,7 @@
         ready = true; retries = 0; showError("");
         stats.resumed = m.resumed; stats.turns = m.turns; siteAck = m.ack_sound !== false;
         store.resume = m.resume_id; save();
+        if (m.greeting && !d.greeting) greet(m.greeting);
         emit("ready", m);
         wait(0);
         outbox.splice(0).forEach(send);

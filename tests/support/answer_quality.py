@@ -69,10 +69,8 @@ def serve_site(name: str) -> Iterator[str]:
 
 def ask(site_id: int, question: str, history: list[dict[str, str]], embedder) -> Any:
     """One question through the voice turn's steps, synchronously."""
-    target = answerer.navigation_target(question)
-    query = target or answerer.search_query(question)
-    found = search(site_id, query, PASSAGES, embedder=embedder)
-    return answerer.answer(question, found)
+    found = search(site_id, answerer.query_for(question, history), PASSAGES, embedder=embedder)
+    return answerer.answer(question, found, history)
 
 
 def _where(citation: dict[str, str], base: str) -> str:
