@@ -69,8 +69,9 @@ SYNONYMS = {
 FRAME = frozenset(
     """hour time open close opening closing much cost price fee charge pay long take where
 address located location find phone call telephone number email mail who day week night
-minute per shop store clinic practice office business place company premises site website
-""".split()
+minute per shop store clinic practice surgery office business place company premises site
+website hotel inn hostel bakery cafe salon studio school museum library gallery centre center
+option thing service way kind type stuff something anything info information detail""".split()
 ) | frozenset(DAYS)
 
 
@@ -85,7 +86,7 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     # "include" and "included" must meet: a final e goes too
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def words_of(text: str) -> list[str]:
@@ -94,7 +95,8 @@ def words_of(text: str) -> list[str]:
     out = []
     for token in WORD.findall(ADDRESSES.sub(" ", text.lower())):
         token = token.split("'")[0]
-        parts = [token, *token.split("-")] if "-" in token else [token]
+        # "wi-fi" is also "wifi", "e-mail" also "email"
+        parts = [token, *token.split("-"), token.replace("-", "")] if "-" in token else [token]
         out += [stem(w) for w in parts if w not in STOP and len(w) > 1]
     return out
 
@@ -144,8 +146,14 @@ EMAIL = re.compile(r"\be-?mail\b", re.I)
 
 
 def kind_of(question: str) -> str:
-    """The kind of fact asked for: when, price, where, phone, email, who, duration, yesno or
-    other (the order matters: "how much does it cost on Sunday" asks a price)."""
+    """The kind of fact asked for: yesno (a question that starts "is", "do", "can" ... wants a
+    yes or no first), else detail_of."""
+    return "yesno" if YES_NO.match(question.strip()) else detail_of(question)
+
+
+def detail_of(question: str) -> str:
+    """The kind of fact a question names: when, price, where, phone, email, who, duration, yesno
+    or other (the order matters: "how much does it cost on Sunday" asks a price)."""
     q = question.strip()
     if EMAIL.search(q):
         return "email"

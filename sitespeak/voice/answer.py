@@ -19,6 +19,7 @@ from sitespeak.knowledge.questions import (
     DAYS,
     content_words,
     days_in,
+    detail_of,
     expand,
     kind_of,
     search_query,
@@ -53,15 +54,19 @@ EVIDENCE = {
         r"[€$£]\s?\d|\d\s?(?:€|EUR|USD|GBP|CHF|NOK|SEK|DKK)\b|\bfree\b|\d\s?%|\bno charge\b", re.I
     ),
     "where": re.compile(
-        r"\b[A-Z][\wß'-]+\.?\s\d{1,4}[a-z]?\b|\b\d{1,4}\s[A-Z][\w'-]+\s(?:Street|St|Road|Rd|"
-        r"Lane|Avenue|Ave|Square|Way|Place)\b|\blocated\b|\bnext to\b|\bopposite\b|\bwalk from\b"
+        r"\b[A-Z][\wß'-]+\.?\s\d{1,4}[a-z]?\b|\b\d{1,4}\s(?:[A-Z][\w'-]+\s)+(?:Street|St|Road|"
+        r"Rd|Lane|Avenue|Ave|Square|Way|Place|Parade|Drive|Court|Terrace|Row|Close|Crescent|Quay|"
+        r"Hill|Gate|Walk|Boulevard|Blvd)\b|\b\d{4,5}\s[A-Z][a-z]|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|"
+        r"\blocated\b|\bnext to\b|\bopposite\b|\bwalk from\b"
     ),
     "phone": re.compile(r"\+?\d[\d \-/().]{5,}\d"),
     "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     "who": re.compile(r"\b(?:Dr\.?\s|Mr\.?\s|Mrs\.?\s|Ms\.?\s)?[A-Z][a-z]+\s[A-Z][a-z]+\b"),
     "duration": re.compile(
-        r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b|\b\w+-(?:hour|minute|"
-        r"day|week)\b|\b(?:an|one|half an|a quarter of an)\s+hour\b",
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)\s*"
+        r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b|\b\w+-(?:hour|minute|day|"
+        r"week)\b|\b(?:an|one|half an|a quarter of an)\s+hour\b|\b(?:a|per|each)\s+(?:year|"
+        r"month|week|day)\b",
         re.I,
     ),
 }
@@ -155,11 +160,22 @@ def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
     head = expand({topics[-1]}) if topics else set()
     kind = kind_of(question)
     days = days_in(question)
-    evidence = EVIDENCE.get(kind)
+    # A yes/no question about a time or a price still prefers the sentence that holds one.
+    evidence = EVIDENCE.get(detail_of(question) if kind == "yesno" else kind)
     wholes = [content_words(f"{page_name(p.title)} {p.heading} {p.text}") for p in passages]
-    if head and not any(head & whole for whole in wholes):
-        return []  # what was asked for appears nowhere: not on this site ("do you sell pizza")
+    seen = set().union(*wholes) if wholes else set()
+    known = sum(bool(expand({t}) & seen) for t in set(topics)) / max(len(set(topics)), 1)
+    if head and not head & seen and known <= 0.5:
+        # What was asked for appears nowhere: not on this site ("do you rent out kayaks").
+        return []
     wanted = expand(set(topics))
+    # A word most passages share ("room" on a hotel's site) says less than a rare one.
+    # The topic ("kids' bike") counts more than the frame ("cost per day").
+    weight = {
+        w: (1.5 if w in wanted else 1.0) / max(sum(w in whole for whole in wholes), 1) ** 0.5
+        for w in wide
+    }
+    total = sum(weight[w] for w in asked) or 1.0
     found = []
     for rank, passage in enumerate(passages):
         context = content_words(f"{page_name(passage.title)} {passage.heading}")
@@ -173,13 +189,13 @@ def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
             words = content_words(sentence)
             if not wide & (words | context):
                 continue
-            direct = len(asked & words)
-            related = len((wide - asked) & (words | context))
-            titled = len((asked & context) - words)
-            score = (direct + 0.5 * related + 0.4 * titled) / max(len(asked), 1)
-            if head & words:
-                score += 0.1
-            if evidence is not None:
+            direct = sum(weight[w] for w in asked & words)
+            related = sum(weight[w] for w in (wide - asked) & (words | context))
+            titled = sum(weight[w] for w in (asked & context) - words)
+            score = (direct + 0.5 * related + 0.4 * titled) / total
+            if evidence is not None and kind == "yesno":
+                score += 0.2 if evidence.search(sentence) else 0.0
+            elif evidence is not None:
                 miss = 0.5 if kind in STRICT else 0.8
                 score = score + 0.5 if evidence.search(sentence) else score * miss
             for day in days:
