@@ -40,7 +40,8 @@ def main() -> None:
                 report = evaluate(name, site.id, url, embedder)
             spoken = [o.spoken_words for o in report.of("question") if o.ok]
             print(
-                f"{name}: answered right and cited {_share(report, 'question')}, "
+                f"{name}: answered right and cited {_share(report, 'question')} (retrieval "
+                f"top-3 {_share(report, 'top3')}), "
                 f"navigation {_share(report, 'navigation')}, declined "
                 f"{_share(report, 'decline')}, follow-ups {_share(report, 'followup')}; "
                 f"mean spoken words {sum(spoken) / max(len(spoken), 1):.1f}"

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sitespeak.errors import outage_from
-from sitespeak.knowledge import retrieval
+from sitespeak.knowledge import query_vectors, retrieval
 from sitespeak.knowledge.embedders import Embedder
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index, site_version
 
@@ -147,4 +147,4 @@ def _vector_top(
 ) -> list[tuple[int, float]]:
     if not len(index.vectors):
         return []
-    return index.vectors.top(embedder.embed([query])[0], k)
+    return index.vectors.top(query_vectors.shared.vector(embedder, query), k)

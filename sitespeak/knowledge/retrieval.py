@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitespeak.db.connection import database
+from sitespeak.knowledge import query_vectors
 from sitespeak.knowledge.embedders import Embedder
 from sitespeak.knowledge.questions import search_query
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index
@@ -95,7 +96,10 @@ def search(
     index = index or load_site_index(site_id, embedder.name)
     lexical_rows = lexical(site_id, query, max(CANDIDATES, k))
     vector_ids = [
-        cid for cid, _ in index.vectors.top(embedder.embed([query])[0], max(CANDIDATES, k))
+        cid
+        for cid, _ in index.vectors.top(
+            query_vectors.shared.vector(embedder, query), max(CANDIDATES, k)
+        )
     ]
     fused = fuse([[r[0] for r in lexical_rows], vector_ids], k)
     return passages(site_id, fused, lexical_rows, index)

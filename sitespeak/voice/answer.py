@@ -291,9 +291,11 @@ def _spoken(shown: list[str], passage: PassageLike, persona: Persona) -> list[st
         words += count
     if len(spoken) == len(shown):
         return spoken
-    if not spoken:
-        cut = " ".join(shown[0].split()[:SPOKEN_WORDS]).rstrip(",;:")
-        spoken = [cut.rsplit(",", 1)[0] + "." if "," in cut else cut + "…"]
+    if not spoken:  # one long sentence: its first clause (a later cut could drop an "except")
+        head_words = shown[0].split()[:SPOKEN_WORDS]
+        ends = [i for i, w in enumerate(head_words) if i >= 5 and w.endswith((",", ";", ":"))]
+        cut = " ".join(head_words[: ends[0] + 1] if ends else head_words).rstrip(",;:")
+        spoken = [cut + ("." if ends else "…")]
     return [*spoken, persona.say("more", page=page_name(passage.title) or "site's")]
 
 

@@ -95,3 +95,27 @@ def test_the_greeting_is_the_sites_own_else_one_in_the_personas_voice():
     assert persona_of("You are Ada, friendly.").greeting("Fjord Cycles") == (
         "Hi, I'm Ada! Ask me anything about Fjord Cycles."
     )
+
+
+def test_a_long_answer_is_shown_whole_and_spoken_short_with_where_the_rest_is():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Passage:
+        url: str
+        anchor: str
+        title: str
+        heading: str
+        text: str
+        score: float = 1.0
+
+    long = (
+        "Delivery is free on orders over €50 within the city, and for smaller orders or "
+        "addresses outside the city the delivery fee depends on the distance, the weight of "
+        "the parcel and the day of the week you choose for it to arrive at your door."
+    )
+    page = Passage("https://shop.test/delivery", "", "Delivery · Example Shop", "Delivery", long)
+    reply = answer("How much is delivery?", [page])
+    assert reply.text == long
+    assert len(" ".join(reply.speech).split()) <= SPOKEN_WORDS + 6
+    assert reply.speech[-1] == "More on the Delivery page."

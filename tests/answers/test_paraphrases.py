@@ -11,6 +11,7 @@ from tests.support.answer_quality import Report, evaluate
 
 ANSWERED = 0.85  # right fact with the right first citation
 FOLLOW_UPS = 0.75
+TOP_3 = 0.9  # the right page among the first three passages search returns
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,11 @@ def report(answer_site, embedder) -> Report:
 def test_most_paraphrased_questions_get_the_right_fact_with_the_right_citation(report):
     misses = [(o.asked, o.said, o.cited) for o in report.failures() if o.kind == "question"]
     assert report.rate("question") >= ANSWERED, misses
+
+
+def test_retrieval_alone_puts_the_right_page_in_the_top_three(report):
+    misses = [(o.asked, o.said) for o in report.failures() if o.kind == "top3"]
+    assert report.rate("top3") >= TOP_3, misses
 
 
 def test_every_off_topic_or_missing_question_is_declined(report):

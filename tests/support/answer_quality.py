@@ -78,12 +78,13 @@ def _where(citation: dict[str, str], base: str) -> str:
     return path + (f"#{citation['anchor']}" if citation.get("anchor") else "")
 
 
+def _matches(where: str, expected: list[str]) -> bool:
+    return any(where == e or ("#" not in e and where.split("#")[0] == e) for e in expected)
+
+
 def cited(reply: Any, base: str, expected: list[str]) -> bool:
     """The first citation is one of the expected pages ("/visit") or sections ("/visit#x")."""
-    if not reply.citations:
-        return False
-    where = _where(reply.citations[0], base)
-    return any(where == e or ("#" not in e and where.split("#")[0] == e) for e in expected)
+    return bool(reply.citations) and _matches(_where(reply.citations[0], base), expected)
 
 
 def holds(reply: Any, facts: list[str]) -> bool:
@@ -92,7 +93,7 @@ def holds(reply: Any, facts: list[str]) -> bool:
 
 @dataclass
 class Outcome:
-    kind: str  # question | navigation | decline | followup
+    kind: str  # question | top3 (retrieval alone) | navigation | decline | followup
     asked: str
     ok: bool
     said: str
@@ -132,6 +133,10 @@ def evaluate(name: str, site_id: int, base: str, embedder) -> Report:
         reply = ask(site_id, q["ask"], [], embedder)
         ok = holds(reply, q["fact"]) and cited(reply, base, q["cite"])
         report.outcomes.append(_outcome("question", q["ask"], ok, reply, base))
+        top = search(site_id, answerer.query_for(q["ask"]), 3, embedder=embedder)
+        found = [_where({"url": p.url, "anchor": p.anchor or ""}, base) for p in top]
+        hit = any(_matches(w, q["cite"]) for w in found)
+        report.outcomes.append(Outcome("top3", q["ask"], hit, " | ".join(found), 0))
     for q in spec["navigation"]:
         reply = ask(site_id, q["ask"], [], embedder)
         ok = any(a["url"][len(base) :] == q["url"] for a in reply.actions)

@@ -284,3 +284,13 @@ def test_a_page_can_turn_the_sound_off_with_data_ack(page, widget_site, embed):
         assert page.evaluate("SiteSpeak.stats().acks") == 0
     finally:
         embed.extra = ""
+
+
+def test_the_widget_opens_with_the_sites_own_greeting(page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    page.wait_for_function(
+        "document.querySelector('sitespeak-widget').shadowRoot"
+        ".querySelector('.m.bot').textContent.includes('Widget Bakery')",
+        timeout=20000,
+    )
+    assert bot_messages(page)[0] == "Hi! Ask me anything about Widget Bakery."
