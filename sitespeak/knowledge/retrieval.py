@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sitespeak.db.connection import database
 from sitespeak.knowledge import query_vectors
 from sitespeak.knowledge.embedders import Embedder
-from sitespeak.knowledge.questions import search_query
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index
+from sitespeak.questions import search_query
 
 RRF_K = 60  # the usual constant: damps the weight of the very first ranks
 CANDIDATES = 30  # per list, before fusion

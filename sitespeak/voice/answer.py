@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sitespeak.knowledge.questions import (
+from sitespeak.questions import (
     DAYS,
     content_words,
     days_in,

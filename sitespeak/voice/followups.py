@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sitespeak.knowledge.questions import DAYS, days_in, topic_words, words_of
+from sitespeak.questions import DAYS, days_in, topic_words, words_of
 
 LEAD = re.compile(r"^\s*(?:and|also|so|ok(?:ay)?|then)?\s*(?:what|how)\s+about\s+|^\s*and\s+", re.I)
 # "there" stands for a place ("how do I get there?") but not in "is there parking?".

@@ -121,7 +121,7 @@ class SessionReady(Message):
     )
     greeting: str = Field(
         "",
-        description="The site's greeting (or one in its persona's tone): what the widget shows first.",
+        description="The site's greeting (or one in its persona's tone): the widget's first words.",
     )
 
 
