@@ -125,7 +125,7 @@ def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refre
         again = a.post(f"/api/v1/sites/{site['id']}/crawls")
         assert first.status_code == 202 and again.status_code == 200
         assert again.json()["id"] == first.json()["id"]  # one open crawl per site
-        worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="crawler,ai")
+        worker = start_worker(base_env, tmp_path, SITESPEAK_WORKER_QUEUES="critical,crawler,ai")
         try:
             crawl = _wait_job(a, first.json()["id"])
             _wait_job(a, crawl["result"]["embed_job"])
