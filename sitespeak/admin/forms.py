@@ -13,7 +13,7 @@ def lines(value: str | None) -> list[str]:
 
 
 class SiteForm(BaseModel, extra="forbid"):
-    name: str = Field(..., min_length=1, max_length=200)
+    name: str = Field("", max_length=200)  # empty: the start page's title (or kept, on edit)
     start_urls: list[HttpUrl] = Field(..., min_length=1, max_length=20)
     allowed_origins: list[HttpUrl] = Field(default_factory=list, max_length=50)
     schedule: Literal["never", "hourly", "daily", "weekly"] = "never"

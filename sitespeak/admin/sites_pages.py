@@ -10,7 +10,9 @@ from sitespeak.admin.forms import SiteForm
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.crawl import diagnosis
 from sitespeak.crawl.refresh import request_crawl
+from sitespeak.crawl.title import site_name
 from sitespeak.knowledge import views
+from sitespeak.settings import Settings
 from sitespeak.sites import voice_options
 from sitespeak.sites.registry import origin_of
 from sitespeak.voice import conversations
@@ -34,13 +36,15 @@ def embed_snippet(base_url: str, key: str) -> str:
     return f'<script src="{base_url}/widget.js" data-site-key="{key}" async></script>'
 
 
-def _create(tenant_id: int, form: SiteForm, superuser: bool) -> int:
+def _create(tenant_id: int, form: SiteForm, superuser: bool, settings: Settings) -> int:
     # Before the probe: it would otherwise tell a tenant which private ports are open.
     sites.check_private_permission(form.allow_private, False, superuser)
     diagnosis.check_start_urls([str(u) for u in form.start_urls], form.allow_private)
+    # Only the URL is asked for: the name comes from the start page's title unless given.
+    name = form.name or site_name(str(form.start_urls[0]), form.allow_private, settings)
     site = sites.create_site(
         tenant_id,
-        form.name,
+        name,
         [str(u) for u in form.start_urls],
         form.allow_private,
         schedule=form.schedule,
@@ -62,7 +66,7 @@ def _update(tenant_id: int, site_id: int, form: SiteForm, superuser: bool) -> No
         tenant_id,
         site_id,
         privileged=superuser,
-        name=form.name,
+        name=form.name or sites.get_site(tenant_id, site_id).name,
         start_urls=[str(u) for u in form.start_urls],
         allowed_origins=[str(o) for o in form.allowed_origins],
         schedule=form.schedule,
@@ -119,9 +123,12 @@ async def sites_index(admin: Admin) -> Response:
 @bp.post("/sites")
 @page("write")
 async def create(admin: Admin) -> Response:
+    rt = runtime()
     form = SiteForm.from_form(await request.form)
-    site_id = await runtime().db.run(_create, admin.tenant_id, form, admin.superuser)
-    return redirect(url_for("admin_sites.show", site_id=site_id), 303)
+    site_id = await rt.db.run(_create, admin.tenant_id, form, admin.superuser, rt.settings)
+    # Saving is asking for the first crawl: the site page shows its progress.
+    job, _ = await rt.db.run(request_crawl, rt.jobs, admin.tenant_id, site_id, by_person=True)
+    return redirect(url_for("admin_sites.show", site_id=site_id, crawl=str(job.id)), 303)
 
 
 @bp.get("/sites/<int:site_id>")

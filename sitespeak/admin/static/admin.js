@@ -33,6 +33,9 @@ document.addEventListener("change", (event) => {
     seen.push(text);
     sessionStorage.setItem("sitespeak.live", JSON.stringify(seen.slice(-50)));
   };
+  // A crawl that started before this page connected (saving a new site starts one) may
+  // finish unseen by the stream: while one is active the page also refreshes itself.
+  if (box.dataset.active === "1") setTimeout(() => window.location.reload(), 4000);
   const source = new EventSource(box.dataset.events);
   source.addEventListener("open", () => { box.dataset.connected = "1"; });
   source.addEventListener("job.progress", (e) => {
