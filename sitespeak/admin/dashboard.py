@@ -12,12 +12,12 @@ from sitespeak import sites
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, human_time, render
 from sitespeak.analytics import summary
-from sitespeak.jobs import ledger, queues
+from sitespeak.jobs import ledger
+from sitespeak.jobs.worker_status import worker_status
 from sitespeak.knowledge import views
 from sitespeak.maintenance import upkeep
 from sitespeak.web.health import check_dependencies
 from sitespeak.web.runtime import WebRuntime, runtime
-from sitespeak.worker.main import heartbeat_key
 
 bp = Blueprint("admin_dash", __name__, url_prefix="/admin")
 friendly_errors(bp)
@@ -26,23 +26,15 @@ bp.add_app_template_filter(human_time, "human_time")
 
 async def _workers(rt: WebRuntime) -> tuple[list[dict], dict[str, int] | None]:
     """Per-queue heartbeat age and depth; None depths when Redis cannot be read."""
-    try:
-        raw = await rt.redis.hgetall(heartbeat_key(rt.settings.redis_prefix))
-        depths = await asyncio.get_running_loop().run_in_executor(None, queues.depths)
-    except Exception:  # noqa: BLE001 - the dependency panel already says Redis is down
+    found = await worker_status(rt.redis, rt.settings)
+    if found is None:  # the dependency panel already says Redis is down
         return [], None
-    now, stale = time.time(), rt.settings.heartbeat_interval * 3
-    seen = {k.decode(): now - float(v) for k, v in raw.items()}
+    known = [q for q in found if q.depth is not None]
     rows = [
-        {
-            "queue": name,
-            "depth": depths.get(name, 0),
-            "last_seen_s": round(seen[name], 1) if name in seen else None,
-            "alive": name in seen and seen[name] <= stale,
-        }
-        for name in depths
+        {"queue": q.queue, "depth": q.depth, "last_seen_s": q.last_seen_s, "alive": q.alive}
+        for q in known
     ]
-    return rows, depths
+    return rows, {q.queue: q.depth or 0 for q in known}
 
 
 def _job_rows(tenant_id: int | None, instance_too: bool, limit: int) -> list[dict]:

@@ -70,7 +70,7 @@ async def search(admin: Admin, site_id: int) -> Response:
         raise InvalidInput(f"q: at most {MAX_QUERY} characters")
     passages, reply = [], None
     if query:
-        found = await look_up(site_id, query, rt.extras["knowledge"].search)  # as a turn does
+        found = await look_up(site_id, query, rt.knowledge.search)  # as a turn does
         reply = await _visitor_answer(site_id, query, found)
         cited = {(c["url"], c.get("anchor", "")) for c in reply["citations"]}
         passages = [

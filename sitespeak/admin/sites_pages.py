@@ -166,9 +166,7 @@ async def update_voice(admin: Admin, site_id: int) -> Response:
 async def delete(admin: Admin, site_id: int) -> Response:
     rt = runtime()
     await rt.db.run(sites.delete_site, admin.tenant_id, site_id)
-    knowledge = rt.extras.get("knowledge")
-    if knowledge is not None:
-        knowledge.forget(site_id)
+    rt.knowledge.forget(site_id)
     return redirect(url_for("admin_sites.sites_index"), 303)
 
 

@@ -92,7 +92,7 @@ async def remove(site_ref: str) -> Response:
     caller = await api_caller("write")
     site = await runtime().db.run(sites.get_site, caller.tenant_id, site_ref)
     await runtime().db.run(sites.delete_site, caller.tenant_id, site.id)
-    runtime().extras["knowledge"].forget(site.id)
+    runtime().knowledge.forget(site.id)
     return Response(status=204)
 
 
@@ -134,7 +134,7 @@ async def search(site_ref: str) -> Response:
     body = await body_as(SearchRequest)
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
-    cache = rt.extras["knowledge"]
+    cache = rt.knowledge
     found = await cache.search(site.id, body.query, body.k)
     return jsonify(
         {

@@ -21,6 +21,8 @@ from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.registry import JobRegistry
 from sitespeak.jobs.tasks import JobQueue
+from sitespeak.providers import redact
+from sitespeak.providers.session import Clients
 from sitespeak.settings import Settings
 from sitespeak.web import (
     analytics_ingest,
@@ -62,18 +64,22 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     sync_redis = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
     )
+    db = DbExecutor(
+        open_database(settings.database_url, settings.db_pool_size), settings.db_threads
+    )
     publisher = EventPublisher(sync_redis, settings.redis_prefix)
+    hub = EventHub(async_redis, settings.redis_prefix)
+    metrics = WebMetrics()
+    knowledge = knowledge_setup.knowledge_cache(settings, db, hub)
     rt = WebRuntime(
         settings=settings,
-        db=DbExecutor(
-            open_database(settings.database_url, settings.db_pool_size), settings.db_threads
-        ),
+        db=db,
         redis=async_redis,
         sync_redis=sync_redis,
         publisher=publisher,
         jobs=JobQueue(registry, publisher),
-        hub=EventHub(async_redis, settings.redis_prefix),
-        metrics=WebMetrics(),
+        hub=hub,
+        metrics=metrics,
         lifecycle=Lifecycle(settings.shutdown_grace, settings.drain_delay),
         sessions=SessionStore(
             async_redis,
@@ -82,9 +88,11 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
             settings.session_max_age,
         ),
         login_guard=LoginGuard(async_redis, settings),
+        knowledge=knowledge,
+        providers=Clients(settings),
+        voice=voice_ws.voice_services(settings, db, async_redis, metrics, knowledge),
     )
     app.extensions["sitespeak"] = rt
-    knowledge_setup.install(rt)
     problems.install(app)
     security.install(app, settings)
     for bp in (
@@ -105,6 +113,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
 
     @app.before_serving
     async def _start() -> None:
+        redact.install(settings)  # logging is configured by now: keep provider keys out of it
         rt.hub.start()
         rt.lifecycle.install(_record_lag(rt))
 
@@ -112,6 +121,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     async def _stop() -> None:
         await rt.lifecycle.close()
         await rt.hub.stop()
+        await rt.providers.close()
         await async_redis.aclose()
         rt.db.close()
         rt.metrics.close()

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import json
 import time
 
 from quart import Blueprint, Response, jsonify, request
 
 from sitespeak import __version__
 from sitespeak.errors import Forbidden
-from sitespeak.jobs import ledger, queues
-from sitespeak.web import voice_ws
+from sitespeak.jobs import ledger
+from sitespeak.jobs.worker_status import worker_status
 from sitespeak.web.metrics import CONTENT_TYPE
 from sitespeak.web.runtime import WebRuntime, runtime
-from sitespeak.worker.main import heartbeat_key, supervision_key
 
 bp = Blueprint("health", __name__)
 CHECK_TIMEOUT = 1.0
@@ -71,22 +69,20 @@ async def ready() -> Response:
 
 
 async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:
-    try:
-        raw = await rt.redis.hgetall(heartbeat_key(rt.settings.redis_prefix))
-        passes = await rt.redis.hgetall(supervision_key(rt.settings.redis_prefix))
-        depths = await asyncio.get_running_loop().run_in_executor(None, queues.depths)
-    except Exception:  # noqa: BLE001 - reported as unknown; readiness already says why
+    found = await worker_status(rt.redis, rt.settings)
+    if found is None:  # reported as unknown; readiness already says why
         return {}, {}
-    now = time.time()
-    beats = {k.decode(): {"last_seen_s": round(now - float(v), 1)} for k, v in raw.items()}
-    for name, value in passes.items():
-        beat = beats.get(name.decode())
-        if beat is not None:  # a worker alive but failing to supervise is not a healthy one
-            last = json.loads(value)
-            beat["supervision"] = "ok" if last["ok"] else "failing"
-            if last["error"]:
-                beat["supervision_error"] = last["error"]
-    return beats, depths
+    beats: dict = {}
+    for q in found:
+        if q.last_seen_s is None:
+            continue
+        beat: dict = {"last_seen_s": q.last_seen_s}
+        if q.supervision is not None:  # a worker alive but failing to supervise is not healthy
+            beat["supervision"] = q.supervision
+            if q.supervision_error:
+                beat["supervision_error"] = q.supervision_error
+        beats[q.queue] = beat
+    return beats, {q.queue: q.depth for q in found if q.depth is not None}
 
 
 def _for_the_operator(rt: WebRuntime) -> None:
@@ -112,7 +108,7 @@ def _for_the_operator(rt: WebRuntime) -> None:
 async def speech_state(rt: WebRuntime) -> dict:
     """The speech process's own health, asked over its socket (models, queue, batches, last
     error), or why it cannot be reached. Not part of readiness: typed answers work without it."""
-    client = voice_ws.voice_services(rt).engine
+    client = rt.voice.engine
     start = time.perf_counter()
     try:
         state = await asyncio.wait_for(client.health(CHECK_TIMEOUT), CHECK_TIMEOUT)
@@ -164,7 +160,7 @@ async def metrics() -> Response:
         pass
     speech_page = b""
     try:  # the speech process's histograms (wait, run, batch sizes): one scrape for the box
-        client = voice_ws.voice_services(rt).engine
+        client = rt.voice.engine
         speech_page = await asyncio.wait_for(client.metrics(CHECK_TIMEOUT), CHECK_TIMEOUT)
     except Exception:  # noqa: BLE001 - the web's own metrics render without it
         pass

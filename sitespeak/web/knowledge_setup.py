@@ -1,4 +1,4 @@
-"""Wires the knowledge cache into a web process: ``runtime().extras["knowledge"]``, refreshed by
+"""The knowledge cache of a web process (``runtime().knowledge``), refreshed by
 ``knowledge-base.updated`` events and on every event-bus resync."""
 
 from __future__ import annotations
@@ -7,16 +7,17 @@ import functools
 
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.knowledge.embedders import embedder_for
-from sitespeak.web.runtime import WebRuntime
+from sitespeak.settings import Settings
+from sitespeak.web.dbpool import DbExecutor
+from sitespeak.web.events_hub import EventHub
 
 
-def install(rt: WebRuntime) -> KnowledgeCache:
+def knowledge_cache(settings: Settings, db: DbExecutor, hub: EventHub) -> KnowledgeCache:
     cache = KnowledgeCache(
-        rt.db.run,
-        functools.partial(embedder_for, rt.settings),
-        check_every=rt.settings.knowledge_check_every,
+        db.run,
+        functools.partial(embedder_for, settings),
+        check_every=settings.knowledge_check_every,
     )
-    rt.extras["knowledge"] = cache
-    rt.hub.add_listener(cache.on_event)
-    rt.hub.on_resync(cache.resync)
+    hub.add_listener(cache.on_event)
+    hub.on_resync(cache.resync)
     return cache

@@ -7,22 +7,14 @@ import logging
 from typing import Any
 
 from sitespeak.errors import InvalidInput
-from sitespeak.providers import redact
 from sitespeak.providers.catalog import Catalog, load_catalog
 from sitespeak.providers.config import resolve
-from sitespeak.providers.session import Clients, SessionProviders
+from sitespeak.providers.session import SessionProviders
 from sitespeak.voice.live import LiveSession
 from sitespeak.voice.persona import site_persona
 from sitespeak.web.runtime import WebRuntime
 
 log = logging.getLogger(__name__)
-
-
-def clients(rt: WebRuntime) -> Clients:
-    if "providers" not in rt.extras:
-        redact.install(rt.settings)
-        rt.extras["providers"] = Clients(rt.settings)
-    return rt.extras["providers"]
 
 
 async def session_providers(rt: WebRuntime, services: Any, site: Any) -> SessionProviders:
@@ -39,7 +31,7 @@ async def session_providers(rt: WebRuntime, services: Any, site: Any) -> Session
         rt.settings,
         choice,
         services.engine,
-        clients(rt),
+        rt.providers,
         services.retrieve,
         site.id,
         catalog,

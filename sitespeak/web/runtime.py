@@ -1,8 +1,10 @@
-"""Everything a web process builds once at start-up, reachable from handlers as ``runtime()``."""
+"""Everything a web process builds once at start-up (in ``create_app``, one typed field each),
+reachable from handlers as ``runtime()``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from quart import current_app
@@ -18,6 +20,11 @@ from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
 from sitespeak.web.metrics import WebMetrics
 
+if TYPE_CHECKING:  # heavy (numpy, the speech models' code): create_app imports them anyway
+    from sitespeak.knowledge.cache import KnowledgeCache
+    from sitespeak.providers.session import Clients
+    from sitespeak.voice.live import Services
+
 
 @dataclass
 class WebRuntime:
@@ -32,7 +39,9 @@ class WebRuntime:
     lifecycle: Lifecycle
     sessions: SessionStore  # the admin UI's sign-in sessions
     login_guard: LoginGuard
-    extras: dict = field(default_factory=dict)
+    knowledge: KnowledgeCache  # every site's retrieval index, refreshed by bus events
+    providers: Clients  # the OpenAI client pools, one per base URL
+    voice: Services  # what a voice session needs: speech engine, retrieval, state, limits
 
 
 def runtime() -> WebRuntime:

@@ -179,7 +179,7 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
 
 
 async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
-    services = voice_ws.voice_services(rt)
+    services = rt.voice
     if not services.addresses.take(conn.ip):
         await _close(conn, 4429, services.addresses.refusal(conn.ip))
         return

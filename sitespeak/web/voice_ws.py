@@ -12,12 +12,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import redis.asyncio as aioredis
 from pydantic import BaseModel
 from quart import Blueprint, websocket
 
 from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
 from sitespeak.jobs import ingest
+from sitespeak.knowledge.cache import KnowledgeCache
+from sitespeak.settings import Settings
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.sites.voice_options import ack_sound
 from sitespeak.speech.client import SpeechClient
@@ -29,6 +32,8 @@ from sitespeak.voice.live import Closed, LiveSession, Services, Wire, ending_for
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.turn import TurnResult
 from sitespeak.web import providers_setup
+from sitespeak.web.dbpool import DbExecutor
+from sitespeak.web.metrics import WebMetrics
 from sitespeak.web.runtime import WebRuntime, runtime
 
 bp = Blueprint("voice_ws", __name__)
@@ -67,35 +72,38 @@ def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
     }
 
 
-def voice_services(rt: WebRuntime) -> Services:
+def voice_services(
+    settings: Settings,
+    db: DbExecutor,
+    redis: aioredis.Redis,
+    metrics: WebMetrics,
+    knowledge: KnowledgeCache,
+) -> Services:
     """Built once per web process. Speech is the speech process's (one connection per web
     process); no model is loaded here."""
-    if "voice" not in rt.extras:
-        settings = rt.settings
-        background: set[asyncio.Task] = set()
+    background: set[asyncio.Task] = set()
 
-        async def on_turn(state: SessionState, result: TurnResult) -> None:
-            for name, ms in result.timings.items():
-                if name.endswith("_ms"):  # the rest are flags (speculative, admission_level)
-                    rt.metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
-            row = result.row(_provider(services.engine))
-            task = asyncio.ensure_future(
-                rt.db.run(_record_turn, state.session_id, state.tenant_id, state.site_id, row)
-            )
-            background.add(task)
-            task.add_done_callback(_recorded(background))
-
-        services = Services(
-            settings,
-            SpeechClient(settings),
-            rt.extras["knowledge"].search,
-            SessionStore(rt.redis, settings.redis_prefix, settings.voice_session_ttl),
-            TurnLimiter(rt.redis, settings),
-            on_turn,
-            lambda *args: rt.db.run(vetting.vet, *args),
+    async def on_turn(state: SessionState, result: TurnResult) -> None:
+        for name, ms in result.timings.items():
+            if name.endswith("_ms"):  # the rest are flags (speculative, admission_level)
+                metrics.voice_stage.labels(name.removesuffix("_ms")).observe(ms / 1000)
+        row = result.row(_provider(services.engine))
+        task = asyncio.ensure_future(
+            db.run(_record_turn, state.session_id, state.tenant_id, state.site_id, row)
         )
-        rt.extras["voice"] = services
-    return rt.extras["voice"]
+        background.add(task)
+        task.add_done_callback(_recorded(background))
+
+    services = Services(
+        settings,
+        SpeechClient(settings),
+        knowledge.search,
+        SessionStore(redis, settings.redis_prefix, settings.voice_session_ttl),
+        TurnLimiter(redis, settings),
+        on_turn,
+        lambda *args: db.run(vetting.vet, *args),
+    )
+    return services
 
 
 def _recorded(background: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:
@@ -117,7 +125,7 @@ def _provider(engine: SpeechEngine) -> dict[str, str]:
 @bp.before_app_serving
 async def _preload() -> None:
     rt = runtime()
-    services = voice_services(rt)
+    services = rt.voice
     if rt.settings.voice_preload:
         task = asyncio.ensure_future(services.engine.ready())
         task.add_done_callback(
@@ -131,9 +139,7 @@ async def _preload() -> None:
 
 @bp.after_app_serving
 async def _unload() -> None:
-    services = runtime().extras.get("voice")
-    if services:
-        services.engine.close()
+    runtime().voice.engine.close()
 
 
 async def _send(message: BaseModel) -> None:
@@ -231,7 +237,7 @@ async def voice_ws() -> None:
     if rt.lifecycle.draining:
         await websocket.close(1013, "server draining; reconnect to another replica")
         return
-    services = voice_services(rt)
+    services = rt.voice
     address = websocket.remote_addr or ""
     if not services.addresses.take(address):
         await websocket.close(4429, services.addresses.refusal(address))

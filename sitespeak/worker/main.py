@@ -6,7 +6,6 @@ SIGTERM and SIGINT mean "finish the running tasks, then exit 0".
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -17,7 +16,7 @@ import redis
 
 from sitespeak.db.connection import database, open_database
 from sitespeak.events.bus import EventPublisher
-from sitespeak.jobs import ingest, queues, reaper, tasks  # noqa: F401 - they register tasks
+from sitespeak.jobs import ingest, queues, reaper, tasks, worker_status  # noqa: F401 - tasks
 from sitespeak.jobs.registry import JobRegistry
 from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
@@ -26,15 +25,6 @@ from sitespeak.settings import Settings
 SchedulePass = Callable[[JobQueue], object]
 
 log = logging.getLogger("sitespeak.worker")
-
-
-def heartbeat_key(prefix: str) -> str:
-    return f"{prefix}:heartbeats"
-
-
-def supervision_key(prefix: str) -> str:
-    """Per queue, how the last supervision pass went: ``{"ok", "at", "error"}`` as JSON."""
-    return f"{prefix}:supervision"
 
 
 def run_worker(
@@ -96,9 +86,7 @@ def _supervise(
     now = time.time()
     problem = None
     try:
-        client.hset(
-            heartbeat_key(settings.redis_prefix), mapping={name: now for name in settings.queues}
-        )
+        worker_status.record_heartbeat(client, settings, now)
         # A connection taken and given back on every pass: one kept across passes died with a
         # PostgreSQL restart and failed every pass after it. Taking it checks the database.
         with database.connection_context():
@@ -116,11 +104,7 @@ def _supervise(
         problem = f"{type(exc).__name__}: {exc}".strip()[:300]
         log.exception("supervision pass failed; will retry")
     # Heartbeats alone stayed green while every pass failed: the outcome is reported too.
-    state = json.dumps({"ok": problem is None, "at": now, "error": problem})
     try:
-        client.hset(
-            supervision_key(settings.redis_prefix),
-            mapping={name: state for name in settings.queues},
-        )
+        worker_status.record_supervision(client, settings, now, problem)
     except redis.RedisError:
         pass  # Redis is what failed: readiness and the missing heartbeats already say so

@@ -14,7 +14,7 @@ from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
-from sitespeak.worker.main import heartbeat_key
+from sitespeak.jobs.worker_status import heartbeat_key
 from tests.support.processes import start_worker, wait_for
 
 
