@@ -69,14 +69,17 @@ def _conversation(tenant_id: int, site_id: int, session_id: str) -> dict:
     return {"site": site, "conversation": detail}
 
 
-def _charts(tenant_id: int, wanted: str | None) -> dict:
+RANGES = (7, 30, 90)  # days a chart may span
+
+
+def _charts(tenant_id: int, wanted: str | None, span: int = 30) -> dict:
     """Everything on the charts page comes from the rollups (never a scan of the turns)."""
     all_sites, site = _pick_site(tenant_id, wanted)
     if site is None:
-        return {"sites": all_sites, "site": None}
-    days = summary.daily_series(tenant_id, site["id"], days=30)
+        return {"sites": all_sites, "site": None, "span": span, "ranges": RANGES}
+    days = summary.daily_series(tenant_id, site["id"], days=span)
     labels = [d["day"] for d in days]
-    totals = summary.site_summary(tenant_id, site["id"], days=30)
+    totals = summary.site_summary(tenant_id, site["id"], days=span)
 
     def line(title: str, key: str) -> Markup:
         series = {"p50": [d[f"{key}_p50"] for d in days], "p95": [d[f"{key}_p95"] for d in days]}
@@ -85,6 +88,8 @@ def _charts(tenant_id: int, wanted: str | None) -> dict:
     return {
         "sites": all_sites,
         "site": site,
+        "span": span,
+        "ranges": RANGES,
         "totals": totals,
         "turns_chart": Markup(
             svg.bar_chart([(d["day"], d["turns"]) for d in days], "Turns per day")
@@ -117,5 +122,8 @@ async def conversation(admin: Admin, site_id: int, session_id: str) -> Response:
 @bp.get("/charts")
 @page("read")
 async def charts(admin: Admin) -> Response:
-    data = await runtime().db.run(_charts, admin.tenant_id, request.args.get("site"))
+    span = request.args.get("days", "30")
+    if span not in {str(n) for n in RANGES}:
+        raise InvalidInput(f"days: one of {', '.join(map(str, RANGES))}")
+    data = await runtime().db.run(_charts, admin.tenant_id, request.args.get("site"), int(span))
     return await render("charts.html", **data)

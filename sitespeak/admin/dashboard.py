@@ -6,22 +6,25 @@ from __future__ import annotations
 import asyncio
 import time
 
-from quart import Blueprint, Response, redirect, url_for
+from quart import Blueprint, Response, redirect, request, url_for
 
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
-from sitespeak.admin.rendering import friendly_errors, human_time, render
+from sitespeak.admin.rendering import friendly_errors, human_time, job_took, render
 from sitespeak.analytics import summary
+from sitespeak.errors import InvalidInput
 from sitespeak.jobs import ledger
 from sitespeak.jobs.worker_status import worker_status
 from sitespeak.knowledge import views
 from sitespeak.maintenance import upkeep
+from sitespeak.settings import QUEUES
 from sitespeak.web.health import check_dependencies
 from sitespeak.web.runtime import WebRuntime, runtime
 
 bp = Blueprint("admin_dash", __name__, url_prefix="/admin")
 friendly_errors(bp)
 bp.add_app_template_filter(human_time, "human_time")
+bp.add_app_template_filter(job_took, "job_took")
 
 
 async def _workers(rt: WebRuntime) -> tuple[list[dict], dict[str, int] | None]:
@@ -95,11 +98,33 @@ async def _first_run(rt: WebRuntime, admin: Admin) -> dict:
     return {"site_count": await rt.db.run(count) if admin.tenant_id else 0, "sites_url": sites_url}
 
 
+def _recent_rows(tenant_id: int | None, instance_too: bool, status: str, queue: str) -> list:
+    return [
+        {**ledger.view(job), "tenant_id": job.tenant_id}
+        for job in ledger.recent(
+            tenant_id, instance_too=instance_too, status=status, queue=queue, limit=200
+        )
+    ]
+
+
 @bp.get("/jobs")
 @page("read")
 async def jobs(admin: Admin) -> Response:
-    failures = await runtime().db.run(_job_rows, admin.tenant_id, admin.superuser, 200)
-    return await render("jobs.html", failures=failures)
+    """Recent jobs of every state (not only the failed ones), filtered by state and queue."""
+    status, queue = request.args.get("status", ""), request.args.get("queue", "")
+    if status and status not in ledger.STATUSES:
+        raise InvalidInput(f"status: one of {', '.join(ledger.STATUSES)}")
+    if queue and queue not in QUEUES:
+        raise InvalidInput(f"queue: one of {', '.join(QUEUES)}")
+    rows = await runtime().db.run(_recent_rows, admin.tenant_id, admin.superuser, status, queue)
+    return await render(
+        "jobs.html",
+        jobs=rows,
+        state=status,  # not `status`: render() takes that as the HTTP status
+        queue=queue,
+        statuses=ledger.STATUSES,
+        queues=QUEUES,
+    )
 
 
 @bp.post("/jobs/<job_id>/retry")

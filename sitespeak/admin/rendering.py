@@ -40,6 +40,20 @@ def human_time(iso: str | None) -> str:
     return f"{when.day} {when:%b %Y, %H:%M} UTC"
 
 
+def job_took(job: dict) -> str:
+    """How long a finished job ran ("2.4 s", "3 min"), or "—"."""
+    try:
+        took = dt.datetime.fromisoformat(job["finished_at"]) - dt.datetime.fromisoformat(
+            job["started_at"]
+        )
+    except (KeyError, TypeError, ValueError):
+        return "—"
+    seconds = took.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
 async def error_page(status: int, title: str, message: str) -> Response:
     return await render("error.html", status=status, title=title, message=message)
 

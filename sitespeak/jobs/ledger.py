@@ -191,6 +191,29 @@ def failures(tenant_id: int | None, *, instance_too: bool = False, limit: int = 
     )
 
 
+STATUSES = ("queued", "running", "succeeded", "failed", "dead")
+
+
+def recent(
+    tenant_id: int | None,
+    *,
+    instance_too: bool = False,
+    status: str = "",
+    queue: str = "",
+    limit: int = 100,
+) -> list[Job]:
+    """A tenant's jobs of every state (or one), newest first; optionally instance jobs too."""
+    scope = Job.tenant == tenant_id
+    if instance_too:
+        scope = scope | Job.tenant.is_null()
+    query = Job.select().where(scope)
+    if status:
+        query = query.where(Job.status == status)
+    if queue:
+        query = query.where(Job.queue == queue)
+    return list(query.order_by(Job.created_at.desc()).limit(limit))
+
+
 def reopen(job_id: str | uuid.UUID, tenant_id: int | None) -> Job:
     """Put a failed or dead job back in the queue with a fresh attempt budget."""
     job = get(job_id, tenant_id)

@@ -13,6 +13,7 @@ import pytest
 
 from sitespeak.analytics import rollups
 from sitespeak.db.connection import database
+from sitespeak.db.models import Job
 from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import get_tenant
 from sitespeak.voice import conversations
@@ -158,3 +159,50 @@ def test_the_site_page_says_when_the_widget_runs_elsewhere_than_crawled(web, own
     assert "https://www.talks.example" in notice.inner_text()
     assert "crawled at https://talks.example" in notice.inner_text()
     _shot(page, "admin-site-origin-mismatch.png")
+
+
+def test_the_jobs_page_lists_recent_jobs_of_every_state_with_filters(web, owner):
+    page, site = owner
+    now = dt.datetime.now(dt.UTC)
+    with database.connection_context():
+        tenant = get_tenant(TENANT)
+        for status, queue, error in (
+            ("succeeded", "crawler", None),
+            ("running", "critical", None),
+            ("dead", "crawler", "ValueError: boom"),
+        ):
+            Job.create(
+                id=uuid.uuid4(),
+                tenant=tenant.id,
+                queue=queue,
+                name="crawl.site",
+                status=status,
+                last_error=error,
+                started_at=now - dt.timedelta(seconds=5),
+                finished_at=now if status != "running" else None,
+            )
+    page.goto(web.url + "/admin/jobs")
+    states = page.locator("table.jobs tbody .pill").all_inner_texts()
+    assert {"succeeded", "running", "dead"} <= set(states), states
+    done = page.locator("table.jobs tbody tr", has_text="succeeded").first
+    assert "5.0 s" in done.inner_text()  # how long it took
+    _shot(page, "admin-jobs.png")
+    page.select_option("select[name=status]", "dead")
+    page.click("button:has-text('Filter')")
+    rows = page.locator("table.jobs tbody tr")
+    assert rows.count() == 1 and "boom" in rows.first.inner_text()
+    assert rows.first.locator("button", has_text="Retry").count() == 1
+    page.goto(web.url + "/admin/jobs?queue=critical")
+    assert page.locator("table.jobs tbody .pill").all_inner_texts() == ["running"]
+
+
+def test_the_charts_take_a_date_range_and_state_the_time_zone(web, owner):
+    page, site = owner
+    page.goto(f"{web.url}/admin/charts?site={site.id}")
+    assert page.locator("h2", has_text="Last 30 days").is_visible()
+    assert "Days are UTC days" in page.locator("section.visitors").inner_text()
+    page.select_option("select[name=days]", "7")
+    page.click("button:has-text('Show')")
+    assert page.locator("h2", has_text="Last 7 days").is_visible()
+    page.goto(f"{web.url}/admin/charts?site={site.id}&days=12")
+    assert "days: one of 7, 30, 90" in page.content()
