@@ -7,10 +7,16 @@ and Granian's factory come through here; no package below imports this one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from quart import Quart
 
 from sitespeak.jobs.registry import JobRegistry
 from sitespeak.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's start
+    from sitespeak.jobs.context import Submitter
+    from sitespeak.jobs.periodic import Periodic
 
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
@@ -71,11 +77,22 @@ def run_web(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings) -> int:
-    from sitespeak.maintenance.jobs import MaintenanceSchedule
     from sitespeak.worker.main import run_worker
 
-    return run_worker(
-        settings, job_registry(), schedules=(_recrawl_schedule, MaintenanceSchedule())
+    return run_worker(settings, job_registry(), periodics=periodics())
+
+
+def periodics() -> tuple[Periodic, ...]:
+    """The schedules, as Huey periodic tasks: each pass submits ledger jobs keyed by its slot."""
+    from huey import crontab
+
+    from sitespeak.jobs.periodic import Periodic
+    from sitespeak.maintenance.jobs import MaintenanceSchedule
+
+    every_minute = crontab()
+    return (
+        Periodic("recrawl", every_minute, _recrawl_schedule),
+        Periodic("maintenance", every_minute, MaintenanceSchedule()),
     )
 
 
@@ -86,7 +103,7 @@ def run_speech(settings: Settings) -> int:
     return run_speech(settings)
 
 
-def _recrawl_schedule(jobs) -> object:
+def _recrawl_schedule(jobs: Submitter) -> object:
     # Imported on the first pass, not at start-up: the crawl is heavy (lxml, numpy, httpx) and
     # must not delay the worker's signal handlers.
     from sitespeak.crawl import refresh

@@ -44,14 +44,21 @@ def open_crawl(site_id: int) -> Job | None:
 
 
 def request_crawl(
-    jobs: Submitter, tenant_id: int, site_id: int, *, by_person: bool = False
+    jobs: Submitter,
+    tenant_id: int,
+    site_id: int,
+    *,
+    by_person: bool = False,
+    idempotency_key: str | None = None,
 ) -> tuple[Job, bool]:
     """The site's open crawl job, or a new one, enqueued only once its row is committed (so the
     worker finds the row it is handed). The caller has checked the site is the tenant's.
 
     A site's first crawl asked for by a person (the admin UI, the API, the CLI) goes on the
     critical queue: its owner is watching it, and it must not wait behind scheduled recrawls
-    of other sites on the crawler queue."""
+    of other sites on the crawler queue. With ``idempotency_key`` (the schedule's slot), a key
+    used before returns that job, created or not: one crawl per site and slot, however many
+    passes of the schedule there are."""
     with database.atomic():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (0x5173, site_id))
         running = open_crawl(site_id)
@@ -59,9 +66,12 @@ def request_crawl(
             return running, False
         first = Site.select().where(Site.id == site_id, Site.last_crawl_at.is_null()).exists()
         queue = "critical" if by_person and first else "crawler"
-        job = jobs.record(tenant_id, CRAWL, {"site_id": site_id}, queue=queue)[0]
-    jobs.enqueue_new(job)
-    return job, True
+        job, created = jobs.record(
+            tenant_id, CRAWL, {"site_id": site_id}, queue=queue, idempotency_key=idempotency_key
+        )
+    if created:
+        jobs.enqueue_new(job)
+    return job, created
 
 
 def crawl_job(ctx: JobContext, site: Site) -> dict[str, Any]:
@@ -102,11 +112,23 @@ def due_sites(now: dt.datetime | None = None) -> list[Site]:
     return due
 
 
-def schedule_due(jobs: Submitter) -> list[str]:
-    """One pass of the recrawl schedule: a crawl for every due site without an open one."""
+def slot_of(site: Site, now: dt.datetime) -> str:
+    """The schedule's period ``now`` falls in for this site (the hour, day or week since the
+    epoch): the idempotency key of its scheduled crawl."""
+    interval = INTERVALS[site.schedule].total_seconds()
+    return f"recrawl:{site.id}:{site.schedule}:{int(now.timestamp() // interval)}"
+
+
+def schedule_due(jobs: Submitter, now: dt.datetime | None = None) -> list[str]:
+    """One pass of the recrawl schedule: a crawl for every due site without an open one, at
+    most one per site and slot (a second pass in the same slot, on this worker or another,
+    finds the key taken)."""
+    now = now or utcnow()
     started = []
-    for site in due_sites():
-        job, created = request_crawl(jobs, site.tenant_id, site.id)
+    for site in due_sites(now):
+        job, created = request_crawl(
+            jobs, site.tenant_id, site.id, idempotency_key=slot_of(site, now)
+        )
         if created:
             started.append(str(job.id))
     return started

@@ -1,4 +1,6 @@
-"""The worker process: Huey consumers for the configured queues, plus heartbeats and the reaper.
+"""The worker process: Huey consumers for the configured queues, the schedules as Huey periodic
+tasks (on the maintenance queue), and a supervision loop: heartbeats, Huey's consumer health
+checks and the reaper.
 
 Huey treats SIGTERM as an immediate stop, but honcho and systemd send SIGTERM, so here both
 SIGTERM and SIGINT mean "finish the running tasks, then exit 0".
@@ -10,25 +12,24 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import redis
+from huey.consumer import Consumer
 
 from sitespeak.db.connection import database, open_database
 from sitespeak.events.bus import EventPublisher
-from sitespeak.jobs import ingest, queues, reaper, tasks, worker_status  # noqa: F401 - tasks
+from sitespeak.jobs import ingest, periodic, queues, reaper, tasks, worker_status  # noqa: F401
+from sitespeak.jobs.periodic import Periodic
 from sitespeak.jobs.registry import JobRegistry
 from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
-
-# A pass of a schedule the worker runs (one worker at a time), e.g. the recrawl schedule.
-SchedulePass = Callable[[JobQueue], object]
 
 log = logging.getLogger("sitespeak.worker")
 
 
 def run_worker(
-    settings: Settings, registry: JobRegistry, schedules: Sequence[SchedulePass] = ()
+    settings: Settings, registry: JobRegistry, periodics: Sequence[Periodic] = ()
 ) -> int:
     # First: a SIGTERM while the consumers start must still mean "stop gracefully".
     stop = threading.Event()
@@ -41,12 +42,17 @@ def run_worker(
     publisher = EventPublisher(client, settings.redis_prefix)
     jobs = JobQueue(registry, publisher)
     tasks.serve(jobs)
+    periodic.register(periodics, jobs)
     consumers = []
     for name in settings.queues:
+        # Huey's scheduler enqueues the periodic tasks on the queue they belong to; its locks
+        # are flushed at start in case a worker killed mid-pass left one held.
+        schedules = bool(periodics) and name == periodic.QUEUE
         consumer = queues.HUEYS[name].create_consumer(
             workers=settings.worker_threads,
             worker_type="thread",
-            periodic=False,
+            periodic=schedules,
+            flush_locks=schedules,
             initial_delay=0.05,
             max_delay=1.0,
             check_worker_health=True,
@@ -62,7 +68,7 @@ def run_worker(
         settings.worker_threads,
     )
     while not stop.is_set():
-        _supervise(settings, client, jobs, schedules)
+        _supervise(settings, client, jobs, consumers)
         stop.wait(settings.heartbeat_interval)
     log.info("stopping: letting running tasks finish")
     # Raise every stop flag before joining any: each consumer's blocking Redis read then ends
@@ -81,16 +87,24 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def _supervise(
-    settings: Settings, client: redis.Redis, jobs: JobQueue, schedules: Sequence[SchedulePass]
+    settings: Settings, client: redis.Redis, jobs: JobQueue, consumers: Sequence[Consumer]
 ) -> None:
     now = time.time()
     problem = None
+    for consumer in consumers:
+        # What Consumer.run() would do every few seconds: restart a worker thread or scheduler
+        # that died (Huey logs which). Our loop stands in for run(), so it calls it.
+        consumer.check_worker_health()
     try:
         worker_status.record_heartbeat(client, settings, now)
         # A connection taken and given back on every pass: one kept across passes died with a
         # PostgreSQL restart and failed every pass after it. Taking it checks the database.
         with database.connection_context():
-            # One reaper at a time across all workers; the lock expires if its holder dies.
+            # One reaper pass per interval across all workers. Not Huey's lock_task: its TTL
+            # needs hash-field expiry (Redis 7.4+; Debian 12 has 7.0), and a lock that outlives
+            # a killed holder would stop the very recovery the reaper exists for. The reaper
+            # stays here, not in a periodic task: Huey checks those once a minute, the reaper
+            # runs every heartbeat interval.
             if client.set(
                 f"{settings.redis_prefix}:reaper",
                 "1",
@@ -98,8 +112,6 @@ def _supervise(
                 px=int(settings.heartbeat_interval * 900),
             ):
                 reaper.reap(settings, jobs.publisher)
-                for schedule in schedules:
-                    schedule(jobs)
     except Exception as exc:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
         problem = f"{type(exc).__name__}: {exc}".strip()[:300]
         log.exception("supervision pass failed; will retry")

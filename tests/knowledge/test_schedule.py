@@ -1,4 +1,6 @@
-"""The recrawl schedule: a due site gets one crawl job; a fresh or unscheduled site none."""
+"""The recrawl schedule: a due site gets one crawl job; a fresh or unscheduled site none; one
+crawl per site and slot however many passes run; and the worker runs it as a Huey periodic
+task by itself."""
 
 from __future__ import annotations
 
@@ -13,6 +15,17 @@ from sitespeak.db.models import Job, Site, utcnow
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
+from tests.support.processes import start_worker, wait_for
+
+
+def _jobs(settings) -> JobQueue:
+    return JobQueue(
+        job_registry(), EventPublisher(redis.Redis.from_url(settings.redis_url), "schedule")
+    )
+
+
+def _scheduled_crawls(site_id: int) -> list[Job]:
+    return list(Job.select().where(Job.name == "crawl.site", Job.args["site_id"] == str(site_id)))
 
 
 def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
@@ -28,9 +41,7 @@ def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
     assert {due.id} <= {s.id for s in due_sites()}
     assert not {fresh.id, never.id} & {s.id for s in due_sites()}
 
-    jobs = JobQueue(
-        job_registry(), EventPublisher(redis.Redis.from_url(settings.redis_url), "schedule")
-    )
+    jobs = _jobs(settings)
     started = schedule_due(jobs)
     job = open_crawl(due.id)
     assert job is not None and str(job.id) in started and job.queue == "crawler"
@@ -40,3 +51,40 @@ def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
         == 1
     )
     assert open_crawl(fresh.id) is None and open_crawl(never.id) is None
+
+
+def test_a_second_pass_in_the_same_slot_adds_no_crawl_even_after_the_first_finished(
+    alice, make_site, settings, testsite
+):
+    queues.bind(settings)
+    site = make_site(alice.tenant, testsite.url)
+    sites.update_site(alice.tenant.id, site.id, schedule="hourly")
+    jobs = _jobs(settings)
+    now = utcnow()
+    first = schedule_due(jobs, now)
+    assert len(first) == 1
+    # The crawl ended without updating the site (it failed, say): the site is still due, and
+    # another worker's pass in the same hour must not start a second one.
+    Job.update(status="dead").where(Job.id == first[0]).execute()
+    assert schedule_due(jobs, now + dt.timedelta(minutes=1)) == []
+    assert len(_scheduled_crawls(site.id)) == 1
+    assert len(schedule_due(jobs, now + dt.timedelta(hours=1))) == 1  # the next slot: again
+
+
+def test_a_worker_runs_the_recrawl_schedule_as_a_periodic_task(
+    alice, make_site, settings, testsite, queue_env, tmp_path
+):
+    site = make_site(alice.tenant, testsite.url)
+    sites.update_site(alice.tenant.id, site.id, schedule="daily")  # never crawled: due now
+    # Only the maintenance queue: the crawl is submitted, not run.
+    worker = start_worker({**queue_env, "SITESPEAK_WORKER_QUEUES": "maintenance"}, tmp_path)
+    try:
+        crawls = wait_for(
+            lambda: _scheduled_crawls(site.id), timeout=60, every=0.3, what="a scheduled crawl"
+        )
+    finally:
+        assert worker.stop() == 0, worker.output()
+    assert [job.idempotency_key.split(":")[:3] for job in crawls] == [
+        ["recrawl", str(site.id), "daily"]
+    ]
+    assert "periodic.recrawl" in worker.output()  # Huey's consumer lists it among its tasks
