@@ -124,14 +124,6 @@ def site_by_key(key: str) -> Site | None:
     return Site.get_or_none(Site.key == key)
 
 
-def site_by_id(site_id: int) -> Site:
-    """Unscoped lookup for worker tasks, which get ids the ledger already scoped."""
-    site = Site.get_or_none(Site.id == site_id)
-    if site is None:
-        raise NotFound(f"no site {site_id}")
-    return site
-
-
 def get_site(tenant_id: int, site_id_or_name: int | str) -> Site:
     query = Site.select().where(Site.tenant == tenant_id)
     ref = str(site_id_or_name).strip()
