@@ -5,7 +5,10 @@ Transcriptions come first (a visitor who stopped talking waits on them), and tho
 within a few milliseconds of each other run as one batched decode: with the short Whisper
 window ten at once cost about what two do one after another. Syntheses follow by priority: a
 first phrase before later sentences, background work last; equal priorities first come, first
-served. A full queue refuses new work at once (``Overloaded``) instead of letting every visitor
+served. With two slots or more, later sentences and background work never take the last free
+slot: a running synthesis cannot be interrupted, so a first phrase or a transcription arriving
+behind a row of long sentences would otherwise wait for one of them to finish. A full queue
+refuses new work at once (``Overloaded``) instead of letting every visitor
 wait longer: the web process degrades to text and says so.
 """
 
@@ -22,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitespeak.speech.engine import PRIORITY_TRANSCRIBE
+from sitespeak.speech.engine import PRIORITY_FIRST, PRIORITY_TRANSCRIBE
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class Scheduler:
         self.observer = observer or Observer()
         self.pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="speech")
         self.running = 0
+        self.running_later = 0  # of which: jobs below PRIORITY_FIRST
         self.recent_batches: deque[int] = deque(maxlen=200)
         # Recent seconds of inference per job (a batch's time shared by its utterances).
         self.cost = {"stt": 0.15, "tts": 0.2}
@@ -132,12 +136,19 @@ class Scheduler:
                         await asyncio.sleep(delay)
                         continue
                     jobs = self._take_transcriptions()
+                elif -top.rank[0] < PRIORITY_FIRST and not self._later_may_run():
+                    break  # the last free slot waits for a first phrase or a transcription
                 else:
                     jobs = [heapq.heappop(self._heap)]
                 if not jobs:
                     continue
                 self.running += 1
-                loop.create_task(self._execute(jobs))
+                later = -jobs[0].rank[0] < PRIORITY_FIRST
+                self.running_later += later
+                loop.create_task(self._execute(jobs, later))
+
+    def _later_may_run(self) -> bool:
+        return self.slots == 1 or self.running_later < self.slots - 1
 
     def _take_transcriptions(self) -> list[Job]:
         jobs: list[Job] = []
@@ -147,7 +158,7 @@ class Scheduler:
                 jobs.append(job)
         return jobs
 
-    async def _execute(self, jobs: list[Job]) -> None:
+    async def _execute(self, jobs: list[Job], later: bool = False) -> None:
         loop = asyncio.get_running_loop()
         kind = jobs[0].kind
         began = loop.time()
@@ -180,4 +191,5 @@ class Scheduler:
             self.cost[kind] += 0.2 * (elapsed / len(jobs) - self.cost[kind])
             self.observer.ran(kind, elapsed)
             self.running -= 1
+            self.running_later -= later
             self._wake.set()

@@ -24,7 +24,8 @@ class Recorder:
         return [clip.decode() for clip in clips]
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
-        self.gate.wait(5)
+        if not text.startswith("quick"):
+            self.gate.wait(5)
         self.calls.append(("tts", text))
         return text.encode(), 16000
 
@@ -84,5 +85,22 @@ async def test_a_full_queue_refuses_at_once_and_a_cancelled_job_is_dropped():
         models.gate.set()
         await asyncio.gather(busy, kept)
         assert [what for _, what in models.calls] == ["busy", "kept"]
+    finally:
+        await s.close()
+
+
+async def test_later_sentences_leave_a_slot_free_for_a_first_phrase():
+    models = Recorder()
+    s = scheduler(models, slots=2)
+    s.start()
+    try:
+        long_ones = [s.submit("tts", f"long {n}", PRIORITY_LATER) for n in range(3)]
+        await asyncio.sleep(0.05)
+        assert s.running == 1 and s.depth == 2  # the second slot stays free
+        first = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), 2)
+        assert first == (b"quick first", 16000)
+        models.gate.set()
+        await asyncio.gather(*long_ones)
+        assert [what for _, what in models.calls][0] == "quick first"
     finally:
         await s.close()
