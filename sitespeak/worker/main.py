@@ -68,7 +68,7 @@ def run_worker(
         settings.worker_threads,
     )
     while not stop.is_set():
-        _supervise(settings, client, jobs, consumers)
+        supervise(settings, client, jobs, consumers)
         stop.wait(settings.heartbeat_interval)
     log.info("stopping: letting running tasks finish")
     # Raise every stop flag before joining any: each consumer's blocking Redis read then ends
@@ -86,9 +86,11 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(sig, lambda *_: stop.set())
 
 
-def _supervise(
+def supervise(
     settings: Settings, client: redis.Redis, jobs: JobQueue, consumers: Sequence[Consumer]
 ) -> None:
+    """One supervision pass: Huey's consumer health checks, this worker's heartbeat, the reaper
+    (one worker per interval), and how the pass went, for /health."""
     now = time.time()
     problem = None
     for consumer in consumers:
