@@ -23,7 +23,9 @@ from quart import Blueprint, Response, request
 from sitespeak import sites
 from sitespeak.errors import Forbidden, NotFound, Unauthorized
 from sitespeak.knowledge.models import Page
+from sitespeak.voice import answer as answerer
 from sitespeak.voice.persona import site_persona
+from sitespeak.voice.turn import look_up
 from sitespeak.web.auth import _lookup
 from sitespeak.web.runtime import runtime
 from sitespeak.web.signed_in import load_admin
@@ -101,26 +103,62 @@ async def _owner_tenant() -> int:
     return admin.tenant_id
 
 
-def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str]]:
+def _heading_texts(page: Page) -> list[str]:
+    return [h.get("text", "") if isinstance(h, dict) else str(h) for h in page.headings or []]
+
+
+def _short(page: Page | None) -> str:
+    return " ".join(((page.title if page else "") or "").split(" - ")[0].split()).lower()
+
+
+def _candidates(pages: list[Page], limit: int = 12) -> list[str]:
+    """What a visitor might ask, from the site itself: its pages' section headings (then their
+    titles), each once, the start page's first."""
+    seen: list[str] = []
+    for text in [h for p in pages for h in _heading_texts(p)[1:]] + [p.title for p in pages]:
+        text = " ".join((text or "").split(" - ")[0].split())
+        if 2 < len(text) <= 60 and text.lower() not in {s.lower() for s in seen}:
+            seen.append(text)
+    return seen[:limit]
+
+
+def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str], list[str]]:
     site = sites.get_site(tenant_id, site_id)
-    start = (
+    pages = list(
         Page.select()
         .where(Page.site == site.id, Page.status == "ok")
         .order_by(Page.depth, Page.id)
-        .first()
+        .limit(12)
     )
-    headings = [
-        h.get("text", "") if isinstance(h, dict) else str(h)
-        for h in (start.headings if start else [])
-    ][:12]
+    start = pages[0] if pages else None
+    headings = _heading_texts(start)[:12] if start else []
     options = site.options or {}
-    return {
-        "name": site.name,
-        "greeting": site_persona(options).greeting(site.name, options.get("greeting", "")),
-        "key": site.key,
-        "start": site.start_urls[0],
-        "title": start.title if start else site.name,
-    }, headings
+    return (
+        {
+            "id": site.id,
+            "name": site.name,
+            "greeting": site_persona(options).greeting(site.name, options.get("greeting", "")),
+            "key": site.key,
+            "start": site.start_urls[0],
+            "title": start.title if start else site.name,
+        },
+        headings,
+        # The site's own name is no question.
+        [c for c in _candidates(pages) if c.lower() not in {site.name.lower(), _short(start)}],
+    )
+
+
+async def _answerable(site_id: int, candidates: list[str], search, limit: int = 6) -> list[str]:
+    """Only suggestions the site really answers (the built-in answerer covers them): a
+    suggested question that gets "I couldn't find that" would mislead the owner."""
+    kept = []
+    for text in candidates:
+        question = f"{text}?"
+        if answerer.answer(question, await look_up(site_id, question, search)).covered:
+            kept.append(text)
+            if len(kept) == limit:
+                break
+    return kept
 
 
 TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -130,7 +168,7 @@ TRY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 padding: 0 1rem">
 <p><small>SiteSpeak preview of <a href="{start}">{start}</a>: the widget below talks to this
 site's knowledge base. Page actions act on this preview page.</small></p>
-<h1>{title}</h1>{outline}
+<h1>{title}</h1>{suggested}{outline}
 <script src="/widget/{version}/widget.js" data-site-key="{key}"
 data-greeting="{greeting}" async></script></body></html>"""
 
@@ -147,10 +185,26 @@ def _csp() -> str:
 @bp.get("/sites/<site_id>/try")
 async def try_it(site_id: str) -> Response:
     tenant_id = await _owner_tenant()
-    info, headings = await runtime().db.run(_preview, tenant_id, site_id)
+    rt = runtime()
+    info, headings, candidates = await rt.db.run(_preview, tenant_id, site_id)
+    ideas = await _answerable(int(info.pop("id")), candidates, rt.knowledge.search)
     safe = {k: html.escape(str(v)) for k, v in info.items()}
     outline = "".join(f"<h2>{html.escape(h)}</h2>" for h in headings if h and h != info["title"])
-    page = TRY_PAGE.format(outline=outline, version=bundle().version, **safe)
+    # Buttons the widget answers (data-sitespeak-ask): no script of the page's own is needed.
+    suggested = (
+        '<section aria-label="Suggested questions"><p>Try asking:</p><p>'
+        + " ".join(
+            f'<button type="button" data-sitespeak-ask="{html.escape(q)}?" '
+            f'style="margin:0 .3rem .4rem 0;padding:.35rem .7rem;border-radius:1rem;'
+            f'border:1px solid #c8cfda;background:#fff;font:inherit;cursor:pointer">'
+            f"{html.escape(q)}</button>"
+            for q in ideas
+        )
+        + "</p></section>"
+        if ideas
+        else ""
+    )
+    page = TRY_PAGE.format(outline=outline, suggested=suggested, version=bundle().version, **safe)
     return Response(
         page,
         200,

@@ -786,6 +786,13 @@
     if (ready) expectAnswer(); // else the connection's own timeout runs, then this one
   }
   ui.launch.addEventListener("click", function () { player.unlock(); ui.panel.hidden ? openPanel() : closePanel(); });
+  // Any element of the page with data-sitespeak-ask="question" asks it when clicked
+  // (suggested questions, "Ask about this" links) without a script of the page's own.
+  document.addEventListener("click", function (e) {
+    var el = e.target && e.target.closest && e.target.closest("[data-sitespeak-ask]");
+    if (!el) return;
+    e.preventDefault(); askText(el.getAttribute("data-sitespeak-ask"));
+  });
   ui.close.addEventListener("click", closePanel);
   ui.mic.addEventListener("click", toggleMic);
   ui.form.addEventListener("submit", function (e) { e.preventDefault(); var t = ui.input.value; ui.input.value = ""; askText(t); });

@@ -59,3 +59,19 @@ def test_the_widget_answers_on_the_try_page_under_its_strict_csp(
     assert page.locator("sitespeak-widget .err").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "widget-try-page.png"))
     assert page.errors == []
+
+
+def test_the_try_page_suggests_questions_from_the_site_and_the_widget_answers_them(
+    page, widget_web, widget_site, alice
+):
+    page.goto(try_url(widget_web, widget_site.id, alice.token))
+    ideas = page.locator("[data-sitespeak-ask]")
+    labels = ideas.all_inner_texts()
+    assert "Orders" in labels, labels  # the site's own sections...
+    assert "Menu" not in labels, labels  # ...that it answers ("Menu?" finds no sentence)
+    page.locator("[data-sitespeak-ask]", has_text="Orders").click()
+    answer = page.locator("sitespeak-widget .m.bot", has_text="two days")
+    answer.wait_for(timeout=60000)
+    assert page.locator("sitespeak-widget .m.me").last.inner_text() == "Orders?"
+    page.screenshot(path=str(ARTIFACTS / "widget-try-page-suggestions.png"))
+    assert page.errors == []
