@@ -81,10 +81,21 @@ fi
 step "leaving out what never runs here (sizes: packaging/README.md)"
 size_before=$(du -sk "$VENV" | cut -f1)
 "$PY" "$HERE/slim_venv.py" "$SITE"
-# Debug information some wheels ship (CTranslate2's extension alone: 62 of its 65 MB). Only
-# --strip-debug, only on files that have it: symbol tables and auditwheel's RPATHs stay.
+# Debug information and symbol tables some wheels ship (CTranslate2's extension: 62 of its 65 MB
+# are debug information; its library carries 5 MB of symbols). --strip-unneeded on shared
+# libraries keeps what the dynamic linker uses (dynamic symbols, auditwheel's RPATH). Some
+# patchelf-edited libraries no longer load once stripped (numpy's OpenBLAS: "ELF load command
+# address/offset not page-aligned"), so each stripped library must still load or is put back.
 "$PY" "$HERE/slim_venv.py" --list-elf "$VENV" | while read -r elf; do
-    if readelf -S "$elf" 2>/dev/null | grep -q ' \.debug_info'; then strip --strip-debug "$elf"; fi
+    case "$elf" in *.so | *.so.*) how=--strip-unneeded ;; *) how=--strip-debug ;; esac
+    readelf -S "$elf" 2>/dev/null | grep -qE ' \.(debug_info|symtab)( |$)' || continue
+    cp -p "$elf" "$WORK/unstripped"
+    strip "$how" "$elf"
+    if [ "$how" = --strip-unneeded ] && ! "$VENV/bin/python" -c \
+        'import ctypes, sys; ctypes.CDLL(sys.argv[1])' "$elf" 2>/dev/null; then
+        cp -p "$WORK/unstripped" "$elf"
+        echo "build-deb: $(basename "$elf") kept its symbols (it no longer loads stripped)"
+    fi
 done
 # pip installed the venv; nothing installs into it afterwards.
 "$VENV/bin/python" -m pip uninstall --quiet --yes pip setuptools 2>/dev/null || true
@@ -93,6 +104,8 @@ if [ "$SKELETON" = no ]; then
     "$VENV/bin/python" -c 'import ctranslate2, numpy, onnxruntime, tokenizers, piper, lxml.etree
 import granian, psycopg2, regex, yaml, sitespeak.web.app, sitespeak.worker.main' \
         || { echo "build-deb: the slimmed venv no longer imports" >&2; exit 1; }
+    # ... and still speaks, hears and embeds: model files load only when used.
+    "$VENV/bin/python" "$HERE/smoke_venv.py" || exit 1
 fi
 echo "build-deb: venv $((size_before / 1024)) MB -> $(( $(du -sk "$VENV" | cut -f1) / 1024 )) MB"
 
