@@ -112,25 +112,14 @@ async def together(
 
 def report(title: str, out: dict, processes_: dict[str, int]) -> None:
     print(f"{title} -- {load()}")
-    print(
-        row(
-            FIRST_AUDIO,
-            out.pop(FIRST_AUDIO, []),
-        )
-    )
-    print(
-        row(
-            STARTED,
-            out.pop(STARTED, []),
-        )
-    )
-    spread = out.pop("spread of the speech ends", [])
-    if spread:
-        print(row("spread of the speech ends", spread))
+    for name in (FIRST_AUDIO, STARTED, "spread of the speech ends"):
+        values = out.pop(name, [])
+        if values:
+            print(row(name, values))
     out.pop("eos", None)
     errors, choices = out.pop("errors", []), out.pop("choices", [])
     for name in sorted(out):
-        print(row(name, out[name], "ms" if name.endswith("_ms") else ""))
+        print(row(name, out[name], "ms" if name.endswith("_ms") or "->" in name else ""))
     if choices:
         print(f"  choices: {dict((c, choices.count(c)) for c in sorted(set(choices)))}")
     if errors:
