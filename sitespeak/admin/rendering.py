@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, g, render_template
 from werkzeug.exceptions import HTTPException
 
-from sitespeak.errors import SiteSpeakError, Unavailable, outage_from
+from sitespeak.errors import SiteSpeakError, TooManyRequests, Unavailable, outage_from
 from sitespeak.web.problems import with_allow
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def friendly_errors(bp: Blueprint) -> None:
         response = await error_page(
             exc.status, _TITLES.get(exc.status, "Something went wrong"), exc.message
         )
-        if isinstance(exc, Unavailable):
+        if isinstance(exc, Unavailable | TooManyRequests):  # both say when to come back
             response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return response
 
