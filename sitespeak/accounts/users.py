@@ -76,6 +76,23 @@ def tenant_roles(user: User) -> list[TenantRole]:
     return [TenantRole(m.tenant.id, m.tenant.name, m.role) for m in rows]
 
 
+def home_tenant(user: User) -> int | None:
+    """The tenant a sign-in opens: the first the user is a member of. A superuser may open
+    every tenant, but starts in their own (the one `createadmin` made them owner of), not in
+    whichever tenant sorts first."""
+    own = (
+        Membership.select(Membership.tenant)
+        .join(Tenant)
+        .where(Membership.user == user)
+        .order_by(Tenant.name)
+        .first()
+    )
+    if own is not None:
+        return own.tenant_id
+    roles = tenant_roles(user)
+    return roles[0].tenant_id if roles else None
+
+
 def role_in(user: User, tenant_id: int) -> str | None:
     if user.is_superuser:
         return "owner" if Tenant.get_or_none(Tenant.id == tenant_id) else None

@@ -81,8 +81,8 @@ async def _start_session(old, user_id: int, next_url: str | None) -> Response:
     store = sessions()
     if old is not None:
         await store.destroy(old)
-    roles_ = await runtime().db.run(lambda: users.tenant_roles(users.get_user(user_id)))
-    fresh = await store.create(user_id, roles_[0].tenant_id if roles_ else None)
+    home = await runtime().db.run(lambda: users.home_tenant(users.get_user(user_id)))
+    fresh = await store.create(user_id, home)
     return set_session_cookie(redirect(_safe_next(next_url)), fresh)
 
 

@@ -175,3 +175,18 @@ async def test_a_member_of_two_tenants_switches_between_them_but_not_into_others
         Membership.delete().where(
             Membership.user == bob.user.id, Membership.tenant == charlie.tenant.id
         ).execute()
+
+
+async def test_a_superuser_signs_in_to_their_own_tenant_not_the_first_by_name(app, alice):
+    from sitespeak.db.connection import database
+    from sitespeak.tenancy import tenants
+
+    with database.connection_context():
+        root, _ = users.ensure_user("zoe-root@example.test", superuser=True)
+        users.set_password(root.id, PASSWORD)
+        home, _ = tenants.create_tenant("Zz Home Of Zoe")
+        users.set_role(home.id, root, "owner")
+    browser = await log_in(app, "zoe-root@example.test")
+    _, body = await browser.get("/admin/")
+    # Every tenant is in the switcher (Tenant A sorts first); Zoe's own is the one opened.
+    assert f'<option value="{home.id}" selected>Zz Home Of Zoe</option>' in body
