@@ -10,8 +10,8 @@ from sitespeak.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
 from sitespeak.knowledge.indexing import embed_site, pending_count
 from sitespeak.knowledge.models import Chunk
 from sitespeak.knowledge.retrieval import search
-from tests.knowledge.fake_openai import FakeEmbeddings
 from tests.knowledge.testsite import LoopbackSite, page
+from tests.support.fake_openai import serve_fake_openai
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +97,13 @@ def test_two_sites_in_two_tenants_never_see_each_others_passages(
 def test_the_openai_embedder_speaks_the_wire_protocol_and_a_model_change_re_embeds(indexed, local):
     site, _ = indexed
     total = Chunk.select().where(Chunk.site == site.id).count()
-    with FakeEmbeddings() as fake:
-        remote = OpenAIEmbedder("test-embed", fake.base_url, "sk-test")
+    with serve_fake_openai() as fake:
+        remote = OpenAIEmbedder("test-embed", fake.url, "sk-test")
         assert pending_count(site.id, remote.name) == total  # another model: all of it
         result = embed_site(site.id, remote, batch_size=4)
         assert result["embedded"] == total and result["dim"] == 64
         assert fake.requests[0]["path"] == "/v1/embeddings"
-        assert fake.requests[0]["auth"] == "Bearer sk-test"
+        assert fake.requests[0]["headers"]["authorization"] == "Bearer sk-test"
         assert fake.requests[0]["body"]["model"] == "test-embed"
         assert len(fake.requests[0]["body"]["input"]) == 4
         assert embed_site(site.id, remote)["embedded"] == 0  # nothing new: no call
