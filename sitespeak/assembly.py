@@ -23,6 +23,7 @@ WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
 def job_registry() -> JobRegistry:
     from sitespeak.crawl import jobs as crawl_jobs
+    from sitespeak.instant import jobs as instant_jobs
     from sitespeak.jobs import diagnostics
     from sitespeak.knowledge import jobs as knowledge_jobs
     from sitespeak.maintenance import jobs as maintenance_jobs
@@ -35,6 +36,7 @@ def job_registry() -> JobRegistry:
             *knowledge_jobs.KINDS,
             *maintenance_jobs.KINDS,
             *report_jobs.KINDS,
+            *instant_jobs.KINDS,
         )
     )
 

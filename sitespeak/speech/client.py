@@ -18,7 +18,7 @@ from typing import Any
 from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
-from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine
+from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine, Synthesized
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
@@ -186,9 +186,12 @@ class SpeechClient:
         (reply, _), *_ = await self._call({"op": "transcribe"}, pcm16k)
         return str(reply.get("text", ""))
 
-    async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> tuple[bytes, int]:
+    async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> Synthesized:
         frames = await self._call({"op": "synthesize", "text": text, "priority": priority})
-        return b"".join(data for _, data in frames), int(frames[-1][0]["rate"])
+        last = frames[-1][0]  # an older speech process sends no "cached": not from the cache
+        return Synthesized(
+            b"".join(data for _, data in frames), int(last["rate"]), bool(last.get("cached"))
+        )
 
     @property
     def idle(self) -> bool:

@@ -20,6 +20,18 @@ PRIORITY_FILLER = 2
 PRIORITY_TRANSCRIBE = 3
 
 
+class Synthesized(tuple[bytes, int]):
+    """(PCM16 mono, sample rate), as every engine returns it, and whether it came from the
+    phrase cache (the turn records an instant answer). Unpacks as the plain pair."""
+
+    cached: bool
+
+    def __new__(cls, pcm: bytes, rate: int, cached: bool = False) -> Synthesized:
+        made = super().__new__(cls, (pcm, rate))
+        made.cached = cached
+        return made
+
+
 class SpeechEngine(Protocol):
     stt_name: str  # for the turn record, e.g. "whisper-ct2"
     tts_name: str  # e.g. "piper" or "espeak-ng"

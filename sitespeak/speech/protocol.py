@@ -8,7 +8,10 @@ and a slow synthesis never holds up a transcription behind it.
 Requests (client → speech process):
     {"id", "op": "hello"}                                  → {"id", "stt", "tts", "rate"}
     {"id", "op": "transcribe"} + PCM16 16 kHz mono          → {"id", "text"}
-    {"id", "op": "synthesize", "text", "priority"}         → {"id", "rate", "last"} + PCM16, 1+
+    {"id", "op": "synthesize", "text", "priority"}         → {"id", "rate", "last", "cached"}
+                                                              + PCM16, 1+ frames; ``cached``:
+                                                              the phrase cache had it (older
+                                                              clients ignore the field)
     {"id", "op": "cancel", "target"}                       (no reply; a queued job is dropped)
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text

@@ -63,8 +63,12 @@ class SpeechService:
     async def transcribe(self, pcm: bytes) -> str:
         return str(await self.scheduler.submit("stt", pcm, 0))
 
-    async def synthesize(self, text: str, priority: int) -> tuple[bytes, int]:
-        return await self.phrases.get(text, lambda: self.scheduler.submit("tts", text, priority))
+    async def synthesize(self, text: str, priority: int) -> tuple[bytes, int, bool]:
+        """PCM, its rate, and whether the phrase cache had it (no synthesis was waited for)."""
+        (pcm, rate), cached = await self.phrases.fetch(
+            text, lambda: self.scheduler.submit("tts", text, priority)
+        )
+        return pcm, rate, cached
 
     def hello(self) -> dict[str, Any]:
         return {
@@ -172,8 +176,8 @@ class Connection:
                 if not isinstance(text, str) or not text.strip():
                     raise ValueError("synthesize needs a non-empty text")
                 priority = int(header.get("priority", PRIORITY_LATER))
-                pcm, rate = await svc.synthesize(text, priority)
-                self.send_audio(rid, pcm, rate)
+                pcm, rate, cached = await svc.synthesize(text, priority)
+                self.send_audio(rid, pcm, rate, cached)
             elif op == "hello":
                 self.send({"id": rid, **svc.hello()})
             elif op == "health":
@@ -195,12 +199,14 @@ class Connection:
             log.exception("speech %s failed", op)
             self.send({"id": rid, "error": "failed", "message": f"{type(exc).__name__}: {exc}"})
 
-    def send_audio(self, rid: Any, pcm: bytes, rate: int) -> None:
+    def send_audio(self, rid: Any, pcm: bytes, rate: int, cached: bool = False) -> None:
         """PCM in chunks, so a long answer does not sit in one frame and the client's reader
-        sees progress; the last chunk says so."""
+        sees progress; the last chunk says so. ``cached``: the phrase cache had it (a field
+        older clients ignore)."""
         chunks = [pcm[i : i + wire.CHUNK] for i in range(0, len(pcm), wire.CHUNK)] or [b""]
         for number, chunk in enumerate(chunks):
-            self.send({"id": rid, "rate": rate, "last": number == len(chunks) - 1}, chunk)
+            header = {"id": rid, "rate": rate, "last": number == len(chunks) - 1}
+            self.send({**header, "cached": cached}, chunk)
 
 
 async def _listen(service: SpeechService, address: wire.Address) -> asyncio.AbstractServer:

@@ -23,17 +23,23 @@ class SentenceCache:
         self._pending: dict[str, asyncio.Future] = {}
 
     async def get(self, sentence: str, make: Callable[[], Awaitable[Audio]]) -> Audio:
+        return (await self.fetch(sentence, make))[0]
+
+    async def fetch(
+        self, sentence: str, make: Callable[[], Awaitable[Audio]]
+    ) -> tuple[Audio, bool]:
+        """The audio, and whether it was already made (a hit: no synthesis waited for)."""
         if sentence in self._done:
             self.hits += 1
             self._done.move_to_end(sentence)
-            return self._done[sentence]
+            return self._done[sentence], True
         pending = self._pending.get(sentence)
         if pending is None:
             self.misses += 1
             pending = asyncio.ensure_future(make())
             self._pending[sentence] = pending
             pending.add_done_callback(lambda f: self._settle(sentence, f))
-        return await asyncio.shield(pending)
+        return await asyncio.shield(pending), False
 
     def _settle(self, sentence: str, future: asyncio.Future) -> None:
         self._pending.pop(sentence, None)

@@ -368,9 +368,14 @@ async def speak(
     pending = first
     try:
         for index, chunk in enumerate(chunks):
-            pcm, source_rate = await pending
+            audio = await pending
+            pcm, source_rate = audio
             if index == 0:
                 clock.stage("tts_first_audio_ms")
+                # The speech process says when the phrase cache had it (an answer prepared by
+                # voice.prepare_answers, or said before); an in-process engine does not say.
+                if getattr(audio, "cached", False):
+                    result.timings["instant"] = 1.0
             pending = (
                 asyncio.ensure_future(engine.synthesize(speakable(chunks[index + 1])))
                 if index + 1 < len(chunks)

@@ -34,7 +34,7 @@ def _jobs_of(tenant_id: int, site_id: int) -> int:
         )
 
 
-@pytest.mark.parametrize("name", ["crawl.site", "knowledge.embed"])
+@pytest.mark.parametrize("name", ["crawl.site", "knowledge.embed", "voice.prepare_answers"])
 async def test_a_tenant_cannot_submit_a_site_job_by_name_for_another_tenants_site(
     app, alice, charlie, alices_site, name
 ):
@@ -62,7 +62,7 @@ async def test_a_tenant_still_submits_the_kinds_meant_for_tenants(app, alice):
 def test_a_site_job_checks_its_site_against_the_jobs_tenant(alice, charlie, alices_site):
     registry = job_registry()
     with database.connection_context():
-        for name in ("crawl.site", "knowledge.embed"):
+        for name in ("crawl.site", "knowledge.embed", "voice.prepare_answers"):
             kind = registry.get(name)
             assert kind.validate(alice.tenant.id, {"site_id": alices_site.id})
             with pytest.raises(NotFound):

@@ -90,6 +90,18 @@ def speech_address(env: dict) -> Path:
 
 def speech_hello(path: Path, timeout: float = 2) -> dict | None:
     """The speech process's hello reply, or None when nothing answers on ``path``."""
+    return speech_call(path, "hello", timeout)
+
+
+def speech_health(path: Path, timeout: float = 2) -> dict:
+    """The speech process's health (its phrase cache's hits and misses among it)."""
+    reply = speech_call(path, "health", timeout)
+    assert reply is not None, f"no speech process answers on {path}"
+    return reply["health"]
+
+
+def speech_call(path: Path, op: str, timeout: float = 2) -> dict | None:
+    """The reply header of one request without payload, or None when nothing answers."""
     import json
     import struct
 
@@ -99,7 +111,7 @@ def speech_hello(path: Path, timeout: float = 2) -> dict | None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
             sock.connect(str(path))
-            sock.sendall(encode({"id": 1, "op": "hello"}))
+            sock.sendall(encode({"id": 1, "op": op}))
             data = b""
             while (
                 len(data) < PREFIX.size

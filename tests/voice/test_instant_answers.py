@@ -1,0 +1,86 @@
+"""Instant answers: the worker's ``voice.prepare_answers`` has the speech process synthesize a
+site's likely answers ahead of time, and a visitor's turn that says one gets its first audio
+from the speech process's phrase cache, with no synthesis."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from sitespeak.assembly import job_registry
+from sitespeak.db.connection import database
+from sitespeak.db.models import Job
+from sitespeak.events.bus import EventPublisher
+from sitespeak.jobs import queues
+from sitespeak.jobs.tasks import JobQueue
+from tests.conftest import own_queues
+from tests.support.processes import (
+    speech_address,
+    speech_health,
+    start_speech,
+    start_web,
+    start_worker,
+    wait_for,
+)
+from tests.voice.client import ask_text, open_session
+from tests.voice.conftest import VOICE_ENV
+
+pytestmark = pytest.mark.slow
+
+
+def _finished(job_id) -> Job | None:
+    with database.connection_context():
+        job = Job.get_by_id(job_id)
+    return job if job.status in ("succeeded", "dead") else None
+
+
+async def test_a_prepared_answer_is_served_from_the_phrase_cache_and_another_is_not(
+    base_env, settings, voice_site, tmp_path
+):
+    # A speech process of the test's own: its phrase cache holds nothing another test asked.
+    env = {
+        **own_queues(base_env),
+        **VOICE_ENV,
+        "SITESPEAK_SPEECH_SOCKET": str(tmp_path / "speech.sock"),
+    }
+    # The worker imports while the speech models load; the job is submitted once both are up.
+    worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
+    web = speech = None
+    try:
+        speech = start_speech(env, tmp_path)
+        queues.bind(settings.model_copy(update={"redis_prefix": env["SITESPEAK_REDIS_PREFIX"]}))
+        client = redis.Redis.from_url(settings.redis_url)
+        jobs = JobQueue(job_registry(), EventPublisher(client, env["SITESPEAK_REDIS_PREFIX"]))
+        with database.connection_context():
+            job, _ = jobs.submit(
+                voice_site.tenant_id, "voice.prepare_answers", {"site_id": voice_site.id}
+            )
+        web = start_web(env, tmp_path, 60)
+        done = wait_for(lambda: _finished(job.id), 120, 0.2, "the prepare job")
+        assert done.status == "succeeded", done.last_error
+        assert done.result["phrases"] > 4
+        worker.stop()  # nothing else of the worker's may synthesize while the turns are counted
+        worker = None
+
+        socket = speech_address(env)
+        before = speech_health(socket)["phrase_cache"]
+        ws, _ = await open_session(web.url, voice_site.origin, voice_site.key)
+        try:
+            prepared = await ask_text(ws, "What is your phone number?")
+            assert "555 0100" in prepared.done["text"]
+            assert prepared.done["timings"].get("instant") == 1.0
+            assert prepared.audio_frames > 0
+            after = speech_health(socket)["phrase_cache"]
+            assert after["misses"] == before["misses"]  # nothing was synthesized for it
+            assert after["hits"] > before["hits"]
+
+            other = await ask_text(ws, "How many bakers work there?")
+            assert "eight bakers" in other.done["text"]
+            assert "instant" not in other.done["timings"]
+            assert speech_health(socket)["phrase_cache"]["misses"] > after["misses"]
+        finally:
+            await ws.close()
+    finally:
+        for proc in (web, worker, speech):
+            if proc is not None:
+                proc.stop()
