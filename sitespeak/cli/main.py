@@ -4,9 +4,12 @@ one-offs."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sitespeak import __version__, assembly
 from sitespeak.cli import accounts, actions, admin, ask, dev, ops, sites
@@ -19,8 +22,21 @@ NEEDS_SERVICES = ("web", "worker")
 COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, plus the command a typo was probably meant to be."""
+
+    def error(self, message: str) -> NoReturn:
+        found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if found:
+            choices = re.findall(r"'([^']*)'", found.group(2))
+            close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sitespeak",
         description="SiteSpeak: run a process (PROCESS_TYPE=web|worker|speech) or an admin "
         "command.",
