@@ -16,7 +16,7 @@ Requests (client → speech process):
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text
 Errors: {"id", "error": code, "message"}; codes are ``overloaded``, ``bad_request`` and ``failed``.
-Every reply also carries ``wait_ms``: how long a job arriving now would wait for a slot (the web
+Every reply also carries ``wait_ms``: how long a first phrase arriving now would wait for a slot (the web
 processes' admission control reads it).
 """
 

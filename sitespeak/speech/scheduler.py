@@ -86,10 +86,16 @@ class Scheduler:
         """Jobs waiting for a slot (a cancelled one is dropped when it reaches the top)."""
         return sum(1 for job in self._heap if not job.future.done())
 
-    def predicted_wait(self) -> float:
-        """Seconds a job arriving now would wait for a slot: the queued work and half of the
-        running, spread over the slots. Web processes use it for admission control."""
-        queued = sum(self.cost[job.kind] for job in self._heap if not job.future.done())
+    def predicted_wait(self, priority: int = PRIORITY_FIRST) -> float:
+        """Seconds a job of ``priority`` arriving now would wait for a slot: the queued work it
+        cannot overtake and half of the running, spread over the slots. Web processes use it
+        for admission control, which decides about a turn's first phrase: later sentences
+        queued by other turns do not delay it."""
+        queued = sum(
+            self.cost[job.kind]
+            for job in self._heap
+            if not job.future.done() and -job.rank[0] >= priority
+        )
         running = self.running * (self.cost["stt"] + self.cost["tts"]) / 4
         return (queued + running) / self.slots
 

@@ -81,7 +81,7 @@ async def test_a_full_queue_refuses_at_once_and_a_cancelled_job_is_dropped():
         with pytest.raises(Overloaded):
             s.submit("tts", "one too many", PRIORITY_LATER)
         dropped.cancel()
-        assert s.depth == 1 and s.predicted_wait() > 0
+        assert s.depth == 1 and s.predicted_wait(PRIORITY_LATER) > s.predicted_wait() > 0
         models.gate.set()
         await asyncio.gather(busy, kept)
         assert [what for _, what in models.calls] == ["busy", "kept"]
