@@ -16,8 +16,8 @@ Requests (client → speech process):
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text
 Errors: {"id", "error": code, "message"}; codes are ``overloaded``, ``bad_request`` and ``failed``.
-Every reply also carries ``wait_ms``: how long a first phrase arriving now would wait for a slot (the web
-processes' admission control reads it).
+Every reply also carries ``wait_ms``: how long a first phrase arriving now would wait for a slot
+(the web processes' admission control reads it).
 """
 
 from __future__ import annotations
