@@ -21,7 +21,7 @@ from tests.dev.support import (
     wait_gone,
     wait_ready,
 )
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, free_port, wait_for
 
 
 class DevRun:
@@ -63,6 +63,11 @@ class DevRun:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def announced(self) -> str | None:
+        """The output once it names the web URL, else None."""
+        out = self.output()
+        return out if f"web on {self.url}" in out else None
+
 
 def _servers_on(state: Path) -> list[psutil.Process]:
     found = []
@@ -79,8 +84,8 @@ def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_afte
     state = tmp_path / "state"
     run = DevRun(state, tmp_path)
     try:
-        out = run.output()
-        assert f"web on {run.url}" in out
+        # The supervisor prints the URLs after its own probe answers: a moment after ours.
+        out = wait_for(run.announced, timeout=20, every=0.2, what="the dev URLs")
         # The URLs come once the web process answers, not while it is still starting.
         assert out.index("Listening at") < out.index(f"web on {run.url}"), out
         run.admin("tenant", "create", "Dev Shop")
