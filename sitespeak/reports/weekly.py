@@ -63,21 +63,29 @@ def store(tenant_id: int, site_id: int, report: dict[str, Any]) -> int | None:
     return int(row[0]) if row else None
 
 
+_COLUMNS = "SELECT id, body, emailed_to, created_at FROM analytics_reports "
+
+
+def _view(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {"id": row[0], **row[1], "emailed_to": row[2], "created_at": row[3]}
+
+
 def reports_of(tenant_id: int, site_id: int, limit: int = 12) -> list[dict[str, Any]]:
     """A site's stored reports, newest first (scoped by tenant)."""
     cursor = database.execute_sql(
-        "SELECT id, body, emailed_to, created_at FROM analytics_reports "
-        "WHERE tenant_id = %s AND site_id = %s ORDER BY week_start DESC LIMIT %s",
+        _COLUMNS + "WHERE tenant_id = %s AND site_id = %s ORDER BY week_start DESC LIMIT %s",
         (tenant_id, site_id, limit),
     )
-    return [{"id": r[0], **r[1], "emailed_to": r[2], "created_at": r[3]} for r in cursor.fetchall()]
+    return [_view(row) for row in cursor.fetchall()]
 
 
 def report(tenant_id: int, site_id: int, week_start: dt.date) -> dict[str, Any] | None:
-    for stored in reports_of(tenant_id, site_id, limit=520):
-        if stored["week_start"] == week_start.isoformat():
-            return stored
-    return None
+    """One week's stored report (its row is unique per site and week)."""
+    row = database.execute_sql(
+        _COLUMNS + "WHERE tenant_id = %s AND site_id = %s AND week_start = %s",
+        (tenant_id, site_id, week_start),
+    ).fetchone()
+    return _view(row) if row else None
 
 
 def file_name(site_name: str, week: str) -> str:
