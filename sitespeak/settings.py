@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         description="Public base URL of this box (https://voice.example.com); empty means "
         "http://HOST:PORT.",
     )
+    hosted_sites_domain: str = Field(
+        "",
+        description="Domain under which hosted sites are served, each on its own name "
+        "(SITE.sites.example.com; point a wildcard DNS record at this box). Empty: hosted sites "
+        "answer only on their custom host names. Never the admin UI's host.",
+    )
     worker_queues: str = Field(
         ",".join(QUEUES),
         description="Comma list of the queues a `worker` consumes.",

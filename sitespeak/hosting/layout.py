@@ -1,0 +1,108 @@
+"""Where hosted sites live in the state dir: the contract between the publishing worker, which
+writes releases, and every web process, which serves them.
+
+    {state_dir}/hosted/
+      sites/{site_id}/releases/{n}/files/...     the release's files (+ ``.gz``/``.br`` siblings)
+      sites/{site_id}/releases/{n}/manifest.json  what may be served, see ``Manifest``
+      sites/{site_id}/current -> releases/{n}     the live release, switched with os.replace
+      hosts/{hostname} -> ../sites/{site_id}      one link per host name the site answers on
+
+A release directory is never changed once ``current`` points at it, so a request that read
+``current`` once sees one whole release even while a switch happens. Serving resolves everything
+from these links: no database on the request path, and every web process switches at the same
+instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+FILES = "files"
+CURRENT = "current"
+# RFC 1123 host names, lower case, no port: anything else is never looked up on disk.
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """One file of a release, as the web process serves it."""
+
+    size: int
+    sha256: str
+    content_type: str
+    gzip: bool = False  # a ``.gz`` sibling exists
+    br: bool = False  # a ``.br`` sibling exists
+    immutable: bool = False  # fingerprinted: cache for a year
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``files`` maps the URL path ("/", "/about/index.html", "/assets/app.3f2a1c.css") to the
+    file under ``files/`` that answers it; a path absent from it is a 404."""
+
+    release: int
+    created_at: str  # ISO 8601 UTC, the Last-Modified of every file of the release
+    files: dict[str, ServedFile] = field(default_factory=dict)
+    not_found: str | None = None  # the release's own 404 page, a key of ``files``
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        raw = json.loads(text)
+        files = {path: ServedFile(**entry) for path, entry in raw["files"].items()}
+        return cls(raw["release"], raw["created_at"], files, raw.get("not_found"))
+
+
+def hosted_root(state_dir: Path) -> Path:
+    return state_dir / "hosted"
+
+
+def site_dir(state_dir: Path, site_id: int) -> Path:
+    return hosted_root(state_dir) / "sites" / str(site_id)
+
+
+def release_dir(state_dir: Path, site_id: int, number: int) -> Path:
+    return site_dir(state_dir, site_id) / "releases" / str(number)
+
+
+def host_link(state_dir: Path, hostname: str) -> Path:
+    if not is_hostname(hostname):
+        raise ValueError(f"{hostname!r} is not a host name")
+    return hosted_root(state_dir) / "hosts" / hostname
+
+
+def is_hostname(name: str) -> bool:
+    return bool(_HOSTNAME.match(name))
+
+
+def live_release(state_dir: Path, hostname: str) -> Path | None:
+    """The live release directory answering ``hostname``, or None; reads each link once."""
+    if not is_hostname(hostname):
+        return None
+    try:
+        site = Path(os.readlink(host_link(state_dir, hostname)))
+        if not site.is_absolute():
+            site = hosted_root(state_dir) / "hosts" / site
+        release = Path(os.readlink(site / CURRENT))
+    except OSError:
+        return None
+    return release if release.is_absolute() else site / release
+
+
+def switch_link(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically (a new link renamed over the old one)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    if temp.is_symlink():
+        temp.unlink()
+    temp.symlink_to(target)
+    os.replace(temp, link)
