@@ -18,6 +18,7 @@ from sitespeak.web.runtime import WebRuntime, runtime
 
 bp = Blueprint("health", __name__)
 CHECK_TIMEOUT = 1.0
+READY_RETRY_AFTER_S = 5
 
 
 def _select_one() -> None:
@@ -63,9 +64,13 @@ async def ready() -> Response:
         return response, 503
     deps = await check_dependencies(rt)
     ok = all(d["ok"] for d in deps.values())
-    return jsonify({"status": "ready" if ok else "unavailable", "dependencies": deps}), (
-        200 if ok else 503
-    )
+    # Readiness is open to anyone (load balancers): it says which dependency is down, never the
+    # driver's error text, which names addresses and ports; /health has that for the operator.
+    public = {name: {"ok": d["ok"], "latency_ms": d["latency_ms"]} for name, d in deps.items()}
+    response = jsonify({"status": "ready" if ok else "unavailable", "dependencies": public})
+    if not ok:
+        response.headers["Retry-After"] = str(READY_RETRY_AFTER_S)
+    return response, (200 if ok else 503)
 
 
 async def _queue_state(rt: WebRuntime) -> tuple[dict, dict]:

@@ -32,9 +32,16 @@ def test_readiness_follows_redis_and_events_resume_after_it_returns(
     try:
         own.stop()
         wait_for(lambda: _ready(web.url) == 503, what="503 without redis")
-        body = httpx.get(web.url + "/health/ready").json()
+        response = httpx.get(web.url + "/health/ready")
+        body = response.json()
         assert body["dependencies"]["redis"]["ok"] is False
         assert body["dependencies"]["postgres"]["ok"] is True
+        assert response.headers["Retry-After"].isdigit()
+        # The open endpoint names what is down, not the driver's text with addresses and ports;
+        # the operator's /health (loopback here) still has it.
+        assert "error" not in body["dependencies"]["redis"]
+        assert str(own.port) not in response.text
+        assert httpx.get(web.url + "/health").json()["dependencies"]["redis"]["error"]
         own.start()  # same port: the same server address comes back
         wait_for(lambda: _ready(web.url) == 200, what="200 after redis returned")
         wait_for(
