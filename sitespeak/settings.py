@@ -369,6 +369,13 @@ class Settings(BaseSettings):
         description="Seconds an address stays locked out of an account after too many wrong "
         "passwords.",
     )
+    login_account_max_failures: int = Field(
+        50,
+        ge=1,
+        description="Wrong passwords for one account from all addresses together, within "
+        "SITESPEAK_LOGIN_LOCKOUT_SECONDS, after which it takes sign-ins only from addresses "
+        "that signed in to it before (guessing from many addresses).",
+    )
     login_rate_per_minute: int = Field(
         30,
         ge=1,

@@ -1,6 +1,7 @@
 """Abuse limits on a real web process: behind a trusted reverse proxy each visitor has their own
 address (X-Forwarded-For, believed only from the listed proxies), wrong passwords lock an
-account only for the address they came from, voice sessions are capped per address, and an
+account only for the address they came from (guessing from many addresses shuts out only new
+addresses), voice sessions are capped per address, and an
 oversize first voice frame is refused unparsed."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.voice.client import ws_url
 
 pytestmark = pytest.mark.slow
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.4"
+ACCOUNT_MAX_FAILURES = 6  # above the per-address limit (5), so one address alone never reaches it
 METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 
 
@@ -33,6 +35,7 @@ def proxied_web(base_env, tmp_path_factory):
             "SITESPEAK_TRUSTED_PROXIES": "127.0.0.1",
             "SITESPEAK_VOICE_SESSIONS_PER_ADDRESS": "2",
             "SITESPEAK_LOGIN_RATE_PER_MINUTE": "1000",
+            "SITESPEAK_LOGIN_ACCOUNT_MAX_FAILURES": str(ACCOUNT_MAX_FAILURES),
             "SITESPEAK_METRICS_TOKEN": METRICS_TOKEN,
         },
         tmp_path_factory.mktemp("abuse-web"),
@@ -58,6 +61,20 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another
     locked = _login(proxied_web, charlie.user.email, PASSWORD, ATTACKER)
     assert locked.status_code == 429 and "locked" in locked.text
     assert _login(proxied_web, charlie.user.email, PASSWORD, OWNER).status_code == 302
+
+
+def test_guessing_from_many_addresses_shuts_out_new_addresses_but_not_the_owners(
+    proxied_web, passwords_set, alice
+):
+    assert _login(proxied_web, alice.user.email, PASSWORD, OWNER).status_code == 302
+    botnet = [f"192.0.2.{n}" for n in range(1, 4)]  # 3 × 2 = ACCOUNT_MAX_FAILURES
+    for address in botnet:  # two guesses each: no address comes near its own lockout
+        for _ in range(2):
+            assert _login(proxied_web, alice.user.email, "guess", address).status_code == 401
+    new_address = _login(proxied_web, alice.user.email, PASSWORD, "192.0.2.200")
+    assert new_address.status_code == 429 and "many addresses" in new_address.text
+    assert new_address.headers["Retry-After"].isdigit()
+    assert _login(proxied_web, alice.user.email, PASSWORD, OWNER).status_code == 302
 
 
 def test_x_forwarded_for_from_an_untrusted_peer_is_not_believed(
