@@ -1,6 +1,8 @@
 """``ask SITE "question"``: one turn through the same voice pipeline the web process runs
 (retrieval, answer, speech out), printed as ``{"answer", "citations", "timings"}`` with --json.
-``--wav FILE`` asks a spoken question instead (mono 16-bit WAV, any rate)."""
+``--wav FILE`` asks a spoken question instead (mono 16-bit WAV, any rate) and prints what was heard.
+A typed question loads no speech model unless ``--out`` asks for the spoken answer: the answer is
+the same text, and loading Whisper and piper would cost seconds for nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.errors import InvalidInput, NotFound
 from sitespeak.settings import Settings
+from sitespeak.voice.admission import Plan
 from sitespeak.voice.audio import read_wav, wav_bytes
 from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.turn import TurnInput, TurnResult, run_turn
@@ -82,7 +85,8 @@ async def _ask(settings: Settings, site_id: int, turn: TurnInput) -> tuple[TurnR
 
         return await engine.run(search)
 
-    await engine.ready()
+    if turn.mode == "speech" or turn.plan.audio:
+        await engine.ready()
     turn.ended_at = time.perf_counter()  # model loading is not part of the turn
     out = _Collect()
     try:
@@ -108,6 +112,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         turn = TurnInput(1, "speech", 0.0, audio=audio)
     else:
         turn = TurnInput(1, "text", 0.0, text=args.question)
+        if not args.out:
+            turn.plan = Plan("text_only", 0.0)
     result, pcm = asyncio.run(_ask(settings, site.id, turn))
     if args.out:
         args.out.write_bytes(wav_bytes(pcm, OUTPUT_RATE))
@@ -123,5 +129,6 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         f"\n  [{n}] {c['url']}" + (f"#{c['anchor']}" if c["anchor"] else "")
         for n, c in enumerate(result.citations, 1)
     )
-    emit(args, data, f"{result.answer}{sources}")
+    heard = f"Heard: {result.transcript}\n" if args.wav else ""
+    emit(args, data, f"{heard}{result.answer}{sources}")
     return 0

@@ -33,7 +33,18 @@ def test_ask_prints_a_grounded_answer_with_citations_and_timings(base_env, voice
     data = json.loads(done.stdout)
     assert "hello@sunrise.test" in data["answer"]
     assert data["citations"][0]["url"] == voice_site.origin + "/contact"
-    assert {"retrieval_ms", "answer_ms", "tts_first_audio_ms", "total_ms"} <= set(data["timings"])
+    assert {"retrieval_ms", "answer_ms", "total_ms"} <= set(data["timings"])
+    # A typed question with no --out wants the text: no speech model is loaded for it.
+    assert "tts_first_audio_ms" not in data["timings"]
+    assert "voice models ready" not in done.stderr
+
+
+def test_ask_speaks_a_typed_question_when_out_is_given(base_env, voice_site, tmp_path):
+    answer = tmp_path / "a.wav"
+    done = _ask(base_env, voice_site.key, "What is your email address?", "--out", str(answer))
+    assert done.returncode == 0, done.stderr
+    assert "hello@sunrise.test" in done.stdout and "voice models ready" in done.stderr
+    assert answer.stat().st_size > 10_000
 
 
 def test_ask_with_a_wav_file_runs_a_spoken_turn(base_env, voice_site, tmp_path):
@@ -56,6 +67,16 @@ def test_ask_with_a_wav_file_runs_a_spoken_turn(base_env, voice_site, tmp_path):
     assert "founded" in data["transcript"].lower()
     assert "Maria and Tom" in data["answer"] and data["timings"]["stt_ms"] > 0
     assert answer.stat().st_size > 10_000
+
+
+def test_ask_with_a_wav_file_prints_what_it_heard(base_env, voice_site, tmp_path):
+    question = tmp_path / "q.wav"
+    question.write_bytes(wav_bytes(speech("Who founded the bakery?"), 16000))
+    done = _ask(base_env, voice_site.key, "--wav", str(question))
+    assert done.returncode == 0, done.stderr
+    heard, answer = done.stdout.split("\n", 1)
+    assert heard.startswith("Heard: ") and "founded" in heard.lower()
+    assert "Maria and Tom" in answer
 
 
 def test_ask_refuses_an_unknown_site_clearly(base_env):
