@@ -23,6 +23,7 @@ WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
 def job_registry() -> JobRegistry:
     from sitespeak.crawl import jobs as crawl_jobs
+    from sitespeak.hosting import jobs as hosting_jobs
     from sitespeak.instant import jobs as instant_jobs
     from sitespeak.jobs import diagnostics
     from sitespeak.knowledge import jobs as knowledge_jobs
@@ -37,6 +38,7 @@ def job_registry() -> JobRegistry:
             *maintenance_jobs.KINDS,
             *report_jobs.KINDS,
             *instant_jobs.KINDS,
+            *hosting_jobs.KINDS,
         )
     )
 

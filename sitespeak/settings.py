@@ -87,6 +87,29 @@ class Settings(BaseSettings):
         "(SITE.sites.example.com; point a wildcard DNS record at this box). Empty: hosted sites "
         "answer only on their custom host names. Never the admin UI's host.",
     )
+    hosted_max_upload_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1024,
+        description="Largest site upload (an archive, as sent) a hosted site accepts, in bytes.",
+    )
+    hosted_max_site_bytes: int = Field(
+        500 * 1024 * 1024,
+        ge=1024,
+        description="Largest hosted site once unpacked (all its files), in bytes; counted while "
+        "unpacking, never trusted from an archive's headers.",
+    )
+    hosted_max_files: int = Field(
+        5000,
+        ge=1,
+        le=1_000_000,
+        description="Most files a hosted site's upload may hold.",
+    )
+    hosted_max_ratio: float = Field(
+        100.0,
+        ge=1,
+        description="Largest unpacked-to-packed size ratio of an upload: above it, the upload "
+        "is refused as an archive bomb.",
+    )
     worker_queues: str = Field(
         ",".join(QUEUES),
         description="Comma list of the queues a `worker` consumes.",

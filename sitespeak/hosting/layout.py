@@ -40,17 +40,31 @@ class ServedFile:
     gzip: bool = False  # a ``.gz`` sibling exists
     br: bool = False  # a ``.br`` sibling exists
     immutable: bool = False  # fingerprinted: cache for a year
+    # The file under ``files/`` answering this URL path when it is not the path itself: a
+    # folder's URL ("/", "/about/") is answered by its index.html. Read it with ``file_of``.
+    file: str = ""
 
 
 @dataclass(frozen=True)
 class Manifest:
     """``files`` maps the URL path ("/", "/about/index.html", "/assets/app.3f2a1c.css") to the
-    file under ``files/`` that answers it; a path absent from it is a 404."""
+    file under ``files/`` that answers it; a path absent from it is a 404. Keys are decoded
+    paths ("/my page.html", not "/my%20page.html"). A page's folder URL ("/about/") is a key
+    of its own whose ``file`` names the index.html; a fingerprinted asset is listed under both
+    its names, only the fingerprinted one ``immutable``."""
 
     release: int
     created_at: str  # ISO 8601 UTC, the Last-Modified of every file of the release
     files: dict[str, ServedFile] = field(default_factory=dict)
     not_found: str | None = None  # the release's own 404 page, a key of ``files``
+
+    def file_of(self, url_path: str) -> str | None:
+        """The path under ``files/`` answering ``url_path`` (decoded, with its leading "/"), or
+        None when the release has no such path."""
+        entry = self.files.get(url_path)
+        if entry is None:
+            return None
+        return entry.file or url_path.lstrip("/")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

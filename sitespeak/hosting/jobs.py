@@ -1,0 +1,53 @@
+"""Hosted sites' job kinds, on the critical queue (an owner is waiting for the site to go live):
+``hosting.publish`` builds an uploaded release and switches to it, ``hosting.rollback`` switches
+back to a kept one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from sitespeak.errors import NotFound
+from sitespeak.hosting import registry
+from sitespeak.hosting.models import HostedSite
+from sitespeak.jobs.context import JobContext
+from sitespeak.jobs.registry import JobKind
+
+PUBLISH = "hosting.publish"
+ROLLBACK = "hosting.rollback"
+
+
+class ReleaseArgs(BaseModel, extra="forbid"):
+    site_id: int = Field(..., ge=1)
+    release: int = Field(..., ge=1)
+
+
+def hosted_of(tenant_id: int | None, args: ReleaseArgs) -> HostedSite:
+    """The job's hosted site, looked up in the job's tenant only."""
+    if tenant_id is None:
+        raise NotFound(f"no site {args.site_id}: a hosting job needs the site's tenant")
+    return registry.get(tenant_id, args.site_id)
+
+
+def publish(ctx: JobContext, args: ReleaseArgs) -> dict[str, Any]:
+    # Imported on the first job: the build needs lxml, which the worker need not load to start.
+    from sitespeak.hosting.publish import publish_release
+
+    hosted = hosted_of(ctx.tenant_id, args)
+    return publish_release(
+        ctx.settings, hosted.tenant_id, hosted.site_id, args.release, ctx.progress
+    )
+
+
+def rollback(ctx: JobContext, args: ReleaseArgs) -> dict[str, Any]:
+    from sitespeak.hosting.publish import rollback as switch_back
+
+    hosted = hosted_of(ctx.tenant_id, args)
+    return switch_back(ctx.settings, hosted.tenant_id, hosted.site_id, args.release)
+
+
+KINDS = (
+    JobKind(PUBLISH, publish, ReleaseArgs, ("critical",), check=hosted_of),
+    JobKind(ROLLBACK, rollback, ReleaseArgs, ("critical",), check=hosted_of),
+)

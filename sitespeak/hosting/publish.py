@@ -1,0 +1,250 @@
+"""Publishing a hosted site: an upload becomes a numbered release, built in its own folder, then
+made live by switching one link; older releases are kept up to the site's count, and a rollback is
+the same switch to a kept one. A failed build leaves the live release as it was."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sitespeak import sites
+from sitespeak.db.connection import database
+from sitespeak.db.models import utcnow
+from sitespeak.errors import Conflict, InvalidInput, NotFound
+from sitespeak.hosting import build, intake, layout, registry
+from sitespeak.hosting.models import HostedRelease, HostedSite
+from sitespeak.settings import Settings
+
+log = logging.getLogger(__name__)
+Progress = Callable[..., None]
+_LOCK = 0x5174  # advisory lock class of hosted-site switches; the site id is the other half
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """Where uploads wait for their build: in the state dir, never in memory or /tmp."""
+    return layout.hosted_root(settings.state_dir) / "uploads"
+
+
+def record_release(hosted: HostedSite, source: Path, kind: str, created_by: str) -> HostedRelease:
+    """The next release of the site, in state ``building``, naming its upload."""
+    if kind not in intake.KINDS:
+        raise InvalidInput(f"unknown upload kind {kind!r}")
+    with database.atomic():
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK, hosted.site_id))
+        last = (
+            HostedRelease.select(HostedRelease.number)
+            .where(HostedRelease.site == hosted.site_id)
+            .order_by(HostedRelease.number.desc())
+            .first()
+        )
+        return HostedRelease.create(
+            tenant=hosted.tenant_id,
+            site=hosted.site_id,
+            number=(last.number if last else 0) + 1,
+            source=str(source),
+            source_kind=kind,
+            created_by=created_by,
+        )
+
+
+def get_release(tenant_id: int, site_id: int | str, number: int) -> HostedRelease:
+    hosted = registry.get(tenant_id, site_id)
+    release = HostedRelease.get_or_none(
+        HostedRelease.site == hosted.site_id,
+        HostedRelease.tenant == tenant_id,
+        HostedRelease.number == number,
+    )
+    if release is None:
+        raise NotFound(f"no release {number} of this site")
+    return release
+
+
+def list_releases(tenant_id: int, site_id: int | str) -> list[HostedRelease]:
+    hosted = registry.get(tenant_id, site_id)
+    return list(
+        HostedRelease.select()
+        .where(HostedRelease.site == hosted.site_id, HostedRelease.tenant == tenant_id)
+        .order_by(HostedRelease.number.desc())
+    )
+
+
+def publish_release(
+    settings: Settings, tenant_id: int, site_id: int, number: int, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Build release ``number`` of the site and make it live. A refused upload marks the
+    release failed and raises InvalidInput; the live release is untouched either way."""
+    hosted = registry.get(tenant_id, site_id)
+    release = get_release(tenant_id, site_id, number)
+    if release.state != "building":
+        return {"release": number, "state": release.state}  # a retry of a finished job
+    folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
+    shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left; never live
+    try:
+        built = _build(settings, hosted, release, folder, progress or _quiet)
+    except InvalidInput as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        _finish_failed(release, exc.message)
+        _drop_upload(settings, release)
+        raise
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    previous = live_manifest(settings, hosted.site_id)
+    release.file_count, release.bytes, release.digest = built.file_count, built.bytes, built.digest
+    switch_to(settings, hosted, release)
+    _drop_upload(settings, release)
+    pruned = prune(settings, hosted)
+    return {
+        "release": number,
+        "state": "live",
+        "files": built.file_count,
+        "bytes": built.bytes,
+        "digest": built.digest,
+        "changed": changed_paths(previous, built.manifest),
+        "pruned": pruned,
+    }
+
+
+def _quiet(**_data: Any) -> None:
+    return None
+
+
+def _build(
+    settings: Settings,
+    hosted: HostedSite,
+    release: HostedRelease,
+    folder: Path,
+    progress: Progress,
+) -> build.Built:
+    files = folder / layout.FILES
+    files.mkdir(parents=True)
+    source = Path(release.source)
+    if not source.exists():
+        raise InvalidInput(f"{source.name}: the upload is gone (removed before it was built)")
+    progress(step="unpacking", release=release.number)
+    unpacked = intake.unpack(source, release.source_kind, files, settings)
+    if unpacked.files == 0:
+        raise InvalidInput(f"{source.name}: the upload holds no files", code="upload_refused")
+    site = sites.get_site(hosted.tenant_id, hosted.site_id)
+    embed = build.Embed(f"{settings.base_url}/widget.js", site.key, hosted.embed_position)
+    built = build.build(
+        files,
+        release.number,
+        embed,
+        registry.primary_url(hosted, settings),
+        lambda step: progress(step=step, release=release.number),
+    )
+    (folder / layout.MANIFEST).write_text(built.manifest.to_json(), encoding="utf-8")
+    return built
+
+
+def _finish_failed(release: HostedRelease, error: str) -> None:
+    release.state, release.error, release.finished_at = "failed", error, utcnow()
+    release.save()
+
+
+def _drop_upload(settings: Settings, release: HostedRelease) -> None:
+    """An upload in the state dir is spent once built; a folder the CLI named is the owner's."""
+    source = Path(release.source)
+    if source.is_relative_to(uploads_dir(settings)):
+        source.unlink(missing_ok=True)
+
+
+def live_manifest(settings: Settings, site_id: int) -> layout.Manifest | None:
+    current = layout.site_dir(settings.state_dir, site_id) / layout.CURRENT
+    try:
+        return layout.Manifest.from_json((current / layout.MANIFEST).read_text("utf-8"))
+    except OSError:
+        return None
+
+
+def changed_paths(before: layout.Manifest | None, after: layout.Manifest) -> list[str]:
+    """URL paths whose answer changed: added, removed or with other content."""
+    old = before.files if before else {}
+    paths = set(old) | set(after.files)
+    return sorted(
+        p
+        for p in paths
+        if p not in old or p not in after.files or old[p].sha256 != after.files[p].sha256
+    )
+
+
+def switch_to(settings: Settings, hosted: HostedSite, release: HostedRelease) -> None:
+    """Make ``release`` the live one: the ``current`` link first, then the rows, in one
+    transaction under the site's lock so two switches never interleave."""
+    with database.atomic():
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK, hosted.site_id))
+        HostedRelease.update(state="archived").where(
+            HostedRelease.site == hosted.site_id,
+            HostedRelease.state == "live",
+            HostedRelease.id != release.id,
+        ).execute()
+        release.state, release.error, release.finished_at = "live", None, utcnow()
+        release.save()
+        site_folder = layout.site_dir(settings.state_dir, hosted.site_id)
+        layout.switch_link(site_folder / layout.CURRENT, Path("releases") / str(release.number))
+        registry.link_hosts(hosted, settings)
+
+
+def prune(settings: Settings, hosted: HostedSite) -> list[int]:
+    """Delete the files of built releases beyond the newest ``keep_releases`` (never the live
+    one); their rows stay, marked pruned, as the history."""
+    kept = (
+        HostedRelease.select()
+        .where(
+            HostedRelease.site == hosted.site_id,
+            HostedRelease.state.in_(("live", "archived")),
+            HostedRelease.pruned_at.is_null(),
+        )
+        .order_by(HostedRelease.number.desc())
+    )
+    pruned = []
+    for release in list(kept)[hosted.keep_releases :]:
+        if release.state == "live":
+            continue
+        shutil.rmtree(
+            layout.release_dir(settings.state_dir, hosted.site_id, release.number),
+            ignore_errors=True,
+        )
+        release.pruned_at = utcnow()
+        release.save()
+        pruned.append(release.number)
+    return pruned
+
+
+def rollback(settings: Settings, tenant_id: int, site_id: int, number: int) -> dict[str, Any]:
+    """Make kept release ``number`` live again: only the switch, nothing is rebuilt."""
+    hosted = registry.get(tenant_id, site_id)
+    release = get_release(tenant_id, site_id, number)
+    folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
+    if release.state not in ("live", "archived") or release.pruned_at is not None:
+        raise Conflict(f"release {number} is {_described(release)}; roll back to a kept one")
+    if not (folder / layout.MANIFEST).is_file():
+        raise Conflict(f"release {number}'s files are missing from the state dir")
+    previous = live_manifest(settings, hosted.site_id)
+    switch_to(settings, hosted, release)
+    after = live_manifest(settings, hosted.site_id)
+    changed = changed_paths(previous, after) if after else []
+    return {"release": number, "state": "live", "changed": changed}
+
+
+def _described(release: HostedRelease) -> str:
+    return "pruned" if release.pruned_at is not None else str(release.state)
+
+
+def release_view(release: HostedRelease) -> dict[str, Any]:
+    return {
+        "number": release.number,
+        "state": release.state,
+        "kept": release.state in ("live", "archived") and release.pruned_at is None,
+        "created_by": release.created_by,
+        "created_at": release.created_at.isoformat() if release.created_at else None,
+        "finished_at": release.finished_at.isoformat() if release.finished_at else None,
+        "file_count": release.file_count,
+        "bytes": release.bytes,
+        "digest": release.digest,
+        "error": release.error,
+    }

@@ -1,0 +1,101 @@
+"""Fixtures of the hosted-site tests: a state dir of each test's own (so "nothing written outside
+the release" can be checked by listing it), a sample static site, and publishing helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from sitespeak.db.models import Site
+from sitespeak.hosting import intake, layout, publish, registry
+from sitespeak.hosting.models import HostedRelease, HostedSite
+from sitespeak.settings import Settings
+
+DOMAIN = "sites.test"
+
+
+@pytest.fixture()
+def host_settings(settings: Settings, tmp_path: Path) -> Settings:
+    state = tmp_path / "state"
+    state.mkdir()
+    return settings.model_copy(
+        update={
+            "state_dir": state,
+            "hosted_sites_domain": DOMAIN,
+            "public_url": "https://box.example",
+        }
+    )
+
+
+@pytest.fixture()
+def hosted_site(db, alice, make_site):
+    site = make_site(alice.tenant)
+    return site, registry.enable(alice.tenant.id, site.id)
+
+
+def write_site(root: Path, *, title: str = "Home", extra_pages: int = 0) -> Path:
+    """A small static site: pages in folders, a stylesheet naming a font and an image, a page
+    whose author already pasted the embed tag."""
+    files = {
+        "index.html": f"""<!DOCTYPE html><html><head><title>{title}</title>
+<link rel="stylesheet" href="css/app.css"></head>
+<body><h1>{title}</h1><img src="/img/logo.png" alt="logo">
+<p>We bake bread every morning and open at seven.</p><a href="about/">About</a></body></html>""",
+        "about/index.html": """<!DOCTYPE html><html><head><title>About</title>
+<link rel="stylesheet" href="../css/app.css"></head>
+<body><p>A family bakery since 1980.</p>
+<script src="https://old.example/widget.js" data-site-key="pk_old" async></script></body></html>""",
+        "404.html": "<!DOCTYPE html><html><body><p>Not here.</p></body></html>",
+        "css/app.css": "@font-face{font-family:B;src:url('../fonts/body.woff2')}\n"
+        "body{background:url(/img/logo.png);font-family:B}\n" + "p{margin:0}\n" * 40,
+        "fonts/body.woff2": "wOF2-font-bytes",
+        "img/logo.png": "\x89PNG-bytes",
+        "unreferenced.js": "console.log('never fingerprinted')",
+    }
+    for n in range(extra_pages):
+        files[f"pages/p{n}.html"] = (
+            f"<!DOCTYPE html><html><head><title>Page {n}</title></head><body>"
+            f"<p>Page {n} tells of loaf {n}.</p></body></html>"
+        )
+    for path, text in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("latin-1") if path.endswith(".png") else text.encode())
+    return root
+
+
+def publish_path(
+    settings: Settings, hosted: HostedSite, source: Path, by: str = "test"
+) -> HostedRelease:
+    """Record ``source`` as the next release and build it (raises what the build raises)."""
+    release = publish.record_release(hosted, source, intake.kind_of(source), by)
+    publish.publish_release(settings, hosted.tenant_id, hosted.site_id, release.number)
+    return HostedRelease.get_by_id(release.id)
+
+
+def live_files(settings: Settings, hosted: HostedSite) -> Path:
+    host = f"{hosted.label}.{DOMAIN}"
+    release = layout.live_release(settings.state_dir, host)
+    assert release is not None, f"{host} answers with no release"
+    return release / layout.FILES
+
+
+def embed_tags(page: Path) -> list[lxml.html.HtmlElement]:
+    root = lxml.html.document_fromstring(page.read_bytes())
+    return [s for s in root.iter("script") if s.get("data-site-key") is not None]
+
+
+def tree_of(folder: Path) -> set[str]:
+    """Every path under ``folder`` (links not followed), to show what a step wrote."""
+    found = set()
+    for current, dirs, names in os.walk(folder):
+        for name in dirs + names:
+            found.add(str(Path(current, name).relative_to(folder)))
+    return found
+
+
+def site_key(site: Site) -> str:
+    return str(Site.get_by_id(site.id).key)
