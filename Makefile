@@ -19,6 +19,7 @@ $(INSTALLED): pyproject.toml requirements-dev.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "need Python 3.11+, found " + sys.version.split()[0])'
 	@$(PYTHON) packaging/requirements.py pyproject.toml check-locks
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+	@echo "Installing the locked dependencies into $(VENV) (the first time takes a few minutes)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
 		-r requirements-nodeps.lock

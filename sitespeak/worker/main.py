@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 from huey.consumer import Consumer
@@ -57,7 +57,7 @@ def run_worker(
             max_delay=1.0,
             check_worker_health=True,
         )
-        consumer.start()
+        _quietly(consumer.start)
         consumers.append(consumer)
     # Again: each consumer's start() installs Huey's own handlers, which only its run() loop (not
     # used here) would act on.
@@ -79,6 +79,18 @@ def run_worker(
         consumer.stop(graceful=True)
     log.info("worker stopped")
     return 0
+
+
+def _quietly(start: Callable[[], None]) -> None:
+    """Start a consumer without Huey's banner: with one consumer per queue it printed six times
+    over (tasks, threads, periodic flags); the single "worker consuming" line says it once."""
+    banner = logging.getLogger("huey.consumer")
+    level = banner.level
+    banner.setLevel(logging.WARNING)
+    try:
+        start()
+    finally:
+        banner.setLevel(level)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

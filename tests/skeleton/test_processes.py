@@ -106,6 +106,13 @@ def test_an_echo_job_submitted_over_http_succeeds_on_every_queue(stack, alice, q
     assert done["attempts"] == 1
 
 
+def test_the_worker_says_once_what_it_consumes_without_huey_banners(stack) -> None:
+    _, worker = stack
+    log = worker.output()
+    assert log.count("worker consuming critical, ai, crawler, voice, analytics, maintenance") == 1
+    assert "Huey consumer started" not in log and "Periodic tasks are" not in log
+
+
 def test_job_updates_stream_to_the_tenant_as_server_sent_events(stack, alice, charlie) -> None:
     web, _ = stack
     alice_stream = SseReader(web.url, alice.token)
