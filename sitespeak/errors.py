@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SiteSpeakError(Exception):
     """Base of every error we raise on purpose; ``status`` is its HTTP meaning."""
@@ -43,6 +45,18 @@ class NotFound(SiteSpeakError):
 class Conflict(SiteSpeakError):
     status = 409
     code = "conflict"
+
+
+class JobInterrupted(SiteSpeakError):
+    """A job stopped between two units of work because its worker is stopping: not a failure.
+    ``progress`` is where it resumes; the job is queued again without losing an attempt."""
+
+    status = 503
+    code = "interrupted"
+
+    def __init__(self, progress: dict[str, Any]) -> None:
+        super().__init__("the worker is stopping; the job resumes on another run")
+        self.progress = progress
 
 
 class Unavailable(SiteSpeakError):

@@ -118,6 +118,7 @@ class Job(BaseModel):
     backoff_base = DoubleField(default=2.0)
     backoff_max = DoubleField(default=300.0)
     result = BinaryJSONField(null=True)
+    checkpoint = BinaryJSONField(null=True)  # where a job interrupted by a stop resumes
     last_error = TextField(null=True)
     idempotency_key = TextField(null=True)
     claim_token = TextField(null=True)

@@ -1,8 +1,7 @@
 """The instant answers' job kind (voice queue): ``voice.prepare_answers`` for one site.
 
-Not submitted by the crawl or a schedule yet: the job cannot be interrupted, and a worker that
-stops waits for it (many phrases at background priority), so it must first learn to stop
-between phrases. Until then it is submitted by name (an operator, a test).
+The job stops between two phrases when its worker stops: the phrases (worked out once) and how
+many are done are kept as the job's checkpoint, and the next run synthesizes only the rest.
 
 The worker never loads a speech model: the phrases are synthesized by the speech process (at
 its background priority, below every visitor's turn), whose phrase cache every web process
@@ -30,11 +29,17 @@ def prepare_answers(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
     site = site_of(ctx.tenant_id, args)
     speech = BackgroundSpeech(ctx.settings)
 
+    def between(progress: dict[str, Any]) -> None:
+        ctx.progress(phrases=len(progress["texts"]), done=progress["done"])
+        ctx.stop_point(progress)
+
     async def run() -> dict[str, int]:
         try:
             await speech.ready()  # no speech process: fail (and retry) before any other work
-            texts = await _phrases(ctx, site)
-            return await instant.prepare(texts, speech.say)
+            progress = instant.resumed(ctx.resume)
+            if progress is None:
+                progress = instant.Progress(texts=await _phrases(ctx, site))
+            return await instant.prepare(progress, speech.say, between)
         finally:
             speech.close()
 

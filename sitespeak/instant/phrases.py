@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from pydantic import BaseModel, Field, ValidationError
+
 from sitespeak.voice.answer import declined
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import FIRST_WORDS, SHORT_FIRST_WORDS, split_answer
@@ -28,6 +30,16 @@ TOP_DAYS = 30
 TOP_QUESTIONS = 10
 # Speak one phrase (at the speech process's background priority); True when it was cached.
 Say = Callable[[str], Awaitable[bool]]
+# Called after each phrase with the progress so far: a stop point (it raises to interrupt).
+Between = Callable[[dict[str, Any]], None]
+
+
+class Progress(BaseModel):
+    """How far a preparation got: the phrases (worked out once) and how many are done."""
+
+    texts: list[str]
+    done: int = Field(0, ge=0)
+    already_cached: int = Field(0, ge=0)
 
 
 def spoken_chunks(sentences: list[str]) -> list[str]:
@@ -61,9 +73,24 @@ def questions_for(top_questions: list[list[Any]]) -> list[str]:
     return [*KEY_FACTS, *(str(row[0]) for row in top_questions[:TOP_QUESTIONS])]
 
 
-async def prepare(texts: list[str], say: Say) -> dict[str, int]:
-    """Each phrase synthesized (one at a time: background work never crowds the queue)."""
-    cached = 0
-    for text in texts:
-        cached += await say(text)
-    return {"phrases": len(texts), "already_cached": cached}
+async def prepare(progress: Progress, say: Say, between: Between) -> dict[str, int]:
+    """Each phrase not done yet synthesized (one at a time: background work never crowds the
+    queue), with ``between`` called after each."""
+    texts, cached, resumed_at = progress.texts, progress.already_cached, progress.done
+    for index in range(resumed_at, len(texts)):
+        cached += await say(texts[index])
+        if index + 1 < len(texts):
+            between(Progress(texts=texts, done=index + 1, already_cached=cached).model_dump())
+    return {"phrases": len(texts), "already_cached": cached, "resumed_at": resumed_at}
+
+
+def resumed(checkpoint: dict[str, Any] | None) -> Progress | None:
+    """The progress an interrupted run left, or None when there is none (or it is unreadable:
+    then the phrases are worked out afresh, which loses nothing but time)."""
+    if not checkpoint:
+        return None
+    try:
+        progress = Progress.model_validate(checkpoint)
+    except ValidationError:
+        return None
+    return progress if progress.done <= len(progress.texts) else None

@@ -1,13 +1,19 @@
-"""What a job function gets: its ids, the Settings, ways to report progress, and a way to submit
-follow-up work (by job name, so a capability never imports the queue machinery to do it)."""
+"""What a job function gets: its ids, the Settings, ways to report progress, a way to submit
+follow-up work (by job name, so a capability never imports the queue machinery to do it), and
+a way to see that its worker is stopping.
+
+A long job polls ``stop_point`` between units of work: when the worker stops it raises
+``JobInterrupted`` with the job's progress, which the ledger keeps as the row's checkpoint; the
+job is queued again and whichever worker claims it next finds the progress in ``resume``."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sitespeak.errors import JobInterrupted
 from sitespeak.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +57,15 @@ class JobContext:
     settings: Settings
     publish: Callable[[str, int | None, dict[str, Any]], None]
     jobs: Submitter
+    # The checkpoint an interrupted earlier run left; None on a fresh start.
+    resume: dict[str, Any] | None = None
+    stopping: Callable[[], bool] = field(default=lambda: False)
+
+    def stop_point(self, progress: dict[str, Any]) -> None:
+        """Between two units of work: raise JobInterrupted(progress) if the worker is stopping,
+        so the job is queued again and resumes from ``progress`` instead of holding the stop."""
+        if self.stopping():
+            raise JobInterrupted(progress)
 
     def progress(self, **data: Any) -> None:
         self.publish("job.progress", self.tenant_id, {"id": str(self.job_id), **data})

@@ -124,7 +124,30 @@ def succeed(job: Job, result: dict[str, Any] | None) -> bool:
     now = utcnow()
     return bool(
         Job.update(
-            status="succeeded", result=result, finished_at=now, updated_at=now, last_error=None
+            status="succeeded",
+            result=result,
+            checkpoint=None,
+            finished_at=now,
+            updated_at=now,
+            last_error=None,
+        )
+        .where(Job.id == job.id, Job.claim_token == job.claim_token, Job.status == "running")
+        .execute()
+    )
+
+
+def suspend(job: Job, checkpoint: dict[str, Any]) -> bool:
+    """Queue a job interrupted by its worker's stop again, keeping where it got to; the run does
+    not count as an attempt (nothing failed). False if the claim was lost meanwhile."""
+    now = utcnow()
+    return bool(
+        Job.update(
+            status="queued",
+            attempts=Job.attempts - 1,
+            checkpoint=checkpoint,
+            claim_token=None,
+            run_after=now,
+            updated_at=now,
         )
         .where(Job.id == job.id, Job.claim_token == job.claim_token, Job.status == "running")
         .execute()

@@ -4,6 +4,10 @@ the submitting side a process builds from its job registry.
 A task takes a job id, claims the row, checks the arguments against the job's tenant, calls the
 kind's function, and records the outcome; retries are scheduled by us (with the backoff stored on
 the row), not by Huey, so the ledger always knows what will happen next.
+
+When the worker stops (``stop_jobs``), a job polling ``JobContext.stop_point`` is interrupted
+between units of work: its progress becomes the row's checkpoint and it is queued again, without
+losing an attempt, for another worker to resume.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
-from sitespeak.errors import InvalidInput, NotFound, outage_from
+from sitespeak.errors import InvalidInput, JobInterrupted, NotFound, outage_from
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import ledger, queues
 from sitespeak.jobs.context import JobContext
@@ -93,10 +97,22 @@ class JobQueue:
 # Huey's tasks are module-level (its registry is filled at import time); the worker tells them
 # which JobQueue runs the jobs with ``serve`` before it starts consuming.
 _serving: dict[str, JobQueue] = {}
+# Set once when this process's worker begins to stop; never cleared (the process exits).
+_stopping = threading.Event()
 
 
 def serve(jobs: JobQueue) -> None:
     _serving["jobs"] = jobs
+
+
+def stop_jobs() -> None:
+    """The worker is stopping: running jobs stop at their next stop point, and a message taken
+    from the queue from now on goes back unclaimed."""
+    _stopping.set()
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
 
 
 def _run(job_id: str) -> None:
@@ -122,6 +138,11 @@ def enqueue(job: Job, delay: float = 0.0, *, fresh: bool = False) -> None:
 
 
 def execute(job_id: str | uuid.UUID, jobs: JobQueue) -> None:
+    if stopping():
+        # A consumer thread blocked on the queue can still receive a message after its stop
+        # flag is raised (a job just re-queued by this very stop, say): hand it back untouched.
+        _hand_back(job_id)
+        return
     job = ledger.claim(job_id)
     if job is None:
         return  # already done, running elsewhere, or not due yet: a duplicate message
@@ -138,9 +159,22 @@ def execute(job_id: str | uuid.UUID, jobs: JobQueue) -> None:
         # whoever submitted it and however.
         args = kind.validate(job.tenant_id, job.args)
         ctx = JobContext(
-            job.id, job.tenant_id, job.queue, job.attempts, settings, jobs.publish, jobs
+            job.id,
+            job.tenant_id,
+            job.queue,
+            job.attempts,
+            settings,
+            jobs.publish,
+            jobs,
+            resume=job.checkpoint,
+            stopping=stopping,
         )
         result = kind.fn(ctx, args)
+    except JobInterrupted as exc:
+        stop.set()
+        log.info("job %s (%s) interrupted by the stop; queued again", job.id, job.name)
+        if ledger.suspend(job, exc.progress):
+            enqueue(job)
     except Exception as exc:  # noqa: BLE001 - any failure of a job is recorded, never raised
         stop.set()
         log.warning("job %s (%s) attempt %s failed: %s", job.id, job.name, job.attempts, exc)
@@ -155,6 +189,12 @@ def execute(job_id: str | uuid.UUID, jobs: JobQueue) -> None:
     finally:
         beat.join()
     jobs.publish("job.updated", job.tenant_id, ledger.view(ledger.get(job.id, None)))
+
+
+def _hand_back(job_id: str | uuid.UUID) -> None:
+    job = ledger.get(job_id, None)
+    if job.status in ("queued", "failed"):
+        enqueue(job)
 
 
 def _beat(job: Job, stop: threading.Event, every: float) -> None:

@@ -3,7 +3,8 @@ tasks (on the maintenance queue), and a supervision loop: heartbeats, Huey's con
 checks and the reaper.
 
 Huey treats SIGTERM as an immediate stop, but honcho and systemd send SIGTERM, so here both
-SIGTERM and SIGINT mean "finish the running tasks, then exit 0".
+SIGTERM and SIGINT mean "finish the running tasks, then exit 0"; a long job stops at its next
+stop point and is queued again to resume elsewhere (``jobs.tasks.stop_jobs``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def run_worker(
     # in the same ~1 s, instead of one after another.
     for consumer in consumers:
         consumer.stop_flag.set()
+    # Then the running jobs: a long one stops at its next stop point and is queued again.
+    tasks.stop_jobs()
     for consumer in consumers:
         consumer.stop(graceful=True)
     log.info("worker stopped")

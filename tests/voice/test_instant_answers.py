@@ -4,6 +4,10 @@ from the speech process's phrase cache, with no synthesis."""
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 import redis
 
@@ -28,33 +32,45 @@ from tests.voice.conftest import VOICE_ENV
 pytestmark = pytest.mark.slow
 
 
-def _finished(job_id) -> Job | None:
+def _job(job_id) -> Job:
     with database.connection_context():
-        job = Job.get_by_id(job_id)
+        return Job.get_by_id(job_id)
+
+
+def _finished(job_id) -> Job | None:
+    job = _job(job_id)
     return job if job.status in ("succeeded", "dead") else None
+
+
+def _own_speech_env(base_env: dict, tmp_path: Path) -> dict:
+    """A speech process of the test's own (its phrase cache holds nothing another test asked)
+    and queues of its own."""
+    return {
+        **own_queues(base_env),
+        **VOICE_ENV,
+        "SITESPEAK_SPEECH_SOCKET": str(tmp_path / "speech.sock"),
+    }
+
+
+def _submit_prepare(env: dict, settings, site) -> Job:
+    queues.bind(settings.model_copy(update={"redis_prefix": env["SITESPEAK_REDIS_PREFIX"]}))
+    client = redis.Redis.from_url(settings.redis_url)
+    jobs = JobQueue(job_registry(), EventPublisher(client, env["SITESPEAK_REDIS_PREFIX"]))
+    with database.connection_context():
+        job, _ = jobs.submit(site.tenant_id, "voice.prepare_answers", {"site_id": site.id})
+    return job
 
 
 async def test_a_prepared_answer_is_served_from_the_phrase_cache_and_another_is_not(
     base_env, settings, voice_site, tmp_path
 ):
-    # A speech process of the test's own: its phrase cache holds nothing another test asked.
-    env = {
-        **own_queues(base_env),
-        **VOICE_ENV,
-        "SITESPEAK_SPEECH_SOCKET": str(tmp_path / "speech.sock"),
-    }
+    env = _own_speech_env(base_env, tmp_path)
     # The worker imports while the speech models load; the job is submitted once both are up.
     worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
     web = speech = None
     try:
         speech = start_speech(env, tmp_path)
-        queues.bind(settings.model_copy(update={"redis_prefix": env["SITESPEAK_REDIS_PREFIX"]}))
-        client = redis.Redis.from_url(settings.redis_url)
-        jobs = JobQueue(job_registry(), EventPublisher(client, env["SITESPEAK_REDIS_PREFIX"]))
-        with database.connection_context():
-            job, _ = jobs.submit(
-                voice_site.tenant_id, "voice.prepare_answers", {"site_id": voice_site.id}
-            )
+        job = _submit_prepare(env, settings, voice_site)
         web = start_web(env, tmp_path, 60)
         done = wait_for(lambda: _finished(job.id), 120, 0.2, "the prepare job")
         assert done.status == "succeeded", done.last_error
@@ -82,5 +98,52 @@ async def test_a_prepared_answer_is_served_from_the_phrase_cache_and_another_is_
             await ws.close()
     finally:
         for proc in (web, worker, speech):
+            if proc is not None:
+                proc.stop()
+
+
+def test_a_worker_stopped_mid_preparation_exits_and_another_resumes_without_redoing_phrases(
+    base_env, settings, voice_site, tmp_path
+):
+    # A speech timeout far above the pause below: the phrase in flight then waits, not fails.
+    env = {**_own_speech_env(base_env, tmp_path), "SITESPEAK_SPEECH_TIMEOUT": "120"}
+    first = start_worker(env, tmp_path, "first", SITESPEAK_WORKER_QUEUES="voice")
+    second = speech = None
+    try:
+        speech = start_speech(env, tmp_path)
+        socket = speech_address(env)
+        job = _submit_prepare(env, settings, voice_site)
+        wait_for(lambda: speech_health(socket)["phrase_cache"]["misses"] >= 2, 120, 0.05, "phrases")
+        # The speech process paused holds the job inside a phrase while its worker is told to
+        # stop, so the stop lands mid-preparation however fast the box synthesizes.
+        os.kill(speech.popen.pid, signal.SIGSTOP)
+        try:
+            first.popen.send_signal(signal.SIGTERM)
+            wait_for(lambda: "stopping: letting" in first.output(), 30, 0.05, "the stop")
+        finally:
+            os.kill(speech.popen.pid, signal.SIGCONT)
+        assert first.popen.wait(60) == 0, first.output()
+
+        stopped = _job(job.id)
+        assert stopped.status == "queued", stopped.last_error
+        assert stopped.attempts == 0  # an interruption is not a failed attempt
+        total = len(stopped.checkpoint["texts"])
+        done = stopped.checkpoint["done"]
+        assert 2 <= done < total  # the worker did not wait for the whole preparation
+        cache = speech_health(socket)["phrase_cache"]
+        assert cache["misses"] == done
+
+        second = start_worker(env, tmp_path, "second", SITESPEAK_WORKER_QUEUES="voice")
+        finished = wait_for(lambda: _finished(job.id), 120, 0.2, "the resumed job")
+        assert finished.status == "succeeded", finished.last_error
+        assert finished.result["resumed_at"] == done
+        assert finished.result["phrases"] == total
+        assert finished.checkpoint is None
+        after = speech_health(socket)["phrase_cache"]
+        # Each phrase synthesized once across both workers; none asked for again.
+        assert after["misses"] == total
+        assert after["hits"] == cache["hits"]
+    finally:
+        for proc in (second, first, speech):
             if proc is not None:
                 proc.stop()
