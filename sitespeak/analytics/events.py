@@ -58,6 +58,7 @@ class Feedback(_Event):
     type: Literal["feedback"]
     turn: int = Field(ge=0, le=100_000)
     value: Literal["up", "down"]
+    voice_session: ClientId | None = None  # session.ready's session_id: the vote's conversation
 
 
 class SessionEnded(_Event):

@@ -38,7 +38,30 @@ def store_events(
         )
         if inserted:
             mark_dirty(site_id, [at])
+        record_votes(tenant_id, site_id, events)
     return len(inserted)
+
+
+def record_votes(tenant_id: int, site_id: int, events: list[dict[str, Any]]) -> None:
+    """Put each vote on the turn it is about, so conversations can be filtered by it. The turn
+    must be of this site and tenant: a beacon carries a site key anyone can read, and must not
+    reach another site's conversations by naming their session. A later vote replaces one."""
+    votes = [
+        (e["data"]["value"], e["data"]["voice_session"], e["data"]["turn"], tenant_id, site_id)
+        for e in events
+        if e["kind"] == "feedback" and e["data"].get("voice_session")
+    ]
+    if not votes:
+        return
+    execute_values(
+        database.cursor(),
+        "UPDATE voice_turns t SET feedback = v.value "
+        "FROM (VALUES %s) AS v (value, session, seq, tenant_id, site_id) "
+        "WHERE t.session_id = v.session AND t.seq = v.seq "
+        "AND t.tenant_id = v.tenant_id AND t.site_id = v.site_id",
+        votes,
+        template="(%s, %s, %s::int, %s::bigint, %s::bigint)",
+    )
 
 
 def mark_dirty(site_id: int, moments: list[dt.datetime]) -> None:

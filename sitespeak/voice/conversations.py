@@ -86,6 +86,7 @@ def _turn_view(row: VoiceTurn) -> dict[str, Any]:
         "actions": row.actions,
         "timings": row.timings,
         "provider": row.provider,
+        "feedback": row.feedback,
         "created_at": row.created_at.isoformat(),
     }
 
@@ -121,7 +122,8 @@ def get_session(tenant_id: int, site_id: int, session_id: str) -> dict[str, Any]
     return {**_session_view(row), "turns": [_turn_view(t) for t in turns]}
 
 
-OUTCOMES = ("answered", "gap")  # every question answered / at least one it could not answer
+# Every question answered / at least one it could not answer / a visitor voted an answer down.
+OUTCOMES = ("answered", "gap", "not_helpful")
 
 
 def list_conversations(
@@ -141,6 +143,8 @@ def list_conversations(
         where.append("c.gaps = 0")
     elif outcome == "gap":
         where.append("c.gaps > 0")
+    elif outcome == "not_helpful":
+        where.append("c.down_votes > 0")
     if since is not None:
         where.append("s.started_at >= %s")
         params.append(dt.datetime.combine(since, dt.time(), dt.UTC))
@@ -151,14 +155,14 @@ def list_conversations(
         "FROM voice_sessions s "
         "JOIN LATERAL (SELECT transcript, input_mode FROM voice_turns t "
         "  WHERE t.session_id = s.id ORDER BY t.seq LIMIT 1) f ON true "
-        "JOIN LATERAL (SELECT count(*) AS turns, count(*) FILTER (WHERE NOT covered) AS gaps "
+        "JOIN LATERAL (SELECT count(*) AS turns, count(*) FILTER (WHERE NOT covered) AS gaps, "
+        "  count(*) FILTER (WHERE feedback = 'down') AS down_votes "
         "  FROM voice_turns t WHERE t.session_id = s.id) c ON true "
         f"WHERE {' AND '.join(where)} "
     )
     rows = database.execute_sql(
-        "SELECT s.id, s.page_url, s.started_at, f.transcript, f.input_mode, c.turns, c.gaps "
-        + body
-        + "ORDER BY s.started_at DESC, s.id DESC LIMIT %s",
+        "SELECT s.id, s.page_url, s.started_at, f.transcript, f.input_mode, c.turns, c.gaps, "
+        "c.down_votes " + body + "ORDER BY s.started_at DESC, s.id DESC LIMIT %s",
         (*params, limit),
     ).fetchall()
     total = database.execute_sql("SELECT count(*) " + body, params).fetchone()[0]
@@ -171,8 +175,9 @@ def list_conversations(
             "first_mode": mode,
             "turns": int(turns),
             "unanswered": int(gaps),
+            "not_helpful": int(down),
         }
-        for sid, page_url, started, question, mode, turns, gaps in rows
+        for sid, page_url, started, question, mode, turns, gaps, down in rows
     ]
     return {"items": items, "total": int(total)}
 

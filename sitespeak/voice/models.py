@@ -46,6 +46,7 @@ class VoiceTurn(BaseModel):
     actions = BinaryJSONField(default=list)
     timings = BinaryJSONField(default=dict)
     provider = BinaryJSONField(default=dict)
+    feedback = TextField(null=True)  # m0045: the visitor's vote, "up" or "down"
     created_at = TimestampTZField(default=utcnow)
 
     class Meta:

@@ -428,6 +428,7 @@
       case "session.ready":
         ready = true; retries = 0; showError("");
         stats.resumed = m.resumed; stats.turns = m.turns; siteAck = m.ack_sound !== false;
+        stats.session = m.session_id;
         store.resume = m.resume_id; save();
         if (m.greeting && !d.greeting) greet(m.greeting);
         emit("ready", m);
@@ -717,7 +718,10 @@
       var b = document.createElement("button"); b.type = "button";
       b.setAttribute("aria-label", v[1]); b.dataset.vote = v[0]; b.innerHTML = THUMB;
       b.addEventListener("click", function () {
-        track("feedback", { turn: turn, value: v[0] });
+        // The voice session's id ties the vote to its conversation in the owner's admin.
+        var vote = { turn: turn, value: v[0] };
+        if (stats.session) vote.voice_session = stats.session;
+        track("feedback", vote);
         box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
         b.setAttribute("aria-pressed", "true");
       });

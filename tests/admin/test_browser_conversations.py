@@ -78,6 +78,11 @@ def _signed_in(web, browser):
             )
             for turn in turns:
                 conversations.record_turn(f"{sid}-{site.id}", tenant.id, site.id, turn)
+        # The visitor of the "gap" conversation voted its second answer down (a widget beacon).
+        database.execute_sql(
+            "UPDATE voice_turns SET feedback = 'down' WHERE session_id = %s AND seq = 2",
+            (f"gap-{site.id}",),
+        )
     # The viewer is in New York; the server stores and prints UTC.
     context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = context.new_page()
@@ -117,6 +122,12 @@ def test_the_list_shows_first_questions_and_outcomes_and_hides_empty_sessions(we
     page.select_option("select[name=outcome]", "gap")
     page.click("button:has-text('Filter')")
     assert len(rows(page)) == 1 and "gluten-free" in rows(page)[0]
+    page.select_option("select[name=outcome]", "not_helpful")
+    page.click("button:has-text('Filter')")
+    assert len(rows(page)) == 1 and "1 voted not helpful" in rows(page)[0]
+    page.click("text=Do you sell gluten-free bread?")
+    assert page.locator(".turn .vote").inner_text() == "the visitor voted it not helpful"
+    page.go_back()
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
     page.goto(f"{web.url}/admin/conversations?site={site.id}&since={tomorrow}")
     assert rows(page) == [] and page.locator("text=No conversation matches").is_visible()

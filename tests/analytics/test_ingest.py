@@ -11,6 +11,8 @@ import pytest
 
 from sitespeak.analytics import summary
 from sitespeak.db.connection import database
+from sitespeak.voice import conversations
+from sitespeak.voice.models import VoiceTurn
 from tests.conftest import own_queues
 from tests.support.processes import start_web, start_worker, wait_for
 
@@ -113,3 +115,35 @@ def test_a_beacon_from_another_origin_or_with_an_unknown_key_is_refused(stack, a
     assert post(stack, site.key, events, origin="https://evil.example").status_code == 403
     assert post(stack, "pk_nope", events).status_code == 400
     assert post(stack, site.key, []).status_code == 400
+
+
+def _conversation(site) -> str:
+    session_id = f"vs-{uuid.uuid4().hex[:12]}"
+    with database.connection_context():
+        conversations.open_session(session_id, site.tenant_id, site.id, "", "en-US", "", {})
+        turn = {"seq": 1, "input_mode": "text", "transcript": "hours?", "answer": "9 to 5"}
+        conversations.record_turn(session_id, site.tenant_id, site.id, turn)
+    return session_id
+
+
+def _vote(session_id: str) -> str | None:
+    with database.connection_context():
+        return VoiceTurn.get(VoiceTurn.session == session_id, VoiceTurn.seq == 1).feedback
+
+
+def test_a_thumbs_down_marks_its_conversation_for_the_owner_only_on_the_same_site(
+    stack, alice, charlie, make_site
+):
+    mine, theirs = make_site(alice.tenant, ORIGIN), make_site(charlie.tenant, ORIGIN)
+    voted, other = _conversation(mine), _conversation(theirs)
+    vote = {"type": "feedback", "turn": 1, "value": "down", "voice_session": voted}
+    # The same vote naming charlie's conversation, sent with alice's (public) site key.
+    forged = {"type": "feedback", "turn": 1, "value": "down", "voice_session": other}
+    assert post(stack, mine.key, beacon("s-visitor-9", vote, forged)).status_code == 200
+
+    wait_for(lambda: _vote(voted) == "down", what="the vote on its turn")
+    assert _vote(other) is None
+    with database.connection_context():
+        listed = conversations.list_conversations(alice.tenant.id, mine.id, outcome="not_helpful")
+    assert [c["id"] for c in listed["items"]] == [voted]
+    assert listed["items"][0]["not_helpful"] == 1

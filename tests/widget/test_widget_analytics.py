@@ -74,3 +74,30 @@ def test_a_visitors_panel_question_thumbs_and_citation_reach_the_rollups(
     assert after["citations_clicked"] == before["citations_clicked"] + 1
     assert after["turns"] >= before["turns"] + 1
     assert page.errors == []
+
+
+def _voted_down(site_id: int, question: str) -> list[str]:
+    with database.connection_context():
+        rows = database.execute_sql(
+            "SELECT session_id FROM voice_turns WHERE site_id = %s AND transcript = %s "
+            "AND feedback = 'down'",
+            (site_id, question),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_a_thumbs_down_lands_on_the_turn_of_the_visitors_conversation(
+    page, widget_site, analytics_worker
+):
+    question = "Do you bake bread on Sunday?"
+    assert _voted_down(widget_site.id, question) == []
+    open_widget(page, widget_site.url + "/")
+    ask(page, question)
+    wait_turns(page, 1)
+    page.click(f"{W} .m.bot:last-child .fb [data-vote=down]")
+    page.evaluate("dispatchEvent(new Event('pagehide'))")  # sends the beacon now
+    voted = wait_for(
+        lambda: _voted_down(widget_site.id, question), timeout=30, every=0.5, what="the vote"
+    )
+    assert len(voted) == 1
+    assert page.errors == []
