@@ -59,14 +59,17 @@ def http_app_from_env() -> object:
 
 
 def app_from_env() -> object:
-    """Granian's factory: Socket.IO (/socket.io/) outermost, everything else (the /health/live
-    fast path, then Quart) behind it; in front of all, with ``trusted_proxies`` set, Granian's
+    """Granian's factory: hosted sites (by Host) outermost, so nothing of the app answers on a
+    hosted site's host; then Socket.IO (/socket.io/), then everything else (the /health/live
+    fast path, then Quart); in front of all, with ``trusted_proxies`` set, Granian's
     X-Forwarded-For handling (believed only from those proxies), so every part of the app sees
     the visitor's address, not the proxy's."""
     from sitespeak.web import socketio_bridge
+    from sitespeak.web.hosted_sites import HostedSites
 
-    app = socketio_bridge.wrap(http_app_from_env())
-    proxies = load_settings().trusted_proxy_list
+    settings = load_settings()
+    app = HostedSites(socketio_bridge.wrap(http_app_from_env()), settings)
+    proxies = settings.trusted_proxy_list
     if not proxies:
         return app
     from granian.utils.proxies import wrap_asgi_with_proxy_headers

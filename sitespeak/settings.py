@@ -9,11 +9,21 @@ config --markdown``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -28,6 +38,13 @@ CONVENTIONAL = {
     "redis_url": "REDIS_URL",
     "process_type": "PROCESS_TYPE",
 }
+
+
+# RFC 1123 host names, lower case, no port. Here rather than in sitespeak.hosting so that the
+# hosted-sites domain is checked with the same rule the web process routes by, without a cycle.
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 def env_name(field: str) -> str:
@@ -530,8 +547,6 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
-        import ipaddress
-
         names = [n.strip() for n in value.split(",") if n.strip()]
         for name in names:
             try:
@@ -539,6 +554,23 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{name!r} is not an IP address or network") from None
         return ",".join(names)
+
+    @field_validator("hosted_sites_domain")
+    @classmethod
+    def _hosted_domain(cls, value: str, info: ValidationInfo) -> str:
+        domain = value.strip().strip(".").lower()
+        if not domain:
+            return ""
+        if not HOSTNAME.match(domain) or "." not in domain or _is_ip(domain):
+            raise ValueError("must be a DNS domain such as sites.example.com (no scheme or port)")
+        admin = admin_host(info.data.get("public_url", ""), info.data.get("host", ""))
+        # Uploaded HTML on the admin's host, or on a parent of it, could read or set the admin
+        # UI's cookies: hosted sites get a domain of their own.
+        if admin == domain or admin.endswith("." + domain):
+            raise ValueError(
+                f"must not be the admin UI's host ({admin}) nor a domain containing it"
+            )
+        return domain
 
     @field_validator("database_url")
     @classmethod
@@ -566,6 +598,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
+    @property
+    def admin_host(self) -> str:
+        """The host name of the admin UI (SITESPEAK_PUBLIC_URL's, else SITESPEAK_HOST)."""
+        return admin_host(self.public_url, self.host)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -576,6 +613,20 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _FileVariables(settings_cls), dotenv_settings)
+
+
+def admin_host(public_url: str, host: str) -> str:
+    if public_url:
+        return (urlsplit(public_url).hostname or "").lower()
+    return host.lower()
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 class _FileVariables(PydanticBaseSettingsSource):

@@ -7,27 +7,26 @@ writes releases, and every web process, which serves them.
       sites/{site_id}/current -> releases/{n}     the live release, switched with os.replace
       hosts/{hostname} -> ../sites/{site_id}      one link per host name the site answers on
 
-A release directory is never changed once ``current`` points at it, so a request that read
-``current`` once sees one whole release even while a switch happens. Serving resolves everything
-from these links: no database on the request path, and every web process switches at the same
-instant.
+A release directory is never changed once ``current`` points at it, and its number is never
+reused for other content (web processes cache a manifest by its release path), so a request
+that read ``current`` once sees one whole release even while a switch happens. Serving resolves
+everything from these links: no database on the request path, and every web process switches
+at the same instant.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+# Host names are RFC 1123, lower case, no port: anything else is never looked up on disk.
+from sitespeak.settings import HOSTNAME as _HOSTNAME
 
 MANIFEST = "manifest.json"
 FILES = "files"
 CURRENT = "current"
-# RFC 1123 host names, lower case, no port: anything else is never looked up on disk.
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,22 @@ def live_release(state_dir: Path, hostname: str) -> Path | None:
     except OSError:
         return None
     return release if release.is_absolute() else site / release
+
+
+def is_inside_name(name: str) -> bool:
+    """``name`` (as ``Manifest.file_of`` gives it) stays inside ``files/``: relative, no empty,
+    "." or ".." segment, no backslash or NUL (which some tools treat as separators or ends)."""
+    if not name or "\\" in name or "\x00" in name:
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def file_path(release: Path, name: str) -> Path:
+    """The file ``name`` (a path under ``files/``, as ``Manifest.file_of`` gives it) of
+    ``release``; a name that would leave ``files/`` is refused, whatever the manifest says."""
+    if not is_inside_name(name):
+        raise ValueError(f"{name!r} is not a file of the release")
+    return release / FILES / name
 
 
 def switch_link(link: Path, target: Path) -> None:

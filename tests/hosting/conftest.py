@@ -1,9 +1,12 @@
 """Fixtures of the hosted-site tests: a state dir of each test's own (so "nothing written outside
-the release" can be checked by listing it), a sample static site, and publishing helpers."""
+the release" can be checked by listing it), a sample static site, and publishing helpers; for
+the serving tests, a web process of their own with a hosted-sites domain and a state dir of its
+own (so the releases they write never meet another test's sites)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
@@ -13,8 +16,10 @@ from sitespeak.db.models import Site
 from sitespeak.hosting import intake, layout, publish, registry
 from sitespeak.hosting.models import HostedRelease, HostedSite
 from sitespeak.settings import Settings
+from tests.support.processes import Proc, start_web
 
 DOMAIN = "sites.test"
+ADMIN_HOST = "voice.test"
 
 
 @pytest.fixture()
@@ -99,3 +104,30 @@ def tree_of(folder: Path) -> set[str]:
 
 def site_key(site: Site) -> str:
     return str(Site.get_by_id(site.id).key)
+
+
+@dataclass(frozen=True)
+class HostedWeb:
+    proc: Proc
+    state_dir: Path
+
+    @property
+    def url(self) -> str:
+        return self.proc.url
+
+
+def hosted_env(base_env: dict[str, str], state_dir: Path) -> dict[str, str]:
+    return {
+        **base_env,
+        "SITESPEAK_STATE_DIR": str(state_dir),
+        "SITESPEAK_HOSTED_SITES_DOMAIN": DOMAIN,
+        "SITESPEAK_PUBLIC_URL": f"http://{ADMIN_HOST}",
+    }
+
+
+@pytest.fixture(scope="module")
+def hosted_web(base_env, tmp_path_factory) -> HostedWeb:
+    state_dir = tmp_path_factory.mktemp("hosted-state")
+    proc = start_web(hosted_env(base_env, state_dir), tmp_path_factory.mktemp("hosted-web"))
+    yield HostedWeb(proc, state_dir)
+    proc.stop()

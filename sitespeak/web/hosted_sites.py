@@ -1,0 +1,126 @@
+"""An ASGI layer in front of the whole app that serves hosted sites by their Host header.
+
+A request for a host name that has a link under hosted/hosts/ is answered from that site's live
+release and never reaches the app: no admin, API, widget or voice route exists on a hosted host
+(the embed tag loads the widget from the admin's origin). Every other request goes on unchanged;
+the admin's own host, localhost and IP addresses are never looked up.
+
+The live release is read once per request (two readlinks, which the kernel answers from its
+dentry cache, cheaper than a hop to a thread), so a request in flight during a switch is
+answered from one whole release. File bodies never touch the event loop: Granian sends them
+itself (``http.response.pathsend``), other servers get them read in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from sitespeak.hosting import serving
+from sitespeak.hosting.serving import Answer, HostRouter, Release, ReleaseCache
+from sitespeak.settings import Settings
+
+log = logging.getLogger(__name__)
+PATHSEND = "http.response.pathsend"
+CHUNK = 256 * 1024
+
+
+class HostedSites:
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.router = HostRouter(
+            settings.state_dir, settings.admin_host, settings.hosted_sites_domain
+        )
+        self.releases = ReleaseCache()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        name = self.router.hosted_name(_host(scope))
+        live = self.router.release_for(name) if name else None
+        if name is None or (live is None and not self.router.in_hosted_domain(name)):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # no websocket (voice, Socket.IO) on a hosted host
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self._respond(scope, send, await self._answer(scope, name, live))
+
+    async def _answer(self, scope: dict, name: str, live: Path | None) -> Answer:
+        headers = dict(scope["headers"])
+        for _attempt in range(2):
+            if live is None:
+                return serving.not_found(None, headers)
+            try:
+                release = await self._release(live)
+            except OSError:
+                # Pruned between reading ``current`` and its manifest: read the links again.
+                live = self.router.release_for(name)
+                continue
+            except ValueError as exc:
+                log.error("hosted release %s has an unreadable manifest: %s", live, exc)
+                return serving.unavailable()
+            return serving.answer(
+                release, scope["method"], scope["path"], scope.get("query_string", b""), headers
+            )
+        return serving.unavailable()
+
+    async def _release(self, path: Path) -> Release:
+        found = self.releases.cached(path)
+        if found is None:  # first request for this release: read its manifest off the loop
+            found = await asyncio.to_thread(self.releases.load, path)
+        return found
+
+    async def _respond(self, scope: dict, send: Any, answer: Answer) -> None:
+        head = scope["method"] == "HEAD"
+        if answer.file is None:
+            await _start(send, answer, len(answer.body))
+            await send({"type": "http.response.body", "body": b"" if head else answer.body})
+            return
+        if head:
+            size = answer.size
+            if size is None:
+                size = (await asyncio.to_thread(os.stat, answer.file)).st_size
+            await _start(send, answer, size)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if PATHSEND in scope.get("extensions", {}):
+            await _start(send, answer, answer.size)
+            await send({"type": PATHSEND, "path": str(answer.file)})
+            return
+        await _stream(send, answer, answer.file)
+
+
+async def _start(send: Any, answer: Answer, length: int | None) -> None:
+    headers = answer.headers
+    if length is not None:
+        headers = [*headers, (b"content-length", str(length).encode())]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+
+
+async def _stream(send: Any, answer: Answer, path: Path) -> None:
+    """The file in chunks read in a thread; it is opened first, so a release pruned meanwhile
+    still reads whole (an open file outlives its unlinking)."""
+    handle = await asyncio.to_thread(open, path, "rb")
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        await _start(send, answer, size)
+        while True:
+            chunk = await asyncio.to_thread(handle.read, CHUNK)
+            more = len(chunk) == CHUNK
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if not more:
+                return
+    finally:
+        handle.close()
+
+
+def _host(scope: dict) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == b"host":
+            return value
+    return None
