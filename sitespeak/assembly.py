@@ -39,7 +39,8 @@ def job_registry() -> JobRegistry:
             *report_jobs.KINDS,
             *instant_jobs.KINDS,
             *hosting_jobs.KINDS,
-        )
+        ),
+        reactions=instant_jobs.REACTIONS,
     )
 
 
@@ -93,6 +94,7 @@ def periodics() -> tuple[Periodic, ...]:
     """The schedules, as Huey periodic tasks: each pass submits ledger jobs keyed by its slot."""
     from huey import crontab
 
+    from sitespeak.instant.jobs import DailyPreparation
     from sitespeak.jobs.periodic import Periodic
     from sitespeak.maintenance.jobs import MaintenanceSchedule
 
@@ -100,6 +102,7 @@ def periodics() -> tuple[Periodic, ...]:
     return (
         Periodic("recrawl", every_minute, _recrawl_schedule),
         Periodic("maintenance", every_minute, MaintenanceSchedule()),
+        Periodic("instant", every_minute, DailyPreparation()),
     )
 
 

@@ -1,7 +1,10 @@
 """The instant answers' job kind (voice queue): ``voice.prepare_answers`` for one site.
 
-The job stops between two phrases when its worker stops: the phrases (worked out once) and how
-many are done are kept as the job's checkpoint, and the next run synthesizes only the rest.
+Submitted when a site's knowledge changes (a reaction to ``knowledge-base.updated``, whoever
+announces it: the crawl, the embedding, a release) once per knowledge version, and daily for
+every crawled site (the top questions move), once per day. The job stops between two phrases
+when its worker stops: the phrases (worked out once) and how many are done are kept as the
+job's checkpoint, and the next run synthesizes only the rest.
 
 The worker never loads a speech model: the phrases are synthesized by the speech process (at
 its background priority, below every visitor's turn), whose phrase cache every web process
@@ -11,22 +14,36 @@ shares. When it is unreachable the job fails with SpeechUnavailable and is retri
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
+
+from pydantic import Field
 
 from sitespeak.db.models import Site
 from sitespeak.instant import phrases as instant
-from sitespeak.jobs.context import JobContext
-from sitespeak.jobs.registry import JobKind, RetryPolicy
+from sitespeak.jobs.context import JobContext, Submitter
+from sitespeak.jobs.registry import JobKind, Reaction, RetryPolicy
 from sitespeak.knowledge.jobs import SiteArgs, site_of
 from sitespeak.voice.persona import site_persona
 
 PREPARE = "voice.prepare_answers"
+# sitespeak.knowledge.indexing.UPDATED, not imported: that module brings numpy into every
+# process that builds the job registry.
+KNOWLEDGE_CHANGED = "knowledge-base.updated"
 
 
-def prepare_answers(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
+class PrepareArgs(SiteArgs):
+    # The knowledge version that asked for it: a job outrun by a newer version leaves the
+    # work to that version's job.
+    version: int | None = Field(None, ge=0)
+
+
+def prepare_answers(ctx: JobContext, args: PrepareArgs) -> dict[str, Any]:
     from sitespeak.speech.background import BackgroundSpeech
 
     site = site_of(ctx.tenant_id, args)
+    if args.version is not None and site.knowledge_version > args.version:
+        return {"site_id": site.id, "superseded_by": site.knowledge_version}
     speech = BackgroundSpeech(ctx.settings)
 
     def between(progress: dict[str, Any]) -> None:
@@ -65,6 +82,45 @@ async def _phrases(ctx: JobContext, site: Site) -> list[str]:
     return await instant.phrases(site.id, greeting, persona, questions, retrieve)
 
 
+def on_knowledge_change(jobs: Submitter, tenant_id: int | None, data: dict[str, Any]) -> None:
+    """A site's knowledge changed: prepare its answers again, once per knowledge version."""
+    site_id, version = data.get("site_id"), data.get("version")
+    if tenant_id is None or not isinstance(site_id, int) or not isinstance(version, int):
+        return
+    jobs.submit(
+        tenant_id,
+        PREPARE,
+        {"site_id": site_id, "version": version},
+        idempotency_key=f"instant:{site_id}:v{version}",
+    )
+
+
+class DailyPreparation:
+    """A schedule pass for the worker: once a day, every crawled site's answers prepared again
+    (the top questions move). Remembers the day it submitted, so most passes touch no database;
+    the day in the idempotency key makes a second worker's pass add nothing."""
+
+    def __init__(self) -> None:
+        self.submitted = ""
+
+    def __call__(self, jobs: Submitter, now: dt.datetime | None = None) -> int:
+        day = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d")
+        if self.submitted == day:
+            return 0
+        created = 0
+        for site in Site.select(Site.id, Site.tenant).where(Site.last_crawl_at.is_null(False)):
+            _, new = jobs.submit(
+                site.tenant_id,
+                PREPARE,
+                {"site_id": site.id},
+                idempotency_key=f"instant:{site.id}:{day}",
+            )
+            created += new
+        self.submitted = day  # only once every site has its job: a failed pass is run again
+        return created
+
+
 # The speech process restarts in seconds: retry a few times, spaced out.
 _LATER = RetryPolicy(attempts=4, backoff_base=30.0, backoff_max=600.0)
-KINDS = (JobKind(PREPARE, prepare_answers, SiteArgs, ("voice",), _LATER, check=site_of),)
+KINDS = (JobKind(PREPARE, prepare_answers, PrepareArgs, ("voice",), _LATER, check=site_of),)
+REACTIONS = (Reaction(KNOWLEDGE_CHANGED, on_knowledge_change),)

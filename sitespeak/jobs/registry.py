@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sitespeak.errors import InvalidInput, Unprocessable
 
 if TYPE_CHECKING:
-    from sitespeak.jobs.context import JobContext
+    from sitespeak.jobs.context import JobContext, Submitter
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,30 @@ class JobKind:
         return queue
 
 
-class JobRegistry:
-    """Every job kind a process knows, by name. Built once by the process's entry point."""
+@dataclass(frozen=True)
+class Reaction:
+    """Follow-up work a capability submits when an event is published through the job queue
+    (``run(jobs, tenant_id, data)``): how one capability's news (a site's knowledge changed)
+    starts another's job without either importing the other."""
 
-    def __init__(self, kinds: Iterable[JobKind] = ()) -> None:
+    event: str
+    run: Callable[[Submitter, int | None, dict[str, Any]], object]
+
+
+class JobRegistry:
+    """Every job kind a process knows, by name, and the reactions to events. Built once by the
+    process's entry point."""
+
+    def __init__(self, kinds: Iterable[JobKind] = (), reactions: Iterable[Reaction] = ()) -> None:
         self._kinds: dict[str, JobKind] = {}
         for kind in kinds:
             self.register(kind)
+        self._reactions: dict[str, list[Reaction]] = {}
+        for reaction in reactions:
+            self._reactions.setdefault(reaction.event, []).append(reaction)
+
+    def reactions_to(self, event: str) -> list[Reaction]:
+        return self._reactions.get(event, [])
 
     def register(self, kind: JobKind) -> JobKind:
         if kind.name in self._kinds:

@@ -38,7 +38,14 @@ class JobQueue:
         self.publisher = publisher
 
     def publish(self, event: str, tenant_id: int | None, data: dict[str, Any]) -> None:
+        """The event to every web process, then the registry's reactions to it."""
         self.publisher.publish(event, tenant_id, data)
+        for reaction in self.registry.reactions_to(event):
+            try:
+                reaction.run(self, tenant_id, data)
+            except Exception:  # noqa: BLE001 - a follow-up lost to an outage must not fail the
+                # job that announced; the schedules catch up (instant answers: daily)
+                log.exception("reaction to %s failed", event)
 
     def record(
         self,

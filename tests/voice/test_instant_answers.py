@@ -49,6 +49,9 @@ def _own_speech_env(base_env: dict, tmp_path: Path) -> dict:
         **own_queues(base_env),
         **VOICE_ENV,
         "SITESPEAK_SPEECH_SOCKET": str(tmp_path / "speech.sock"),
+        # Its workers' reapers leave other tests' waiting jobs alone: only this test's
+        # preparation may reach its speech process.
+        "SITESPEAK_JOB_LOST_AFTER": "86400",
     }
 
 
