@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from sitespeak import __version__, assembly
 from sitespeak.cli import accounts, actions, admin, ask, dev, hosting, ops, sites
+from sitespeak.embedded.running import running_dev
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings, load_settings
 
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sitespeak: invalid setting: {exc.message}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command not in (None, "dev"):
+        settings = with_running_dev(settings)
     try:
         if args.command is None:
             if settings.process_type in NEEDS_SERVICES:
@@ -91,6 +94,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def with_running_dev(settings: Settings) -> Settings:
+    """An admin command with no DATABASE_URL/REDIS_URL of its own uses the servers of the ``dev``
+    running on the same state dir (``make run`` in another shell), and says so."""
+    if settings.database_url and settings.redis_url:
+        return settings
+    found = running_dev(settings.state_dir)
+    if not found:
+        return settings
+    update = {
+        "database_url": settings.database_url or found.get("DATABASE_URL", ""),
+        "redis_url": settings.redis_url or found.get("REDIS_URL", ""),
+    }
+    print(
+        f"sitespeak: using the servers of the `dev` running on {settings.state_dir}",
+        file=sys.stderr,
+    )
+    return settings.model_copy(update=update)
 
 
 def _require_services(settings: Settings) -> None:

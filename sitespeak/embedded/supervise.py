@@ -22,6 +22,7 @@ from honcho.printer import Printer
 
 from sitespeak.db.connection import open_database
 from sitespeak.db.migrate import migrate
+from sitespeak.embedded import running
 from sitespeak.embedded.servers import EmbeddedServers
 from sitespeak.settings import Settings
 
@@ -74,6 +75,7 @@ def run_dev(settings: Settings) -> int:
             database_url = database_url or embedded.database_url
             redis_url = redis_url or embedded.redis_url
         _migrate(database_url)
+        running.record(settings.state_dir, database_url, redis_url)
         # The URLs once the web process answers: printed before, they led to a refused page.
         threading.Thread(
             target=_announce_when_serving,
@@ -82,6 +84,7 @@ def run_dev(settings: Settings) -> int:
         ).start()
         return _supervise(settings, child_env(settings, database_url, redis_url))
     finally:
+        running.forget(settings.state_dir)
         if embedded:
             embedded.stop()
             print("sitespeak dev: embedded servers stopped", flush=True)
@@ -132,7 +135,8 @@ def _announce(settings: Settings, database_url: str, redis_url: str, embedded: b
     where = f"embedded servers in {settings.state_dir.resolve()}" if embedded else "your servers"
     print(
         f"sitespeak dev: web on {settings.base_url} (Ctrl-C stops everything)\n"
-        f"sitespeak dev: using {where}; for admin commands in another shell:\n"
+        f"sitespeak dev: using {where}; admin commands in another shell of this checkout "
+        "find them by themselves (`.venv/bin/python -m sitespeak --help`); elsewhere:\n"
         f"  export DATABASE_URL='{database_url}' REDIS_URL='{redis_url}'",
         flush=True,
     )

@@ -41,8 +41,9 @@ class DevRun:
         return set().union(*(family(pid) for pid in pids))
 
     def admin(self, *args: str) -> dict:
-        """An admin command in another shell, pointed at the embedded database."""
-        env = bare_env(DATABASE_URL=EmbeddedServers(self.state / "embedded").database_url)
+        """An admin command in another shell of the same checkout: no URL given, it finds the
+        servers of the running ``dev`` by itself."""
+        env = bare_env(SITESPEAK_STATE_DIR=str(self.state))
         done = subprocess.run(
             [sys.executable, "-m", "sitespeak", *args, "--json"],
             cwd=ROOT,
@@ -52,6 +53,7 @@ class DevRun:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
+        assert "using the servers of the `dev` running on" in done.stderr
         return json.loads(done.stdout)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -100,6 +102,7 @@ def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_afte
     assert rc == 0, run.output()
     assert not _servers_on(state), run.output()
     assert "embedded servers stopped" in run.output()
+    assert not (state / "dev.env").exists()  # admin commands no longer find a dev to use
 
 
 def test_a_second_dev_run_reuses_the_data_of_the_first(tmp_path) -> None:
