@@ -59,6 +59,11 @@ class JobInterrupted(SiteSpeakError):
         self.progress = progress
 
 
+class PayloadTooLarge(SiteSpeakError):
+    status = 413
+    code = "too_large"
+
+
 class Unavailable(SiteSpeakError):
     """503: something we depend on cannot serve now; ``retry_after`` (seconds) says when to
     come back, and every 503 carries it as Retry-After."""

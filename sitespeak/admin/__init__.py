@@ -9,6 +9,7 @@ def blueprints() -> tuple:
         conversations_pages,
         dashboard,
         events,
+        hosting_pages,
         knowledge_pages,
         people,
         reports_pages,
@@ -23,5 +24,6 @@ def blueprints() -> tuple:
         knowledge_pages.bp,
         conversations_pages.bp,
         reports_pages.bp,
+        hosting_pages.bp,
         events.bp,
     )

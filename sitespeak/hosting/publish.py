@@ -50,6 +50,22 @@ def record_release(hosted: HostedSite, source: Path, kind: str, created_by: str)
         )
 
 
+def accept_upload(
+    tenant_id: int, site_id: int | str, upload: Path, filename: str, created_by: str
+) -> HostedRelease:
+    """Record a received upload (a file in the uploads folder) as the site's next release; a
+    file that is no archive is refused here and deleted, before any job is queued."""
+    try:
+        kind = intake.kind_of(upload, filename)
+        if kind == "folder":
+            raise InvalidInput(f"{filename}: upload an archive, not a folder")
+        hosted = registry.enable(tenant_id, site_id)
+        return record_release(hosted, upload, kind, created_by)
+    except BaseException:
+        upload.unlink(missing_ok=True)
+        raise
+
+
 def get_release(tenant_id: int, site_id: int | str, number: int) -> HostedRelease:
     hosted = registry.get(tenant_id, site_id)
     release = HostedRelease.get_or_none(
@@ -63,10 +79,11 @@ def get_release(tenant_id: int, site_id: int | str, number: int) -> HostedReleas
 
 
 def list_releases(tenant_id: int, site_id: int | str) -> list[HostedRelease]:
-    hosted = registry.get(tenant_id, site_id)
+    """Newest first; none for a site never published."""
+    site = sites.get_site(tenant_id, site_id)
     return list(
         HostedRelease.select()
-        .where(HostedRelease.site == hosted.site_id, HostedRelease.tenant == tenant_id)
+        .where(HostedRelease.site == site.id, HostedRelease.tenant == tenant_id)
         .order_by(HostedRelease.number.desc())
     )
 

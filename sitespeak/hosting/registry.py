@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from sitespeak import sites
 from sitespeak.db.connection import database
+from sitespeak.db.models import Site
 from sitespeak.errors import Conflict, InvalidInput, NotFound
 from sitespeak.hosting import layout
 from sitespeak.hosting.models import HostedHostname, HostedSite
@@ -74,9 +75,13 @@ def enable(
     raise Conflict(f"the label {wanted!r} is taken")
 
 
+def find(site: Site) -> HostedSite | None:
+    return HostedSite.get_or_none(HostedSite.site == site.id, HostedSite.tenant == site.tenant_id)
+
+
 def get(tenant_id: int, site_id: int | str) -> HostedSite:
     site = sites.get_site(tenant_id, site_id)
-    hosted = HostedSite.get_or_none(HostedSite.site == site.id, HostedSite.tenant == tenant_id)
+    hosted = find(site)
     if hosted is None:
         raise NotFound(f"site {site.name!r} is not hosted here: upload a site to host it")
     return hosted
@@ -155,6 +160,7 @@ def _unlink(path: Path) -> None:
 def view(hosted: HostedSite, settings: Settings) -> dict[str, Any]:
     return {
         "site_id": hosted.site_id,
+        "hosted": True,
         "label": hosted.label,
         "hostnames": hostnames(hosted, settings),
         "purge_hooks": list(hosted.purge_hooks),

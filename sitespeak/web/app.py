@@ -29,6 +29,7 @@ from sitespeak.web import (
     api_actions,
     api_conversations,
     api_events,
+    api_hosting,
     api_jobs,
     api_sites,
     health,
@@ -36,6 +37,7 @@ from sitespeak.web import (
     openapi,
     problems,
     security,
+    uploads,
     voice_ws,
     widget_routes,
 )
@@ -95,6 +97,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     app.extensions["sitespeak"] = rt
     problems.install(app)
     security.install(app, settings)
+    uploads.install(app, settings)
     for bp in (
         health.bp,
         api_jobs.bp,
@@ -103,6 +106,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
         api_conversations.bp,
         openapi.bp,
         api_sites.bp,
+        api_hosting.bp,
         api_actions.bp,
         widget_routes.bp,
         analytics_ingest.bp,

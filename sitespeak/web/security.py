@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
-from sitespeak.errors import SiteSpeakError
+from sitespeak.errors import PayloadTooLarge
 from sitespeak.settings import Settings
+from sitespeak.web.uploads import is_upload
 
 HTML_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -21,16 +22,13 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 ADMIN_PREFIX = "/admin"
 
 
-class PayloadTooLarge(SiteSpeakError):
-    status = 413
-    code = "too_large"
-
-
 def install(app: Quart, settings: Settings) -> None:
     @app.before_request
     async def _limit_admin_bodies() -> None:
         if not request.path.startswith(ADMIN_PREFIX) or request.method in ("GET", "HEAD"):
             return
+        if is_upload(request.method, request.path):
+            return  # streamed to disk under the upload limit (web/uploads.py)
         length = request.content_length
         if length is None:  # chunked: read it (the app-wide limit caps what is buffered)
             length = len(await request.get_data(cache=True))

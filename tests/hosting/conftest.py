@@ -6,17 +6,22 @@ own (so the releases they write never meet another test's sites)."""
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
 import pytest
 
+from sitespeak.assembly import web_app
 from sitespeak.db.models import Site
 from sitespeak.hosting import intake, layout, publish, registry
 from sitespeak.hosting.models import HostedRelease, HostedSite
 from sitespeak.settings import Settings
+from tests.admin.conftest import flush_login_limits, passwords_set, quiet_settings
 from tests.support.processes import Proc, start_web
+
+__all__ = ["flush_login_limits", "passwords_set"]  # fixtures shared with the admin tests
 
 DOMAIN = "sites.test"
 ADMIN_HOST = "voice.test"
@@ -131,3 +136,28 @@ def hosted_web(base_env, tmp_path_factory) -> HostedWeb:
     proc = start_web(hosted_env(base_env, state_dir), tmp_path_factory.mktemp("hosted-web"))
     yield HostedWeb(proc, state_dir)
     proc.stop()
+
+
+def zip_folder(folder: Path, archive: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                out.write(path, prefix + path.relative_to(folder).as_posix())
+    return archive
+
+
+def uploads_left(settings: Settings) -> list[Path]:
+    folder = publish.uploads_dir(settings)
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture()
+async def hosting_app(host_settings, passwords_set, flush_login_limits):
+    """The web app on the test's own state dir, with a 64 KiB upload limit."""
+    application = web_app(
+        quiet_settings(host_settings).model_copy(update={"hosted_max_upload_bytes": 64 * 1024})
+    )
+    yield application
+    rt = application.extensions["sitespeak"]
+    await rt.redis.aclose()
+    rt.db.close()
