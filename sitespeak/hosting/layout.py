@@ -101,14 +101,21 @@ def live_release(state_dir: Path, hostname: str) -> Path | None:
     """The live release directory answering ``hostname``, or None; reads each link once."""
     if not is_hostname(hostname):
         return None
+    found = live_release_dir(str(hosted_root(state_dir) / "hosts"), hostname)
+    return None if found is None else Path(found)
+
+
+def live_release_dir(hosts_dir: str, hostname: str) -> str | None:
+    """``live_release`` on plain strings, for the web process's request path (pathlib costs
+    more than the two readlinks). ``hostname`` must already be a valid host name."""
     try:
-        site = Path(os.readlink(host_link(state_dir, hostname)))
-        if not site.is_absolute():
-            site = hosted_root(state_dir) / "hosts" / site
-        release = Path(os.readlink(site / CURRENT))
+        site = os.readlink(f"{hosts_dir}/{hostname}")
+        if not site.startswith("/"):
+            site = f"{hosts_dir}/{site}"
+        release = os.readlink(f"{site}/{CURRENT}")
     except OSError:
         return None
-    return release if release.is_absolute() else site / release
+    return release if release.startswith("/") else f"{site}/{release}"
 
 
 def is_inside_name(name: str) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from sitespeak.hosting import serving
@@ -50,7 +49,7 @@ class HostedSites:
             return
         await self._respond(scope, send, await self._answer(scope, name, live))
 
-    async def _answer(self, scope: dict, name: str, live: Path | None) -> Answer:
+    async def _answer(self, scope: dict, name: str, live: str | None) -> Answer:
         headers = dict(scope["headers"])
         for _attempt in range(2):
             if live is None:
@@ -69,7 +68,7 @@ class HostedSites:
             )
         return serving.unavailable()
 
-    async def _release(self, path: Path) -> Release:
+    async def _release(self, path: str) -> Release:
         found = self.releases.cached(path)
         if found is None:  # first request for this release: read its manifest off the loop
             found = await asyncio.to_thread(self.releases.load, path)
@@ -90,7 +89,7 @@ class HostedSites:
             return
         if PATHSEND in scope.get("extensions", {}):
             await _start(send, answer, answer.size)
-            await send({"type": PATHSEND, "path": str(answer.file)})
+            await send({"type": PATHSEND, "path": answer.file})
             return
         await _stream(send, answer, answer.file)
 
@@ -102,7 +101,7 @@ async def _start(send: Any, answer: Answer, length: int | None) -> None:
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
 
 
-async def _stream(send: Any, answer: Answer, path: Path) -> None:
+async def _stream(send: Any, answer: Answer, path: str) -> None:
     """The file in chunks read in a thread; it is opened first, so a release pruned meanwhile
     still reads whole (an open file outlives its unlinking)."""
     handle = await asyncio.to_thread(open, path, "rb")
