@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, redirect, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak.accounts import setup_links, users
 from sitespeak.admin.context import (
@@ -44,7 +45,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/login")
-async def login() -> Response:
+async def login() -> Response | WerkzeugResponse:
     session = await anonymous_session()
     if session.authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -55,7 +56,7 @@ async def login() -> Response:
 
 
 @bp.post("/login")
-async def login_submit() -> Response:
+async def login_submit() -> Response | WerkzeugResponse:
     session = await anonymous_session()
     form = await request.form
     session.check_csrf(form.get("csrf"))
@@ -77,7 +78,7 @@ async def login_submit() -> Response:
     return await _start_session(session, user.id, form.get("next"))
 
 
-async def _start_session(old, user_id: int, next_url: str | None) -> Response:
+async def _start_session(old, user_id: int, next_url: str | None) -> WerkzeugResponse:
     store = sessions()
     if old is not None:
         await store.destroy(old)
@@ -88,21 +89,21 @@ async def _start_session(old, user_id: int, next_url: str | None) -> Response:
 
 @bp.post("/logout")
 @page("read")
-async def logout(admin: Admin) -> Response:
+async def logout(admin: Admin) -> WerkzeugResponse:
     await sessions().destroy(admin.session)
     return clear_session_cookie(redirect(url_for("admin_auth.login")))
 
 
 @bp.post("/logout-everywhere")
 @page("read")
-async def logout_everywhere(admin: Admin) -> Response:
+async def logout_everywhere(admin: Admin) -> WerkzeugResponse:
     await sessions().destroy_all(admin.user_id)
     return clear_session_cookie(redirect(url_for("admin_auth.login")))
 
 
 @bp.post("/tenant")
 @page("read")
-async def switch_tenant(admin: Admin) -> Response:
+async def switch_tenant(admin: Admin) -> WerkzeugResponse:
     wanted = await form_value("tenant_id")
     match = next((t for t in admin.tenants if str(t.tenant_id) == wanted), None)
     if match is None:
@@ -121,7 +122,7 @@ async def setup(token: str) -> Response:
 
 
 @bp.post("/setup/<token>")
-async def setup_submit(token: str) -> Response:
+async def setup_submit(token: str) -> Response | WerkzeugResponse:
     session = await anonymous_session()
     form = await request.form
     session.check_csrf(form.get("csrf"))

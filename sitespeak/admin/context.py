@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from quart import Response, g, redirect, request, url_for
+from quart import g, redirect, request, url_for
+from werkzeug.sansio.response import Response as BaseResponse
 
 from sitespeak.accounts.lockout import LoginGuard
 from sitespeak.accounts.sessions import Session, SessionStore
@@ -17,6 +18,9 @@ from sitespeak.web.signed_in import COOKIE, Admin, load_admin
 
 __all__ = ["COOKIE", "Admin", "load_admin", "page", "sessions", "login_guard"]
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+R = TypeVar("R", bound=BaseResponse)  # a page or a redirect: both carry cookies
+# Every view page() wrapped, with the role action it needs (the isolation test reads it).
+PAGE_ACTIONS: dict[Callable[..., Any], str] = {}
 
 
 def sessions(rt: WebRuntime | None = None) -> SessionStore:
@@ -46,7 +50,7 @@ def page(action: str = "read") -> Callable:
             admin.require(action)
             return await view(admin, *args, **kwargs)
 
-        wrapper.__admin_action__ = action  # the isolation test reads it
+        PAGE_ACTIONS[wrapper] = action
         return wrapper
 
     return wrap
@@ -64,7 +68,7 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 
-def set_session_cookie(response: Response, session: Session) -> Response:
+def set_session_cookie(response: R, session: Session) -> R:
     rt = runtime()
     secure = rt.settings.base_url.startswith("https://") or request.scheme == "https"
     max_age = int(rt.settings.session_max_age) if session.authenticated else 1800
@@ -74,7 +78,7 @@ def set_session_cookie(response: Response, session: Session) -> Response:
     return response
 
 
-def clear_session_cookie(response: Response) -> Response:
+def clear_session_cookie(response: R) -> R:
     response.delete_cookie(COOKIE, path="/")
     return response
 

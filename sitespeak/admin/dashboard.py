@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from quart import Blueprint, Response, redirect, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
@@ -129,7 +130,7 @@ async def jobs(admin: Admin) -> Response:
 
 @bp.post("/jobs/<job_id>/retry")
 @page("write")
-async def retry(admin: Admin, job_id: str) -> Response:
+async def retry(admin: Admin, job_id: str) -> WerkzeugResponse:
     rt = runtime()
     scope = None if admin.superuser else admin.tenant_id
     await rt.db.run(rt.jobs.retry, job_id, scope)

@@ -17,7 +17,7 @@ bp = Blueprint("admin_events", __name__, url_prefix="/admin")
 @bp.get("/events")
 @page("read")
 async def stream(admin: Admin) -> Response:
-    return tenant_event_stream(runtime(), admin.tenant_id)
+    return tenant_event_stream(runtime(), admin.member_of)
 
 
 stream.__admin_stream__ = True  # never ends: the isolation test only checks it needs a login

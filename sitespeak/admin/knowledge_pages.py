@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, redirect, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak import sites
 from sitespeak.actions import catalog, vetting
@@ -55,9 +56,11 @@ async def run(admin: Admin, site_id: int, run_id: int) -> Response:
 async def pages(admin: Admin, site_id: int) -> Response:
     db = runtime().db
     site = await db.run(_site, admin.tenant_id, site_id)
-    status = request.args.get("status") or None
-    rows = await db.run(lambda: views.list_pages(admin.tenant_id, site_id, status=status))
-    return await render("pages.html", site=site, pages=rows, status=status)
+    outcome = request.args.get("status") or None
+    tenant_id = admin.member_of
+    rows = await db.run(lambda: views.list_pages(tenant_id, site_id, status=outcome))
+    # Not ``status``: render() takes that for the HTTP status.
+    return await render("pages.html", site=site, pages=rows, outcome=outcome)
 
 
 @bp.get("/sites/<int:site_id>/search")
@@ -111,15 +114,16 @@ async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
 async def actions(admin: Admin, site_id: int) -> Response:
     db = runtime().db
     site = await db.run(_site, admin.tenant_id, site_id)
+    tenant_id = admin.member_of
     rows = await db.run(
-        lambda: [catalog.action_view(a) for a in catalog.list_actions(admin.tenant_id, site_id)]
+        lambda: [catalog.action_view(a) for a in catalog.list_actions(tenant_id, site_id)]
     )
     return await render("actions.html", site=site, actions=rows)
 
 
 @bp.post("/sites/<int:site_id>/actions/<int:action_id>")
 @page("write")
-async def toggle_action(admin: Admin, site_id: int, action_id: int) -> Response:
+async def toggle_action(admin: Admin, site_id: int, action_id: int) -> WerkzeugResponse:
     enabled = (await request.form).get("enabled") == "1"
     await runtime().db.run(catalog.set_enabled, admin.tenant_id, site_id, action_id, enabled)
     return redirect(url_for("admin_knowledge.actions", site_id=site_id), 303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, redirect, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak.accounts import api_tokens, roles, setup_links, users
 from sitespeak.admin.context import Admin, form_value, page, sessions
@@ -40,7 +41,7 @@ async def list_users(admin: Admin) -> Response:
 
 @bp.post("/users")
 @page("manage_users")
-async def invite(admin: Admin) -> Response:
+async def invite(admin: Admin) -> WerkzeugResponse:
     rt = runtime()
     email, role = await form_value("email"), await form_value("role")
     shown_email, link = await rt.db.run(
@@ -60,7 +61,7 @@ async def invite(admin: Admin) -> Response:
 
 @bp.post("/users/<int:user_id>/role")
 @page("manage_users")
-async def change_role(admin: Admin, user_id: int) -> Response:
+async def change_role(admin: Admin, user_id: int) -> WerkzeugResponse:
     role = await form_value("role")
     await runtime().db.run(users.change_role, admin.tenant_id, admin.role, user_id, role)
     return redirect(url_for("admin_people.list_users"))
@@ -68,7 +69,7 @@ async def change_role(admin: Admin, user_id: int) -> Response:
 
 @bp.post("/users/<int:user_id>/remove")
 @page("manage_users")
-async def remove(admin: Admin, user_id: int) -> Response:
+async def remove(admin: Admin, user_id: int) -> WerkzeugResponse:
     await runtime().db.run(users.remove_member, admin.tenant_id, admin.role, user_id)
     return redirect(url_for("admin_people.list_users"))
 
@@ -97,7 +98,7 @@ async def tokens(admin: Admin) -> Response:
 
 @bp.post("/tokens")
 @page("manage_tokens")
-async def create_token(admin: Admin) -> Response:
+async def create_token(admin: Admin) -> WerkzeugResponse:
     form = await request.form
     issued = await runtime().db.run(
         api_tokens.create,
@@ -114,6 +115,6 @@ async def create_token(admin: Admin) -> Response:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @page("manage_tokens")
-async def revoke_token(admin: Admin, token_id: int) -> Response:
+async def revoke_token(admin: Admin, token_id: int) -> WerkzeugResponse:
     await runtime().db.run(api_tokens.revoke, admin.tenant_id, admin.role, token_id)
     return redirect(url_for("admin_people.tokens"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, redirect, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
@@ -122,7 +123,7 @@ async def sites_index(admin: Admin) -> Response:
 
 @bp.post("/sites")
 @page("write")
-async def create(admin: Admin) -> Response:
+async def create(admin: Admin) -> WerkzeugResponse:
     rt = runtime()
     form = SiteForm.from_form(await request.form)
     site_id = await rt.db.run(_create, admin.tenant_id, form, admin.superuser, rt.settings)
@@ -143,7 +144,7 @@ async def show(admin: Admin, site_id: int) -> Response:
 
 @bp.post("/sites/<int:site_id>")
 @page("write")
-async def update(admin: Admin, site_id: int) -> Response:
+async def update(admin: Admin, site_id: int) -> WerkzeugResponse:
     db = runtime().db
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     form = SiteForm.from_form(await request.form)
@@ -153,7 +154,7 @@ async def update(admin: Admin, site_id: int) -> Response:
 
 @bp.post("/sites/<int:site_id>/voice")
 @page("write")
-async def update_voice(admin: Admin, site_id: int) -> Response:
+async def update_voice(admin: Admin, site_id: int) -> WerkzeugResponse:
     db = runtime().db
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     options = _voice_form(await request.form)
@@ -163,7 +164,7 @@ async def update_voice(admin: Admin, site_id: int) -> Response:
 
 @bp.post("/sites/<int:site_id>/delete")
 @page("write")
-async def delete(admin: Admin, site_id: int) -> Response:
+async def delete(admin: Admin, site_id: int) -> WerkzeugResponse:
     rt = runtime()
     await rt.db.run(sites.delete_site, admin.tenant_id, site_id)
     rt.knowledge.forget(site_id)
@@ -172,7 +173,7 @@ async def delete(admin: Admin, site_id: int) -> Response:
 
 @bp.post("/sites/<int:site_id>/crawl")
 @page("write")
-async def crawl(admin: Admin, site_id: int) -> Response:
+async def crawl(admin: Admin, site_id: int) -> WerkzeugResponse:
     rt = runtime()
     site = await rt.db.run(sites.get_site, admin.tenant_id, site_id)
     job, _ = await rt.db.run(request_crawl, rt.jobs, admin.tenant_id, site.id, by_person=True)

@@ -63,8 +63,8 @@ class CrawlContext:
     lastmods: dict[str, str | None]
     frontier: Frontier
     delay: float
+    not_modified: store.NotModifiedBatch
     aliases: dict[str, str] = field(default_factory=dict)  # redirect source -> page URL
-    not_modified: store.NotModifiedBatch | None = None
 
 
 def crawl_site(
@@ -132,8 +132,8 @@ def _prepare(
         {normalise(u): m for u, m in lastmods.items()},
         frontier,
         delay,
-        aliases,
         store.NotModifiedBatch(run),
+        aliases,
     )
 
 
@@ -209,11 +209,11 @@ def _visit_page(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]
         time.sleep(ctx.delay)
     # A URL that redirected last time is asked for with the validators of the page it led to.
     known = ctx.known.get(ctx.aliases.get(url, url))
-    fresh = known is not None and known.status == "ok"
+    fresh = known if known is not None and known.status == "ok" else None
     fetched = ctx.fetcher.get(
         url,
-        etag=known.etag if fresh else None,
-        last_modified=known.last_modified if fresh else None,
+        etag=fresh.etag if fresh else None,
+        last_modified=fresh.last_modified if fresh else None,
     )
     try:
         return _record(ctx, url, depth, fetched)

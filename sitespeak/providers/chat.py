@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sitespeak.providers.catalog import Catalog
@@ -80,7 +80,7 @@ class OpenAIAnswerer:
 
     async def stream(
         self, question: str, passages: list[Any], history: list[dict[str, str]], sink: Any
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         started = time.perf_counter()
         known = list(passages)
         splitter = Sentences()
@@ -106,7 +106,7 @@ class OpenAIAnswerer:
 
     async def _local(
         self, question: str, passages: list[Any], history: list[dict[str, str]], sink: Any
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         reply = local.answer(question, passages, history, self.persona)
         sink.cite(reply.citations, reply.covered)
         for action in reply.actions:

@@ -15,10 +15,12 @@ import time
 from typing import Any
 
 from sitespeak.providers.prompt import RULES, catalog_block, passage_block
+from sitespeak.providers.session import SessionProviders
 from sitespeak.voice import protocol as p
 from sitespeak.voice.answer import _citations
 from sitespeak.voice.audio import StreamResampler
-from sitespeak.voice.live import LiveSession
+from sitespeak.voice.live import LiveSession, Services, Wire
+from sitespeak.voice.session import SessionState
 from sitespeak.voice.turn import TurnResult
 
 log = logging.getLogger(__name__)
@@ -36,15 +38,17 @@ SEARCH_TOOL = {
 
 
 class RealtimeSession(LiveSession):
+    providers: SessionProviders  # never None: the site chose the Realtime provider
+
     def __init__(
         self,
-        services: Any,
-        wire: Any,
-        state: Any,
+        services: Services,
+        wire: Wire,
+        state: SessionState,
         resumed: bool,
-        start: Any,
+        start: p.SessionStart,
         client_ip: str,
-        providers: Any,
+        providers: SessionProviders,
         ack_sound: bool = True,
     ) -> None:
         super().__init__(services, wire, state, resumed, start, client_ip, providers, ack_sound)
@@ -61,9 +65,10 @@ class RealtimeSession(LiveSession):
         self.finishing: asyncio.Task | None = None
 
     async def run(self) -> None:
-        choice = self.providers.choice
+        choice, client = self.providers.choice, self.providers.client
+        assert client is not None  # a Realtime choice uses OpenAI: the session has its client
         try:
-            manager = self.providers.client.realtime.connect(model=choice.realtime_model)
+            manager = client.realtime.connect(model=choice.realtime_model)
             self.conn = await asyncio.wait_for(
                 manager.enter(), self.s.settings.openai_first_token_budget * 2
             )

@@ -11,6 +11,7 @@ from sitespeak.providers.chat import OpenAIAnswerer, Retriever
 from sitespeak.providers.config import ProviderChoice, api_key
 from sitespeak.providers.speech import ProviderSpeech
 from sitespeak.settings import Settings
+from sitespeak.speech.engine import Speech, SpeechEngine
 from sitespeak.voice.persona import Persona
 
 
@@ -49,7 +50,7 @@ class SessionProviders:
         self,
         settings: Settings,
         choice: ProviderChoice,
-        local: Any,
+        local: SpeechEngine,
         clients: Clients,
         retrieve: Retriever,
         site_id: int,
@@ -65,12 +66,12 @@ class SessionProviders:
     def record(self) -> dict[str, str]:
         return self.choice.record()
 
-    def for_turn(self, notes: dict[str, str]) -> tuple[Any, OpenAIAnswerer | None]:
+    def for_turn(self, notes: dict[str, str]) -> tuple[Speech, OpenAIAnswerer | None]:
         """(speech engine, answerer or None for the local one) for one turn; fallbacks are
         written into ``notes``, which the turn stores with its provider record."""
         c, budget = self.choice, self.settings.openai_first_token_budget
         notes.update(self.record())
-        speech = self.local
+        speech: Speech = self.local
         if "openai" in (c.stt, c.tts):
             speech = ProviderSpeech(
                 self.local,

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from typing import Any
 
+from sitespeak.speech.engine import Speech
 from sitespeak.voice.audio import wav_bytes
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ class ProviderSpeech:
 
     def __init__(
         self,
-        local: Any,
+        local: Speech,
         client: Any,
         stt_model: str | None,
         tts_model: str | None,

@@ -32,13 +32,8 @@ class Synthesized(tuple[bytes, int]):
         return made
 
 
-class SpeechEngine(Protocol):
-    stt_name: str  # for the turn record, e.g. "whisper-ct2"
-    tts_name: str  # e.g. "piper" or "espeak-ng"
-
-    async def ready(self) -> SpeechEngine:
-        """Models loaded (or the speech process reachable); raises SpeechUnavailable."""
-        ...
+class Speech(Protocol):
+    """What a turn calls: an engine, or a wrapper around one (metered, a provider's speech)."""
 
     async def transcribe(self, pcm16k: bytes) -> str:
         """16 kHz mono PCM16 of one utterance → its text."""
@@ -46,6 +41,15 @@ class SpeechEngine(Protocol):
 
     async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> tuple[bytes, int]:
         """Text → (PCM16 mono, sample rate)."""
+        ...
+
+
+class SpeechEngine(Speech, Protocol):
+    stt_name: str  # for the turn record, e.g. "whisper-ct2"
+    tts_name: str  # e.g. "piper" or "espeak-ng"
+
+    async def ready(self) -> SpeechEngine:
+        """Models loaded (or the speech process reachable); raises SpeechUnavailable."""
         ...
 
     @property

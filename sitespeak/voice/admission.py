@@ -18,11 +18,16 @@ on the conversation page why a turn sounded the way it did.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from sitespeak.voice.phrases import FIRST_WORDS, SHORT_FIRST_WORDS
+
+if TYPE_CHECKING:  # the speech package imports voice at run time
+    from sitespeak.speech.engine import Speech
+
+T = TypeVar("T")
 
 LEVELS = ("full", "short_first", "cached_first", "text_only")
 FILLER = "One moment."
@@ -93,7 +98,7 @@ class SpeechLoad:
             return Plan("cached_first", wait, SHORT_FIRST_WORDS)
         return Plan("text_only", wait)
 
-    async def timed(self, kind: str, call: Any) -> Any:
+    async def timed(self, kind: str, call: Awaitable[T]) -> T:
         self.in_flight[kind] += 1
         began = time.perf_counter()
         try:
@@ -106,7 +111,7 @@ class SpeechLoad:
 class MeteredSpeech:
     """A speech engine seen through the process's SpeechLoad: same interface, counted calls."""
 
-    def __init__(self, engine: Any, load: SpeechLoad) -> None:
+    def __init__(self, engine: Speech, load: SpeechLoad) -> None:
         self.engine, self.load = engine, load
 
     async def transcribe(self, pcm16k: bytes) -> str:
@@ -114,7 +119,3 @@ class MeteredSpeech:
 
     async def synthesize(self, text: str, *, priority: int = 0) -> tuple[bytes, int]:
         return await self.load.timed("tts", self.engine.synthesize(text, priority=priority))
-
-    @property
-    def idle(self) -> bool:
-        return self.engine.idle

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Models(NamedTuple):
+    stt: WhisperTranscriber
+    tts: Synthesizer
+
+
 class SpeechEngine:
     """STT and TTS behind a bounded pool: models are big and the box has few cores."""
 
@@ -27,37 +32,41 @@ class SpeechEngine:
         self.pool = ThreadPoolExecutor(
             max_workers=settings.voice_inference_threads, thread_name_prefix="voice"
         )
-        self._loading: asyncio.Future | None = None
+        self._loading: asyncio.Future[Models] | None = None
+        self.loaded: Models | None = None
         self.in_flight = 0
-        self.stt: WhisperTranscriber | None = None
-        self.tts: Synthesizer | None = None
         self.sentences = SentenceCache(settings.voice_tts_cache_mb * 2**20)
 
-    def _load(self) -> None:
+    def _load(self) -> Models:
         start = time.perf_counter()
-        self.stt = WhisperTranscriber(
-            self.settings.voice_stt_model, self.settings.voice_stt_threads
+        models = Models(
+            WhisperTranscriber(self.settings.voice_stt_model, self.settings.voice_stt_threads),
+            load_synthesizer(self.settings.voice_tts_voice),
         )
-        self.tts = load_synthesizer(self.settings.voice_tts_voice)
         # One warm-up call each: the first inference pays for allocations.
-        self.stt.transcribe(b"\x00" * 16000)
-        self.tts.synthesize("Hello.")
+        models.stt.transcribe(b"\x00" * 16000)
+        models.tts.synthesize("Hello.")
         log.info(
             "voice models ready in %.2fs (stt %s, tts %s)",
             time.perf_counter() - start,
-            self.stt.model_dir,
-            self.tts.name,
+            models.stt.model_dir,
+            models.tts.name,
         )
+        return models
 
-    async def ready(self) -> SpeechEngine:
+    async def models(self) -> Models:
         """Load on first use (or at start-up); every caller awaits the same load."""
         if self._loading is None:
             loop = asyncio.get_running_loop()
             self._loading = loop.run_in_executor(self.pool, self._load)
         try:
-            await asyncio.shield(self._loading)
+            self.loaded = await asyncio.shield(self._loading)
         except Exception as exc:  # a model that cannot load: speech is down, text still works
             raise SpeechUnavailable(f"the speech models could not load: {exc}") from exc
+        return self.loaded
+
+    async def ready(self) -> SpeechEngine:
+        await self.models()
         return self
 
     async def run(self, fn: Callable[..., T], *args) -> T:
@@ -70,20 +79,20 @@ class SpeechEngine:
     @property
     def idle(self) -> bool:
         """Loaded and nothing running: optional work (partial transcripts) may go ahead."""
-        return self.stt is not None and self.in_flight == 0
+        return self.loaded is not None and self.in_flight == 0
 
     async def transcribe(self, pcm16k: bytes) -> str:
-        await self.ready()
-        return await self.run(self.stt.transcribe, pcm16k)
+        stt = (await self.models()).stt
+        return await self.run(stt.transcribe, pcm16k)
 
     async def synthesize(self, sentence: str, *, priority: int = 0) -> tuple[bytes, int]:
         """``priority`` (higher first) is honoured by the speech process; one pool here."""
         return await self.sentences.get(sentence, lambda: self._synthesize(sentence))
 
     async def _synthesize(self, sentence: str) -> tuple[bytes, int]:
-        await self.ready()
-        pcm = await self.run(self.tts.synthesize, sentence)
-        return pcm, self.tts.sample_rate
+        tts = (await self.models()).tts
+        pcm = await self.run(tts.synthesize, sentence)
+        return pcm, tts.sample_rate
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -20,13 +21,16 @@ from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
 from sitespeak.voice.answer import Answer
 from sitespeak.voice.audio import frame_bytes, split_frames
-from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.speculation import Reach, Speculation, prepare
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
 from sitespeak.voice.vad import Endpointer
+
+if TYPE_CHECKING:  # both packages import voice at run time
+    from sitespeak.providers.session import SessionProviders
+    from sitespeak.speech.engine import SpeechEngine
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +133,14 @@ class LiveSession:
         resumed: bool,
         start: p.SessionStart,
         client_ip: str,
-        providers: object = None,
+        providers: SessionProviders | None = None,
         ack_sound: bool = True,
     ) -> None:
         self.s, self.wire, self.state, self.resumed = services, wire, state, resumed
         self.ack_sound = ack_sound  # the site's option, announced in session.ready
         self.start, self.client_ip = start, client_ip
-        # sitespeak.providers.session.SessionProviders; None: the local engine and answerer.
-        self.providers = providers
-        self.persona = getattr(providers, "persona", None)  # the site's, for the local answerer
+        self.providers = providers  # None: the local engine and answerer
+        self.persona = providers.persona if providers else None  # for the local answerer
         cfg = services.settings
         self.vad = Endpointer(
             16000, cfg.voice_vad_aggressiveness, silence_ms=cfg.voice_endpoint_silence_ms
@@ -178,7 +181,7 @@ class LiveSession:
                 input_format=self.start.input_format,
                 output_format=self.start.output_format,
                 ack_sound=self.ack_sound,
-                greeting=getattr(self.providers, "greeting", ""),
+                greeting=self.providers.greeting if self.providers else "",
             )
         )
 
@@ -346,9 +349,9 @@ class LiveSession:
     def reach(self) -> Reach | None:
         """What may run ahead: only local stages (a provider is not billed for work that may
         be thrown away); None when speech to text is a provider's."""
-        choice = getattr(self.providers, "choice", None)
-        if choice is None:
+        if self.providers is None:
             return Reach()
+        choice = self.providers.choice
         if choice.stt != "local" or choice.realtime:
             return None
         return Reach(answer=choice.answerer == "local", first_phrase=choice.tts == "local")
@@ -421,13 +424,12 @@ class LiveSession:
         speech, answer_with = (
             self.providers.for_turn(result.notes) if self.providers else (self.s.engine, None)
         )
-        speech = MeteredSpeech(speech, self.s.load)
         try:
             await run_turn(
                 turn,
                 result,
                 self.state.site_id,
-                speech,
+                MeteredSpeech(speech, self.s.load),
                 self.s.retrieve,
                 self.outlet,
                 self.start.output_format.sample_rate,

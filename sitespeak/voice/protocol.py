@@ -236,11 +236,11 @@ ServerMessage = Annotated[
 ]
 
 
-def parse_client(raw: str) -> BaseModel:
+def parse_client(raw: str) -> ClientMessage:
     """One client text frame as its model, or InvalidInput with a precise, short message."""
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"not JSON: {exc.msg} at position {exc.pos}", code="malformed_json"
         ) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from sitespeak.voice.audio import resample
@@ -20,7 +20,7 @@ class StreamingAnswerer(Protocol):
 
     def stream(
         self, question: str, passages: list[Any], history: list[dict[str, str]], sink: AnswerSink
-    ) -> AsyncIterator[str]: ...
+    ) -> AsyncGenerator[str, None]: ...
 
 
 class AnswerSink:
@@ -76,7 +76,7 @@ async def answer_and_speak(
     gate: Any = None,
 ) -> None:
     sink = AnswerSink(seq, out, result, clock, gate)
-    sentences = answerer.stream(question, passages, history, sink).__aiter__()
+    sentences = answerer.stream(question, passages, history, sink)
 
     async def next_audio() -> tuple[str, bytes, int] | None:
         try:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -25,7 +25,6 @@ from sitespeak.voice import answer as answerer
 from sitespeak.voice import streamed
 from sitespeak.voice.admission import Plan
 from sitespeak.voice.audio import resample
-from sitespeak.voice.engine import SpeechEngine
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.protocol import (
@@ -39,6 +38,9 @@ from sitespeak.voice.protocol import (
     TranscriptFinal,
 )
 from sitespeak.voice.speakable import speakable
+
+if TYPE_CHECKING:  # the speech package imports voice at run time
+    from sitespeak.speech.engine import Speech
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.
@@ -89,7 +91,8 @@ async def settled(draft: asyncio.Future | None) -> Draft | None:
     try:
         return await draft
     except asyncio.CancelledError:
-        if asyncio.current_task().cancelling():
+        turn = asyncio.current_task()
+        if turn is not None and turn.cancelling():
             raise  # this turn is being cancelled (barge-in), not only the run
         return None
     except Exception:  # noqa: BLE001 - the turn redoes the stage and meets the error itself
@@ -157,7 +160,7 @@ async def run_turn(
     turn: TurnInput,
     result: TurnResult,
     site_id: int,
-    engine: SpeechEngine,
+    engine: Speech,
     retrieve: Retriever,
     out: Outlet,
     output_rate: int,
@@ -249,7 +252,7 @@ async def _streamed(
     passages: list[Any],
     history: list[dict[str, str]] | None,
     turn: TurnInput,
-    engine: SpeechEngine,
+    engine: Speech,
     out: Outlet,
     output_rate: int,
     clock: Clock,
@@ -346,7 +349,7 @@ def _action_gate(vet: Vetter | None, site_id: int):
 async def speak(
     chunks: list[str],
     seq: int,
-    engine: SpeechEngine,
+    engine: Speech,
     out: Outlet,
     rate: int,
     clock: Clock,
@@ -368,6 +371,7 @@ async def speak(
     pending = first
     try:
         for index, chunk in enumerate(chunks):
+            assert pending is not None  # started for every chunk, the first before the loop
             audio = await pending
             pcm, source_rate = audio
             if index == 0:

@@ -57,7 +57,7 @@ def _create(tenant_id: int, body: SiteCreate) -> dict:
 
 
 @bp.post("")
-async def create() -> Response:
+async def create() -> tuple[Response, int]:
     caller = await api_caller("write")
     body = await body_as(SiteCreate)
     return jsonify(await runtime().db.run(_create, caller.tenant_id, body)), 201
@@ -97,7 +97,7 @@ async def remove(site_ref: str) -> Response:
 
 
 @bp.post("/<site_ref>/crawls")
-async def start_crawl(site_ref: str) -> Response:
+async def start_crawl(site_ref: str) -> tuple[Response, int]:
     """Recrawl now. While a crawl of the site is open, the same job is returned (200)."""
     caller = await api_caller("write")
     rt = runtime()

@@ -24,6 +24,7 @@ from sitespeak.jobs.tasks import JobQueue
 from sitespeak.providers import redact
 from sitespeak.providers.session import Clients
 from sitespeak.settings import Settings
+from sitespeak.speech.client import SpeechClient
 from sitespeak.web import (
     analytics_ingest,
     api_actions,
@@ -73,6 +74,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     hub = EventHub(async_redis, settings.redis_prefix)
     metrics = WebMetrics()
     knowledge = knowledge_setup.knowledge_cache(settings, db, hub)
+    speech = SpeechClient(settings)  # one connection to the speech process per web process
     rt = WebRuntime(
         settings=settings,
         db=db,
@@ -92,7 +94,8 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
         login_guard=LoginGuard(async_redis, settings),
         knowledge=knowledge,
         providers=Clients(settings),
-        voice=voice_ws.voice_services(settings, db, async_redis, metrics, knowledge),
+        speech=speech,
+        voice=voice_ws.voice_services(settings, speech, db, async_redis, metrics, knowledge),
     )
     app.extensions["sitespeak"] = rt
     problems.install(app)

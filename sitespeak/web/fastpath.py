@@ -7,11 +7,14 @@ machinery (which costs ~10x a bare response); everything else passes through unt
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quart import Quart
 
 from sitespeak.web.runtime import WebRuntime
+
+if TYPE_CHECKING:  # Quart's own ASGI types (hypercorn comes with Quart)
+    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
 LIVE_PATH = "/health/live"
 
@@ -27,7 +30,9 @@ class LivenessFastPath:
         }
         self._latency = metrics.latency.labels("GET", LIVE_PATH)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         if scope["type"] != "http" or scope["path"] != LIVE_PATH or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
@@ -41,6 +46,6 @@ class LivenessFastPath:
             headers.append((b"connection", b"close"))
         status = 200 if ok else 500
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
         self._count[status].inc()
         self._latency.observe(time.perf_counter() - started)

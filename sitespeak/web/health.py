@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import ipaddress
 import time
+from collections.abc import Awaitable
 
 from quart import Blueprint, Response, jsonify, request
 
@@ -27,26 +28,29 @@ def _select_one() -> None:
     database.execute_sql("SELECT 1")
 
 
-async def _timed(coro) -> dict:
+async def _timed(coro: Awaitable[object]) -> dict[str, bool | float | str]:
     start = time.perf_counter()
     try:
         await asyncio.wait_for(coro, CHECK_TIMEOUT)
         ok, error = True, None
     except Exception as exc:  # noqa: BLE001 - any failure means "not ok"
         ok, error = False, f"{type(exc).__name__}: {exc}" or type(exc).__name__
-    result = {"ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+    result: dict[str, bool | float | str] = {
+        "ok": ok,
+        "latency_ms": round((time.perf_counter() - start) * 1000, 2),
+    }
     if error:
         result["error"] = error
     return result
 
 
-async def check_dependencies(rt: WebRuntime) -> dict[str, dict]:
+async def check_dependencies(rt: WebRuntime) -> dict[str, dict[str, bool | float | str]]:
     postgres, redis_ = await asyncio.gather(_timed(rt.db.run(_select_one)), _timed(rt.redis.ping()))
     return {"postgres": postgres, "redis": redis_}
 
 
 @bp.get("/health/live")
-async def live() -> Response:
+async def live() -> tuple[Response, int]:
     rt = runtime()
     lag_ms = rt.lifecycle.lag * 1000
     ok = lag_ms <= rt.settings.loop_lag_limit_ms
@@ -56,7 +60,7 @@ async def live() -> Response:
 
 
 @bp.get("/health/ready")
-async def ready() -> Response:
+async def ready() -> tuple[Response, int]:
     rt = runtime()
     if rt.lifecycle.draining:
         response = jsonify({"status": "draining"})
@@ -113,7 +117,7 @@ def _for_the_operator(rt: WebRuntime) -> None:
 async def speech_state(rt: WebRuntime) -> dict:
     """The speech process's own health, asked over its socket (models, queue, batches, last
     error), or why it cannot be reached. Not part of readiness: typed answers work without it."""
-    client = rt.voice.engine
+    client = rt.speech
     start = time.perf_counter()
     try:
         state = await asyncio.wait_for(client.health(CHECK_TIMEOUT), CHECK_TIMEOUT)
@@ -165,8 +169,7 @@ async def metrics() -> Response:
         pass
     speech_page = b""
     try:  # the speech process's histograms (wait, run, batch sizes): one scrape for the box
-        client = rt.voice.engine
-        speech_page = await asyncio.wait_for(client.metrics(CHECK_TIMEOUT), CHECK_TIMEOUT)
+        speech_page = await asyncio.wait_for(rt.speech.metrics(CHECK_TIMEOUT), CHECK_TIMEOUT)
     except Exception:  # noqa: BLE001 - the web's own metrics render without it
         pass
     rt.metrics.speech_up.set(1 if speech_page else 0)

@@ -43,11 +43,15 @@ class Operation:
     path_types: dict[str, dict] = field(default_factory=dict)  # a path parameter's real type
 
 
-def api_doc(summary: str, **options: Any) -> Callable:
+# The views api_doc described, with their Operation.
+_DOCUMENTED: dict[Callable[..., Any], Operation] = {}
+
+
+def api_doc(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach an Operation to a view: ``@bp.get(...)`` then ``@api_doc("...", body=Model)``."""
 
-    def mark(view: Callable) -> Callable:
-        view.__openapi__ = Operation(summary, **options)
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        _DOCUMENTED[view] = Operation(summary, **options)
         return view
 
     return mark
@@ -167,7 +171,8 @@ def _actions() -> dict[str, Operation]:
 
 def operation_for(app: Quart, endpoint: str) -> Operation | None:
     view = app.view_functions.get(endpoint)
-    return getattr(view, "__openapi__", None) or _core().get(endpoint) or _knowledge().get(endpoint)
+    documented = _DOCUMENTED.get(view) if view else None
+    return documented or _core().get(endpoint) or _knowledge().get(endpoint)
 
 
 class _Schemas:
@@ -272,7 +277,8 @@ def _operation(endpoint: str, rule: str, op: Operation | None, schemas: _Schemas
 
 def build_document(app: Quart, server_url: str = "", job_names: list[str] | None = None) -> dict:
     """``job_names``: the kinds a tenant may submit (the job registry's public ones)."""
-    schemas, paths = _Schemas(), {}
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/") or rule.websocket:
             continue

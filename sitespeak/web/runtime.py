@@ -15,6 +15,7 @@ from sitespeak.accounts.sessions import SessionStore
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs.tasks import JobQueue
 from sitespeak.settings import Settings
+from sitespeak.speech.client import SpeechClient
 from sitespeak.web.dbpool import DbExecutor
 from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
@@ -41,6 +42,7 @@ class WebRuntime:
     login_guard: LoginGuard
     knowledge: KnowledgeCache  # every site's retrieval index, refreshed by bus events
     providers: Clients  # the OpenAI client pools, one per base URL
+    speech: SpeechClient  # the speech process, also asked for its health and metrics
     voice: Services  # what a voice session needs: speech engine, retrieval, state, limits
 
 

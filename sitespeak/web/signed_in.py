@@ -10,6 +10,7 @@ from quart import request
 from sitespeak.accounts import roles, users
 from sitespeak.accounts.sessions import Session
 from sitespeak.db.models import User
+from sitespeak.errors import Forbidden
 from sitespeak.web.runtime import runtime
 
 COOKIE = "sitespeak_session"
@@ -31,6 +32,13 @@ class Admin:
 
     def require(self, action: str) -> None:
         roles.require(self.role, action)
+
+    @property
+    def member_of(self) -> int:
+        """The current tenant's id. Every role needs one, so a view behind ``page()`` has it."""
+        if self.tenant_id is None:
+            raise Forbidden("you are not a member of any tenant")
+        return self.tenant_id
 
 
 def _resolve(user_id: int, tenant_id: int | None) -> tuple[User, list[users.TenantRole]] | None:

@@ -160,7 +160,7 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
             payload = data if isinstance(data, dict) else {}
             frame = json.dumps({**payload, "type": event})
         if conn.task is None:
-            if event == "session.start":
+            if event == "session.start" and isinstance(frame, str):
                 conn.task = asyncio.ensure_future(_serve(rt, conn, frame))
             else:  # nothing is kept for a session that may never start
                 await conn.refuse("not_started", "send session.start first")
@@ -200,13 +200,13 @@ async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
         await conn.send_text(p.encode(p.ErrorEvent(code=exc.code, message=exc.message, fatal=True)))
         await _close(conn, 4400, exc.message[:120])
     except Exception as exc:  # noqa: BLE001 - the visitor is told why, then the socket closes
-        event, closed = ending_for(exc)
+        event, ending = ending_for(exc)
         log.warning("socket.io session ended by %s: %s", type(exc).__name__, exc, exc_info=True)
         try:
             await conn.send_text(p.encode(event))
         except Exception:  # noqa: BLE001 - the client may be gone already
             pass
-        await _close(conn, closed.code, closed.reason)
+        await _close(conn, ending.code, ending.reason)
     finally:
         services.addresses.give_back(conn.ip)
         rt.metrics.voice_sessions.dec()

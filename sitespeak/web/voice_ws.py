@@ -23,7 +23,6 @@ from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.settings import Settings
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.sites.voice_options import ack_sound
-from sitespeak.speech.client import SpeechClient
 from sitespeak.speech.engine import SpeechEngine
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
@@ -74,13 +73,14 @@ def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
 
 def voice_services(
     settings: Settings,
+    speech: SpeechEngine,
     db: DbExecutor,
     redis: aioredis.Redis,
     metrics: WebMetrics,
     knowledge: KnowledgeCache,
 ) -> Services:
-    """Built once per web process. Speech is the speech process's (one connection per web
-    process); no model is loaded here."""
+    """Built once per web process. ``speech`` is the speech process's client: no model is
+    loaded here."""
     background: set[asyncio.Task] = set()
 
     async def on_turn(state: SessionState, result: TurnResult) -> None:
@@ -96,7 +96,7 @@ def voice_services(
 
     services = Services(
         settings,
-        SpeechClient(settings),
+        speech,
         knowledge.search,
         SessionStore(redis, settings.redis_prefix, settings.voice_session_ttl),
         TurnLimiter(redis, settings),
@@ -128,13 +128,12 @@ async def _preload() -> None:
     services = rt.voice
     if rt.settings.voice_preload:
         task = asyncio.ensure_future(services.engine.ready())
-        task.add_done_callback(
-            lambda t: (
-                t.cancelled()
-                or t.exception()
-                and log.warning("speech not ready yet: %s", t.exception())
-            )
-        )
+        task.add_done_callback(_not_ready_yet)
+
+
+def _not_ready_yet(task: asyncio.Task[SpeechEngine]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("speech not ready yet: %s", task.exception())
 
 
 @bp.after_app_serving
@@ -252,13 +251,13 @@ async def voice_ws() -> None:
     except Closed as closed:
         await websocket.close(closed.code, closed.reason)
     except Exception as exc:  # noqa: BLE001 - the visitor is told why, then the socket closes
-        event, closed = ending_for(exc)
+        event, ending = ending_for(exc)
         log.warning("voice session ended by %s: %s", type(exc).__name__, exc, exc_info=True)
         try:
             await _send(event)
         except Exception:  # noqa: BLE001 - the socket may be gone already
             pass
-        await websocket.close(closed.code, closed.reason)
+        await websocket.close(ending.code, ending.reason)
     finally:
         services.addresses.give_back(address)
         rt.metrics.voice_sessions.dec()

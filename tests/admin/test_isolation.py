@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from sitespeak.admin.context import PUBLIC_ENDPOINTS
+from sitespeak.admin.context import PAGE_ACTIONS, PUBLIC_ENDPOINTS
 from sitespeak.db.connection import database
 from sitespeak.jobs import ledger
 from sitespeak.jobs.diagnostics import KINDS as DIAGNOSTICS
@@ -135,7 +135,7 @@ async def test_every_admin_page_needs_a_login_and_the_right_role(app, alice, bob
     failures = []
     for rule, method in _routes(app, "/admin"):
         view = app.view_functions[rule.endpoint]
-        action = getattr(view, "__admin_action__", None)
+        action = PAGE_ACTIONS.get(view)
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         if action is None:

@@ -221,3 +221,12 @@ async def test_the_acknowledgement_sound_is_on_until_the_owner_unticks_it(app, a
     assert Site.get_by_id(site_id).options["ack_sound"] is False
     _, body = await browser.get(f"/admin/sites/{site_id}")
     assert 'name="ack_sound" >' in body
+
+
+async def test_the_pages_list_filtered_by_an_outcome_keeps_that_outcome_selected(app, alice):
+    site_id, _ = _site_with_turns(alice.tenant.id, [])
+    browser = await log_in(app, alice.user.email)
+    response, body = await browser.get(f"/admin/sites/{site_id}/pages?status=error")
+    assert response.status_code == 200, body[:300]
+    assert "<option selected>error</option>" in body
+    assert "No pages with outcome error." in body
