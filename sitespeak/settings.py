@@ -278,6 +278,13 @@ class Settings(BaseSettings):
         description="Jobs waiting in the speech process above which new work is refused "
         "(the visitor is told; typed answers still get their text).",
     )
+    speech_prepared_mb: int = Field(
+        64,
+        ge=0,
+        le=65536,
+        description="Disk in the state dir for the instant answers' prepared audio, which the "
+        "speech process reloads when it starts; 0 keeps none.",
+    )
     speech_timeout: float = Field(
         15.0,
         gt=0,

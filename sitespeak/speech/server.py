@@ -23,9 +23,10 @@ from sitespeak import __version__
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
-from sitespeak.speech.engine import PRIORITY_LATER
+from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.speech.metrics import SpeechMetrics
 from sitespeak.speech.models import SpeechModels, limit_malloc_arenas
+from sitespeak.speech.prepared import PreparedAudio
 from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.voice.speech_cache import SentenceCache
 
@@ -57,6 +58,9 @@ class SpeechService:
             observer=self.metrics.observer(),
         )
         self.phrases = SentenceCache(settings.voice_tts_cache_mb * 2**20)
+        self.prepared = PreparedAudio(
+            settings.state_dir / "speech" / "prepared", settings.speech_prepared_mb * 2**20
+        )
         self.started = time.time()
         self.connections = 0
 
@@ -68,7 +72,21 @@ class SpeechService:
         (pcm, rate), cached = await self.phrases.fetch(
             text, lambda: self.scheduler.submit("tts", text, priority)
         )
+        if priority == PRIORITY_BACKGROUND:  # prepared: kept on disk for the next start
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.prepared.keep, text, (pcm, rate)
+                )
+            except OSError as exc:  # a full disk costs the next start this phrase, no more
+                log.warning("could not keep a prepared phrase: %s", exc)
         return pcm, rate, cached
+
+    def restore_prepared(self) -> int:
+        """The phrases prepared before the last stop, back in the phrase cache."""
+        entries = self.prepared.load()
+        for text, audio in entries:
+            self.phrases.put(text, audio)
+        return len(entries)
 
     def hello(self) -> dict[str, Any]:
         return {
@@ -108,6 +126,8 @@ class SpeechService:
                 "bytes": self.phrases.bytes,
                 "hits": self.phrases.hits,
                 "misses": self.phrases.misses,
+                "prepared": len(self.prepared),
+                "prepared_bytes": self.prepared.bytes,
             },
             "connections": self.connections,
             "rss_bytes": rss_bytes(),
@@ -272,6 +292,8 @@ async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
     if stop.done():
         return
     service = SpeechService(settings, models_task.result())
+    restored = await loop.run_in_executor(None, service.restore_prepared)
+    log.info("%d prepared phrases restored", restored)
     service.scheduler.start()
     server = await _listen(service, address)
     log.info("speech process serving on %s (%d slots)", address, service.scheduler.slots)

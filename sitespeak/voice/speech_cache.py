@@ -41,11 +41,18 @@ class SentenceCache:
             pending.add_done_callback(lambda f: self._settle(sentence, f))
         return await asyncio.shield(pending), False
 
+    def put(self, sentence: str, audio: Audio) -> None:
+        """Audio made elsewhere (kept on disk across a restart): neither a hit nor a miss."""
+        if self.max_bytes and sentence not in self._done:
+            self._store(sentence, audio)
+
     def _settle(self, sentence: str, future: asyncio.Future) -> None:
         self._pending.pop(sentence, None)
         if future.cancelled() or future.exception() is not None or not self.max_bytes:
             return
-        audio = future.result()
+        self._store(sentence, future.result())
+
+    def _store(self, sentence: str, audio: Audio) -> None:
         self._done[sentence] = audio
         self.bytes += len(audio[0])
         while self.bytes > self.max_bytes and self._done:

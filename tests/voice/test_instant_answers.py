@@ -4,6 +4,7 @@ from the speech process's phrase cache, with no synthesis."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -17,6 +18,8 @@ from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
+from sitespeak.speech.client import SpeechClient
+from sitespeak.speech.prepared import decode
 from tests.conftest import own_queues
 from tests.support.processes import (
     speech_address,
@@ -43,12 +46,13 @@ def _finished(job_id) -> Job | None:
 
 
 def _own_speech_env(base_env: dict, tmp_path: Path) -> dict:
-    """A speech process of the test's own (its phrase cache holds nothing another test asked)
-    and queues of its own."""
+    """A speech process of the test's own (its phrase cache holds nothing another test asked,
+    its state dir no audio another test prepared) and queues of its own."""
     return {
         **own_queues(base_env),
         **VOICE_ENV,
         "SITESPEAK_SPEECH_SOCKET": str(tmp_path / "speech.sock"),
+        "SITESPEAK_STATE_DIR": str(tmp_path / "state"),  # and the prepared audio it keeps
         # Its workers' reapers leave other tests' waiting jobs alone: only this test's
         # preparation may reach its speech process.
         "SITESPEAK_JOB_LOST_AFTER": "86400",
@@ -148,5 +152,62 @@ def test_a_worker_stopped_mid_preparation_exits_and_another_resumes_without_redo
         assert after["hits"] == cache["hits"]
     finally:
         for proc in (second, first, speech):
+            if proc is not None:
+                proc.stop()
+
+
+def _cached(settings, socket: Path, texts: list[str]) -> list[bool]:
+    """Whether the speech process had each phrase in its cache, asked as a turn asks."""
+
+    async def ask() -> list[bool]:
+        client = SpeechClient(settings.model_copy(update={"speech_socket": str(socket)}))
+        try:
+            return [(await client.synthesize(text)).cached for text in texts]
+        finally:
+            client.close()
+
+    return asyncio.run(ask())
+
+
+def test_prepared_audio_survives_a_speech_process_restart_and_a_damaged_entry_is_made_again(
+    base_env, settings, voice_site, tmp_path
+):
+    env = _own_speech_env(base_env, tmp_path)
+    worker = start_worker(env, tmp_path, SITESPEAK_WORKER_QUEUES="voice")
+    speech = None
+    unprepared = "A sentence that no preparation asked for."
+    try:
+        speech = start_speech(env, tmp_path)
+        socket = speech_address(env)
+        job = _submit_prepare(env, settings, voice_site)
+        done = wait_for(lambda: _finished(job.id), 120, 0.2, "the prepare job")
+        assert done.status == "succeeded", done.last_error
+        worker.stop()
+        worker = None
+        phrases = done.result["phrases"]
+        assert _cached(settings, socket, [unprepared]) == [False]  # cached, but not prepared
+        assert speech_health(socket)["phrase_cache"]["prepared"] == phrases
+        assert speech.stop() == 0, speech.output()
+
+        files = sorted((tmp_path / "state" / "speech" / "prepared").glob("*.phrase"))
+        assert len(files) == phrases
+        damaged, intact = files[0], files[1]
+        damaged_text, intact_text = decode(damaged.read_bytes())[0], decode(intact.read_bytes())[0]
+        data = bytearray(damaged.read_bytes())
+        data[-10] ^= 0xFF
+        damaged.write_bytes(bytes(data))
+
+        speech = start_speech(env, tmp_path)
+        cache = speech_health(socket)["phrase_cache"]
+        assert cache["prepared"] == cache["entries"] == phrases - 1
+        assert cache["misses"] == 0
+        assert not damaged.exists()
+        assert _cached(settings, socket, [intact_text, damaged_text, unprepared]) == [
+            True,
+            False,
+            False,
+        ]
+    finally:
+        for proc in (worker, speech):
             if proc is not None:
                 proc.stop()
