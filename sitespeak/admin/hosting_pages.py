@@ -11,7 +11,7 @@ from quart.typing import ResponseReturnValue
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
-from sitespeak.hosting import publish, registry
+from sitespeak.hosting import publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.jobs.context import Submitter
 from sitespeak.settings import Settings
@@ -44,6 +44,19 @@ def _set_hostnames(tenant_id: int, site_id: int, text: str, settings: Settings) 
     registry.set_hostnames(hosted, text.replace(",", " ").split(), settings)
     if publish.live_manifest(settings, hosted.site_id) is not None:
         registry.link_hosts(hosted, settings)
+
+
+def _set_hooks(tenant_id: int, site_id: int, text: str) -> None:
+    purge.set_hooks(registry.enable(tenant_id, site_id), text.split())
+
+
+@bp.post("/sites/<int:site_id>/hosting/hooks")
+@page("write")
+async def hooks(admin: Admin, site_id: int) -> ResponseReturnValue:
+    rt = runtime()
+    text = (await request.form).get("hooks") or ""
+    await rt.db.run(_set_hooks, admin.tenant_id, site_id, text)
+    return redirect(url_for("admin_hosting.hosting", site_id=site_id, saved=1), 303)
 
 
 @bp.get("/sites/<int:site_id>/hosting")

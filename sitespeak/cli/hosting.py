@@ -16,10 +16,11 @@ from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.cli.sites import find_site
 from sitespeak.errors import InvalidInput
 from sitespeak.events.bus import EventPublisher
-from sitespeak.hosting import intake, publish, registry
+from sitespeak.hosting import intake, knowledge, publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
+from sitespeak.knowledge.indexing import Publish
 from sitespeak.settings import Settings
 
 
@@ -40,6 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--queue", action="store_true", help="submit to the critical queue instead")
     add_json_flag(p)
     p.set_defaults(handler=cmd_rollback)
+
+    p = sub.add_parser("hosting", help="show or change a hosted site's names and purge hooks")
+    p.add_argument("site", metavar="SITE")
+    p.add_argument("--tenant")
+    p.add_argument("--hostname", action="append", help="custom host name (repeatable; replaces)")
+    p.add_argument("--no-hostnames", action="store_true", help="drop every custom host name")
+    p.add_argument("--hook", action="append", help="purge hook URL (repeatable; replaces)")
+    p.add_argument("--no-hooks", action="store_true", help="drop every purge hook")
+    p.add_argument("--keep", type=int, help="how many releases keep their files")
+    p.add_argument("--position", choices=registry.POSITIONS, help="where the embed tag goes")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_hosting)
 
     p = sub.add_parser("releases", help="list a hosted site's releases")
     p.add_argument("site", metavar="SITE")
@@ -72,19 +85,42 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
             data = {"site_id": site.id, "release": release.number, "job_id": str(job.id)}
             emit(args, data, f"release {release.number} queued: job {job.id}")
             return 0
+        jobs = _job_queue(settings) if settings.redis_url else None
         try:
-            result = publish.publish_release(settings, site.tenant_id, site.id, release.number)
+            result = publish.publish_release(
+                settings, site.tenant_id, site.id, release.number, jobs=jobs, ingest=False
+            )
         except InvalidInput as exc:
             print(f"sitespeak: release {release.number} refused: {exc.message}", file=sys.stderr)
             return 1
         names = registry.hostnames(hosted, settings)
+        print(f"release {release.number} is live; indexing its pages", file=sys.stderr)
+        result["knowledge"] = knowledge.ingest_foreground(
+            settings, hosted, release.number, _publisher(jobs)
+        )
+    _warn_unpurged(hosted.purge_hooks, jobs)
     emit(
         args,
         {"site_id": site.id, **result, "hostnames": names},
         f"release {result['release']} of {site.name!r} is live: {result['files']} files, "
-        f"{result['bytes']} bytes" + (f"; on {', '.join(names)}" if names else ""),
+        f"{result['bytes']} bytes, {_indexed(result['knowledge'])}"
+        + (f"; on {', '.join(names)}" if names else ""),
     )
     return 0
+
+
+def _publisher(jobs: JobQueue | None) -> Publish:
+    return jobs.publish if jobs else (lambda *_args: None)
+
+
+def _indexed(totals: dict) -> str:
+    pages = totals["new"] + totals["changed"] + totals["unchanged"]
+    return f"{pages} pages indexed ({totals['embedding']['embedded']} passages embedded)"
+
+
+def _warn_unpurged(hooks: list[str], jobs: JobQueue | None) -> None:
+    if hooks and jobs is None:
+        print("sitespeak: REDIS_URL is not set: the purge hooks were not called", file=sys.stderr)
 
 
 def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
@@ -97,7 +133,15 @@ def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
             )
             emit(args, {"job_id": str(job.id)}, f"rollback queued: job {job.id}")
             return 0
-        result = publish.rollback(settings, site.tenant_id, site.id, args.release)
+        jobs = _job_queue(settings) if settings.redis_url else None
+        result = publish.rollback(
+            settings, site.tenant_id, site.id, args.release, jobs=jobs, ingest=False
+        )
+        hosted = registry.get(site.tenant_id, site.id)
+        result["knowledge"] = knowledge.ingest_foreground(
+            settings, hosted, args.release, _publisher(jobs)
+        )
+    _warn_unpurged(hosted.purge_hooks, jobs)
     emit(args, {"site_id": site.id, **result}, f"release {args.release} of {site.name!r} is live")
     return 0
 
@@ -112,4 +156,34 @@ def cmd_releases(settings: Settings, args: argparse.Namespace) -> int:
         for v in views
     ]
     emit(args, views, "\n".join(lines) or "no releases")
+    return 0
+
+
+def cmd_hosting(settings: Settings, args: argparse.Namespace) -> int:
+    with connect(settings).connection_context():
+        site = find_site(args.site, args.tenant)
+        hosted = registry.enable(site.tenant_id, site.id)
+        if args.hostname or args.no_hostnames:
+            registry.set_hostnames(hosted, args.hostname or [], settings)
+            if publish.live_manifest(settings, hosted.site_id) is not None:
+                registry.link_hosts(hosted, settings)
+        if args.hook or args.no_hooks:
+            purge.set_hooks(hosted, args.hook or [])
+        if args.keep is not None:
+            registry.check_keep(args.keep)
+            hosted.keep_releases = args.keep
+        if args.position:
+            hosted.embed_position = args.position
+        hosted.save()
+        view = registry.view(hosted, settings)
+    lines = [
+        f"label {view['label']}; keeps {view['keep_releases']} releases; embed at "
+        f"{view['embed_position']}",
+        "host names: " + (", ".join(view["hostnames"]) or "none"),
+        *(
+            f"hook {url}: {view['hook_results'].get(url, 'not called yet')}"
+            for url in view["purge_hooks"]
+        ),
+    ]
+    emit(args, view, "\n".join(lines))
     return 0

@@ -12,15 +12,22 @@ from sitespeak.errors import NotFound
 from sitespeak.hosting import registry
 from sitespeak.hosting.models import HostedSite
 from sitespeak.jobs.context import JobContext
-from sitespeak.jobs.registry import JobKind
+from sitespeak.jobs.registry import JobKind, RetryPolicy
 
 PUBLISH = "hosting.publish"
 ROLLBACK = "hosting.rollback"
+INGEST = "hosting.ingest"
+PURGE = "hosting.purge"
 
 
 class ReleaseArgs(BaseModel, extra="forbid"):
     site_id: int = Field(..., ge=1)
     release: int = Field(..., ge=1)
+
+
+class PurgeArgs(ReleaseArgs):
+    hook: str = Field(..., min_length=1, max_length=2000)
+    paths: list[str] = Field(default_factory=list, max_length=1_000_000)
 
 
 def hosted_of(tenant_id: int | None, args: ReleaseArgs) -> HostedSite:
@@ -36,7 +43,7 @@ def publish(ctx: JobContext, args: ReleaseArgs) -> dict[str, Any]:
 
     hosted = hosted_of(ctx.tenant_id, args)
     return publish_release(
-        ctx.settings, hosted.tenant_id, hosted.site_id, args.release, ctx.progress
+        ctx.settings, hosted.tenant_id, hosted.site_id, args.release, ctx.progress, jobs=ctx.jobs
     )
 
 
@@ -44,10 +51,35 @@ def rollback(ctx: JobContext, args: ReleaseArgs) -> dict[str, Any]:
     from sitespeak.hosting.publish import rollback as switch_back
 
     hosted = hosted_of(ctx.tenant_id, args)
-    return switch_back(ctx.settings, hosted.tenant_id, hosted.site_id, args.release)
+    return switch_back(ctx.settings, hosted.tenant_id, hosted.site_id, args.release, jobs=ctx.jobs)
+
+
+def ingest(ctx: JobContext, args: ReleaseArgs) -> dict[str, Any]:
+    # Imported on the first job: extraction and embedding are heavy (lxml, onnxruntime).
+    from sitespeak.hosting.knowledge import ingest_job
+
+    return ingest_job(ctx, hosted_of(ctx.tenant_id, args), args.release)
+
+
+def purge(ctx: JobContext, args: PurgeArgs) -> dict[str, Any]:
+    from sitespeak.hosting.purge import call_hook
+
+    hosted = hosted_of(ctx.tenant_id, args)
+    return call_hook(
+        ctx.settings,
+        hosted.tenant_id,
+        hosted.site_id,
+        args.release,
+        args.hook,
+        args.paths,
+        ctx.attempt,
+    )
 
 
 KINDS = (
     JobKind(PUBLISH, publish, ReleaseArgs, ("critical",), check=hosted_of),
     JobKind(ROLLBACK, rollback, ReleaseArgs, ("critical",), check=hosted_of),
+    JobKind(INGEST, ingest, ReleaseArgs, ("critical",), check=hosted_of),
+    # A CDN's purge API can be down for a while: more tries, a longer wait between them.
+    JobKind(PURGE, purge, PurgeArgs, ("critical",), RetryPolicy(6, 2.0, 600.0), check=hosted_of),
 )

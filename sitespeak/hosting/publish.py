@@ -15,7 +15,9 @@ from sitespeak.db.connection import database
 from sitespeak.db.models import utcnow
 from sitespeak.errors import Conflict, InvalidInput, NotFound
 from sitespeak.hosting import build, intake, layout, registry
+from sitespeak.hosting.jobs import INGEST, PURGE
 from sitespeak.hosting.models import HostedRelease, HostedSite
+from sitespeak.jobs.context import Submitter
 from sitespeak.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,10 +91,19 @@ def list_releases(tenant_id: int, site_id: int | str) -> list[HostedRelease]:
 
 
 def publish_release(
-    settings: Settings, tenant_id: int, site_id: int, number: int, progress: Progress | None = None
+    settings: Settings,
+    tenant_id: int,
+    site_id: int,
+    number: int,
+    progress: Progress | None = None,
+    *,
+    jobs: Submitter | None = None,
+    ingest: bool = True,
 ) -> dict[str, Any]:
     """Build release ``number`` of the site and make it live. A refused upload marks the
-    release failed and raises InvalidInput; the live release is untouched either way."""
+    release failed and raises InvalidInput; the live release is untouched either way. With
+    ``jobs``, the site's knowledge (unless ``ingest`` is off: the caller indexes it) and its
+    purge hooks follow as jobs."""
     hosted = registry.get(tenant_id, site_id)
     release = get_release(tenant_id, site_id, number)
     if release.state != "building":
@@ -114,15 +125,36 @@ def publish_release(
     switch_to(settings, hosted, release)
     _drop_upload(settings, release)
     pruned = prune(settings, hosted)
+    changed = changed_paths(previous, built.manifest)
     return {
         "release": number,
         "state": "live",
         "files": built.file_count,
         "bytes": built.bytes,
         "digest": built.digest,
-        "changed": changed_paths(previous, built.manifest),
+        "changed": changed,
         "pruned": pruned,
+        "follow_up": follow_up(jobs, hosted, number, changed, ingest) if jobs else [],
     }
+
+
+def follow_up(
+    jobs: Submitter, hosted: HostedSite, number: int, changed: list[str], ingest: bool = True
+) -> list[str]:
+    """After a switch: index the live release's pages, and tell each purge hook what changed.
+    Both on the critical queue; the ids of the jobs submitted."""
+    args = {"site_id": hosted.site_id, "release": number}
+    submitted = []
+    if ingest:
+        job, _ = jobs.submit(hosted.tenant_id, INGEST, args, queue="critical")
+        submitted.append(str(job.id))
+    if changed:
+        for hook in hosted.purge_hooks:
+            job, _ = jobs.submit(
+                hosted.tenant_id, PURGE, {**args, "hook": hook, "paths": changed}, queue="critical"
+            )
+            submitted.append(str(job.id))
+    return submitted
 
 
 def _quiet(**_data: Any) -> None:
@@ -232,8 +264,17 @@ def prune(settings: Settings, hosted: HostedSite) -> list[int]:
     return pruned
 
 
-def rollback(settings: Settings, tenant_id: int, site_id: int, number: int) -> dict[str, Any]:
-    """Make kept release ``number`` live again: only the switch, nothing is rebuilt."""
+def rollback(
+    settings: Settings,
+    tenant_id: int,
+    site_id: int,
+    number: int,
+    *,
+    jobs: Submitter | None = None,
+    ingest: bool = True,
+) -> dict[str, Any]:
+    """Make kept release ``number`` live again: only the switch, nothing is rebuilt; then the
+    same follow-ups as a publish."""
     hosted = registry.get(tenant_id, site_id)
     release = get_release(tenant_id, site_id, number)
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
@@ -245,7 +286,8 @@ def rollback(settings: Settings, tenant_id: int, site_id: int, number: int) -> d
     switch_to(settings, hosted, release)
     after = live_manifest(settings, hosted.site_id)
     changed = changed_paths(previous, after) if after else []
-    return {"release": number, "state": "live", "changed": changed}
+    done = follow_up(jobs, hosted, number, changed, ingest) if jobs else []
+    return {"release": number, "state": "live", "changed": changed, "follow_up": done}
 
 
 def _described(release: HostedRelease) -> str:

@@ -111,6 +111,11 @@ def hostnames(hosted: HostedSite, settings: Settings) -> list[str]:
     return names
 
 
+def _scheme(settings: Settings) -> str:
+    # Hosted sites are served by the same web processes, behind the same proxy as the admin.
+    return "http" if settings.base_url.startswith("http://") else "https"
+
+
 def primary_url(hosted: HostedSite, settings: Settings) -> str:
     names = hostnames(hosted, settings)
     if not names:
@@ -118,8 +123,20 @@ def primary_url(hosted: HostedSite, settings: Settings) -> str:
             "this site answers on no host name: add a custom host name, or set "
             "SITESPEAK_HOSTED_SITES_DOMAIN"
         )
-    scheme = "http" if settings.base_url.startswith("http://") else "https"
-    return f"{scheme}://{names[0]}"
+    return f"{_scheme(settings)}://{names[0]}"
+
+
+def allow_widget(hosted: HostedSite, settings: Settings) -> None:
+    """Let the widget answer on the site's hosted pages: their origins join the site's allowed
+    origins (after the start URLs' origins, which an empty list meant until now)."""
+    site = sites.get_site(hosted.tenant_id, hosted.site_id)
+    current = sites.allowed_origins(site)
+    wanted = [f"{_scheme(settings)}://{name}" for name in hostnames(hosted, settings)]
+    missing = [origin for origin in wanted if origin not in current]
+    if missing:
+        sites.update_site(
+            hosted.tenant_id, hosted.site_id, allowed_origins=current + missing, privileged=True
+        )
 
 
 def set_hostnames(hosted: HostedSite, names: list[str], settings: Settings) -> list[str]:
@@ -144,7 +161,9 @@ def set_hostnames(hosted: HostedSite, names: list[str], settings: Settings) -> l
 
 
 def link_hosts(hosted: HostedSite, settings: Settings) -> None:
-    """Point each of the site's names at its directory (the same target every time)."""
+    """Point each of the site's names at its directory (the same target every time), and let
+    the widget answer on them."""
+    allow_widget(hosted, settings)
     target = Path("..") / "sites" / str(hosted.site_id)
     for name in hostnames(hosted, settings):
         link = layout.host_link(settings.state_dir, name)

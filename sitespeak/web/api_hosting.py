@@ -10,7 +10,7 @@ from quart import Blueprint, Response, jsonify
 from quart.typing import ResponseReturnValue
 
 from sitespeak import sites
-from sitespeak.hosting import publish, registry
+from sitespeak.hosting import publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.hosting.models import HostedRelease
 from sitespeak.jobs import ledger
@@ -27,6 +27,9 @@ bp = Blueprint("hosting", __name__, url_prefix="/api/v1/sites")
 
 class HostingChange(BaseModel, extra="forbid"):
     hostnames: list[str] | None = Field(None, max_length=20, description="custom host names")
+    purge_hooks: list[str] | None = Field(
+        None, max_length=10, description="URLs POSTed the changed paths after each switch"
+    )
     keep_releases: int | None = Field(None, ge=1, le=100)
     embed_position: Literal["head-end", "body-end"] | None = None
 
@@ -88,6 +91,8 @@ def _change(tenant_id: int, site_ref: str, body: HostingChange, settings: Settin
         registry.set_hostnames(hosted, body.hostnames, settings)
         if publish.live_manifest(settings, hosted.site_id) is not None:
             registry.link_hosts(hosted, settings)
+    if body.purge_hooks is not None:
+        purge.set_hooks(hosted, body.purge_hooks)
     if body.keep_releases is not None:
         hosted.keep_releases = body.keep_releases
     if body.embed_position is not None:
@@ -106,7 +111,7 @@ async def hosting(site_ref: str) -> Response:
 
 @bp.patch("/<site_ref>/hosting")
 @api_doc(
-    "Change a site's host names, kept releases or embed position",
+    "Change a site's host names, purge hooks, kept releases or embed position",
     body=HostingChange,
     scope="write",
     tags=("hosting",),

@@ -6,13 +6,17 @@ own (so the releases they write never meet another test's sites)."""
 from __future__ import annotations
 
 import os
+import threading
+import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.html
 import pytest
 
+from sitespeak import sites
 from sitespeak.assembly import web_app
 from sitespeak.db.models import Site
 from sitespeak.hosting import intake, layout, publish, registry
@@ -161,3 +165,51 @@ async def hosting_app(host_settings, passwords_set, flush_login_limits):
     rt = application.extensions["sitespeak"]
     await rt.redis.aclose()
     rt.db.close()
+
+
+@dataclass
+class PurgeReceiver:
+    """A loopback CDN purge endpoint: records each POST, answers the statuses it is given in
+    turn (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture()
+def purge_receiver():
+    receiver = PurgeReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.received.append((dict(self.headers.items()), body))
+            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/purge"
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def private_site(db, alice):
+    """A hosted site of alice's that may reach loopback addresses (its purge receiver)."""
+    site = sites.create_site(
+        alice.tenant.id,
+        f"private-{uuid.uuid4().hex[:8]}",
+        ["https://shop.example/"],
+        allow_private=True,
+        privileged=True,
+    )
+    return site, registry.enable(alice.tenant.id, site.id)
