@@ -118,6 +118,18 @@ def live_release_dir(hosts_dir: str, hostname: str) -> str | None:
     return release if release.startswith("/") else f"{site}/{release}"
 
 
+def site_of_host(state_dir: Path, hostname: str) -> int | None:
+    """The id of the site ``hostname`` is linked to (under hosts/), or None."""
+    if not is_hostname(hostname):
+        return None
+    try:
+        target = os.readlink(host_link(state_dir, hostname))
+    except OSError:
+        return None
+    name = target.rstrip("/").rsplit("/", 1)[-1]
+    return int(name) if name.isdigit() else None
+
+
 def is_inside_name(name: str) -> bool:
     """``name`` (as ``Manifest.file_of`` gives it) stays inside ``files/``: relative, no empty,
     "." or ".." segment, no backslash or NUL (which some tools treat as separators or ends)."""

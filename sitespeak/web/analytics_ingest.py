@@ -18,7 +18,7 @@ from sitespeak.analytics.events import parse_batch, stored_form
 from sitespeak.errors import Forbidden, InvalidInput, Unavailable
 from sitespeak.jobs import ingest
 from sitespeak.web.runtime import runtime
-from sitespeak.web.voice_ws import SiteRef, _site, site_origin_allowed
+from sitespeak.web.voice_ws import SiteRef, _site, origin_allowed
 
 bp = Blueprint("analytics_ingest", __name__)
 KEY_TTL = 30.0
@@ -60,7 +60,7 @@ async def ingest_events() -> Response:
     if site is None:
         raise InvalidInput("unknown site key", code="unknown_key")
     own = f"{request.scheme}://{request.host}"
-    if not site_origin_allowed(origin, [*site.origins, own]):
+    if not origin_allowed(runtime().settings, site, origin, [own]):
         raise Forbidden(f"origin {origin or '(none)'} is not allowed for this site")
     events = [stored_form(e) for e in batch.events]
     key, member, score = ingest.message(site.tenant_id, site.id, events, dt.datetime.now(dt.UTC))

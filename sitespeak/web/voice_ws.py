@@ -11,6 +11,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
@@ -18,6 +20,7 @@ from quart import Blueprint, websocket
 
 from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
+from sitespeak.hosting import layout
 from sitespeak.jobs import ingest
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.settings import Settings
@@ -69,6 +72,24 @@ def site_origin_allowed(origin: str, allowed: list[str]) -> bool:
     return bool(origin) and origin.strip().rstrip("/").lower() in {
         o.rstrip("/").lower() for o in allowed
     }
+
+
+def hosted_origin(state_dir: Path, origin: str, site_id: int) -> bool:
+    """A page this box hosts for the site (its origin's host name is linked to the site) may use
+    the widget, whatever its scheme and port: a proxy may terminate TLS in front of the box, and
+    nothing but the site's own files is served on that name."""
+    try:
+        host = urlsplit(origin.strip()).hostname
+    except ValueError:
+        return False
+    return bool(host) and layout.site_of_host(state_dir, host or "") == site_id
+
+
+def origin_allowed(settings: Settings, site: SiteRef, origin: str, also: list[str]) -> bool:
+    """The site's allowed origins, ``also`` (this box's own origin), or a page it hosts."""
+    return site_origin_allowed(origin, [*site.origins, *also]) or hosted_origin(
+        settings.state_dir, origin, site.id
+    )
 
 
 def voice_services(
@@ -197,7 +218,7 @@ async def admit(
     site = await rt.db.run(_site, start.site_key)
     if site is None:
         raise Closed(4001, "unknown site key")
-    if not site_origin_allowed(origin, [*site.origins, *filter(None, [own_origin])]):
+    if not origin_allowed(rt.settings, site, origin, [own_origin] if own_origin else []):
         raise Closed(4003, f"origin {origin or '(none)'} is not allowed for this site")
     for fmt, rates, what in (
         (start.input_format, p.INPUT_RATES, "input_format"),

@@ -12,6 +12,7 @@ import pytest
 
 from sitespeak.hosting import layout
 from tests.hosting.conftest import ADMIN_HOST, DOMAIN, publish_path, site_key, write_site
+from tests.voice.client import open_session
 
 
 @pytest.fixture()
@@ -82,3 +83,26 @@ def test_the_sitemap_robots_and_404_page_of_the_build_are_served(hosted_web, pub
     missing = get(hosted_web, host, "/gone.html")
     assert missing.status_code == 404
     assert "Not here." in missing.text
+
+
+async def close_code(url: str, origin: str, key: str) -> int:
+    """The close code of a session started from ``origin`` that is refused."""
+    from websockets.exceptions import ConnectionClosed
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await open_session(url, origin, key)
+    return closed.value.rcvd.code
+
+
+async def test_the_widget_on_a_hosted_page_is_admitted_for_its_own_site_only(
+    hosted_web, published, make_site, charlie
+):
+    host, key, _ = published
+    page_origin = f"http://{host}:{hosted_web.proc.port}"
+    ws, ready = await open_session(hosted_web.url, page_origin, key)
+    await ws.close()
+    assert ready["type"] == "session.ready", ready
+
+    other = site_key(make_site(charlie.tenant))
+    assert await close_code(hosted_web.url, page_origin, other) == 4003
+    assert await close_code(hosted_web.url, f"http://nobody.{DOMAIN}", key) == 4003
