@@ -7,9 +7,9 @@ every request is logged."""
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.site_server import Reply, Request, SiteServer, redirect
 
 LAST_MODIFIED = "Tue, 01 Dec 2026 08:00:00 GMT"
 
@@ -115,76 +115,58 @@ class LoopbackSite:
             )
         self.delay = delay
         self.crawl_delay: float | None = None
-        self.requests: list[str] = []
-        self.hosts: list[str] = []  # the Host header of each request
         self.redirects: dict[str, str] = {}  # path -> Location, added by a test
-        self.stamps: list[float] = []
-        self.lock = threading.Lock()
         self.huge_bytes = 3 * 1024 * 1024
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = SiteServer(self.respond)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
+
+    @property
+    def requests(self) -> list[str]:
+        return [r.target for r in self.server.requests]
+
+    @property
+    def hosts(self) -> list[str]:
+        """The Host header of each request."""
+        return [r.headers.get("Host", "") for r in self.server.requests]
 
     def __enter__(self) -> LoopbackSite:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(None, None, None)
 
     def fetched(self, path: str) -> int:
-        with self.lock:
-            return sum(1 for r in self.requests if r == path)
+        return self.requests.count(path)
 
     def times(self) -> list[float]:
-        with self.lock:
-            return list(self.stamps)
+        return [r.at for r in self.server.requests]
 
     def sitemap_paths(self) -> list[str]:
         listed = ["/", "/hours", "/faq", "/contact", "/private/staff", "/missing", "/exit"]
         return listed + sorted(p for p in self.pages if p.startswith("/extra/"))
 
-    def _handler(self):
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                with site.lock:
-                    site.requests.append(self.path)
-                    site.hosts.append(self.headers.get("Host", ""))
-                    site.stamps.append(time.monotonic())
-                if site.delay:
-                    time.sleep(site.delay)
-                site.respond(self)
-
-        return Handler
-
-    def respond(self, h: BaseHTTPRequestHandler) -> None:
-        path = h.path.split("?")[0]
+    def respond(self, request: Request) -> Reply:
+        if self.delay:
+            time.sleep(self.delay)
+        path = request.path
         if path == "/robots.txt":
             delay = f"Crawl-delay: {self.crawl_delay}\n" if self.crawl_delay else ""
             body = (
                 f"User-agent: *\nDisallow: /private/\n{delay}\n"
                 f"Sitemap: {self.url}/sitemap_index.xml\n"
             )
-            return self._send(h, 200, "text/plain", body.encode())
+            return Reply(200, body, "text/plain")
         if path == "/sitemap_index.xml":
             body = (
                 "<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/"
                 f"sitemap/0.9'><sitemap><loc>{self.url}/sitemap-pages.xml</loc></sitemap>"
                 "</sitemapindex>"
             )
-            return self._send(h, 200, "application/xml", body.encode())
+            return Reply(200, body, "application/xml")
         if path == "/sitemap-pages.xml":
             urls = "".join(
                 f"<url><loc>{self.url}{p}</loc><lastmod>2026-11-30</lastmod></url>"
@@ -194,48 +176,27 @@ class LoopbackSite:
                 "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/"
                 f"sitemap/0.9'>{urls}</urlset>"
             )
-            return self._send(h, 200, "application/xml", body.encode())
+            return Reply(200, body, "application/xml")
         if path in self.redirects:
-            h.send_response(302)
-            h.send_header("Location", self.redirects[path])
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return None
-        if path in ("/old-menu", "/exit"):
-            h.send_response(301)
-            h.send_header(
-                "Location",
-                "/menu" if path == "/old-menu" else "http://169.254.169.254/latest/meta-data/",
-            )
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return None
+            return redirect(self.redirects[path])
+        if path == "/old-menu":
+            return redirect("/menu", 301)
+        if path == "/exit":
+            return redirect("http://169.254.169.254/latest/meta-data/", 301)
         if path == "/malformed":
-            return self._send(h, 200, "text/html", b"\x00\x00\x00")
+            return Reply(200, b"\x00\x00\x00", "text/html")
         if path == "/huge":
-            return self._send(h, 200, "text/html", b"<p>" + b"x" * self.huge_bytes)
+            return Reply(200, b"<p>" + b"x" * self.huge_bytes, "text/html")
         if path == "/brochure":
-            return self._send(h, 200, "application/pdf", b"%PDF-1.4 not a page")
+            return Reply(200, b"%PDF-1.4 not a page", "application/pdf")
         html = self.pages.get(path)
         if html is None:
-            return self._send(h, 404, "text/html", b"<h1>Not found</h1>")
-        body = html.encode()
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        if h.headers.get("If-None-Match") == etag:
-            h.send_response(304)
-            h.send_header("ETag", etag)
-            h.end_headers()
-            return None
-        return self._send(
-            h, 200, "text/html; charset=utf-8", body, {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-        )
+            return Reply(404, "<h1>Not found</h1>", "text/html")
+        return self._page(request, html.encode())
 
     @staticmethod
-    def _send(h, status: int, ctype: str, body: bytes, headers: dict | None = None) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            h.send_header(key, value)
-        h.end_headers()
-        h.wfile.write(body)
+    def _page(request: Request, body: bytes) -> Reply:
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return Reply(304, content_type=None, headers={"ETag": etag})
+        return Reply(200, body, headers={"ETag": etag, "Last-Modified": LAST_MODIFIED})

@@ -7,17 +7,15 @@ its first citation is the expected page (or section)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sitespeak.knowledge.retrieval import search
 from sitespeak.voice import answer as answerer
+from tests.support.site_server import NOT_FOUND, Reply, Request, Respond, SiteServer
 
 SITES = Path(__file__).resolve().parents[1] / "answers" / "sites"
 PASSAGES = 8  # as many as a voice turn retrieves (sitespeak.voice.turn.PASSAGES)
@@ -31,40 +29,23 @@ def question_set(name: str) -> dict[str, Any]:
     return json.loads((SITES / name / "questions.json").read_text())
 
 
-def _handler(root: Path):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path = urlsplit(self.path).path.rstrip("/") or "/index"
-            file = root / (path.lstrip("/") + ("" if path.endswith(".txt") else ".html"))
-            if not file.resolve().is_relative_to(root) or not file.is_file():
-                return self._send(404, b"<html><body>not found</body></html>", "text/html")
-            kind = "text/plain" if file.suffix == ".txt" else "text/html; charset=utf-8"
-            self._send(200, file.read_bytes(), kind)
+def _files(root: Path) -> Respond:
+    def respond(request: Request) -> Reply:
+        path = request.path.rstrip("/") or "/index"
+        file = root / (path.lstrip("/") + ("" if path.endswith(".txt") else ".html"))
+        if not file.resolve().is_relative_to(root) or not file.is_file():
+            return NOT_FOUND
+        kind = "text/plain" if file.suffix == ".txt" else "text/html; charset=utf-8"
+        return Reply(200, file.read_bytes(), kind)
 
-        def _send(self, status: int, data: bytes, kind: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    return Handler
+    return respond
 
 
 @contextmanager
 def serve_site(name: str) -> Iterator[str]:
     """The named test site on a loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler((SITES / name).resolve()))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with SiteServer(_files((SITES / name).resolve())) as server:
+        yield server.url
 
 
 def ask(site_id: int, question: str, history: list[dict[str, str]], embedder) -> Any:

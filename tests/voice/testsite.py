@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.site_server import NOT_FOUND, Reply, Request, SiteServer
 
 NAV = (
     '<nav><a href="/">Home</a> <a href="/hours">Opening hours</a> '
@@ -59,35 +59,14 @@ PAGES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = PAGES.get(self.path.split("?")[0])
-        if self.path == "/robots.txt":
-            self._send(200, "User-agent: *\nAllow: /\n", "text/plain")
-        elif body is None:
-            self._send(404, "<html><body>not found</body></html>", "text/html")
-        else:
-            self._send(200, body, "text/html; charset=utf-8")
-
-    def _send(self, status: int, body: str, kind: str) -> None:
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
+def _respond(request: Request) -> Reply:
+    if request.path == "/robots.txt":
+        return Reply(200, "User-agent: *\nAllow: /\n", "text/plain")
+    body = PAGES.get(request.path)
+    return NOT_FOUND if body is None else Reply(200, body)
 
 
 @contextmanager
 def serve_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with SiteServer(_respond) as server:
+        yield server.url

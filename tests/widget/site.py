@@ -4,11 +4,12 @@ catalog button. The same pages can be served from a second origin the site does 
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support import site_server
+from tests.support.site_server import NOT_FOUND, Reply, Respond, SiteServer
 
 # Host CSS that would wreck an unprotected widget; the widget's must not touch the page either.
 HOST_CSS = """
@@ -108,39 +109,6 @@ def page(path: str, embed: Embed, viewport: bool = True) -> str | None:
     )
 
 
-def _handler(
-    embed: Embed, orders: list[str], requests: list[Request]
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path, _, query = self.path.split("#")[0].partition("?")
-            requests.append(Request(path, self.headers.get("Sec-Purpose", "")))
-            if self.path == "/robots.txt":
-                return self._send(200, "User-agent: *\nAllow: /\n", "text/plain")
-            body = page(path, embed, viewport="no-viewport" not in query)
-            if body is None:
-                return self._send(404, "<html><body>not found</body></html>", "text/html")
-            self._send(200, body, "text/html; charset=utf-8")
-
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            orders.append(self.rfile.read(length).decode())
-            self._send(200, "<html><body>Thanks for your order</body></html>", "text/html")
-
-        def _send(self, status: int, body: str, kind: str) -> None:
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    return Handler
-
-
 @dataclass(frozen=True)
 class Request:
     path: str
@@ -154,15 +122,23 @@ class Served:
     requests: list[Request]
 
 
+def _responder(embed: Embed, orders: list[str], requests: list[Request]) -> Respond:
+    def respond(request: site_server.Request) -> Reply:
+        if request.method == "POST":  # the order form
+            orders.append(request.body.decode())
+            return Reply(200, "<html><body>Thanks for your order</body></html>", "text/html")
+        requests.append(Request(request.path, request.headers.get("Sec-Purpose", "")))
+        if request.target == "/robots.txt":
+            return Reply(200, "User-agent: *\nAllow: /\n", "text/plain")
+        body = page(request.path, embed, viewport="no-viewport" not in request.query)
+        return NOT_FOUND if body is None else Reply(200, body)
+
+    return respond
+
+
 @contextmanager
 def serve(embed: Embed) -> Iterator[Served]:
     orders: list[str] = []
     requests: list[Request] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(embed, orders, requests))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{server.server_address[1]}", orders, requests)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with SiteServer(_responder(embed, orders, requests)) as server:
+        yield Served(server.url, orders, requests)
