@@ -11,6 +11,11 @@ and the RSS of every process. Then, with --pipecat (after `make bench-install`),
 against a like-for-like Pipecat pipeline (bench/_pipecat_pipeline.py) and the ratio
 SiteSpeak/Pipecat. Then text turns, barge-ins and idle sessions as before.
 
+With --baseline REF the same spoken scenarios also run against the code at git REF (its own
+speech and web processes, the same database and site), interleaved: solo alternates the two
+question by question, together round by round; then the ratio new/baseline per percentile.
+The box is shared: only ratios from one run are comparable.
+
 Goals (issue 11): solo p95 <= 300 ms; together p95 <= 800 ms; SiteSpeak/Pipecat <= 0.5; web +
 speech + worker <= 1 GB RSS. Earlier goals (issue 4): first answer audio p95 <= 300 ms for
 text turns at 100 sessions; 1,000 idle sessions under 300 MB RSS.
@@ -20,8 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import random
+import subprocess
+import tarfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -74,40 +82,59 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
     out["eos"].append(eos_at)
 
 
-async def solo(url: str, origin: str, key: str, utts: list[Utterance], out: dict) -> None:
-    ws, _ = await open_session(url, origin, key, output_format={"sample_rate": 22050})
+async def solo(
+    arms: dict[str, tuple[str, str, str]], utts: list[Utterance], outs: dict[str, dict]
+) -> None:
+    """One visitor per arm, question by question, the arms taking turns."""
+    sockets = {
+        name: (await open_session(url, origin, key, output_format={"sample_rate": 22050}))[0]
+        for name, (url, origin, key) in arms.items()
+    }
     try:
         for utt in utts:
-            await spoken_turn(ws, utt, time.perf_counter() + 0.05, out)
-            await asyncio.sleep(0.5)
+            for name, ws in sockets.items():
+                await spoken_turn(ws, utt, time.perf_counter() + 0.05, outs[name])
+                await asyncio.sleep(0.5)
     finally:
-        await ws.close()
+        await asyncio.gather(*(ws.close() for ws in sockets.values()))
 
 
 async def together(
-    url: str, origin: str, key: str, utts: list[Utterance], rounds: int, out: dict
+    arms: dict[str, tuple[str, str, str]],
+    utts: list[Utterance],
+    rounds: int,
+    outs: dict[str, dict],
 ) -> None:
-    sockets = [
-        ws
-        for ws, _ in await asyncio.gather(
-            *(open_session(url, origin, key, output_format={"sample_rate": 22050}) for _ in utts)
-        )
-    ]
-    try:
-        for _ in range(rounds):
-            starts = aligned_starts(utts, time.perf_counter() + 0.2)
-            first = len(out["eos"])
-            await asyncio.gather(
+    """len(utts) visitors per arm whose speech ends within 20 ms; the arms take rounds in turn."""
+    sockets = {
+        name: [
+            ws
+            for ws, _ in await asyncio.gather(
                 *(
-                    spoken_turn(ws, u, t, out)
-                    for ws, u, t in zip(sockets, utts, starts, strict=True)
+                    open_session(url, origin, key, output_format={"sample_rate": 22050})
+                    for _ in utts
                 )
             )
-            ends = out["eos"][first:]
-            out["spread of the speech ends"].append((max(ends) - min(ends)) * 1000)
-            await asyncio.sleep(1.0)
+        ]
+        for name, (url, origin, key) in arms.items()
+    }
+    try:
+        for _ in range(rounds):
+            for name, group in sockets.items():
+                out = outs[name]
+                starts = aligned_starts(utts, time.perf_counter() + 0.2)
+                first = len(out["eos"])
+                await asyncio.gather(
+                    *(
+                        spoken_turn(ws, u, t, out)
+                        for ws, u, t in zip(group, utts, starts, strict=True)
+                    )
+                )
+                ends = out["eos"][first:]
+                out["spread of the speech ends"].append((max(ends) - min(ends)) * 1000)
+                await asyncio.sleep(1.0)
     finally:
-        await asyncio.gather(*(ws.close() for ws in sockets))
+        await asyncio.gather(*(ws.close() for group in sockets.values() for ws in group))
 
 
 def report(title: str, out: dict, processes_: dict[str, int]) -> None:
@@ -179,28 +206,34 @@ async def idle_sessions(url: str, origin: str, key: str, count: int, pid: int) -
     await asyncio.gather(*(ws.close() for ws in sockets))
 
 
-async def run_sitespeak(args, url: str, origin: str, key: str, procs: dict[str, int]) -> dict:
-    """The spoken scenarios; returns their samples for the Pipecat ratio."""
+async def run_sitespeak(
+    args, arms: dict[str, tuple[str, str, str]], procs: dict[str, int]
+) -> dict[str, dict]:
+    """The spoken scenarios for every arm (name -> web url, origin, site key); returns their
+    samples per arm and scenario, for the ratios."""
     utts = [utterance(q) for q in QUESTIONS]  # the test speech, before the clock starts
-    ws, _ = await open_session(url, origin, key)  # waits for the models to load
-    await ws.send(json.dumps({"type": "input.text", "text": QUESTIONS[0]}))
-    await until_done(ws, 180)
-    await ws.close()
+    for url, origin, key in arms.values():
+        ws, _ = await open_session(url, origin, key)  # waits for the models to load
+        await ws.send(json.dumps({"type": "input.text", "text": QUESTIONS[0]}))
+        await until_done(ws, 180)
+        await ws.close()
     print(f"before the spoken turns: {load()}")
     print(rss_line(procs))
-    results = {}
-    solo_out: dict = defaultdict(list)
-    await solo(url, origin, key, [utts[i % len(utts)] for i in range(args.questions)], solo_out)
-    results["solo"] = list(solo_out[FIRST_AUDIO])
-    report(f"SiteSpeak, 1 visitor x {args.questions} questions", solo_out, procs)
-    group: dict = defaultdict(list)
+    results: dict[str, dict] = {name: {} for name in arms}
+    solo_outs: dict[str, dict] = {name: defaultdict(list) for name in arms}
+    await solo(arms, [utts[i % len(utts)] for i in range(args.questions)], solo_outs)
+    for name, out in solo_outs.items():
+        results[name]["solo"] = list(out[FIRST_AUDIO])
+        report(f"{name}, 1 visitor x {args.questions} questions", out, procs)
+    group_outs: dict[str, dict] = {name: defaultdict(list) for name in arms}
     await together(
-        url, origin, key, [utts[i % len(utts)] for i in range(args.visitors)], args.rounds, group
+        arms, [utts[i % len(utts)] for i in range(args.visitors)], args.rounds, group_outs
     )
-    results["together"] = list(group[FIRST_AUDIO])
-    report(
-        f"SiteSpeak, {args.visitors} visitors ending together x {args.rounds} rounds", group, procs
-    )
+    for name, out in group_outs.items():
+        results[name]["together"] = list(out[FIRST_AUDIO])
+        report(
+            f"{name}, {args.visitors} visitors ending together x {args.rounds} rounds", out, procs
+        )
     return results
 
 
@@ -234,10 +267,10 @@ async def run_others(args, url: str, origin: str, key: str, procs: dict[str, int
         await idle_sessions(url, origin, key, args.idle, procs["web"])
 
 
-def ratios(ours: dict, theirs: dict) -> None:
+def ratios(ours: dict, theirs: dict, title: str = "SiteSpeak / Pipecat", goal: str = "") -> None:
     from _stack import percentile
 
-    print(f"SiteSpeak / Pipecat, last voiced sample -> first answer audio -- {load()}")
+    print(f"{title}, last voiced sample -> first answer audio -- {load()}")
     for name in ("solo", "together"):
         a, b = ours.get(name) or [], theirs.get(name) or []
         if not a or not b:
@@ -245,7 +278,30 @@ def ratios(ours: dict, theirs: dict) -> None:
             continue
         p50 = percentile(a, 50) / percentile(b, 50)
         p95 = percentile(a, 95) / percentile(b, 95)
-        print(f"  {name:<9} p50 {p50:.2f}x  p95 {p95:.2f}x  (goal <= 0.5)")
+        print(f"  {name:<9} p50 {p50:.2f}x  p95 {p95:.2f}x  {goal}")
+
+
+def baseline_tree(ref: str, tmp: Path) -> Path:
+    """The code at git ``ref``, unpacked (no git worktree left behind), for an A/B run."""
+    tree = tmp / "baseline-code"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def baseline_env(env: dict, ref: str, tmp: Path) -> dict:
+    """``env`` for processes running the code at ``ref``: its tree first on the path (and not
+    the working directory, which -m would put first), its own speech socket."""
+    return {
+        **env,
+        "PYTHONPATH": str(baseline_tree(ref, tmp)),
+        "PYTHONSAFEPATH": "1",
+        "SITESPEAK_SPEECH_SOCKET": str(tmp / "baseline-speech.sock"),
+    }
 
 
 def start_speech(env: dict, tmp: Path):
@@ -274,6 +330,9 @@ def main() -> None:
     parser.add_argument("--partials-ms", default="800", help="SITESPEAK_VOICE_PARTIAL_INTERVAL_MS")
     parser.add_argument("--threads", default="2", help="SITESPEAK_VOICE_INFERENCE_THREADS")
     parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")
+    parser.add_argument(
+        "--baseline", default="", help="git ref to run A/B against, interleaved (e.g. main)"
+    )
     args = parser.parse_args()
     python = pipecat_python(ROOT)
     if args.pipecat == "yes" and python is None:
@@ -300,6 +359,12 @@ def main() -> None:
         procs = {"web": web.popen.pid, "worker": worker.popen.pid}
         if speech_proc is not None:
             procs["speech"] = speech_proc.popen.pid
+        arms = {"SiteSpeak": (web.url, site_url, site.key)}
+        others = []
+        if args.baseline:
+            old = baseline_env(env, args.baseline, tmp)
+            others = [start_speech(old, tmp), start_web(old, tmp, 120)]
+            arms[f"baseline {args.baseline}"] = (others[1].url, site_url, site.key)
         try:
             time.sleep(1)
             print(
@@ -307,15 +372,20 @@ def main() -> None:
                 f"{args.threads} inference threads x {args.stt_threads} per Whisper call; "
                 f"{load()}"
             )
-            ours = asyncio.run(run_sitespeak(args, web.url, site_url, site.key, procs))
+            samples = asyncio.run(run_sitespeak(args, arms, procs))
+            ours = samples["SiteSpeak"]
+            if args.baseline:
+                ratios(ours, samples[f"baseline {args.baseline}"], "new / baseline")
             if args.pipecat != "no" and python is not None:
                 with PipecatServer(python, tmp) as pipecat:
                     theirs = asyncio.run(run_pipecat(args, pipecat))
-                ratios(ours, theirs)
+                ratios(ours, theirs, goal="(goal <= 0.5)")
             elif args.pipecat == "auto":
                 print("Pipecat: skipped (no .venv-bench; `make bench-install`)")
             asyncio.run(run_others(args, web.url, site_url, site.key, procs))
         finally:
+            for proc in others:
+                proc.stop()
             web.stop()
             worker.stop()
             if speech_proc is not None:
