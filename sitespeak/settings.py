@@ -372,8 +372,8 @@ class Settings(BaseSettings):
     )
     voice_speculate: bool = Field(
         True,
-        description="Start the final transcript, the answer and its first phrase's audio at "
-        "the first unvoiced frame (discarded if the visitor goes on), so they overlap the "
+        description="Start the final transcript, the answer and its first phrase's audio "
+        "80 ms into a pause (discarded if the visitor goes on), so they overlap the "
         "end-of-speech hangover.",
     )
     voice_admission_budget_ms: int = Field(

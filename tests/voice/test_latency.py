@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 import pytest
 
 from sitespeak.voice.audio import silence
@@ -62,9 +63,12 @@ async def test_a_spoken_turn_uses_the_decode_started_in_the_hangover(voice_web, 
 
 async def test_a_speculative_decode_is_discarded_when_speech_resumes(voice_web, voice_site):
     ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
-    # A pause shorter than the hangover in the middle of the question: the decode started at
-    # its first unvoiced frame must not answer "What time do you open".
-    pcm = speech("What time do you open", 300, 0) + silence(160) + speech("on Sunday?", 0, 800)
+    # A pause shorter than the 240 ms hangover but long enough to start a speculative run, in
+    # the middle of the question: that run must not answer "What time do you open". (piper ends
+    # a clip with ~140 ms of its own silence and starts one with ~45 ms: trimmed here.)
+    head = speech("What time do you open", 300, 0)
+    head = head[: last_sound(head) + 640]  # 20 ms of the word's tail
+    pcm = head + silence(140) + speech("on Sunday?", 0, 800)
     await speak(ws, pcm)
     turn = await until_done(ws)
     final = turn.of("transcript.final")[0]["text"].lower()
@@ -72,6 +76,12 @@ async def test_a_speculative_decode_is_discarded_when_speech_resumes(voice_web, 
     assert turn.done["timings"]["speculations_discarded"] >= 1, turn.done["timings"]
     assert "Sunday" in turn.done["text"]
     await ws.close()
+
+
+def last_sound(pcm: bytes) -> int:
+    """Byte offset of the last sample louder than -40 dBFS."""
+    samples = np.abs(np.frombuffer(pcm, dtype=np.int16).astype(np.int32))
+    return int(np.flatnonzero(samples > 300)[-1]) * 2
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sitespeak.errors import InvalidInput
@@ -44,6 +45,45 @@ def test_endpointing_finds_one_utterance_in_real_speech():
         events += vad.feed(pcm[i : i + 640], now=i / 32000)
     assert events == ["speech.started", "speech.stopped"]
     assert 1.0 < len(vad.take()) / 32000 < 4.0
+
+
+def _stop_after_last_sound(pcm: bytes, silence_ms: int = 240) -> tuple[float, float, Endpointer]:
+    """Feed ``pcm`` in 20 ms frames: (seconds from the last sound louder than -40 dBFS to
+    speech.stopped, the same to the start of the first speculation-worthy pause, the endpointer)."""
+    vad = Endpointer(silence_ms=silence_ms)
+    samples = np.abs(np.frombuffer(pcm, dtype=np.int16).astype(np.int32))
+    last_sound = (int(np.flatnonzero(samples > 300)[-1]) + 1) / 16000
+    stopped = paused = float("nan")
+    for i in range(0, len(pcm), 640):
+        now = (i + 640) / 32000  # the frame's end
+        events = vad.feed(pcm[i : i + 640], now=now)
+        if vad.paused and paused != paused:  # the first pause that starts a speculative run
+            paused = now
+        if vad.speaking is False and "speech.stopped" in events:
+            stopped = now
+    return stopped - last_sound, paused - last_sound, vad
+
+
+def test_the_hangover_is_counted_from_the_last_sound_not_from_webrtcvads_own_smoothing():
+    # webrtcvad alone calls 120-150 ms of digital silence after the last word voiced.
+    after, paused, _ = _stop_after_last_sound(speech("What time do you open on Sunday?", 300, 800))
+    assert 0.24 - 0.02 <= after <= 0.24 + 0.04, after
+    assert paused <= 0.08 + 0.04, paused  # the speculative run starts early in the silence
+
+
+def test_in_a_noisy_room_the_turn_still_ends_and_a_soft_voice_is_not_cut():
+    rng = np.random.default_rng(7)
+    quiet_question = (
+        np.frombuffer(speech("What time do you open on Sunday?", 300, 1200), dtype=np.int16) / 8
+    )
+    noise = rng.normal(0, 60, len(quiet_question))  # about -55 dBFS: a room, a laptop fan
+    pcm = np.clip(quiet_question + noise, -32768, 32767).astype(np.int16).tobytes()
+    vad = Endpointer(silence_ms=240)
+    events = []
+    for i in range(0, len(pcm), 640):
+        events += vad.feed(pcm[i : i + 640], now=i / 32000)
+    assert events == ["speech.started", "speech.stopped"]
+    assert 1.5 < len(vad.take()) / 32000 < 4.0
 
 
 def test_silence_and_a_click_are_not_speech():
