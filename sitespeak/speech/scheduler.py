@@ -124,6 +124,19 @@ class Scheduler:
         self._wake.set()
         return job.future
 
+    def promote(self, text: str, priority: int) -> None:
+        """A synthesis of ``text`` still waiting goes up to ``priority``: the phrase cache
+        shares one synthesis between callers, so a first phrase that finds its text already
+        queued as a later sentence (or as background work) must not wait at that rank."""
+        moved = False
+        for job in self._heap:
+            if job.kind == "tts" and job.payload == text and -job.rank[0] < priority:
+                job.rank = (-priority, job.rank[1])
+                moved = True
+        if moved:
+            heapq.heapify(self._heap)
+            self._wake.set()
+
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
         while True:

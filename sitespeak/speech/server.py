@@ -69,6 +69,7 @@ class SpeechService:
 
     async def synthesize(self, text: str, priority: int) -> tuple[bytes, int, bool]:
         """PCM, its rate, and whether the phrase cache had it (no synthesis was waited for)."""
+        self.scheduler.promote(text, priority)  # a shared synthesis waits at the highest rank
         (pcm, rate), cached = await self.phrases.fetch(
             text, lambda: self.scheduler.submit("tts", text, priority)
         )

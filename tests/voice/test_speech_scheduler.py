@@ -1,5 +1,6 @@
 """The speech process's scheduler on its own, with plain functions as the models: batching of
-transcriptions that arrive together, synthesis by priority, refusal when full, cancellation."""
+transcriptions that arrive together, synthesis by priority (a shared synthesis at its most
+urgent caller's), refusal when full, cancellation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
 from sitespeak.speech.scheduler import Overloaded, Scheduler
+from sitespeak.speech.server import SpeechService
 
 
 class Recorder:
@@ -104,3 +106,26 @@ async def test_later_sentences_leave_a_slot_free_for_a_first_phrase():
         assert [what for _, what in models.calls][0] == "quick first"
     finally:
         await s.close()
+
+
+async def test_a_phrase_queued_at_low_priority_moves_up_when_a_first_phrase_asks_for_it(settings):
+    models = Recorder()
+    service = SpeechService(settings.model_copy(update={"speech_slots": 1}), models)
+    service.scheduler.start()
+    try:
+        busy = asyncio.ensure_future(service.synthesize("busy", PRIORITY_LATER))
+        await asyncio.sleep(0.05)
+        other = asyncio.ensure_future(service.synthesize("another answer's sentence", 0))
+        prepared = asyncio.ensure_future(service.synthesize("We open at 9.", PRIORITY_BACKGROUND))
+        await asyncio.sleep(0.05)
+        # A visitor's first phrase is the sentence the worker is preparing in the background:
+        # the cache shares that one synthesis, which now waits at the first phrase's rank.
+        first = asyncio.ensure_future(service.synthesize("We open at 9.", PRIORITY_FIRST))
+        await asyncio.sleep(0.05)
+        models.gate.set()
+        await asyncio.gather(busy, other, prepared, first)
+        order = [what for _, what in models.calls]
+        assert order == ["busy", "We open at 9.", "another answer's sentence"], order
+        assert first.result()[:2] == prepared.result()[:2]
+    finally:
+        await service.scheduler.close()
