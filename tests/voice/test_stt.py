@@ -1,5 +1,6 @@
 """Speech to text on the utterance plus a short pad (not Whisper's 30 s window): as accurate on
-visitor questions in two voices, genuine repetitions kept, batches equal to single decodes."""
+visitor questions in two voices, genuine repetitions kept and not looped, batches equal to
+single decodes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sitespeak.errors import SettingsError
 from sitespeak.voice.audio import silence, to_float
 from sitespeak.voice.logmel import log_mel
-from sitespeak.voice.stt import WhisperTranscriber, cut_restart
+from sitespeak.voice.stt import WhisperTranscriber, cut_restart, longest_run
 from tests.support.wer import word_error_rate, words
 from tests.voice.speech import VISITOR_QUESTIONS, spoken
 
@@ -81,6 +82,27 @@ def test_noise_and_silence_give_no_text_instead_of_an_invented_sentence(
 def test_a_spoken_genuine_repetition_is_not_cut(transcriber):
     text = transcriber.transcribe(spoken("No, no, no.", "piper", 200, 300, steady=True))
     assert words(text)[:3] == ["no", "no", "no"], text
+
+
+@pytest.mark.parametrize(
+    ("said", "heard"),
+    [("Hello, hello.", "hello hello"), ("Hello?", "hello"), ("Bye bye.", "bye bye")],
+)
+@pytest.mark.parametrize("voice", VOICES)
+def test_a_word_said_once_or_twice_is_heard_that_often_not_looped_to_the_token_cap(
+    transcriber, said, heard, voice
+):
+    # Without the retry the short window gave eleven hellos for "Hello, hello." and four for
+    # "Hello?" in both voices.
+    text = transcriber.transcribe(spoken(said, voice, 200, 300, steady=True))
+    assert words(text) == heard.split(), text
+
+
+def test_the_longest_run_counts_one_word_following_itself_whatever_its_case_and_commas():
+    assert longest_run("Hello? Hello? HELLO, hello") == 4
+    assert longest_run("No, no. Yes yes yes") == 3
+    assert longest_run("What are your opening hours?") == 1
+    assert longest_run("") == 0
 
 
 def test_a_question_whisper_starts_again_is_cut_where_it_restarts():
