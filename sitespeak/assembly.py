@@ -1,8 +1,9 @@
 """How SiteSpeak's processes are put together: the only module that knows every capability.
 
-It builds the job registry from the kinds each capability declares, hands the web app the page
-blueprints it serves (the admin UI), and starts the web, worker and speech processes. The CLI
-and Granian's factory come through here; no package below imports this one.
+It builds the job registry from the kinds each capability declares and the schedules from their
+slots, hands the web app the page blueprints it serves (the admin UI), and starts the web, worker
+and speech processes. The CLI and Granian's factory come through here; no package below imports
+this one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sitespeak.settings import Settings, load_settings
 if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's start
     from sitespeak.jobs.context import Submitter
     from sitespeak.jobs.periodic import Periodic
+    from sitespeak.jobs.schedules import Schedules
 
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
@@ -42,6 +44,15 @@ def job_registry() -> JobRegistry:
         ),
         reactions=instant_jobs.REACTIONS,
     )
+
+
+def schedules(registry: JobRegistry) -> Schedules:
+    """The kinds each capability runs once per day, week or hour."""
+    from sitespeak.jobs.schedules import Schedules
+    from sitespeak.maintenance import jobs as maintenance_jobs
+    from sitespeak.reports import jobs as report_jobs
+
+    return Schedules((*maintenance_jobs.SCHEDULE, *report_jobs.SCHEDULE), registry)
 
 
 def web_app(settings: Settings) -> Quart:
@@ -87,21 +98,22 @@ def run_web(settings: Settings) -> int:
 def run_worker(settings: Settings) -> int:
     from sitespeak.worker.main import run_worker
 
-    return run_worker(settings, job_registry(), periodics=periodics())
+    registry = job_registry()
+    return run_worker(settings, registry, periodics=periodics(registry))
 
 
-def periodics() -> tuple[Periodic, ...]:
+def periodics(registry: JobRegistry) -> tuple[Periodic, ...]:
     """The schedules, as Huey periodic tasks: each pass submits ledger jobs keyed by its slot."""
     from huey import crontab
 
     from sitespeak.instant.jobs import DailyPreparation
     from sitespeak.jobs.periodic import Periodic
-    from sitespeak.maintenance.jobs import MaintenanceSchedule
+    from sitespeak.jobs.schedules import SchedulePass
 
     every_minute = crontab()
     return (
         Periodic("recrawl", every_minute, _recrawl_schedule),
-        Periodic("maintenance", every_minute, MaintenanceSchedule()),
+        Periodic("schedules", every_minute, SchedulePass(schedules(registry))),
         Periodic("instant", every_minute, DailyPreparation()),
     )
 

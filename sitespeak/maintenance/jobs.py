@@ -1,21 +1,14 @@
-"""The maintenance job kinds (maintenance queue) and the schedule that submits them.
-
-Each scheduled run is a ledger job whose idempotency key names its slot (the day, the week, the
-hour), so any number of workers passing the schedule at once submit it once, and the admin Jobs
-page shows every run and its outcome.
-"""
+"""The maintenance job kinds (maintenance queue) and when each runs (its ``SCHEDULE``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from sitespeak.jobs.context import JobContext, Submitter
+from sitespeak.jobs.context import JobContext
 from sitespeak.jobs.registry import JobKind, RetryPolicy
+from sitespeak.jobs.schedules import Slot, daily, hourly, weekly
 from sitespeak.maintenance import retention, upkeep
 
 
@@ -50,38 +43,8 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class Slot:
-    """When a kind runs: ``slot(now)`` names the current period; a new name means it is due."""
-
-    kind: str
-    slot: Callable[[dt.datetime], str]
-
-
 SCHEDULE = (
-    Slot("maintenance.retention", lambda now: now.strftime("%Y-%m-%d")),  # daily
-    Slot("maintenance.vacuum", lambda now: now.strftime("%G-W%V")),  # weekly
-    Slot("maintenance.disk_usage", lambda now: now.strftime("%Y-%m-%dT%H")),  # hourly
-    Slot("analytics.weekly_reports", lambda now: now.strftime("%G-W%V")),  # weekly: last week's
+    Slot("maintenance.retention", daily),
+    Slot("maintenance.vacuum", weekly),
+    Slot("maintenance.disk_usage", hourly),
 )
-
-
-class MaintenanceSchedule:
-    """A schedule pass for the worker: submits each kind once per slot. Remembers the slots it
-    submitted so that most passes touch no database at all."""
-
-    def __init__(self, schedule: tuple[Slot, ...] = SCHEDULE) -> None:
-        self.schedule = schedule
-        self.submitted: dict[str, str] = {}
-
-    def __call__(self, jobs: Submitter, now: dt.datetime | None = None) -> int:
-        now = now or dt.datetime.now(dt.UTC)
-        count = 0
-        for entry in self.schedule:
-            slot = entry.slot(now)
-            if self.submitted.get(entry.kind) == slot:
-                continue
-            _, created = jobs.submit(None, entry.kind, {}, idempotency_key=f"{entry.kind}:{slot}")
-            self.submitted[entry.kind] = slot
-            count += created
-        return count

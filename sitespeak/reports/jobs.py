@@ -1,6 +1,6 @@
 """The analytics job kind ``analytics.weekly_reports`` (analytics queue), submitted weekly by the
-worker's schedule: last week's report of every site that had visitors, kept once, and emailed
-to the site's subscriber when SMTP is configured."""
+worker's schedule (``SCHEDULE``): last week's report of every site that had visitors, kept
+once, and emailed to the site's subscriber when SMTP is configured."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.jobs.context import JobContext
 from sitespeak.jobs.registry import JobKind, RetryPolicy
+from sitespeak.jobs.schedules import Slot, weekly
 from sitespeak.reports import mail, subscriptions
 from sitespeak.reports import weekly as reports
 from sitespeak.settings import Settings
@@ -74,3 +75,5 @@ KINDS = (
         RetryPolicy(attempts=5, backoff_base=300.0, backoff_max=3600.0),
     ),
 )
+# Each ISO week's first pass makes the week before's reports (WeekArgs' default).
+SCHEDULE = (Slot("analytics.weekly_reports", weekly),)
