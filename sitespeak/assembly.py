@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's
     from sitespeak.jobs.context import Submitter
     from sitespeak.jobs.periodic import Periodic
     from sitespeak.jobs.schedules import Schedules
+    from sitespeak.knowledge.embedders import LocalEmbedder
 
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
@@ -119,10 +120,19 @@ def periodics(registry: JobRegistry) -> tuple[Periodic, ...]:
 
 
 def run_speech(settings: Settings) -> int:
-    """The speech process needs no job registry, database or Redis: its models and a socket."""
+    """The speech process needs no job registry, database or Redis: its models and a socket.
+    It embeds the web processes' questions with the knowledge base's local embedder."""
     from sitespeak.speech.server import run_speech
 
-    return run_speech(settings)
+    return run_speech(settings, _query_embedder)
+
+
+def _query_embedder(settings: Settings) -> LocalEmbedder | None:
+    if settings.embedder != "local":
+        return None  # an embeddings API: the web processes call it themselves
+    from sitespeak.knowledge.embedders import LocalEmbedder
+
+    return LocalEmbedder(threads=settings.embed_threads)
 
 
 def _recrawl_schedule(jobs: Submitter) -> object:

@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sitespeak.errors import outage_from
+import numpy as np
+
+from sitespeak.errors import Unavailable, outage_from
 from sitespeak.knowledge import query_vectors, retrieval
-from sitespeak.knowledge.embedders import Embedder
+from sitespeak.knowledge.embedders import Embedder, RemoteEmbedder
 from sitespeak.knowledge.site_index import SiteIndex, load_site_index, site_version
 
 log = logging.getLogger(__name__)
@@ -29,13 +31,13 @@ class KnowledgeCache:
     def __init__(
         self,
         run_db: RunDb,
-        embedder: Callable[[], Embedder],
+        embedder: Callable[[], Embedder | RemoteEmbedder],
         check_every: float = 30.0,
         threads: int = 2,
     ) -> None:
         self._run_db = run_db
         self._embedder_factory = embedder
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | RemoteEmbedder | None = None
         self._check_every = check_every
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="knowledge")
         self._indexes: dict[int, SiteIndex] = {}
@@ -46,7 +48,7 @@ class KnowledgeCache:
     async def _call(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    async def embedder(self) -> Embedder:
+    async def embedder(self) -> Embedder | RemoteEmbedder:
         if self._embedder is None:  # the model loads once, off the loop
             self._embedder = await self._call(self._embedder_factory)
         return self._embedder
@@ -60,7 +62,7 @@ class KnowledgeCache:
         width = max(retrieval.CANDIDATES, k)
         lexical_rows, vector_hits = await asyncio.gather(
             self._lexical(site_id, query, width),
-            self._call(_vector_top, embedder, index, query, width),
+            self._vector_hits(embedder, index, query, width),
         )
         fused = retrieval.fuse([[r[0] for r in lexical_rows], [c for c, _ in vector_hits]], k)
         return retrieval.passages(site_id, fused, lexical_rows, index)
@@ -75,6 +77,25 @@ class KnowledgeCache:
             # answered from the vectors alone rather than failed.
             log.warning("full-text search unavailable (%s); vectors only", type(exc).__name__)
             return []
+
+    async def _vector_hits(
+        self, embedder: Embedder | RemoteEmbedder, index: SiteIndex, query: str, width: int
+    ) -> list[tuple[int, float]]:
+        if not isinstance(embedder, RemoteEmbedder):
+            return list(await self._call(_vector_top, embedder, index, query, width))
+        if not len(index.vectors):
+            return []
+        vector = query_vectors.shared.get(embedder.name, query)
+        if vector is None:
+            try:
+                vector = (await embedder.embed_async([query]))[0]
+            except Unavailable as exc:
+                # Keywords alone still find the page of most questions: a typed question
+                # while the speech process restarts is answered, not failed.
+                log.warning("no query vector (%s); full-text search only", exc)
+                return []
+            query_vectors.shared.put(embedder.name, query, np.asarray(vector))
+        return list(await self._call(index.vectors.top, vector, width))
 
     async def index(self, site_id: int) -> SiteIndex:
         index = self._indexes.get(site_id)

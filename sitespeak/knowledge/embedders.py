@@ -9,12 +9,13 @@ The ``name`` of an embedder is recorded with every vector, so changing it re-emb
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from sitespeak.errors import Unavailable
 from sitespeak.settings import Settings
 
 
@@ -75,6 +76,26 @@ class LocalEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(pooled)
+
+
+class RemoteEmbedder:
+    """``LocalEmbedder``'s model run by another process (the speech process, one per box):
+    the same name and vectors, asked for with an awaitable call, so a web process never loads
+    onnxruntime. ``call`` returns the name the other side embeds with, and the vectors."""
+
+    name = LocalEmbedder.name
+    dim = LocalEmbedder.dim
+
+    def __init__(self, call: Callable[[list[str]], Awaitable[tuple[str, np.ndarray]]]) -> None:
+        self._call = call
+
+    async def embed_async(self, texts: Sequence[str]) -> np.ndarray:
+        """Raises ``Unavailable`` (a subclass for the speech process) when no vector can be
+        had now; the caller searches by keywords alone."""
+        name, matrix = await self._call(list(texts))
+        if name != self.name:  # vectors of another model would rank nonsense
+            raise Unavailable(f"the speech process embeds with {name or 'no model'!r}")
+        return matrix
 
 
 class OpenAIEmbedder:

@@ -21,21 +21,33 @@ class QueryVectors:
         self._lock = threading.Lock()  # called from several executor threads
 
     def vector(self, embedder: Embedder, query: str) -> np.ndarray:
-        key = (embedder.name, " ".join(query.lower().split()))
+        found = self.get(embedder.name, query)
+        if found is not None:
+            return found
+        vector: np.ndarray = embedder.embed([query])[0]
+        self.put(embedder.name, query, vector)
+        return vector
+
+    def get(self, name: str, query: str) -> np.ndarray | None:
+        key = _key(name, query)
         with self._lock:
             found = self._vectors.get(key)
             if found is not None:
                 self._vectors.move_to_end(key)
-                return found
-        vector = embedder.embed([query])[0]
+            return found
+
+    def put(self, name: str, query: str, vector: np.ndarray) -> None:
         with self._lock:
-            self._vectors[key] = vector
+            self._vectors[_key(name, query)] = vector
             while len(self._vectors) > self._size:
                 self._vectors.popitem(last=False)
-        return vector
 
     def __len__(self) -> int:
         return len(self._vectors)
+
+
+def _key(name: str, query: str) -> tuple[str, str]:
+    return name, " ".join(query.lower().split())
 
 
 shared = QueryVectors()  # one per process: every site's questions share it

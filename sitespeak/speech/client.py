@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
@@ -23,6 +25,9 @@ from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine, Synthesized
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
 WAIT_FRESH_S = 3.0
+# A query vector takes milliseconds; past this the question is answered from keywords alone
+# rather than waiting out an overloaded process's full timeout.
+EMBED_TIMEOUT = 3.0
 LOST = None  # put on a call's queue when the connection ends under it
 Frame = tuple[dict[str, Any], bytes]
 
@@ -192,6 +197,17 @@ class SpeechClient:
         return Synthesized(
             b"".join(data for _, data in frames), int(last["rate"]), bool(last.get("cached"))
         )
+
+    async def embed(self, texts: list[str]) -> tuple[str, np.ndarray]:
+        """The name of the box's local embedder (vectors stored under another name are not
+        comparable) and the texts' (len(texts), dim) float32 vectors."""
+        timeout = min(self.timeout, EMBED_TIMEOUT)
+        (reply, data), *_ = await self._call({"op": "embed", "texts": texts}, timeout=timeout)
+        rows, dim = int(reply["rows"]), int(reply["dim"])
+        if rows != len(texts) or len(data) != rows * dim * 4:
+            raise SpeechUnavailable("the speech process sent vectors of the wrong shape")
+        matrix = np.frombuffer(data, dtype="<f4").reshape(rows, dim)
+        return str(reply.get("name", "")), matrix
 
     @property
     def idle(self) -> bool:

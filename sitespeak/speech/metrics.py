@@ -16,7 +16,7 @@ class SpeechMetrics:
         r = self.registry
         self.wait = Histogram(
             "sitespeak_speech_wait_seconds",
-            "Time a speech job waited for a slot, by kind (stt, tts).",
+            "Time a speech job waited for a slot, by kind (stt, embed, tts).",
             ["kind"],
             registry=r,
             buckets=SECONDS,

@@ -6,6 +6,8 @@ import ctypes
 import ctypes.util
 import logging
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from sitespeak.settings import Settings
 
@@ -24,19 +26,37 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
-class SpeechModels:
-    """Whisper and the TTS voice, with the thread counts of a small box."""
+class TextEmbedder(Protocol):
+    """The query embedder the entry point hands in (sitespeak.knowledge's local one)."""
 
-    def __init__(self, settings: Settings) -> None:
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Any: ...
+
+
+class SpeechModels:
+    """Whisper, the TTS voice and the query embedder, with the thread counts of a small box.
+
+    The query embedder lives here, not in the web processes: piper already maps onnxruntime
+    into this process, so the embedder adds only its model, once per box, where queries of
+    every web process can be embedded in one batch."""
+
+    def __init__(
+        self, settings: Settings, embedder: Callable[[Settings], TextEmbedder | None] | None = None
+    ) -> None:
         from sitespeak.voice.stt import WhisperTranscriber
         from sitespeak.voice.tts import load_synthesizer
 
         started = time.perf_counter()
         self.stt = WhisperTranscriber(settings.voice_stt_model, settings.voice_stt_threads)
         self.tts = load_synthesizer(settings.voice_tts_voice, settings.voice_tts_threads)
+        # None with an embeddings API: the web processes call it themselves.
+        self.embedder = embedder(settings) if embedder is not None else None
         # One warm-up call each: the first inference pays for allocations.
         self.transcribe_batch([b"\x00" * 16000])
         self.tts.synthesize("Hello.")
+        if self.embedder is not None:
+            self.embedder.embed(["Hello?"])
         self.load_seconds = time.perf_counter() - started
         log.info(
             "speech models ready in %.2fs (stt %s from %s, tts %s)",
@@ -64,6 +84,23 @@ class SpeechModels:
         if batch is not None and len(clips) > 1:
             return list(batch(clips))
         return [self.stt.transcribe(clip) for clip in clips]
+
+    @property
+    def embedder_name(self) -> str:
+        return self.embedder.name if self.embedder is not None else ""
+
+    def embed_batch(self, requests: list[list[str]]) -> list[Any]:
+        """Blocking. The texts of several requests in one call; each request gets its rows
+        (a float32 matrix, one unit-length row per text)."""
+        if self.embedder is None:
+            raise ValueError("this speech process has no query embedder")
+        flat = [text for texts in requests for text in texts]
+        matrix = self.embedder.embed(flat)
+        rows, start = [], 0
+        for texts in requests:
+            rows.append(matrix[start : start + len(texts)])
+            start += len(texts)
+        return rows
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
         """Blocking; PCM16 mono and its rate (espeak-ng's rate is known after the call)."""

@@ -12,6 +12,11 @@ Requests (client → speech process):
                                                               + PCM16, 1+ frames; ``cached``:
                                                               the phrase cache had it (older
                                                               clients ignore the field)
+    {"id", "op": "embed", "texts"}                          → {"id", "name", "dim", "rows"}
+                                                              + float32 little-endian, rows × dim:
+                                                              query vectors of the box's local
+                                                              embedder (``name`` is recorded
+                                                              with stored vectors)
     {"id", "op": "cancel", "target"}                       (no reply; a queued job is dropped)
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text
@@ -35,6 +40,8 @@ PREFIX = struct.Struct("!II")
 MAX_HEADER = 64 * 1024
 MAX_PAYLOAD = 32 * 1024 * 1024  # 15 min of 16 kHz PCM16: far above any turn's audio
 CHUNK = 64 * 1024  # synthesized PCM is sent in chunks of at most this many bytes
+MAX_EMBED_TEXTS = 64  # queries in one embed request: a web process asks for one at a time
+MAX_EMBED_CHARS = 4000  # per text: the embedder truncates at 256 tokens anyway
 SOCKET_NAME = "speech.sock"
 
 

@@ -1,15 +1,16 @@
 """One scheduler for the box's speech inference: a fixed number of slots (one per core by
 default), jobs taken by priority, transcriptions batched.
 
-Transcriptions come first (a visitor who stopped talking waits on them), and those arriving
-within a few milliseconds of each other run as one batched decode: with the short Whisper
-window ten at once cost about what two do one after another. Syntheses follow by priority: a
-first phrase before later sentences, background work last; equal priorities first come, first
-served. With two slots or more, later sentences and background work never take the last free
-slot: a running synthesis cannot be interrupted, so a first phrase or a transcription arriving
-behind a row of long sentences would otherwise wait for one of them to finish. A full queue
-refuses new work at once (``Overloaded``) instead of letting every visitor
-wait longer: the web process degrades to text and says so.
+Transcriptions and query embeddings come first (a visitor who stopped talking, or who typed,
+waits on them), and those of one kind arriving within a few milliseconds of each other run as
+one batch: with the short Whisper window ten decodes at once cost about what two do one after
+another, and ten questions embed in one call for little more than one. Syntheses follow by
+priority: a first phrase before later sentences, background work last; equal priorities first
+come, first served. With two slots or more, later sentences and background work never take the
+last free slot: a running synthesis cannot be interrupted, so a first phrase or a transcription
+arriving behind a row of long sentences would otherwise wait for one of them to finish. A full
+queue refuses new work at once (``Overloaded``) instead of letting every visitor wait longer:
+the web process degrades to text and says so.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class Overloaded(Exception):
 @dataclass(order=True)
 class Job:
     rank: tuple[int, int]  # (-priority, arrival number): the heap's order
-    kind: str = field(compare=False)  # "stt" or "tts"
-    payload: Any = field(compare=False)  # PCM for stt, text for tts
+    kind: str = field(compare=False)  # "stt", "embed" or "tts"
+    payload: Any = field(compare=False)  # PCM for stt, texts for embed, text for tts
     future: asyncio.Future[Any] = field(compare=False)
     arrived: float = field(compare=False)
 
@@ -53,12 +54,16 @@ class Observer:
     rejected: Callable[[str], None] = lambda kind: None
 
 
+BATCHED = ("stt", "embed")  # kinds whose jobs arriving together run as one call
+
+
 class Scheduler:
     def __init__(
         self,
         transcribe_batch: Callable[[list[bytes]], list[str]],
         synthesize: Callable[[str], Any],
         *,
+        embed_batch: Callable[[list[list[str]]], list[Any]] | None = None,
         slots: int,
         batch_window: float,
         max_batch: int,
@@ -66,6 +71,7 @@ class Scheduler:
         observer: Observer | None = None,
     ) -> None:
         self._transcribe_batch, self._synthesize = transcribe_batch, synthesize
+        self._embed_batch = embed_batch
         self.slots, self.batch_window = max(slots, 1), batch_window
         self.max_batch, self.max_queue = max_batch, max_queue
         self.observer = observer or Observer()
@@ -74,7 +80,7 @@ class Scheduler:
         self.running_later = 0  # of which: jobs below PRIORITY_FIRST
         self.recent_batches: deque[int] = deque(maxlen=200)
         # Recent seconds of inference per job (a batch's time shared by its utterances).
-        self.cost = {"stt": 0.15, "tts": 0.2}
+        self.cost = {"stt": 0.15, "embed": 0.01, "tts": 0.2}
         self.last_error: dict[str, Any] | None = None
         self._heap: list[Job] = []
         self._numbers = itertools.count()
@@ -116,7 +122,9 @@ class Scheduler:
             self.observer.rejected(kind)
             raise Overloaded(f"{self.depth} speech jobs waiting")
         loop = asyncio.get_running_loop()
-        if kind == "stt":
+        if kind == "embed" and self._embed_batch is None:
+            raise ValueError("this speech process has no local embedder (SITESPEAK_EMBEDDER)")
+        if kind in BATCHED:
             priority = PRIORITY_TRANSCRIBE
         rank = (-priority, next(self._numbers))
         job = Job(rank, kind, payload, loop.create_future(), loop.time())
@@ -147,14 +155,14 @@ class Scheduler:
                 if top.future.done():  # cancelled while it waited
                     heapq.heappop(self._heap)
                     continue
-                if top.kind == "stt":
-                    # Wait out the batch window of the oldest transcription, so others that
-                    # arrive within it share its decode.
+                if top.kind in BATCHED:
+                    # Wait out the batch window of the oldest job of its kind, so others that
+                    # arrive within it share its call.
                     delay = top.arrived + self.batch_window - loop.time()
                     if delay > 0:
                         await asyncio.sleep(delay)
                         continue
-                    jobs = self._take_transcriptions()
+                    jobs = self._take_batch(top.kind)
                 elif -top.rank[0] < PRIORITY_FIRST and not self._later_may_run():
                     break  # the last free slot waits for a first phrase or a transcription
                 else:
@@ -169,12 +177,19 @@ class Scheduler:
     def _later_may_run(self) -> bool:
         return self.slots == 1 or self.running_later < self.slots - 1
 
-    def _take_transcriptions(self) -> list[Job]:
+    def _take_batch(self, kind: str) -> list[Job]:
+        """The oldest waiting jobs of ``kind``, up to a batch; transcriptions and embeddings
+        share a priority, so they interleave in the heap and are picked out of it by kind."""
         jobs: list[Job] = []
-        while self._heap and self._heap[0].kind == "stt" and len(jobs) < self.max_batch:
-            job = heapq.heappop(self._heap)
-            if not job.future.done():
+        rest: list[Job] = []
+        for job in sorted(self._heap):
+            if job.future.done():
+                continue
+            if job.kind == kind and len(jobs) < self.max_batch:
                 jobs.append(job)
+            else:
+                rest.append(job)
+        self._heap = rest  # sorted: already a heap
         return jobs
 
     async def _execute(self, jobs: list[Job], later: bool = False) -> None:
@@ -189,6 +204,9 @@ class Scheduler:
                 self.observer.batched(len(jobs))
                 clips = [job.payload for job in jobs]
                 results = await loop.run_in_executor(self.pool, self._transcribe_batch, clips)
+            elif kind == "embed" and self._embed_batch is not None:
+                texts = [job.payload for job in jobs]
+                results = await loop.run_in_executor(self.pool, self._embed_batch, texts)
             else:
                 results = [await loop.run_in_executor(self.pool, self._synthesize, jobs[0].payload)]
         except Exception as exc:  # noqa: BLE001 - every waiter gets the error; the process lives

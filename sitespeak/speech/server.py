@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
 from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.speech.metrics import SpeechMetrics
-from sitespeak.speech.models import SpeechModels, limit_malloc_arenas
+from sitespeak.speech.models import SpeechModels, TextEmbedder, limit_malloc_arenas
 from sitespeak.speech.prepared import PreparedAudio
 from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.voice.speech_cache import SentenceCache
@@ -51,6 +52,7 @@ class SpeechService:
         self.scheduler = Scheduler(
             models.transcribe_batch,
             models.synthesize,
+            embed_batch=models.embed_batch if getattr(models, "embedder", None) else None,
             slots=settings.speech_slots or os.cpu_count() or 1,
             batch_window=settings.speech_batch_window_ms / 1000,
             max_batch=settings.speech_max_batch,
@@ -66,6 +68,11 @@ class SpeechService:
 
     async def transcribe(self, pcm: bytes) -> str:
         return str(await self.scheduler.submit("stt", pcm, 0))
+
+    async def embed(self, texts: list[str]) -> bytes:
+        """The texts' vectors as float32 little-endian rows."""
+        matrix = await self.scheduler.submit("embed", texts, 0)
+        return bytes(matrix.astype("<f4").tobytes())
 
     async def synthesize(self, text: str, priority: int) -> tuple[bytes, int, bool]:
         """PCM, its rate, and whether the phrase cache had it (no synthesis was waited for)."""
@@ -94,6 +101,7 @@ class SpeechService:
             "stt": self.models.stt_name,
             "tts": self.models.tts_name,
             "rate": self.models.sample_rate,
+            "embedder": getattr(self.models, "embedder_name", ""),
             "version": __version__,
             "pid": os.getpid(),
         }
@@ -192,6 +200,12 @@ class Connection:
         try:
             if op == "transcribe":
                 self.send({"id": rid, "text": await svc.transcribe(payload)})
+            elif op == "embed":
+                texts = _embed_texts(header.get("texts"))
+                vectors = await svc.embed(texts)
+                dim = len(vectors) // 4 // len(texts)
+                name = svc.models.embedder_name
+                self.send({"id": rid, "name": name, "dim": dim, "rows": len(texts)}, vectors)
             elif op == "synthesize":
                 text = header.get("text")
                 if not isinstance(text, str) or not text.strip():
@@ -228,6 +242,14 @@ class Connection:
         for number, chunk in enumerate(chunks):
             header = {"id": rid, "rate": rate, "last": number == len(chunks) - 1}
             self.send({**header, "cached": cached}, chunk)
+
+
+def _embed_texts(texts: Any) -> list[str]:
+    if not isinstance(texts, list) or not texts or len(texts) > wire.MAX_EMBED_TEXTS:
+        raise ValueError(f"embed needs a list of 1 to {wire.MAX_EMBED_TEXTS} texts")
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("embed needs texts (strings)")
+    return [text[: wire.MAX_EMBED_CHARS] for text in texts]
 
 
 async def _listen(service: SpeechService, address: wire.Address) -> asyncio.AbstractServer:
@@ -312,7 +334,8 @@ async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
         log.info("speech process stopped")
 
 
-def run_speech(settings: Settings) -> int:
+def run_speech(settings: Settings, embedder: Callable[[Settings], TextEmbedder | None]) -> int:
+    """``embedder``: the query embedder for ``embed`` calls (None: this box has none)."""
     limit_malloc_arenas()
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, functools.partial(SpeechModels, embedder=embedder)))
     return 0

@@ -73,8 +73,8 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     publisher = EventPublisher(sync_redis, settings.redis_prefix)
     hub = EventHub(async_redis, settings.redis_prefix)
     metrics = WebMetrics()
-    knowledge = knowledge_setup.knowledge_cache(settings, db, hub)
-    speech = SpeechClient(settings)  # one connection to the speech process per web process
+    speech = SpeechClient(settings)  # one connection: voice sessions and query vectors
+    knowledge = knowledge_setup.knowledge_cache(settings, db, hub, speech)
     rt = WebRuntime(
         settings=settings,
         db=db,

@@ -100,8 +100,8 @@ def voice_services(
     metrics: WebMetrics,
     knowledge: KnowledgeCache,
 ) -> Services:
-    """Built once per web process. ``speech`` is the speech process's client: no model is
-    loaded here."""
+    """Built once per web process. ``speech`` is the speech process's client (the one
+    connection, shared with the knowledge cache's query embedding): no model is loaded here."""
     background: set[asyncio.Task] = set()
 
     async def on_turn(state: SessionState, result: TurnResult) -> None:

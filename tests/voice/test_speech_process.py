@@ -24,8 +24,9 @@ from tests.voice.conftest import VOICE_ENV
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
-# Native libraries of the speech models: mapped only into a process that loaded a model.
-SPEECH_LIBRARIES = ("libctranslate2", "espeakbridge")
+# Native libraries of the models (Whisper, piper, and the query embedder on onnxruntime):
+# mapped only into a process that loaded a model.
+SPEECH_LIBRARIES = ("libctranslate2", "espeakbridge", "onnxruntime")
 
 
 def process_tree(pid: int) -> list[int]:
@@ -59,8 +60,8 @@ async def test_a_spoken_question_goes_through_the_speech_process_and_back(voice_
     assert turn.audio_frames > 0 and not turn.of("error")
 
 
-async def test_the_web_process_loads_no_speech_model(voice_web, voice_site, speech_process):
-    await spoken_turn(voice_web, voice_site, "Where are you?")  # speech was used
+async def test_the_web_process_loads_no_model_of_any_kind(voice_web, voice_site, speech_process):
+    await spoken_turn(voice_web, voice_site, "Where are you?")  # speech and retrieval were used
     for pid in process_tree(voice_web.popen.pid):
         assert mapped_speech_libraries(pid) == set(), pid
     assert mapped_speech_libraries(speech_process.popen.pid) == set(SPEECH_LIBRARIES)
@@ -80,6 +81,8 @@ async def test_the_webs_health_and_metrics_include_the_speech_process(voice_web,
         assert f'sitespeak_speech_{name}_count{{kind="stt"}}' in page
         assert f'sitespeak_speech_{name}_count{{kind="tts"}}' in page
     assert "sitespeak_speech_batch_size_count" in page
+    # The question's vector was embedded by the speech process, not by the web process.
+    assert 'sitespeak_speech_run_seconds_count{kind="embed"}' in page
 
 
 async def test_two_web_processes_share_one_speech_process_and_its_phrases(
@@ -152,6 +155,20 @@ async def test_a_speech_process_restart_mid_session_is_told_then_voice_works_aga
         await ws.close()
     finally:
         speech_proc.stop()
+
+
+async def test_a_typed_question_is_answered_from_keywords_while_the_speech_process_is_down(
+    lone_web, voice_site
+):
+    # Nothing listens on lone_web's own speech socket outside the tests that start a process.
+    fallbacks = lone_web.output().count("full-text search only")
+    ws, _ = await open_session(lone_web.url, voice_site.origin, voice_site.key)
+    try:
+        typed = await until_response_done_after(ws, "What is the bakery's street address?")
+    finally:
+        await ws.close()
+    assert "Harbour Street" in typed.of("response.text.delta")[0]["text"], typed.events
+    assert lone_web.output().count("full-text search only") > fallbacks
 
 
 async def test_more_turns_than_the_speech_process_can_take_are_each_answered_or_told(

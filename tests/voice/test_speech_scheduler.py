@@ -25,6 +25,10 @@ class Recorder:
         self.calls.append(("stt", len(clips)))
         return [clip.decode() for clip in clips]
 
+    def embed_batch(self, requests: list[list[str]]) -> list[list[int]]:
+        self.calls.append(("embed", sum(len(texts) for texts in requests)))
+        return [[len(text) for text in texts] for texts in requests]
+
     def synthesize(self, text: str) -> tuple[bytes, int]:
         if not text.startswith("quick"):
             self.gate.wait(5)
@@ -34,7 +38,9 @@ class Recorder:
 
 def scheduler(models: Recorder, **kw) -> Scheduler:
     options = {"slots": 1, "batch_window": 0.02, "max_batch": 8, "max_queue": 16, **kw}
-    return Scheduler(models.transcribe_batch, models.synthesize, **options)
+    return Scheduler(
+        models.transcribe_batch, models.synthesize, embed_batch=models.embed_batch, **options
+    )
 
 
 async def test_transcriptions_arriving_together_are_decoded_as_one_batch():
@@ -46,6 +52,47 @@ async def test_transcriptions_arriving_together_are_decoded_as_one_batch():
         assert texts == [f"clip {n}" for n in range(5)]
         assert models.calls == [("stt", 5)]
         assert list(s.recent_batches) == [5]
+    finally:
+        await s.close()
+
+
+async def test_query_embeddings_arriving_together_are_one_call_apart_from_transcriptions():
+    models = Recorder()
+    s = scheduler(models)
+    s.start()
+    try:
+        busy = s.submit("tts", "busy", PRIORITY_LATER)  # holds the slot while the rest queue
+        await asyncio.sleep(0.05)
+        mixed = [
+            s.submit("embed", ["one"], 0),
+            s.submit("stt", b"clip a", 0),
+            s.submit("embed", ["three", "fours"], 0),
+            s.submit("tts", "quick first", PRIORITY_FIRST),
+            s.submit("stt", b"clip b", 0),
+        ]
+        models.gate.set()
+        results = await asyncio.gather(busy, *mixed)
+        assert results[1:3] == [[3], "clip a"] and results[3] == [5, 5]
+        # Each kind in one call, the oldest kind first, both before the synthesis.
+        assert models.calls[1:] == [("embed", 3), ("stt", 2), ("tts", "quick first")]
+    finally:
+        await s.close()
+
+
+async def test_an_embedding_is_refused_by_a_scheduler_without_an_embedder():
+    models = Recorder()
+    s = Scheduler(
+        models.transcribe_batch,
+        models.synthesize,
+        slots=1,
+        batch_window=0,
+        max_batch=8,
+        max_queue=8,
+    )
+    s.start()
+    try:
+        with pytest.raises(ValueError, match="no local embedder"):
+            s.submit("embed", ["hello"], 0)
     finally:
         await s.close()
 
