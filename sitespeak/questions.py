@@ -16,7 +16,8 @@ STOP = frozenset(
 does did done have has had i i'm me my we our you your he she it its they them their this that
 these those what which who whom why how can could would should will shall may might
 must there here please tell know want like just get give any some much many so if than then
-also very really not no yes hi hello hey okay ok us am let need near nearby""".split()
+also very really not no yes hi hello hey okay ok us am let need near nearby um umm uh uhh er erm
+hmm""".split()
 )
 # Email addresses and URLs say where, not what: "info@clinic.test" is no answer to "tests".
 ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://\S+|\bwww\.\S+")

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from sitespeak.db.models import Site
 from sitespeak.instant import phrases as instant
+from sitespeak.instant.prepared_set import Prepared, replace_set
 from sitespeak.jobs.context import JobContext, Submitter
 from sitespeak.jobs.registry import JobKind, Reaction, RetryPolicy
 from sitespeak.knowledge.jobs import SiteArgs, site_of
@@ -55,7 +56,11 @@ def prepare_answers(ctx: JobContext, args: PrepareArgs) -> dict[str, Any]:
             await speech.ready()  # no speech process: fail (and retry) before any other work
             progress = instant.resumed(ctx.resume)
             if progress is None:
-                progress = instant.Progress(texts=await _phrases(ctx, site))
+                texts, answers = await _phrases(ctx, site)
+                # Matched from now on; the audio follows phrase by phrase (a turn that comes
+                # first synthesizes as it would have).
+                replace_set(site.tenant_id, site.id, site.knowledge_version, answers)
+                progress = instant.Progress(texts=texts)
             return await instant.prepare(progress, speech.say, between)
         finally:
             speech.close()
@@ -63,7 +68,7 @@ def prepare_answers(ctx: JobContext, args: PrepareArgs) -> dict[str, Any]:
     return {"site_id": site.id, **asyncio.run(run())}
 
 
-async def _phrases(ctx: JobContext, site: Site) -> list[str]:
+async def _phrases(ctx: JobContext, site: Site) -> tuple[list[str], list[Prepared]]:
     # Imported on the first job: retrieval loads the embedder (onnxruntime, numpy).
     from sitespeak.analytics.summary import site_summary
     from sitespeak.knowledge.embedders import embedder_for

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from sitespeak.instant.prepared_set import Prepared
 from sitespeak.voice.answer import declined
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import FIRST_WORDS, SHORT_FIRST_WORDS, split_answer
@@ -57,15 +58,28 @@ async def phrases(
     persona: Persona,
     questions: Iterable[str],
     retrieve: Retriever,
-) -> list[str]:
-    """The phrases to prepare for a site, each once, the likeliest first."""
+) -> tuple[list[str], list[Prepared]]:
+    """The phrases to prepare for a site, each once, the likeliest first; and each question
+    with what its answer path searched for and found (for matching a turn's question)."""
     found: dict[str, None] = dict.fromkeys(spoken_chunks([greeting]) if greeting else [])
+    answers = []
+    searched: list[tuple[str, list[Any]]] = []  # what the answer path searched for, and found
+
+    async def recorded(site: int, query: str, k: int) -> list[Any]:
+        passages = await retrieve(site, query, k)
+        searched.append((query, passages))
+        return passages
+
     for question in dict.fromkeys(q.strip() for q in questions if q.strip()):
-        passages = await look_up(site_id, question, retrieve)
+        searched.clear()
+        passages = await look_up(site_id, question, recorded)
         reply = await compose(site_id, question, passages, None, None, persona)
         found.update(dict.fromkeys(spoken_chunks(reply.speech)))
+        if searched:
+            query, passages = searched[-1]
+            answers.append(Prepared(question, query, passages, " ".join(reply.speech)))
     found.update(dict.fromkeys(spoken_chunks(declined(persona).speech)))
-    return list(found)
+    return list(found), answers
 
 
 def questions_for(top_questions: list[list[Any]]) -> list[str]:

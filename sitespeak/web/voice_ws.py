@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
@@ -21,6 +22,8 @@ from quart import Blueprint, websocket
 from sitespeak.actions import vetting
 from sitespeak.errors import InvalidInput
 from sitespeak.hosting import layout
+from sitespeak.instant.matching import PreparedRetrieval
+from sitespeak.instant.prepared_set import load_set
 from sitespeak.jobs import ingest
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.settings import Settings
@@ -115,10 +118,21 @@ def voice_services(
         background.add(task)
         task.add_done_callback(_recorded(background))
 
+    async def version(site_id: int) -> int:
+        return (await knowledge.index(site_id)).version
+
+    async def prepared(site_id: int, version: int) -> dict[str, list[Any]]:
+        return dict(await db.run(load_set, site_id, version))
+
+    # A question the site's answers were prepared for takes the prepared passages (no search):
+    # the answer composed from them is the prepared one, whose audio the speech process holds.
+    retrieve = PreparedRetrieval(
+        knowledge.search, version, prepared, settings.knowledge_check_every
+    )
     services = Services(
         settings,
         speech,
-        knowledge.search,
+        retrieve,
         SessionStore(redis, settings.redis_prefix, settings.voice_session_ttl),
         TurnLimiter(redis, settings),
         on_turn,

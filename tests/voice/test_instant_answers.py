@@ -97,6 +97,11 @@ async def test_a_prepared_answer_is_served_from_the_phrase_cache_and_another_is_
             assert after["misses"] == before["misses"]  # nothing was synthesized for it
             assert after["hits"] > before["hits"]
 
+            reworded = await ask_text(ws, "Um, what's your PHONE number, please?")
+            assert "555 0100" in reworded.done["text"]
+            assert reworded.done["timings"].get("instant") == 1.0
+            assert speech_health(socket)["phrase_cache"]["misses"] == before["misses"]
+
             other = await ask_text(ws, "How many bakers work there?")
             assert "eight bakers" in other.done["text"]
             assert "instant" not in other.done["timings"]
