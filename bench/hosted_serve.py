@@ -3,8 +3,10 @@ of the same web process, measured by wrk in the same run, rounds interleaved (so
 load hits both alike). Goal: hosted page ≥ 0.5× /health/live.
 
 Variants: the page as is (Granian sends the file: pathsend), the page to a client taking gzip
-(the .gz copy), and a revalidation answered 304 (no body). Prints each round, the medians, wrk's
-latency percentiles and the load average before and after.
+(the .gz copy), a revalidation answered 304 (no body), and a 4 MB file. While each runs, the
+event loop's lag (what /health/live reports, sampled every 100 ms) shows whether serving files
+holds up the loop that voice sessions run on. Prints each round, the medians, wrk's latency
+percentiles, the lag's median and p95, and the load average before and after.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-from _stack import bench_services, env_for
+import httpx
+from _stack import bench_services, env_for, percentile
 
 from tests.support.hosted_sites import link_host, make_live, write_release
 from tests.support.processes import Proc, start_web
@@ -62,7 +67,11 @@ def write_site(state: Path) -> str:
         state,
         SITE,
         1,
-        {"/index.html": page(), "/assets/site.3f2a1c9e.css": "body{margin:0}\n" * 100},
+        {
+            "/index.html": page(),
+            "/assets/site.3f2a1c9e.css": "body{margin:0}\n" * 100,
+            "/media/tour.bin": bytes(range(256)) * (4 * 4096),  # 4 MB
+        },
         immutable=["/assets/site.3f2a1c9e.css"],
     )
     make_live(state, SITE, 1)
@@ -70,9 +79,33 @@ def write_site(state: Path) -> str:
     return HOST
 
 
-def etag_of(web: Proc) -> str:
-    import httpx
+class LagProbe:
+    """Samples the loop lag /health/live reports while a load runs."""
 
+    def __init__(self, url: str) -> None:
+        self.url, self.samples = url + "/health/live", []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self._stop.is_set():
+                try:
+                    self.samples.append(client.get(self.url).json()["loop_lag_ms"])
+                except (httpx.HTTPError, ValueError, KeyError):
+                    pass
+                time.sleep(0.1)
+
+    def __enter__(self) -> LagProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def etag_of(web: Proc) -> str:
     found = httpx.get(web.url + "/", headers={"Host": HOST, "Accept-Encoding": "identity"})
     found.raise_for_status()
     return found.headers["etag"]
@@ -98,11 +131,15 @@ def main() -> None:
                 "hosted page": (web.url + "/", {"Host": HOST}),
                 "hosted page, gzip": (web.url + "/", {"Host": HOST, "Accept-Encoding": "gzip"}),
                 "hosted page, 304": (web.url + "/", {"Host": HOST, "If-None-Match": etag}),
+                "hosted 4 MB file": (web.url + "/media/tour.bin", {"Host": HOST}),
             }
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+            lags: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(opts.rounds):
                 for name, (url, headers) in variants.items():
-                    runs[name].append(wrk(url, opts.seconds, opts.connections, headers))
+                    with LagProbe(web.url) as probe:
+                        runs[name].append(wrk(url, opts.seconds, opts.connections, headers))
+                    lags[name] += probe.samples
         finally:
             web.stop()
     base = statistics.median(r["rps"] for r in runs["/health/live"])
@@ -113,8 +150,9 @@ def main() -> None:
         p99 = statistics.median(r.get("p99_ms", float("nan")) for r in rounds)
         print(
             f"{name:20s} median {median:8,.0f} req/s  ×{median / base:.2f} of /health/live  "
-            f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms  (rounds: "
-            f"{', '.join(f'{v:,.0f}' for v in rps)})"
+            f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms  loop lag median "
+            f"{statistics.median(lags[name] or [float('nan')]):.1f} ms, p95 "
+            f"{percentile(lags[name], 95):.1f} ms  (rounds: {', '.join(f'{v:,.0f}' for v in rps)})"
         )
     print(
         f"goal: hosted page ≥ 0.5× /health/live; wrk -t1 -c{opts.connections} "

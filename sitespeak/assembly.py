@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's
     from sitespeak.jobs.periodic import Periodic
     from sitespeak.jobs.schedules import Schedules
     from sitespeak.knowledge.embedders import LocalEmbedder
+    from sitespeak.web.fastpath import LivenessFastPath
 
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
@@ -64,7 +65,7 @@ def web_app(settings: Settings) -> Quart:
     return create_app(settings, job_registry(), pages=blueprints())
 
 
-def http_app_from_env() -> object:
+def http_app_from_env() -> LivenessFastPath:
     """Granian's factory: each worker process builds its Settings from the environment."""
     from sitespeak.web.fastpath import LivenessFastPath
 
@@ -81,7 +82,8 @@ def app_from_env() -> object:
     from sitespeak.web.hosted_sites import HostedSites
 
     settings = load_settings()
-    app = HostedSites(socketio_bridge.wrap(http_app_from_env()), settings)
+    http = http_app_from_env()
+    app = HostedSites(socketio_bridge.wrap(http), settings, http.runtime.metrics)
     proxies = settings.trusted_proxy_list
     if not proxies:
         return app

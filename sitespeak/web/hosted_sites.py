@@ -16,24 +16,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import Any
 
 from sitespeak.hosting import serving
 from sitespeak.hosting.serving import Answer, HostRouter, Release, ReleaseCache
 from sitespeak.settings import Settings
+from sitespeak.web.metrics import WebMetrics
 
 log = logging.getLogger(__name__)
 PATHSEND = "http.response.pathsend"
+HOSTED_ROUTE = "(hosted site)"  # the route label of every hosted request in the metrics
 CHUNK = 256 * 1024
 
 
 class HostedSites:
-    def __init__(self, app: Any, settings: Settings) -> None:
+    def __init__(self, app: Any, settings: Settings, metrics: WebMetrics | None = None) -> None:
         self.app = app
         self.router = HostRouter(
             settings.state_dir, settings.admin_host, settings.hosted_sites_domain
         )
         self.releases = ReleaseCache()
+        self.metrics = metrics
+        # Children resolved once per (method, status): labels() costs more than a 304.
+        self._counted: dict[tuple[str, int], Any] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -47,7 +53,22 @@ class HostedSites:
         if scope["type"] != "http":  # no websocket (voice, Socket.IO) on a hosted host
             await send({"type": "websocket.close", "code": 1008})
             return
-        await self._respond(scope, send, await self._answer(scope, name, live))
+        started = time.perf_counter()
+        answer = await self._answer(scope, name, live)
+        await self._respond(scope, send, answer)
+        self._count(scope["method"], answer.status, time.perf_counter() - started)
+
+    def _count(self, method: str, status: int, seconds: float) -> None:
+        if self.metrics is None:
+            return
+        method = method if method in serving.METHODS else "other"
+        child = self._counted.get((method, status))
+        if child is None:
+            child = self.metrics.requests.labels(method, HOSTED_ROUTE, str(status))
+            self._counted[(method, status)] = child
+        child.inc()
+        if method == "GET":
+            self.metrics.latency.labels("GET", HOSTED_ROUTE).observe(seconds)
 
     async def _answer(self, scope: dict, name: str, live: str | None) -> Answer:
         headers = dict(scope["headers"])
@@ -60,7 +81,7 @@ class HostedSites:
                 # Pruned between reading ``current`` and its manifest: read the links again.
                 live = self.router.release_for(name)
                 continue
-            except ValueError as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 log.error("hosted release %s has an unreadable manifest: %s", live, exc)
                 return serving.unavailable()
             return serving.answer(
@@ -104,7 +125,13 @@ async def _start(send: Any, answer: Answer, length: int | None) -> None:
 async def _stream(send: Any, answer: Answer, path: str) -> None:
     """The file in chunks read in a thread; it is opened first, so a release pruned meanwhile
     still reads whole (an open file outlives its unlinking)."""
-    handle = await asyncio.to_thread(open, path, "rb")
+    try:
+        handle = await asyncio.to_thread(open, path, "rb")
+    except OSError:  # its release was pruned since the manifest was read
+        gone = serving.unavailable()
+        await _start(send, gone, len(gone.body))
+        await send({"type": "http.response.body", "body": gone.body})
+        return
     try:
         size = os.fstat(handle.fileno()).st_size
         await _start(send, answer, size)

@@ -220,3 +220,30 @@ def test_a_path_trying_to_leave_the_release_gets_nothing_but_the_404(hosted_web,
     assert b"root:" not in body
     if status == 404:
         assert body == MISSING.encode()
+
+
+def test_a_live_release_that_cannot_be_read_is_a_503_with_retry_after(hosted_web):
+    site = next(_ids)
+    release = write_release(hosted_web.state_dir, site, 1, {"/index.html": HOME})
+    (release / "manifest.json").write_text('{"release": 1, "files": ')  # cut short
+    make_live(hosted_web.state_dir, site, 1)
+    link_host(hosted_web.state_dir, f"broken.{DOMAIN}", site)
+    response = get(hosted_web, f"broken.{DOMAIN}", "/")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def hosted_count(hosted_web, status: str) -> float:
+    metrics = httpx.get(hosted_web.url + "/metrics", timeout=10).text
+    line = f'sitespeak_http_requests_total{{method="GET",route="(hosted site)",status="{status}"}}'
+    found = [row.split()[-1] for row in metrics.splitlines() if row.startswith(line)]
+    return float(found[0]) if found else 0.0
+
+
+def test_hosted_requests_are_counted_under_one_route_by_status(hosted_web, alpha):
+    before = {status: hosted_count(hosted_web, status) for status in ("200", "404")}
+    for path in ("/", "/about/", "/missing-1", "/missing-2", "/missing-3"):
+        get(hosted_web, alpha, path)
+    assert hosted_count(hosted_web, "200") == before["200"] + 2
+    assert hosted_count(hosted_web, "404") == before["404"] + 3
