@@ -10,7 +10,7 @@ from quart import Blueprint, Response, jsonify, request
 from sitespeak.actions import catalog
 from sitespeak.errors import InvalidInput
 from sitespeak.web.auth import api_caller
-from sitespeak.web.requests import body_as
+from sitespeak.web.requests import RequestBody, body_as
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("actions", __name__, url_prefix="/api/v1/sites/<site_ref>/actions")
@@ -21,7 +21,7 @@ class ActionFilter(BaseModel, extra="forbid"):
     enabled: bool | None = None
 
 
-class ActionChange(BaseModel, extra="forbid"):
+class ActionChange(RequestBody, extra="forbid"):
     enabled: bool = Field(..., description="Whether the assistant may use this action.")
 
 

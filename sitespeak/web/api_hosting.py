@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from quart import Blueprint, Response, jsonify
 from quart.typing import ResponseReturnValue
 
@@ -18,14 +18,14 @@ from sitespeak.jobs.context import Submitter
 from sitespeak.settings import Settings
 from sitespeak.web.auth import api_caller
 from sitespeak.web.openapi import api_doc
-from sitespeak.web.requests import body_as
+from sitespeak.web.requests import RequestBody, body_as
 from sitespeak.web.runtime import runtime
 from sitespeak.web.uploads import receive_upload
 
 bp = Blueprint("hosting", __name__, url_prefix="/api/v1/sites")
 
 
-class HostingChange(BaseModel, extra="forbid"):
+class HostingChange(RequestBody, extra="forbid"):
     hostnames: list[str] | None = Field(None, max_length=20, description="custom host names")
     purge_hooks: list[str] | None = Field(
         None, max_length=10, description="URLs POSTed the changed paths after each switch"

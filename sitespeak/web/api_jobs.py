@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from quart import Blueprint, Response, jsonify, request
 from quart.typing import ResponseReturnValue
 
 from sitespeak.jobs import ledger
 from sitespeak.settings import QUEUES
 from sitespeak.web.auth import api_caller
-from sitespeak.web.requests import body_as
+from sitespeak.web.requests import RequestBody, body_as
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 
 
-class JobRequest(BaseModel, extra="forbid"):
+class JobRequest(RequestBody, extra="forbid"):
     queue: str | None = Field(None, description="One of: " + ", ".join(QUEUES))
     name: str = Field(..., min_length=1, max_length=100)
     args: dict[str, Any] = Field(default_factory=dict)

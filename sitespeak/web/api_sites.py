@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import Field, HttpUrl
 from quart import Blueprint, Response, jsonify
 
 from sitespeak import sites
@@ -13,13 +13,13 @@ from sitespeak.jobs import ledger
 from sitespeak.knowledge import views
 from sitespeak.sites import SiteScope
 from sitespeak.web.auth import api_caller
-from sitespeak.web.requests import body_as
+from sitespeak.web.requests import RequestBody, body_as
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
 
 
-class SiteCreate(BaseModel, extra="forbid"):
+class SiteCreate(RequestBody, extra="forbid"):
     name: str = Field(..., min_length=1, max_length=200)
     start_urls: list[HttpUrl] = Field(..., min_length=1, max_length=20)
     scope: SiteScope = Field(default_factory=SiteScope)
@@ -28,7 +28,7 @@ class SiteCreate(BaseModel, extra="forbid"):
     allow_private: bool = False
 
 
-class SiteChange(BaseModel, extra="forbid"):
+class SiteChange(RequestBody, extra="forbid"):
     name: str | None = Field(None, min_length=1, max_length=200)
     start_urls: list[HttpUrl] | None = Field(None, min_length=1, max_length=20)
     scope: dict[str, Any] | None = None
@@ -37,7 +37,7 @@ class SiteChange(BaseModel, extra="forbid"):
     allow_private: bool | None = None
 
 
-class SearchRequest(BaseModel, extra="forbid"):
+class SearchRequest(RequestBody, extra="forbid"):
     query: str = Field(..., min_length=1, max_length=1000)
     k: int = Field(5, ge=1, le=50)
 

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
+from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError, model_validator
 from quart import request
 
 from sitespeak.errors import InvalidInput
 
-M = TypeVar("M", bound=BaseModel)
+
+class RequestBody(BaseModel):
+    """The base of every API request body: text PostgreSQL cannot store is refused, with the
+    field named, in the same pass that parses the body, not when the row is written."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        _refuse_unstorable(data)
+        return data
+
+
+M = TypeVar("M", bound=RequestBody)
 
 
 async def body_as(model: type[M]) -> M:
@@ -22,34 +35,84 @@ async def body_as(model: type[M]) -> M:
         raise InvalidInput(
             f"send JSON with Content-Type: application/json (got {request.mimetype or 'none'})"
         )
-    _refuse_unstorable(raw)
-    return model.model_validate_json(raw)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            _name_a_lone_surrogate(raw)
+        raise
 
 
-def _refuse_unstorable(raw: bytes) -> None:
-    """PostgreSQL stores no NUL character and UTF-8 no lone surrogate: refuse them here, with
-    the field named, rather than fail when the row is written."""
+def _name_a_lone_surrogate(raw: bytes) -> None:
+    """pydantic's parser refuses an unpaired surrogate escape as malformed JSON, at a position;
+    Python's reads it, so the refusal can name the field. Only bodies already refused pay."""
     try:
         data = json.loads(raw)
     except ValueError:
-        return  # pydantic reports malformed JSON with its position
-    for where, text in _strings(data, "body"):
-        if "\x00" in text:
-            raise InvalidInput(f"{where} contains a NUL character")
+        return  # malformed after all: pydantic's message, with its position, stands
+    _refuse_unstorable(data)
+
+
+def _refuse_unstorable(data: Any) -> None:
+    """PostgreSQL stores no NUL character and UTF-8 no lone surrogate."""
+    found = _unstorable(data)
+    if found is not None:
+        path, why = found
+        raise InvalidInput(f"{_where(path)} contains {why}")
+
+
+class _Key(Enum):
+    """A step of a path: the dict key itself, not its value."""
+
+    KEY = "key"
+
+
+Step = str | int | _Key
+
+
+def _unstorable(value: Any) -> tuple[list[Step], str] | None:
+    """(the path to the first string that cannot be stored, innermost step first; why), or None.
+    Every string of every body goes through here: the path is only built for a refusal."""
+    if isinstance(value, str):
+        why = _why(value)
+        return None if why is None else ([], why)
+    for step, item in _members(value):
+        if isinstance(step, str) and (why := _why(step)) is not None:
+            return [_Key.KEY], why
+        found = _unstorable(item)
+        if found is not None:
+            found[0].append(step)
+            return found
+    return None
+
+
+def _members(value: Any) -> Iterable[tuple[str | int, Any]]:
+    if isinstance(value, dict):
+        return value.items()
+    if isinstance(value, list):
+        return enumerate(value)
+    return ()
+
+
+def _why(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character"
+    if not text.isascii():  # ASCII text encodes: skip the copy
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidInput(f"{where} contains an unpaired UTF-16 surrogate") from None
+            return "an unpaired UTF-16 surrogate"
+    return None
 
 
-def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key, f"{where} key")
-            name = key if key.isascii() and key.isprintable() else ascii(key)
-            yield from _strings(item, f"{where}.{name}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{where}[{index}]")
+def _where(path: list[Step]) -> str:
+    where = "body"
+    for step in reversed(path):
+        if step is _Key.KEY:
+            where += " key"
+        elif isinstance(step, int):
+            where += f"[{step}]"
+        else:
+            name = str(step)
+            where += "." + (name if name.isascii() and name.isprintable() else ascii(name))
+    return where

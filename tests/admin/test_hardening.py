@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sitespeak.errors import InvalidInput
+from sitespeak.web.api_jobs import JobRequest
 from sitespeak.web.openapi import build_document
 
 
@@ -49,6 +53,29 @@ async def test_text_the_database_cannot_store_is_refused_with_the_field_named(ap
         assert response.status_code == 400, await response.get_data()
         detail = (await response.get_json())["detail"]
         assert "body.scope.include[1]" in detail and why in detail
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        ('{"note": "a\\u0000b"}', "body.args.note contains a NUL character"),
+        ('{"list": [1, {"k\\u0000": 2}]}', "body.args.list[1] key contains a NUL character"),
+        ('{"caf\\u00e9": ["", "\\u0000"]}', "body.args.'caf\\xe9'[1] contains a NUL"),
+    ],
+)
+def test_a_request_model_refuses_a_nul_wherever_it_is_validated(args, where):
+    with pytest.raises(InvalidInput) as refused:
+        JobRequest.model_validate_json('{"name": "echo", "args": ' + args + "}")
+    assert where in refused.value.message
+
+
+async def test_malformed_json_is_refused_with_where_it_breaks(app, alice):
+    headers = {"Authorization": f"Bearer {alice.token}", "Content-Type": "application/json"}
+    for body in ('{"name": "echo", "args": {', '{"name": "x\\u12"}'):
+        response = await app.test_client().post("/api/v1/jobs", data=body, headers=headers)
+        assert response.status_code == 422, await response.get_data()
+        detail = (await response.get_json())["detail"]
+        assert "Invalid JSON" in detail and "column" in detail
 
 
 async def test_the_openapi_document_lists_every_api_route_with_its_models(app):
