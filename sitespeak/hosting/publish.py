@@ -120,12 +120,14 @@ def publish_release(
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    previous = live_manifest(settings, hosted.site_id)
+    # What changed is only worked out for the purge hooks: reading two manifests of a big site
+    # takes longer than the switch itself.
+    previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
     release.file_count, release.bytes, release.digest = built.file_count, built.bytes, built.digest
     switch_to(settings, hosted, release)
     _drop_upload(settings, release)
     pruned = prune(settings, hosted)
-    changed = changed_paths(previous, built.manifest)
+    changed = changed_paths(previous, built.manifest) if hosted.purge_hooks else []
     return {
         "release": number,
         "state": "live",
@@ -282,9 +284,9 @@ def rollback(
         raise Conflict(f"release {number} is {_described(release)}; roll back to a kept one")
     if not (folder / layout.MANIFEST).is_file():
         raise Conflict(f"release {number}'s files are missing from the state dir")
-    previous = live_manifest(settings, hosted.site_id)
+    previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
     switch_to(settings, hosted, release)
-    after = live_manifest(settings, hosted.site_id)
+    after = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
     changed = changed_paths(previous, after) if after else []
     done = follow_up(jobs, hosted, number, changed, ingest) if jobs else []
     return {"release": number, "state": "live", "changed": changed, "follow_up": done}

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import brotli
 import lxml.html
 import pytest
 
@@ -75,7 +76,7 @@ def test_assets_the_pages_name_are_fingerprinted_and_every_reference_rewritten(
     )
 
 
-def test_the_manifest_records_each_files_hash_and_its_gzip_sibling(
+def test_the_manifest_records_each_files_hash_and_its_compressed_siblings(
     host_settings, hosted_site, tmp_path
 ):
     _, hosted = hosted_site
@@ -94,7 +95,12 @@ def test_the_manifest_records_each_files_hash_and_its_gzip_sibling(
         assert entry.gzip == packed.exists(), url_path
         if entry.gzip:
             assert gzip.decompress(packed.read_bytes()) == data
+        squeezed = files / (manifest.file_of(url_path) + ".br")
+        assert entry.br == squeezed.exists(), url_path
+        if entry.br:
+            assert brotli.decompress(squeezed.read_bytes()) == data
     assert manifest.files["/css/app.css"].gzip  # text above the size floor
+    assert manifest.files["/css/app.css"].br
     assert manifest.files["/css/app.css"].content_type == "text/css; charset=utf-8"
     assert release.file_count == len([p for p in manifest.files if not p.endswith("/")])
 
@@ -131,7 +137,7 @@ def test_a_rollback_switches_to_a_kept_release_and_older_ones_are_pruned(
     result = publish.rollback(host_settings, hosted.tenant_id, hosted.site_id, 2)
 
     assert "<h1>Two</h1>" in (live_files(host_settings, hosted) / "index.html").read_text()
-    assert "/index.html" in result["changed"]
+    assert result["release"] == 2 and result["state"] == "live"
     with pytest.raises(Conflict, match="release 1 is pruned"):
         publish.rollback(host_settings, hosted.tenant_id, hosted.site_id, 1)
 

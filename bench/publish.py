@@ -1,0 +1,222 @@
+"""Hosted-site publishing benchmark (issue 15): the time to publish a 1,000-page static site to
+live, knowledge included (build + switch, then indexing from the files and local embeddings),
+and the time of a rollback switch. Goals: ≤ 10 s to live with knowledge, ≤ 100 ms to switch.
+
+Each publish round goes to a fresh site (a first publish: every page new, every passage
+embedded), interleaved with a baseline round that only copies the same folder (so background
+load on the shared box hits both alike; the ratio is printed). Rollbacks alternate between two
+kept releases, interleaved with bare link switches (os.replace of a symlink) as their baseline.
+The functions are the ones the ``hosting.publish`` / ``hosting.ingest`` / ``knowledge.embed``
+jobs run, called here in one process (no queue wait). Prints figures; asserts nothing.
+
+    python bench/publish.py [--pages 1000] [--rounds 3] [--rollbacks 200]
+
+Each measurement is a function of a ``Bench`` returning its figures, listed in SECTIONS: a
+serving figure (req/s of a hosted page) is one more such function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from _stack import bench_services, percentile
+
+from sitespeak import sites
+from sitespeak.db.connection import database, open_database
+from sitespeak.hosting import knowledge, layout, publish, registry
+from sitespeak.knowledge.embedders import embedder_for
+from sitespeak.knowledge.indexing import embed_site
+from sitespeak.settings import Settings
+from sitespeak.tenancy.tenants import create_tenant
+
+DOMAIN = "sites.bench"
+WORDS = (
+    "bread oven flour rye spelt crust crumb yeast dough bake morning shop coffee cake "
+    "butter sugar salt water proof knead loaf bun roll tart pie"
+).split()
+
+
+@dataclass
+class Bench:
+    settings: Settings
+    tenant_id: int
+    source: Path  # the generated site
+    rounds: int
+    rollbacks: int
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def write_site(root: Path, pages: int) -> Path:
+    """``pages`` pages in folders, each naming the shared stylesheet, script, logo and font."""
+    (root / "assets").mkdir(parents=True)
+    (root / "assets" / "site.css").write_text(
+        "@font-face{font-family:B;src:url(fonts/body.woff2)}body{font-family:B;margin:0}\n"
+        + "".join(f".c{i}{{padding:{i % 9}px}}\n" for i in range(200))
+    )
+    (root / "assets" / "fonts").mkdir()
+    (root / "assets" / "fonts" / "body.woff2").write_bytes(os.urandom(20_000))
+    (root / "assets" / "site.js").write_text("document.body.dataset.ready='1';\n" * 50)
+    (root / "assets" / "logo.png").write_bytes(os.urandom(8_000))
+    for i in range(pages):
+        text = " ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(120))
+        links = "".join(f"<a href='/p{(i * 13 + k) % pages}/'>Page {k}</a>" for k in range(1, 6))
+        html = (
+            f"<!doctype html><html lang='en'><head><title>Page {i}</title>"
+            "<link rel=stylesheet href='/assets/site.css'><script src='/assets/site.js' defer>"
+            f"</script></head><body><nav>{links}</nav><main><img src='/assets/logo.png' alt=''>"
+            f"<h1 id='top'>Page {i}</h1><p>{text}.</p><h2 id='more'>More</h2>"
+            f"<p>Section two of page {i}: {text[:200]}.</p></main></body></html>"
+        )
+        folder = root / ("" if i == 0 else f"p{i}")
+        folder.mkdir(exist_ok=True)
+        (folder / "index.html").write_text(html)
+    return root
+
+
+def new_site(bench: Bench) -> registry.HostedSite:
+    site = sites.create_site(
+        bench.tenant_id, f"bench-{uuid.uuid4().hex[:8]}", ["https://bench.example/"]
+    )
+    return registry.enable(bench.tenant_id, site.id)
+
+
+def publish_once(bench: Bench) -> dict[str, float]:
+    """One first publish of the site, timed by stage."""
+    hosted = new_site(bench)
+    release = publish.record_release(hosted, bench.source, "folder", "bench")
+    started = time.perf_counter()
+    result = publish.publish_release(
+        bench.settings, bench.tenant_id, hosted.site_id, release.number
+    )
+    live = time.perf_counter()
+    site = sites.get_site(bench.tenant_id, hosted.site_id)
+    folder = layout.release_dir(bench.settings.state_dir, hosted.site_id, release.number)
+    totals = knowledge.ingest_release(site, folder, registry.primary_url(hosted, bench.settings))
+    indexed = time.perf_counter()
+    embedded = embed_site(site.id, embedder_for(bench.settings), bench.settings.embed_batch_size)
+    done = time.perf_counter()
+    return {
+        "live_s": live - started,
+        "index_s": indexed - live,
+        "embed_s": done - indexed,
+        "total_s": done - started,
+        "files": result["files"],
+        "pages": totals["new"],
+        "passages": embedded["embedded"],
+    }
+
+
+def copy_once(bench: Bench) -> float:
+    """The baseline: copying the same folder, nothing else."""
+    target = bench.settings.state_dir / "baseline" / uuid.uuid4().hex
+    started = time.perf_counter()
+    shutil.copytree(bench.source, target)
+    took = time.perf_counter() - started
+    shutil.rmtree(target)
+    return took
+
+
+def section_publish(bench: Bench) -> dict[str, object]:
+    rounds: list[dict[str, float]] = []
+    copies: list[float] = []
+    for n in range(bench.rounds):
+        copies.append(copy_once(bench))
+        rounds.append(publish_once(bench))
+        r = rounds[-1]
+        print(
+            f"  round {n + 1}: live {r['live_s']:.2f} s, index {r['index_s']:.2f} s, embed "
+            f"{r['embed_s']:.2f} s, total {r['total_s']:.2f} s ({r['files']} files, "
+            f"{r['pages']} pages, {r['passages']} passages); copy {copies[-1]:.3f} s; "
+            f"load {loadavg()}"
+        )
+    figures: dict[str, object] = {}
+    for key in ("live_s", "index_s", "embed_s", "total_s"):
+        values = [r[key] for r in rounds]
+        figures[key] = (statistics.median(values), percentile(values, 95))
+    figures["copy_s"] = (statistics.median(copies), percentile(copies, 95))
+    figures["live_vs_copy"] = statistics.median(
+        r["live_s"] / c for r, c in zip(rounds, copies, strict=True)
+    )
+    return figures
+
+
+def section_rollback(bench: Bench) -> dict[str, object]:
+    hosted = new_site(bench)
+    for _ in range(2):
+        release = publish.record_release(hosted, bench.source, "folder", "bench")
+        publish.publish_release(bench.settings, bench.tenant_id, hosted.site_id, release.number)
+    scratch = bench.settings.state_dir / "scratch-link"
+    switches, bare = [], []
+    for n in range(bench.rollbacks):
+        started = time.perf_counter()
+        publish.rollback(bench.settings, bench.tenant_id, hosted.site_id, 1 + n % 2)
+        switches.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        layout.switch_link(scratch, Path("releases") / str(1 + n % 2))
+        bare.append(time.perf_counter() - started)
+    return {
+        "rollback_ms": (statistics.median(switches) * 1000, percentile(switches, 95) * 1000),
+        "bare_switch_ms": (statistics.median(bare) * 1000, percentile(bare, 95) * 1000),
+        "rollback_vs_bare": statistics.median(switches) / statistics.median(bare),
+    }
+
+
+SECTIONS: list[tuple[str, Callable[[Bench], dict[str, object]]]] = [
+    ("publish a site to live, knowledge included", section_publish),
+    ("rollback", section_rollback),
+]
+
+
+def show(figures: dict[str, object]) -> None:
+    for key, value in figures.items():
+        if isinstance(value, tuple):
+            print(f"  {key:<16} median {value[0]:9.3f}   p95 {value[1]:9.3f}")
+        else:
+            print(f"  {key:<16} {value:.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rollbacks", type=int, default=200)
+    args = parser.parse_args()
+    with bench_services() as (found, tmp):
+        settings = Settings(
+            database_url=found.database_url,
+            redis_url=found.redis_url,
+            redis_prefix=found.redis_prefix,
+            state_dir=tmp / "state",
+            hosted_sites_domain=DOMAIN,
+            public_url="https://voice.bench",
+        )
+        open_database(found.database_url, 4)
+        with database.connection_context():
+            tenant, _ = create_tenant("bench")
+            source = write_site(tmp / "site", args.pages)
+            bench = Bench(settings, tenant.id, source, args.rounds, args.rollbacks)
+            started = time.perf_counter()
+            embedder_for(settings).embed(["warm up"])  # the worker loads it once, at its start
+            print(f"embedder loaded in {time.perf_counter() - started:.2f} s (not counted)")
+            print(f"cpus {os.cpu_count()}, load before {loadavg()}")
+            for title, section in SECTIONS:
+                print(f"{title}:")
+                show(section(bench))
+            print(f"load after {loadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
