@@ -10,6 +10,7 @@ def blueprints() -> tuple:
         dashboard,
         events,
         hosting_pages,
+        instant_pages,
         knowledge_pages,
         people,
         reports_pages,
@@ -24,6 +25,7 @@ def blueprints() -> tuple:
         knowledge_pages.bp,
         conversations_pages.bp,
         reports_pages.bp,
+        instant_pages.bp,
         hosting_pages.bp,
         events.bp,
     )

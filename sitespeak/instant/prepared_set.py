@@ -4,10 +4,12 @@ web process's matching (per knowledge version) and by the admin."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sitespeak.db.connection import database
+from sitespeak.db.models import utcnow
 from sitespeak.instant.matching import normalise
 from sitespeak.instant.models import InstantAnswer
 
@@ -59,3 +61,27 @@ def site_set(tenant_id: int, site_id: int) -> list[InstantAnswer]:
         .where(InstantAnswer.tenant == tenant_id, InstantAnswer.site == site_id)
         .order_by(InstantAnswer.id)
     )
+
+
+def hit_rate(tenant_id: int, site_id: int, days: int, now: dt.datetime | None = None) -> Rate:
+    """Of the site's voice turns in the last ``days``, how many spoke an instant answer (their
+    first audio came from the prepared phrases: the turn's ``instant`` timing flag)."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    cursor = database.execute_sql(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE (timings->>'instant')::float = 1) "
+        "FROM voice_turns WHERE tenant_id = %s AND site_id = %s AND created_at >= %s",
+        (tenant_id, site_id, since),
+    )
+    turns, instant = cursor.fetchone()
+    return Rate(int(turns), int(instant), days)
+
+
+@dataclass(frozen=True)
+class Rate:
+    turns: int
+    instant: int
+    days: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.instant / self.turns, 1) if self.turns else None

@@ -75,6 +75,24 @@ def _setup_link(web, email: str, tenant: str = "Browser Co") -> str:
     return json.loads(out.stdout)["link"]
 
 
+def sign_in_owner(web, browser, tenant: str):
+    """A new owner of ``tenant`` signed in through a one-time link, with that tenant open (a
+    superuser sees every tenant: after other modules made theirs, it picks this one). Returns
+    the page; close its ``page.context`` when done."""
+    link = _setup_link(web, f"owner-{uuid.uuid4().hex[:6]}@example.test", tenant)
+    page = browser.new_context().new_page()
+    page.goto(link)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(web.url + "/admin/")
+    if page.locator("select[name=tenant_id]").count():
+        with page.expect_navigation():
+            page.select_option("select[name=tenant_id]", label=tenant)
+    assert tenant in page.locator(".who").inner_text()
+    return page
+
+
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
