@@ -12,6 +12,7 @@ from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.crawl import diagnosis
 from sitespeak.crawl.refresh import request_crawl
 from sitespeak.crawl.title import site_name
+from sitespeak.hosting import registry as hosting
 from sitespeak.knowledge import views
 from sitespeak.settings import Settings
 from sitespeak.sites import voice_options
@@ -166,7 +167,7 @@ async def update_voice(admin: Admin, site_id: int) -> WerkzeugResponse:
 @page("write")
 async def delete(admin: Admin, site_id: int) -> WerkzeugResponse:
     rt = runtime()
-    await rt.db.run(sites.delete_site, admin.tenant_id, site_id)
+    await rt.db.run(hosting.delete_site, rt.settings, admin.tenant_id, site_id)
     rt.knowledge.forget(site_id)
     return redirect(url_for("admin_sites.sites_index"), 303)
 

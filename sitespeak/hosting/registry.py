@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,18 @@ def link_hosts(hosted: HostedSite, settings: Settings) -> None:
         link = layout.host_link(settings.state_dir, name)
         if not (link.is_symlink() and Path(link.readlink()) == target):
             layout.switch_link(link, target)
+
+
+def delete_site(settings: Settings, tenant_id: int, site_ref: int | str) -> None:
+    """Delete a site and stop serving it: its host links go first (so no request finds it once
+    this returns), then its rows, then its releases' files."""
+    site = sites.get_site(tenant_id, site_ref)
+    hosted = find(site)
+    if hosted is not None:
+        for name in hostnames(hosted, settings):
+            _unlink(layout.host_link(settings.state_dir, name))
+    sites.delete_site(tenant_id, site.id)
+    shutil.rmtree(layout.site_dir(settings.state_dir, site.id), ignore_errors=True)
 
 
 def _unlink(path: Path) -> None:

@@ -9,6 +9,7 @@ from quart import Blueprint, Response, jsonify
 
 from sitespeak import sites
 from sitespeak.crawl.refresh import request_crawl
+from sitespeak.hosting import registry as hosting
 from sitespeak.jobs import ledger
 from sitespeak.knowledge import views
 from sitespeak.sites import SiteScope
@@ -91,7 +92,7 @@ async def change(site_ref: str) -> Response:
 async def remove(site_ref: str) -> Response:
     caller = await api_caller("write")
     site = await runtime().db.run(sites.get_site, caller.tenant_id, site_ref)
-    await runtime().db.run(sites.delete_site, caller.tenant_id, site.id)
+    await runtime().db.run(hosting.delete_site, runtime().settings, caller.tenant_id, site.id)
     runtime().knowledge.forget(site.id)
     return Response(status=204)
 

@@ -8,11 +8,18 @@ import io
 from werkzeug.datastructures import FileStorage
 
 from sitespeak.db.models import Job
-from sitespeak.hosting import publish, registry
+from sitespeak.hosting import layout, publish, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.hosting.models import HostedRelease
 from tests.admin.conftest import log_in
-from tests.hosting.conftest import embed_tags, live_files, uploads_left, write_site, zip_folder
+from tests.hosting.conftest import (
+    DOMAIN,
+    embed_tags,
+    live_files,
+    uploads_left,
+    write_site,
+    zip_folder,
+)
 
 
 def bearer(persona) -> dict[str, str]:
@@ -180,3 +187,25 @@ async def test_the_admin_hosting_page_uploads_and_offers_a_rollback(
     )
     assert refused.status_code == 403
     assert uploads_left(host_settings) == []
+
+
+async def test_deleting_a_hosted_site_stops_serving_it_and_removes_its_files(
+    hosting_app, host_settings, alice, make_site, tmp_path
+):
+    site = make_site(alice.tenant)
+    client = hosting_app.test_client()
+    await client.post(
+        f"/api/v1/sites/{site.id}/uploads",
+        data=site_zip(tmp_path),
+        headers={**bearer(alice), "Content-Type": "application/zip"},
+    )
+    publish.publish_release(host_settings, alice.tenant.id, site.id, 1)
+    host = f"{registry.get(alice.tenant.id, site.id).label}.{DOMAIN}"
+    assert layout.live_release(host_settings.state_dir, host) is not None
+
+    deleted = await client.delete(f"/api/v1/sites/{site.id}", headers=bearer(alice))
+
+    assert deleted.status_code == 204
+    assert layout.live_release(host_settings.state_dir, host) is None
+    assert not layout.host_link(host_settings.state_dir, host).is_symlink()
+    assert not layout.site_dir(host_settings.state_dir, site.id).exists()
