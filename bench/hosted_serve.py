@@ -1,4 +1,5 @@
-"""Hosted-site serving benchmark: req/s of a hosted page on its host name next to /health/live
+"""Hosted-site serving benchmark (its figures are also a section of bench/publish.py, on a page
+the builder published): req/s of a hosted page on its host name next to /health/live
 of the same web process, measured by wrk in the same run, rounds interleaved (so background
 load hits both alike). Goal: hosted page ≥ 0.5× /health/live.
 
@@ -105,10 +106,57 @@ class LagProbe:
         self._thread.join()
 
 
-def etag_of(web: Proc) -> str:
-    found = httpx.get(web.url + "/", headers={"Host": HOST, "Accept-Encoding": "identity"})
+def etag_of(web: Proc, host: str, path: str) -> str:
+    found = httpx.get(web.url + path, headers={"Host": host, "Accept-Encoding": "identity"})
     found.raise_for_status()
     return found.headers["etag"]
+
+
+Runs = dict[str, list[dict[str, float]]]
+Lags = dict[str, list[float]]
+
+
+def variants_of(web: Proc, host: str, path: str, big: str | None) -> dict:
+    """/health/live and the hosted page as is, gzipped and revalidated (and a big file)."""
+    etag = etag_of(web, host, path)
+    found = {
+        "/health/live": (web.url + "/health/live", {}),
+        "hosted page": (web.url + path, {"Host": host}),
+        "hosted page, gzip": (web.url + path, {"Host": host, "Accept-Encoding": "gzip"}),
+        "hosted page, 304": (web.url + path, {"Host": host, "If-None-Match": etag}),
+    }
+    if big:
+        found["hosted 4 MB file"] = (web.url + big, {"Host": host})
+    return found
+
+
+def measure(
+    web: Proc, variants: dict, rounds: int, seconds: int, connections: int
+) -> tuple[Runs, Lags]:
+    """wrk on each variant in turn, ``rounds`` times (interleaved), sampling the loop lag."""
+    runs: Runs = {name: [] for name in variants}
+    lags: Lags = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (url, headers) in variants.items():
+            with LagProbe(web.url) as probe:
+                runs[name].append(wrk(url, seconds, connections, headers))
+            lags[name] += probe.samples
+    return runs, lags
+
+
+def report(runs: Runs, lags: Lags) -> None:
+    base = statistics.median(r["rps"] for r in runs["/health/live"])
+    for name, rounds in runs.items():
+        rps = [r["rps"] for r in rounds]
+        median = statistics.median(rps)
+        p50 = statistics.median(r.get("p50_ms", float("nan")) for r in rounds)
+        p99 = statistics.median(r.get("p99_ms", float("nan")) for r in rounds)
+        print(
+            f"  {name:18s} median {median:8,.0f} req/s  ×{median / base:.2f} of /health/live  "
+            f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms  loop lag median "
+            f"{statistics.median(lags[name] or [float('nan')]):.1f} ms, p95 "
+            f"{percentile(lags[name], 95):.1f} ms  (rounds: {', '.join(f'{v:,.0f}' for v in rps)})"
+        )
 
 
 def main() -> None:
@@ -125,35 +173,11 @@ def main() -> None:
         env = env_for(found, state, SITESPEAK_WEB_WORKERS="1", SITESPEAK_HOSTED_SITES_DOMAIN=DOMAIN)
         web = start_web(env, state)
         try:
-            etag = etag_of(web)
-            variants = {
-                "/health/live": (web.url + "/health/live", {}),
-                "hosted page": (web.url + "/", {"Host": HOST}),
-                "hosted page, gzip": (web.url + "/", {"Host": HOST, "Accept-Encoding": "gzip"}),
-                "hosted page, 304": (web.url + "/", {"Host": HOST, "If-None-Match": etag}),
-                "hosted 4 MB file": (web.url + "/media/tour.bin", {"Host": HOST}),
-            }
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
-            lags: dict[str, list[float]] = {name: [] for name in variants}
-            for _ in range(opts.rounds):
-                for name, (url, headers) in variants.items():
-                    with LagProbe(web.url) as probe:
-                        runs[name].append(wrk(url, opts.seconds, opts.connections, headers))
-                    lags[name] += probe.samples
+            variants = variants_of(web, HOST, "/", "/media/tour.bin")
+            runs, lags = measure(web, variants, opts.rounds, opts.seconds, opts.connections)
         finally:
             web.stop()
-    base = statistics.median(r["rps"] for r in runs["/health/live"])
-    for name, rounds in runs.items():
-        rps = [r["rps"] for r in rounds]
-        median = statistics.median(rps)
-        p50 = statistics.median(r.get("p50_ms", float("nan")) for r in rounds)
-        p99 = statistics.median(r.get("p99_ms", float("nan")) for r in rounds)
-        print(
-            f"{name:20s} median {median:8,.0f} req/s  ×{median / base:.2f} of /health/live  "
-            f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms  loop lag median "
-            f"{statistics.median(lags[name] or [float('nan')]):.1f} ms, p95 "
-            f"{percentile(lags[name], 95):.1f} ms  (rounds: {', '.join(f'{v:,.0f}' for v in rps)})"
-        )
+    report(runs, lags)
     print(
         f"goal: hosted page ≥ 0.5× /health/live; wrk -t1 -c{opts.connections} "
         f"-d{opts.seconds}s, 1 Granian worker, {opts.rounds} interleaved rounds"

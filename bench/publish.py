@@ -1,6 +1,7 @@
 """Hosted-site publishing benchmark (issue 15): the time to publish a 1,000-page static site to
 live, knowledge included (build + switch, then indexing from the files and local embeddings),
-and the time of a rollback switch. Goals: ≤ 10 s to live with knowledge, ≤ 100 ms to switch.
+the time of a rollback switch, and req/s of a published page next to /health/live of the same
+web process. Goals: ≤ 10 s to live with knowledge, ≤ 100 ms to switch, ≥ 0.5× /health/live.
 
 Each publish round goes to a fresh site (a first publish: every page new, every passage
 embedded), interleaved with a baseline round that only copies the same folder (so background
@@ -12,7 +13,7 @@ jobs run, called here in one process (no queue wait). Prints figures; asserts no
     python bench/publish.py [--pages 1000] [--rounds 3] [--rollbacks 200]
 
 Each measurement is a function of a ``Bench`` returning its figures, listed in SECTIONS: a
-serving figure (req/s of a hosted page) is one more such function.
+serving figure (req/s of a hosted page next to /health/live, with wrk) is the last.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import hosted_serve
 from _stack import bench_services, percentile
 
 from sitespeak import sites
@@ -37,6 +39,7 @@ from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.indexing import embed_site
 from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
+from tests.support.processes import start_web
 
 DOMAIN = "sites.bench"
 WORDS = (
@@ -173,9 +176,52 @@ def section_rollback(bench: Bench) -> dict[str, object]:
     }
 
 
+def section_serve(bench: Bench) -> dict[str, object]:
+    """req/s of a published page on its host name next to /health/live of the same web
+    process (wrk, rounds interleaved; bench/hosted_serve.py). Goal: ≥ 0.5×."""
+    if not shutil.which("wrk"):
+        print("  skipped: needs wrk (apt-get install wrk)")
+        return {}
+    hosted = new_site(bench)
+    release = publish.record_release(hosted, bench.source, "folder", "bench")
+    publish.publish_release(bench.settings, bench.tenant_id, hosted.site_id, release.number)
+    s = bench.settings
+    env = {
+        "DATABASE_URL": s.database_url,
+        "REDIS_URL": s.redis_url,
+        "SITESPEAK_REDIS_PREFIX": s.redis_prefix,
+        "SITESPEAK_STATE_DIR": str(s.state_dir),
+        "SITESPEAK_ENV_FILE": "",
+        "SITESPEAK_LOG_LEVEL": "warning",
+        "SITESPEAK_WEB_WORKERS": "1",
+        "SITESPEAK_HOSTED_SITES_DOMAIN": s.hosted_sites_domain,
+        "SITESPEAK_PUBLIC_URL": s.public_url,
+    }
+    web = start_web(env, s.state_dir)
+    try:
+        host = registry.hostnames(hosted, s)[-1]
+        variants = hosted_serve.variants_of(web, host, "/p1/", None)
+        runs, lags = hosted_serve.measure(web, variants, bench.rounds, 5, 50)
+    finally:
+        web.stop()
+    hosted_serve.report(runs, lags)
+    health = [r["rps"] for r in runs["/health/live"]]
+    page = [r["rps"] for r in runs["hosted page"]]
+    return {
+        "health_req_s": (statistics.median(health), percentile(health, 95)),
+        "page_req_s": (statistics.median(page), percentile(page, 95)),
+        "page_lag_ms": (
+            statistics.median(lags["hosted page"]),
+            percentile(lags["hosted page"], 95),
+        ),
+        "page_vs_health": statistics.median(page) / statistics.median(health),
+    }
+
+
 SECTIONS: list[tuple[str, Callable[[Bench], dict[str, object]]]] = [
     ("publish a site to live, knowledge included", section_publish),
     ("rollback", section_rollback),
+    ("serve a published page (wrk -t1 -c50 -d5s, 1 Granian worker)", section_serve),
 ]
 
 
