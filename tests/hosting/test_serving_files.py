@@ -130,6 +130,23 @@ def test_a_client_accepting_gzip_gets_the_precompressed_copy(hosted_web, alpha):
     assert "content-encoding" not in refused.headers
 
 
+@pytest.mark.parametrize(
+    ("accept", "sent"),
+    [
+        ("gzip;q=0.5, identity", "gzip"),
+        ("*", "gzip"),
+        ("*;q=0, identity", None),
+        ("GZIP", "gzip"),
+        ("deflate", None),
+        ("gzip;q=bogus", None),
+    ],
+)
+def test_the_accept_encoding_weights_decide_the_copy(hosted_web, alpha, accept, sent):
+    response = get(hosted_web, alpha, "/about/", **{"Accept-Encoding": accept})
+    assert response.headers.get("content-encoding") == sent
+    assert response.text == ABOUT
+
+
 def test_brotli_is_preferred_when_the_release_has_a_br_copy_and_the_client_takes_it(
     hosted_web, alpha
 ):
