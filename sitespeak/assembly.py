@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
 
-def job_registry() -> JobRegistry:
+def job_registry(instant_answers: bool = True) -> JobRegistry:
+    """Every job kind; with ``instant_answers`` (SITESPEAK_INSTANT_ANSWERS), a knowledge change
+    also submits the preparation of the site's instant answers."""
     from sitespeak.crawl import jobs as crawl_jobs
     from sitespeak.hosting import jobs as hosting_jobs
     from sitespeak.instant import jobs as instant_jobs
@@ -44,7 +46,7 @@ def job_registry() -> JobRegistry:
             *instant_jobs.KINDS,
             *hosting_jobs.KINDS,
         ),
-        reactions=instant_jobs.REACTIONS,
+        reactions=instant_jobs.REACTIONS if instant_answers else (),
     )
 
 
@@ -62,7 +64,7 @@ def web_app(settings: Settings) -> Quart:
     from sitespeak.admin import blueprints
     from sitespeak.web.app import create_app
 
-    return create_app(settings, job_registry(), pages=blueprints())
+    return create_app(settings, job_registry(settings.instant_answers), pages=blueprints())
 
 
 def http_app_from_env() -> LivenessFastPath:
@@ -101,11 +103,11 @@ def run_web(settings: Settings) -> int:
 def run_worker(settings: Settings) -> int:
     from sitespeak.worker.main import run_worker
 
-    registry = job_registry()
-    return run_worker(settings, registry, periodics=periodics(registry))
+    registry = job_registry(settings.instant_answers)
+    return run_worker(settings, registry, periodics=periodics(registry, settings.instant_answers))
 
 
-def periodics(registry: JobRegistry) -> tuple[Periodic, ...]:
+def periodics(registry: JobRegistry, instant_answers: bool = True) -> tuple[Periodic, ...]:
     """The schedules, as Huey periodic tasks: each pass submits ledger jobs keyed by its slot."""
     from huey import crontab
 
@@ -114,11 +116,13 @@ def periodics(registry: JobRegistry) -> tuple[Periodic, ...]:
     from sitespeak.jobs.schedules import SchedulePass
 
     every_minute = crontab()
-    return (
+    passes = (
         Periodic("recrawl", every_minute, _recrawl_schedule),
         Periodic("schedules", every_minute, SchedulePass(schedules(registry))),
-        Periodic("instant", every_minute, DailyPreparation()),
     )
+    if not instant_answers:
+        return passes
+    return (*passes, Periodic("instant", every_minute, DailyPreparation()))
 
 
 def run_speech(settings: Settings) -> int:

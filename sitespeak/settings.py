@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="Largest unpacked-to-packed size ratio of an upload: above it, the upload "
         "is refused as an archive bomb.",
     )
+    instant_answers: bool = Field(
+        True,
+        description="Prepare each site's instant answers (greeting, key facts, top questions "
+        "synthesized ahead) on the voice queue after every knowledge change and daily. Off: "
+        "nothing is synthesized in the background; turns synthesize as they come.",
+    )
     worker_queues: str = Field(
         ",".join(QUEUES),
         description="Comma list of the queues a `worker` consumes.",

@@ -64,6 +64,10 @@ def base_env(services: TestServices, state_dir: Path) -> dict[str, str]:
         # Most tests never speak: loading the speech models in every web process they start
         # costs seconds of CPU each. Voice tests load them on the first session.
         "SITESPEAK_VOICE_PRELOAD": "false",
+        # Every crawl would otherwise queue a synthesis of the site's instant answers on the
+        # run's speech process, and any test's worker on the voice queue would run them for
+        # every site of the run. The instant-answer tests submit theirs directly.
+        "SITESPEAK_INSTANT_ANSWERS": "false",
     }
 
 

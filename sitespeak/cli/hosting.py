@@ -66,7 +66,10 @@ def _job_queue(settings: Settings) -> JobQueue:
         raise InvalidInput("--queue needs REDIS_URL")
     client = redis.Redis.from_url(settings.redis_url)
     queues.bind(settings)
-    return JobQueue(assembly.job_registry(), EventPublisher(client, settings.redis_prefix))
+    return JobQueue(
+        assembly.job_registry(settings.instant_answers),
+        EventPublisher(client, settings.redis_prefix),
+    )
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:

@@ -149,7 +149,10 @@ def cmd_crawl(settings: Settings, args: argparse.Namespace) -> int:
             if client is None:
                 raise InvalidInput("--queue needs REDIS_URL")
             queues.bind(settings)
-            jobs = JobQueue(assembly.job_registry(), EventPublisher(client, settings.redis_prefix))
+            jobs = JobQueue(
+                assembly.job_registry(settings.instant_answers),
+                EventPublisher(client, settings.redis_prefix),
+            )
             job, created = refresh.request_crawl(jobs, site.tenant_id, site.id, by_person=True)
             emit(args, {"job_id": str(job.id), "created": created}, str(job.id))
             return 0

@@ -79,3 +79,12 @@ def test_the_daily_pass_prepares_every_crawled_site_once_a_day_for_its_own_tenan
         f"instant:{ours.id}:2031-05-05",
         f"instant:{ours.id}:2031-05-06",
     ]
+
+
+def test_with_instant_answers_off_nothing_is_prepared_by_itself(settings, make_site, alice):
+    from sitespeak.assembly import periodics
+
+    registry = job_registry(instant_answers=False)
+    assert registry.reactions_to("knowledge-base.updated") == []
+    assert "instant" not in [p.name for p in periodics(registry, instant_answers=False)]
+    assert "instant" in [p.name for p in periodics(job_registry(), instant_answers=True)]
