@@ -34,6 +34,7 @@ def job_registry(instant_answers: bool = True) -> JobRegistry:
     from sitespeak.jobs import diagnostics
     from sitespeak.knowledge import jobs as knowledge_jobs
     from sitespeak.maintenance import jobs as maintenance_jobs
+    from sitespeak.releases import jobs as release_jobs
     from sitespeak.reports import jobs as report_jobs
 
     return JobRegistry(
@@ -45,6 +46,7 @@ def job_registry(instant_answers: bool = True) -> JobRegistry:
             *report_jobs.KINDS,
             *instant_jobs.KINDS,
             *hosting_jobs.KINDS,
+            *release_jobs.KINDS,
         ),
         reactions=instant_jobs.REACTIONS if instant_answers else (),
     )

@@ -490,6 +490,20 @@ class Settings(BaseSettings):
         description="Seconds after which a web process re-checks a cached site's "
         "knowledge version, in case a `knowledge-base.updated` event was missed.",
     )
+    release_max_loss: float = Field(
+        0.30,
+        ge=0,
+        le=1,
+        description="Share of the live release's pages or chunks a new candidate may lose and "
+        "still publish by itself; a bigger loss holds it for review.",
+    )
+    releases_kept: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Published releases kept per site (the live one included) that a "
+        "rollback can return to.",
+    )
     # OpenAI-compatible providers; a site's options.providers may override them.
     provider_stt: Literal["local", "openai"] = Field(
         "local",

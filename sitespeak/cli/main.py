@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from sitespeak import __version__, assembly
-from sitespeak.cli import accounts, actions, admin, ask, dev, hosting, ops, sites
+from sitespeak.cli import accounts, actions, admin, ask, dev, hosting, ops, releases, sites
 from sitespeak.embedded.running import running_dev
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings, load_settings
@@ -20,7 +20,7 @@ from sitespeak.settings import Settings, load_settings
 PROCESS_TYPES = ("web", "worker", "speech")
 # The speech process needs neither PostgreSQL nor Redis: only its models and its socket.
 NEEDS_SERVICES = ("web", "worker")
-COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions, hosting)
+COMMAND_MODULES = (admin, accounts, dev, ops, sites, ask, actions, hosting, releases)
 
 
 class Parser(argparse.ArgumentParser):

@@ -19,6 +19,9 @@ from sitespeak.jobs.context import JobContext, Submitter
 from sitespeak.jobs.ledger import OPEN
 from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.indexing import Publish, announce, embed_site, pending_count
+from sitespeak.knowledge.jobs import submit_candidate
+from sitespeak.releases.candidates import build_candidate
+from sitespeak.releases.views import release_summary
 from sitespeak.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,30 +78,36 @@ def request_crawl(
 
 
 def crawl_job(ctx: JobContext, site: Site) -> dict[str, Any]:
-    """The ``crawl.site`` job: the crawl, then an embedding job if anything needs embedding."""
+    """The ``crawl.site`` job: the crawl, then an embedding job if anything needs embedding,
+    which builds the run's candidate release when it is done (or that job at once)."""
     totals = crawl_site(site, ctx.settings, job_id=ctx.job_id, progress=ctx.progress)
     announce(ctx.publish, site)
     embedder_name = embedder_for(ctx.settings).name if ctx.settings.embedder == "local" else None
     if embedder_name is None or pending_count(site.id, embedder_name):
         job = ctx.submit(
             EMBED,
-            {"site_id": site.id},
+            {"site_id": site.id, "run_id": totals["run_id"]},
             queue="critical" if ctx.queue == "critical" else "ai",  # still a person waiting
             idempotency_key=f"embed:{site.id}:{totals['run_id']}",
         )
         totals["embed_job"] = str(job.id)
+    else:
+        totals["candidate_job"] = str(submit_candidate(ctx, site.id, totals["run_id"]).id)
     return totals
 
 
 def crawl_foreground(
     site: Site, settings: Settings, publish: Publish, progress: Callable[..., None] | None = None
 ) -> dict[str, Any]:
-    """What ``sitespeak crawl SITE`` runs: the crawl and its embeddings, then the event."""
+    """What ``sitespeak crawl SITE`` runs: the crawl and its embeddings, the event, then the
+    run's candidate release (published unless the safety gate holds it)."""
     totals = crawl_site(site, settings, progress=progress)
     totals["embedding"] = embed_site(
         site.id, embedder_for(settings), settings.embed_batch_size, progress
     )
     announce(publish, site)
+    release = build_candidate(site.id, totals["run_id"], settings, publish)
+    totals["release"] = release_summary(release)
     return totals
 
 

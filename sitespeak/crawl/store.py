@@ -214,7 +214,7 @@ def record_failure(
                 fetched_at=utcnow(),
             ).where(Page.id == known.id).execute()
             if outcome == "removed":
-                Chunk.delete().where(Chunk.page == known.id).execute()
+                retire_chunks([known.id])
         else:
             Page.insert(
                 tenant=site.tenant_id,
@@ -290,10 +290,12 @@ def _replace_chunks(
         old = {
             c.text_hash: (c.embedding, c.embed_model)
             for c in Chunk.select(Chunk.text_hash, Chunk.embedding, Chunk.embed_model).where(
-                Chunk.page == page_id, Chunk.embedding.is_null(False)
+                Chunk.page == page_id,
+                Chunk.embedding.is_null(False),
+                Chunk.retired == False,  # noqa: E712 - peewee's SQL comparison
             )
         }
-        Chunk.delete().where(Chunk.page == page_id).execute()
+        retire_chunks([page_id])
     rows = []
     for ord_, draft in enumerate(drafts):
         vector, model = old.get(draft.text_hash, (None, None))
@@ -318,6 +320,23 @@ def _replace_chunks(
         Chunk.insert_many(rows).execute()
 
 
+def retire_chunks(page_ids: list[int]) -> None:
+    """Take the pages' current chunks out of the knowledge being built. A chunk a release
+    holds stays (retired) so that release still answers and can be rolled back to; the others
+    are deleted at once. New content always gets new chunk rows: a release never changes."""
+    if not page_ids:
+        return
+    database.execute_sql(
+        "DELETE FROM chunks c WHERE c.page_id = ANY(%s) AND NOT c.retired AND NOT EXISTS "
+        "(SELECT 1 FROM release_chunks rc WHERE rc.chunk_id = c.id)",
+        (page_ids,),
+    )
+    Chunk.update(retired=True).where(
+        Chunk.page.in_(page_ids),
+        Chunk.retired == False,  # noqa: E712 - peewee's SQL comparison
+    ).execute()
+
+
 def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = None) -> dict:
     """Pages not reached this time are removed (with their chunks); totals are stored, and the
     site's knowledge version moves on when anything changed."""
@@ -330,8 +349,8 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
                 )
                 if p.url not in seen
             ]
+            retire_chunks([page.id for page in gone])
             for page in gone:
-                Chunk.delete().where(Chunk.page == page.id).execute()
                 Page.update(status="removed", error="no longer linked or listed").where(
                     Page.id == page.id
                 ).execute()

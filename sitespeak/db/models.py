@@ -100,6 +100,9 @@ class Site(BaseModel):
     updated_at = TimestampTZField(default=utcnow)
     knowledge_version = BigIntegerField(default=0)  # m0002: bumped when its knowledge changes
     last_crawl_at = TimestampTZField(null=True)  # m0002
+    # m0030: the release visitors are answered from (None: every current chunk, until the
+    # site's first publish). A plain id here: the releases package owns that table.
+    live_release_id = BigIntegerField(null=True)
 
     class Meta:
         table_name = "sites"

@@ -18,6 +18,14 @@ class SiteArgs(BaseModel, extra="forbid"):
     site_id: int = Field(..., ge=1)
 
 
+class EmbedArgs(SiteArgs):
+    # The crawl run whose chunks these are: when given, its candidate release is built after.
+    run_id: int | None = Field(None, ge=1)
+
+
+CANDIDATE = "release.candidate"  # declared by sitespeak.releases; submitted here by name
+
+
 def site_of(tenant_id: int | None, args: SiteArgs) -> Site:
     """The job's site, looked up in the job's tenant only: a site id is never trusted alone."""
     if tenant_id is None:
@@ -25,7 +33,7 @@ def site_of(tenant_id: int | None, args: SiteArgs) -> Site:
     return sites.get_site(tenant_id, args.site_id)
 
 
-def embed(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
+def embed(ctx: JobContext, args: EmbedArgs) -> dict[str, Any]:
     # Imported on the first job: the embedder is heavy (onnxruntime, numpy) and the worker
     # builds its registry before it installs its signal handlers.
     from sitespeak.knowledge.embedders import embedder_for
@@ -35,8 +43,20 @@ def embed(ctx: JobContext, args: SiteArgs) -> dict[str, Any]:
     settings = ctx.settings
     result = embed_site(site.id, embedder_for(settings), settings.embed_batch_size, ctx.progress)
     announce(ctx.publish, site)
+    if args.run_id is not None:
+        result["candidate_job"] = str(submit_candidate(ctx, site.id, args.run_id).id)
     return result
 
 
+def submit_candidate(ctx: JobContext, site_id: int, run_id: int) -> Any:
+    """The run's candidate release, built by its own job (once per run)."""
+    return ctx.submit(
+        CANDIDATE,
+        {"site_id": site_id, "run_id": run_id},
+        queue="critical",
+        idempotency_key=f"candidate:{site_id}:{run_id}",
+    )
+
+
 # critical: the embedding that follows a first crawl on the critical queue.
-KINDS = (JobKind("knowledge.embed", embed, SiteArgs, ("ai", "critical"), check=site_of),)
+KINDS = (JobKind("knowledge.embed", embed, EmbedArgs, ("ai", "critical"), check=site_of),)

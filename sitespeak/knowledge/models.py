@@ -100,6 +100,8 @@ class Chunk(BaseModel):
     text_hash = TextField()
     embedding = BlobField(null=True)
     embed_model = TextField(null=True)
+    # m0030: replaced by a newer crawl but still held by a release (kept until none holds it).
+    retired = BooleanField(default=False)
     created_at = TimestampTZField(default=utcnow)
 
     class Meta:

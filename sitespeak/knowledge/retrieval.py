@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sitespeak.db.connection import database
 from sitespeak.knowledge import query_vectors
 from sitespeak.knowledge.embedders import Embedder
-from sitespeak.knowledge.site_index import SiteIndex, load_site_index
+from sitespeak.knowledge.site_index import IN_LIVE_RELEASE, SiteIndex, load_site_index
 from sitespeak.questions import search_query
 
 RRF_K = 60  # the usual constant: damps the weight of the very first ranks
@@ -36,7 +36,8 @@ RANK_CAP = 1000
 LEXICAL_SQL = """
 SELECT m.id, m.url, m.anchor, m.title, m.heading, m.text
 FROM (SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text, c.tsv
-        FROM chunks c WHERE c.site_id = %(site)s AND c.tsv @@ {query} LIMIT %(cap)s) m
+        FROM chunks c WHERE c.site_id = %(site)s AND c.tsv @@ {query} AND {live}
+        LIMIT %(cap)s) m
 ORDER BY ts_rank(m.tsv, {query}) DESC, m.id
 LIMIT %(limit)s
 """
@@ -48,16 +49,19 @@ ANY_WORD = (
     "FROM unnest(to_tsvector('english', %(q)s)))"
 )
 
+LEXICAL_ALL_WORDS = LEXICAL_SQL.format(query=ALL_WORDS, live=IN_LIVE_RELEASE)
+LEXICAL_ANY_WORD = LEXICAL_SQL.format(query=ANY_WORD, live=IN_LIVE_RELEASE)
+
 
 def lexical(site_id: int, query: str, limit: int = CANDIDATES) -> list[tuple]:
     """(id, url, anchor, title, heading, text) rows of the site, best full-text match first.
     The question's words are searched with the words its facts are written with ("where" ->
     "address", "street"), so a question finds the page that answers it."""
     params = {"q": search_query(query), "site": site_id, "cap": RANK_CAP, "limit": limit}
-    rows = list(database.execute_sql(LEXICAL_SQL.format(query=ALL_WORDS), params).fetchall())
+    rows = list(database.execute_sql(LEXICAL_ALL_WORDS, params).fetchall())
     if len(rows) < limit:
         seen = {r[0] for r in rows}
-        extra = database.execute_sql(LEXICAL_SQL.format(query=ANY_WORD), params).fetchall()
+        extra = database.execute_sql(LEXICAL_ANY_WORD, params).fetchall()
         rows += [r for r in extra if r[0] not in seen][: limit - len(rows)]
     return rows
 

@@ -37,13 +37,24 @@ def site_version(site_id: int) -> int:
     return int(row[0]) if row else -1
 
 
+# The chunks visitors are answered from (``c`` is the chunks row, %(site)s the site): those of
+# the site's live release, or, before its first publish, every chunk no crawl has retired.
+IN_LIVE_RELEASE = """
+CASE WHEN (SELECT live_release_id FROM sites WHERE id = %(site)s) IS NULL THEN NOT c.retired
+ELSE EXISTS (SELECT 1 FROM release_chunks rc WHERE rc.chunk_id = c.id
+             AND rc.release_id = (SELECT live_release_id FROM sites WHERE id = %(site)s)) END
+"""
+
+
 def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
-    """Read the site's embedded chunks; call inside one transaction for a consistent view."""
+    """Read the live embedded chunks of the site; call inside one transaction for a consistent
+    view (the version and the live release are read with them)."""
     version = site_version(site_id)
     cursor = database.execute_sql(
-        "SELECT id, url, anchor, title, heading, text, embedding FROM chunks "
-        "WHERE site_id = %s AND embed_model = %s AND embedding IS NOT NULL ORDER BY id",
-        (site_id, model),
+        "SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text, c.embedding FROM chunks c "
+        "WHERE c.site_id = %(site)s AND c.embed_model = %(model)s AND c.embedding IS NOT NULL "
+        f"AND {IN_LIVE_RELEASE} ORDER BY c.id",
+        {"site": site_id, "model": model},
     )
     ids, blobs, meta = [], [], {}
     for cid, url, anchor, title, heading, text, blob in cursor:

@@ -24,6 +24,7 @@ def run_retention(ctx: JobContext, args: NoArgs) -> dict[str, Any]:
         "events": retention.old_events(s.retention_days),
         "jobs": retention.finished_jobs(s.job_retention_days),
         "crawl_runs": retention.old_crawl_runs(s.crawl_runs_kept),
+        "chunks": retention.unheld_chunks(),
     }
 
 

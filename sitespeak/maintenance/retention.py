@@ -11,6 +11,7 @@ from sitespeak.accounts.models import SetupLink
 from sitespeak.analytics.retention import prune_events
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job
+from sitespeak.releases.switch import sweep_chunks
 from sitespeak.voice.models import VoiceSession
 
 
@@ -64,3 +65,8 @@ def old_crawl_runs(keep: int) -> int:
         (keep,),
     )
     return cursor.rowcount
+
+
+def unheld_chunks() -> int:
+    """Chunks a newer crawl replaced that no kept release holds any more."""
+    return sweep_chunks()

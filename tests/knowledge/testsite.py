@@ -117,6 +117,7 @@ class LoopbackSite:
         self.crawl_delay: float | None = None
         self.redirects: dict[str, str] = {}  # path -> Location, added by a test
         self.huge_bytes = 3 * 1024 * 1024
+        self.failing: int | None = None  # a status every request gets (the site is down)
         self.server = SiteServer(self.respond)
 
     @property
@@ -153,6 +154,8 @@ class LoopbackSite:
         if self.delay:
             time.sleep(self.delay)
         path = request.path
+        if self.failing is not None:
+            return Reply(self.failing, "<h1>Server error</h1>", "text/html")
         if path == "/robots.txt":
             delay = f"Crawl-delay: {self.crawl_delay}\n" if self.crawl_delay else ""
             body = (

@@ -1,0 +1,30 @@
+"""Releases as the API, the CLI and the admin show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitespeak.releases.models import Release
+
+
+def release_summary(release: Release | None) -> dict[str, Any] | None:
+    if release is None:
+        return None
+    return {"number": release.number, "state": release.state, "held_because": release.held_because}
+
+
+def release_view(release: Release) -> dict[str, Any]:
+    return {
+        "number": release.number,
+        "state": release.state,
+        "kept": release.kept,
+        "source": release.source,
+        "crawl_run_id": release.crawl_run_id,
+        "created_at": release.created_at.isoformat(),
+        "published_at": release.published_at.isoformat() if release.published_at else None,
+        "published_by": release.published_by,
+        "stats": release.stats,
+        "diff": release.diff,
+        "held_because": release.held_because,
+        "actions": len(release.actions or []),
+    }
