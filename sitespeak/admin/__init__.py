@@ -13,6 +13,7 @@ def blueprints() -> tuple:
         instant_pages,
         knowledge_pages,
         people,
+        releases_pages,
         reports_pages,
         sites_pages,
     )
@@ -27,5 +28,6 @@ def blueprints() -> tuple:
         reports_pages.bp,
         instant_pages.bp,
         hosting_pages.bp,
+        releases_pages.bp,
         events.bp,
     )
