@@ -71,6 +71,6 @@ def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
             done = switch.rollback(site.tenant_id, site.id, args.number, by, settings, events)
         else:
             done = switch.discard(site.tenant_id, site.id, args.number, by, events)
-    view = release_view(done)
+        view = release_view(switch.get_release(site.tenant_id, site.id, done.number))
     emit(args, view, f"release {done.number} of site {site.name!r} is {done.state}")
     return 0

@@ -190,7 +190,13 @@ def build_candidate(
     if reasons:
         switch.announce_release(publish, release)
         return release
-    return switch.publish(site.tenant_id, site_id, release.number, "automatic", settings, publish)
+    done = switch.publish(site.tenant_id, site_id, release.number, "automatic", settings, publish)
+    release.state, release.published_at, release.published_by = (
+        done.state,
+        done.published_at,
+        done.published_by,
+    )
+    return release
 
 
 def set_review_every_release(tenant_id: int, site_id: int, on: bool) -> Site:

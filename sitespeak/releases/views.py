@@ -10,7 +10,8 @@ from sitespeak.releases.models import Release
 def release_summary(release: Release | None) -> dict[str, Any] | None:
     if release is None:
         return None
-    return {"number": release.number, "state": release.state, "held_because": release.held_because}
+    held = release.held_because or []  # not read by a switch (see switch.STATE_COLUMNS)
+    return {"number": release.number, "state": release.state, "held_because": held}
 
 
 def release_view(release: Release) -> dict[str, Any]:

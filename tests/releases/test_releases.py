@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from sitespeak import sites
@@ -15,6 +20,7 @@ from sitespeak.releases import switch
 from sitespeak.releases.candidates import set_review_every_release
 from sitespeak.releases.models import Release
 from tests.knowledge.testsite import page
+from tests.support.processes import ROOT
 
 
 def answer(site: Site, question: str, embedder) -> str:
@@ -153,3 +159,31 @@ def test_another_tenant_can_neither_see_nor_switch_a_sites_releases(
 def test_a_site_with_releases_can_be_deleted(alice, published):
     sites.delete_site(alice.tenant.id, published.id)
     assert not Release.select().where(Release.site == published.id).exists()
+
+
+def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak", *args],
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_the_command_line_lists_releases_and_rolls_back(
+    published, testsite, kb_settings, events, base_env
+):
+    testsite.pages["/menu"] = page("Menu", "<h1 id='menu'>Menu</h1><p>Croissant 2.60.</p>")
+    crawl_foreground(published, kb_settings, events)
+    listed = sitespeak(base_env, "release", "list", str(published.id), "--json")
+    assert listed.returncode == 0, listed.stderr
+    states = [(r["number"], r["state"]) for r in json.loads(listed.stdout)["releases"]]
+    assert states == [(2, "live"), (1, "archived")]
+    done = sitespeak(base_env, "release", "rollback", str(published.id), "1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state"] == "live" and live_number(published) == 1
+    again = sitespeak(base_env, "release", "rollback", str(published.id), "1")
+    assert again.returncode != 0 and "release 1 is live" in again.stderr
