@@ -123,7 +123,8 @@ def ingest_job(ctx: JobContext, hosted: HostedSite, number: int) -> dict[str, An
     announce(ctx.publish, site)
     job = ctx.submit(
         EMBED,
-        {"site_id": site.id},
+        # With the run: its candidate knowledge release is built once the vectors are in.
+        {"site_id": site.id, "run_id": totals["run_id"], "source": "upload"},
         queue="critical",
         idempotency_key=f"embed:{site.id}:{totals['run_id']}",
     )

@@ -21,6 +21,7 @@ class SiteArgs(BaseModel, extra="forbid"):
 class EmbedArgs(SiteArgs):
     # The crawl run whose chunks these are: when given, its candidate release is built after.
     run_id: int | None = Field(None, ge=1)
+    source: str = Field("crawl", max_length=40)  # what fetched the run's pages (an upload)
 
 
 CANDIDATE = "release.candidate"  # declared by sitespeak.releases; submitted here by name
@@ -44,15 +45,15 @@ def embed(ctx: JobContext, args: EmbedArgs) -> dict[str, Any]:
     result = embed_site(site.id, embedder_for(settings), settings.embed_batch_size, ctx.progress)
     announce(ctx.publish, site)
     if args.run_id is not None:
-        result["candidate_job"] = str(submit_candidate(ctx, site.id, args.run_id).id)
+        result["candidate_job"] = str(submit_candidate(ctx, site.id, args.run_id, args.source).id)
     return result
 
 
-def submit_candidate(ctx: JobContext, site_id: int, run_id: int) -> Any:
+def submit_candidate(ctx: JobContext, site_id: int, run_id: int, source: str = "crawl") -> Any:
     """The run's candidate release, built by its own job (once per run)."""
     return ctx.submit(
         CANDIDATE,
-        {"site_id": site_id, "run_id": run_id},
+        {"site_id": site_id, "run_id": run_id, "source": source},
         queue="critical",
         idempotency_key=f"candidate:{site_id}:{run_id}",
     )

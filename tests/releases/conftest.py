@@ -7,6 +7,7 @@ import pytest
 
 from sitespeak.knowledge.embedders import LocalEmbedder
 from tests.admin.conftest import app, flush_login_limits, login, passwords_set  # noqa: F401
+from tests.hosting.conftest import host_settings  # noqa: F401 - a fixture
 from tests.knowledge.conftest import kb_settings, make_site, testsite  # noqa: F401 - fixtures
 
 
