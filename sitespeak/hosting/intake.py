@@ -59,7 +59,9 @@ class Unpacker:
     limits: Limits
     files: int = 0
     size: int = 0  # bytes written so far
-    _seen: dict[str, str] = field(default_factory=dict)  # case-folded path -> path
+    folders: int = 0
+    # case-folded path -> (path, is a folder): names must differ by more than letter case
+    _seen: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def name(self, raw: str | bytes) -> str | None:
         """The checked relative path of an entry, or None for clutter to skip."""
@@ -84,15 +86,32 @@ class Unpacker:
             return None
         return "/".join(parts)
 
-    def claim(self, path: str) -> None:
-        folded = path.casefold()
-        other = self._seen.get(folded)
-        if other is not None:
-            why = "appears twice" if other == path else f"clashes with {other} (letter case)"
-            raise refused(path, why)
-        self._seen[folded] = path
+    def claim(self, path: str, folder: bool = False) -> None:
+        """Reserve ``path`` and its folders; refuse a second file of the name, a file and a
+        folder of one name, and names differing only by letter case (one file on a Mac or
+        Windows, and on a CDN that folds case)."""
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            self._claim_one("/".join(parts[:depth]), True)
+        self._claim_one(path, folder)
+
+    def _claim_one(self, path: str, folder: bool) -> None:
+        key = path.casefold()
+        other = self._seen.get(key)
+        if other is None:
+            self._seen[key] = (path, folder)
+        elif other[0] != path:
+            raise refused(path, f"clashes with {other[0]} (letter case)")
+        elif other[1] != folder:
+            raise refused(path, "a file and a folder have this name")
+        elif not folder:
+            raise refused(path, "appears twice")
 
     def directory(self, path: str) -> None:
+        self.claim(path, folder=True)
+        self.folders += 1
+        if self.folders > self.limits.max_files:
+            raise refused(path, f"more than {self.limits.max_files} folders in the upload")
         target = self.dest / path
         try:
             target.mkdir(parents=True, exist_ok=True)

@@ -185,3 +185,27 @@ def test_a_file_that_is_no_archive_is_refused_by_what_it_is_not_its_name(tmp_pat
     fake.write_text("<html>not a zip</html>")
     with pytest.raises(InvalidInput, match="site.zip: not a zip or tar archive"):
         intake.kind_of(fake)
+
+
+def test_folders_that_clash_by_letter_case_are_refused(host_settings, live_site, tmp_path):
+    hosted, before = live_site
+    archive = tar_with(
+        tmp_path / "folders.tar.gz", (entry("Img/a.png"), b"A"), (entry("img/b.png"), b"b")
+    )
+    assert_refused(host_settings, hosted, before, archive, "img: clashes with Img")
+
+
+def test_a_file_and_a_folder_of_one_name_are_refused(host_settings, live_site, tmp_path):
+    hosted, before = live_site
+    archive = tar_with(
+        tmp_path / "both.tar.gz", (entry("about"), b"a page"), (entry("about/index.html"), b"x")
+    )
+    assert_refused(host_settings, hosted, before, archive, "about: a file and a folder")
+
+
+def test_the_same_file_twice_is_refused(host_settings, live_site, tmp_path):
+    hosted, before = live_site
+    archive = tar_with(
+        tmp_path / "twice.tar.gz", (entry("index.html"), b"one"), (entry("./index.html"), b"two")
+    )
+    assert_refused(host_settings, hosted, before, archive, "index.html: appears twice")
