@@ -1,4 +1,5 @@
-"""The baseline of bench/http_health.py: the smallest ASGI app Granian can serve."""
+"""The baseline of bench/http_health.py and bench/idle_sessions.py: the smallest ASGI app
+Granian can serve (a websocket is accepted and held until the client leaves)."""
 
 
 async def app(scope, receive, send):
@@ -10,6 +11,12 @@ async def app(scope, receive, send):
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+        return
     await send(
         {
             "type": "http.response.start",
