@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from quart import Blueprint, Response, jsonify
 
 from sitespeak import sites
@@ -15,7 +15,7 @@ from sitespeak.releases import candidates, jobs, switch
 from sitespeak.releases.views import release_view
 from sitespeak.web.auth import api_caller
 from sitespeak.web.openapi import JobView, api_doc
-from sitespeak.web.requests import body_as
+from sitespeak.web.requests import RequestBody, body_as
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint(
@@ -24,7 +24,7 @@ bp = Blueprint(
 NOT_NOW = {409: "The release is in no state to take this action (e.g. already live)"}
 
 
-class ReviewChange(BaseModel, extra="forbid"):
+class ReviewChange(RequestBody, extra="forbid"):
     every_release: bool = Field(
         ..., description="Hold every candidate for review, even one the safety gate would pass."
     )
