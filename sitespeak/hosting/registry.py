@@ -147,6 +147,10 @@ def set_hostnames(hosted: HostedSite, names: list[str], settings: Settings) -> l
     for name in wanted:
         if domain and (name == domain or name.endswith("." + domain)):
             raise InvalidInput(f"{name!r} is under the hosted-sites domain: set the label instead")
+        # The web process never serves a hosted page on these (the admin UI's cookies live
+        # there, and an address is no site's name): say so instead of a link that never answers.
+        if name == settings.admin_host or name.rsplit(".", 1)[-1].isdigit():
+            raise InvalidInput(f"{name!r} is this box's own address or the admin UI's host name")
     before = set(hostnames(hosted, settings))
     try:
         with database.atomic():

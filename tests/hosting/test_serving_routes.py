@@ -11,7 +11,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from sitespeak.errors import SettingsError
+from sitespeak.errors import InvalidInput, SettingsError
+from sitespeak.hosting import registry
 from sitespeak.settings import load_settings
 from tests.hosting.conftest import ADMIN_HOST, DOMAIN
 from tests.support.hosted_sites import link_host, make_live, write_release
@@ -140,3 +141,13 @@ def test_a_hosted_domain_beside_the_admins_host_is_accepted_in_lower_case():
         public_url="https://voice.example.com", hosted_sites_domain="Sites.Example.com."
     )
     assert found.hosted_sites_domain == "sites.example.com"
+
+
+@pytest.mark.parametrize("name", ["box.example", "Box.Example.", "192.0.2.10"])
+def test_a_custom_host_name_the_admin_origin_or_an_address_is_refused(
+    host_settings, hosted_site, name
+):
+    _, hosted = hosted_site
+    with pytest.raises(InvalidInput, match="admin UI's host name"):
+        registry.set_hostnames(hosted, [name], host_settings)
+    assert registry.hostnames(hosted, host_settings) == [f"{hosted.label}.{DOMAIN}"]
