@@ -4,6 +4,7 @@ version, whoever announces it) and once a day for every crawled site."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 import redis
@@ -11,8 +12,9 @@ import redis
 from sitespeak.assembly import job_registry
 from sitespeak.db.models import Job, Site, utcnow
 from sitespeak.events.bus import EventPublisher
-from sitespeak.instant.jobs import PREPARE, DailyPreparation
+from sitespeak.instant.jobs import PREPARE, DailyPreparation, PrepareArgs, prepare_answers
 from sitespeak.jobs import queues
+from sitespeak.jobs.context import JobContext
 from sitespeak.jobs.tasks import JobQueue
 from sitespeak.knowledge.indexing import announce
 
@@ -88,3 +90,15 @@ def test_with_instant_answers_off_nothing_is_prepared_by_itself(settings, make_s
     assert registry.reactions_to("knowledge-base.updated") == []
     assert "instant" not in [p.name for p in periodics(registry, instant_answers=False)]
     assert "instant" in [p.name for p in periodics(job_registry(), instant_answers=True)]
+
+
+def test_a_preparation_outrun_by_a_newer_knowledge_version_leaves_the_work_to_that_ones(
+    jobs, make_site, alice, settings
+):
+    site = make_site(alice.tenant)
+    Site.update(knowledge_version=3).where(Site.id == site.id).execute()
+    # No speech process answers on this socket: the job must not need one to step aside.
+    unreachable = settings.model_copy(update={"speech_socket": "127.0.0.1:9"})
+    ctx = JobContext(uuid.uuid4(), alice.tenant.id, "voice", 1, unreachable, jobs.publish, jobs)
+    outcome = prepare_answers(ctx, PrepareArgs(site_id=site.id, version=2))
+    assert outcome == {"site_id": site.id, "superseded_by": 3}
