@@ -54,11 +54,14 @@ def job_registry(instant_answers: bool = True) -> JobRegistry:
 
 def schedules(registry: JobRegistry) -> Schedules:
     """The kinds each capability runs once per day, week or hour."""
+    from sitespeak.hosting import jobs as hosting_jobs
     from sitespeak.jobs.schedules import Schedules
     from sitespeak.maintenance import jobs as maintenance_jobs
     from sitespeak.reports import jobs as report_jobs
 
-    return Schedules((*maintenance_jobs.SCHEDULE, *report_jobs.SCHEDULE), registry)
+    return Schedules(
+        (*maintenance_jobs.SCHEDULE, *report_jobs.SCHEDULE, *hosting_jobs.SCHEDULE), registry
+    )
 
 
 def web_app(settings: Settings) -> Quart:

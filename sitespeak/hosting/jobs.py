@@ -13,11 +13,17 @@ from sitespeak.hosting import registry
 from sitespeak.hosting.models import HostedSite
 from sitespeak.jobs.context import JobContext
 from sitespeak.jobs.registry import JobKind, RetryPolicy
+from sitespeak.jobs.schedules import Slot, daily
 
 PUBLISH = "hosting.publish"
 ROLLBACK = "hosting.rollback"
 INGEST = "hosting.ingest"
 PURGE = "hosting.purge"
+SWEEP = "hosting.sweep_uploads"
+
+
+class NoArgs(BaseModel, extra="forbid"):
+    pass
 
 
 class ReleaseArgs(BaseModel, extra="forbid"):
@@ -76,10 +82,18 @@ def purge(ctx: JobContext, args: PurgeArgs) -> dict[str, Any]:
     )
 
 
+def sweep(ctx: JobContext, args: NoArgs) -> dict[str, Any]:
+    from sitespeak.hosting.publish import sweep_uploads
+
+    return sweep_uploads(ctx.settings)
+
+
 KINDS = (
     JobKind(PUBLISH, publish, ReleaseArgs, ("critical",), check=hosted_of),
     JobKind(ROLLBACK, rollback, ReleaseArgs, ("critical",), check=hosted_of),
     JobKind(INGEST, ingest, ReleaseArgs, ("critical",), check=hosted_of),
     # A CDN's purge API can be down for a while: more tries, a longer wait between them.
     JobKind(PURGE, purge, PurgeArgs, ("critical",), RetryPolicy(6, 2.0, 600.0), check=hosted_of),
+    JobKind(SWEEP, sweep, NoArgs, ("maintenance",), RetryPolicy(2, 60.0, 600.0)),
 )
+SCHEDULE = (Slot(SWEEP, daily),)

@@ -24,6 +24,8 @@ from sitespeak.knowledge.chunking import chunk_page
 from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.extract import UnparseableHtml, extract
 from sitespeak.knowledge.indexing import Publish, announce, embed_site
+from sitespeak.releases.candidates import build_candidate
+from sitespeak.releases.views import release_summary
 from sitespeak.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,4 +142,7 @@ def ingest_foreground(
     totals = ingest_release(site, folder, registry.primary_url(hosted, settings))
     totals["embedding"] = embed_site(site.id, embedder_for(settings), settings.embed_batch_size)
     announce(publish, site)
+    # As ``sitespeak crawl`` does: the run's candidate knowledge release, live unless held.
+    release = build_candidate(site.id, totals["run_id"], settings, publish, source="upload")
+    totals["release"] = release_summary(release)
     return totals

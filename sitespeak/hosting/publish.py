@@ -4,6 +4,7 @@ the same switch to a kept one. A failed build leaves the live release as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from sitespeak.settings import Settings
 log = logging.getLogger(__name__)
 Progress = Callable[..., None]
 _LOCK = 0x5174  # advisory lock class of hosted-site switches; the site id is the other half
+# A publish job retries for minutes at most; an upload a day old will not be built.
+STALE_UPLOAD = dt.timedelta(days=1)
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -294,6 +297,28 @@ def rollback(
 
 def _described(release: HostedRelease) -> str:
     return "pruned" if release.pruned_at is not None else str(release.state)
+
+
+def sweep_uploads(settings: Settings, older_than: dt.timedelta = STALE_UPLOAD) -> dict[str, int]:
+    """Uploads nobody will build: a release still ``building`` long after its upload (its job
+    died for good) is marked failed, and upload files no building release names are deleted."""
+    cutoff = utcnow() - older_than
+    stale = HostedRelease.update(
+        state="failed", error="never built: its publish job ended first", finished_at=utcnow()
+    ).where(HostedRelease.state == "building", HostedRelease.created_at < cutoff)
+    failed = stale.execute()
+    wanted = {
+        r.source
+        for r in HostedRelease.select(HostedRelease.source).where(HostedRelease.state == "building")
+    }
+    removed = 0
+    folder = uploads_dir(settings)
+    for path in folder.iterdir() if folder.is_dir() else ():
+        old = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) < cutoff
+        if old and str(path) not in wanted:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return {"releases_failed": failed, "uploads_removed": removed}
 
 
 def release_view(release: HostedRelease) -> dict[str, Any]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 
 import brotli
 import lxml.html
 import pytest
 
+from sitespeak.db.models import utcnow
 from sitespeak.errors import Conflict, InvalidInput, NotFound
 from sitespeak.hosting import layout, publish, registry
 from sitespeak.hosting.models import HostedRelease
@@ -216,3 +219,29 @@ def test_the_publish_command_publishes_a_folder_and_lists_it(
     assert missing.returncode == 1 and "no such file or folder" in missing.stderr
     listed = run("releases", site.name, "--tenant", alice.tenant.name, "--json")
     assert [r["state"] for r in json.loads(listed.stdout)] == ["live"]
+
+
+def test_the_sweep_fails_releases_never_built_and_deletes_their_uploads(
+    host_settings, hosted_site, tmp_path
+):
+    _, hosted = hosted_site
+    folder = publish.uploads_dir(host_settings)
+    folder.mkdir(parents=True)
+    stale, fresh, orphan = (folder / f"{name}.upload" for name in ("stale", "fresh", "orphan"))
+    for path in (stale, fresh, orphan):
+        path.write_bytes(b"PK")
+    old = time.time() - 2 * 86400
+    for path in (stale, orphan):
+        os.utime(path, (old, old))
+    abandoned = publish.record_release(hosted, stale, "zip", "test")
+    HostedRelease.update(created_at=utcnow() - dt.timedelta(days=2)).where(
+        HostedRelease.id == abandoned.id
+    ).execute()
+    waiting = publish.record_release(hosted, fresh, "zip", "test")
+
+    swept = publish.sweep_uploads(host_settings)
+
+    assert swept["uploads_removed"] == 2 and swept["releases_failed"] >= 1
+    assert not stale.exists() and not orphan.exists() and fresh.exists()
+    assert HostedRelease.get_by_id(abandoned.id).state == "failed"
+    assert HostedRelease.get_by_id(waiting.id).state == "building"
