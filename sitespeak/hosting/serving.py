@@ -11,6 +11,7 @@ than the rest) and each file's headers are built once per release and encoding.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -225,7 +226,7 @@ def _prepare(
 def _encoding(entry: layout.ServedFile, accept: bytes) -> tuple[str, str, str] | None:
     if not (entry.gzip or entry.br) or not accept:
         return None
-    accepted = _accepted(accept.decode("latin-1"))
+    accepted = _accepted(accept)
     for name, suffix, tag in ENCODINGS:
         has = entry.br if name == "br" else entry.gzip
         if has and accepted.get(name, accepted.get("*", 0.0)) > 0:
@@ -233,10 +234,11 @@ def _encoding(entry: layout.ServedFile, accept: bytes) -> tuple[str, str, str] |
     return None
 
 
-def _accepted(header: str) -> dict[str, float]:
-    """Accept-Encoding as coding -> q ("gzip;q=0" refuses gzip)."""
+@functools.lru_cache(maxsize=256)  # browsers send a handful of distinct values
+def _accepted(raw: bytes) -> dict[str, float]:
+    """Accept-Encoding as coding -> q ("gzip;q=0" refuses gzip); callers must not change it."""
     found: dict[str, float] = {}
-    for part in header.split(","):
+    for part in raw.decode("latin-1").split(","):
         name, _, params = part.strip().partition(";")
         q = 1.0
         for param in params.split(";"):
