@@ -76,6 +76,23 @@ def test_the_builders_gzip_copy_is_sent_to_a_client_that_accepts_it(hosted_web, 
     assert gzip.decompress(packed) == get(hosted_web, host, "/css/app.css").content
 
 
+def test_the_builders_brotli_copy_is_preferred_by_a_client_that_takes_both(hosted_web, published):
+    import brotli
+
+    host, _, manifest = published
+    assert manifest.files["/css/app.css"].br
+    with httpx.stream(
+        "GET",
+        hosted_web.url + "/css/app.css",
+        headers={"Host": host, "Accept-Encoding": "gzip, br"},
+    ) as response:
+        packed = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "br"
+    plain = get(hosted_web, host, "/css/app.css", **{"Accept-Encoding": "identity"})
+    assert brotli.decompress(packed) == plain.content
+    assert response.headers["etag"] != plain.headers["etag"]
+
+
 def test_the_sitemap_robots_and_404_page_of_the_build_are_served(hosted_web, published):
     host, _, _ = published
     assert f"://{host}/about/</loc>" in get(hosted_web, host, "/sitemap.xml").text
