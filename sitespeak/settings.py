@@ -382,6 +382,13 @@ class Settings(BaseSettings):
         "80 ms into a pause (discarded if the visitor goes on), so they overlap the "
         "end-of-speech hangover.",
     )
+    voice_early_end: bool = Field(
+        True,
+        description="End a turn after SITESPEAK_VOICE_ENDPOINT_SILENCE_MS of silence counted "
+        "from the last sound (not from webrtcvad's verdicts, ~130 ms later) when the speculative "
+        "run heard a whole question (three words or more, ending in a question mark) that the "
+        "site answers.",
+    )
     voice_admission_budget_ms: int = Field(
         800,
         ge=0,

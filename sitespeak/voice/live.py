@@ -24,7 +24,7 @@ from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.session import SessionState, SessionStore
-from sitespeak.voice.speculation import Reach, Speculation, prepare
+from sitespeak.voice.speculation import Reach, Speculation, prepare, whole_question
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
 from sitespeak.voice.vad import Endpointer
 
@@ -292,6 +292,10 @@ class LiveSession:
                 await self.end_of_speech(now)
             else:
                 self.speculate()
+                if self.heard_a_whole_question():
+                    self.vad.stop()
+                    await self.end_of_speech(now, early=True)
+                    return
                 self.maybe_partial(now)
 
     async def commit(self) -> None:
@@ -300,7 +304,7 @@ class LiveSession:
             return
         await self.end_of_speech(time.perf_counter(), committed=True)
 
-    async def end_of_speech(self, now: float, committed: bool = False) -> None:
+    async def end_of_speech(self, now: float, committed: bool = False, early: bool = False) -> None:
         await self.send(p.SpeechStopped())
         draft = self.take_speculation()
         audio = self.vad.take()
@@ -315,6 +319,7 @@ class LiveSession:
                 eos_delay=delay,
                 draft=draft,
                 discarded=self.speculations["discarded"],
+                early=early,
             )
         )
 
@@ -345,6 +350,21 @@ class LiveSession:
                 )
             )
             self.speculation = Speculation(upto, task)
+
+    def heard_a_whole_question(self) -> bool:
+        """Silent for the hangover since the last sound, and the speculative run over exactly
+        this audio is done and heard a whole question the site answers: no need to wait the
+        further ~130 ms webrtcvad takes to call the silence silent."""
+        spec = self.speculation
+        cfg = self.s.settings
+        if (
+            spec is None
+            or not cfg.voice_early_end
+            or self.vad.quiet_ms < cfg.voice_endpoint_silence_ms
+        ):
+            return False
+        draft = spec.finished()
+        return draft is not None and spec.still_valid(self.vad.voiced_end) and whole_question(draft)
 
     def reach(self) -> Reach | None:
         """What may run ahead: only local stages (a provider is not billed for work that may

@@ -21,7 +21,10 @@ from sitespeak.voice.admission import Plan
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.speakable import speakable
+from sitespeak.voice.stt import LOOP_RUN, longest_run
 from sitespeak.voice.turn import Draft, Retriever, Vetter, compose, look_up
+
+MIN_QUESTION_WORDS = 3  # "Hello?" or "Okay?" from a pause mid-sentence is not a question
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,21 @@ async def prepare(
     )
 
 
+def whole_question(draft: Draft) -> bool:
+    """The run heard a question complete in itself, which the site answers: the turn may end
+    at the hangover counted from the last sound. A fragment before a pause at a comma is rarely
+    that ("So," / "Hi." / "I would like to know"), and a word loop ("Hello? Hello? Hello?") is
+    not taken for one."""
+    text = draft.transcript.strip()
+    return (
+        text.endswith("?")
+        and len(text.split()) >= MIN_QUESTION_WORDS
+        and longest_run(text) < LOOP_RUN
+        and draft.reply is not None
+        and draft.reply.covered
+    )
+
+
 class Speculation:
     """One speculative run over ``utterance[:upto]``."""
 
@@ -85,6 +103,14 @@ class Speculation:
     def still_valid(self, voiced_end: int) -> bool:
         """No voiced frame arrived after the audio the run decoded."""
         return voiced_end <= self.upto
+
+    def finished(self) -> Draft | None:
+        """The run's Draft once it is done (None while it runs, or when it failed)."""
+        task = self.task
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        draft: Draft = task.result()
+        return draft
 
     def discard(self) -> None:
         self.task.cancel()

@@ -69,6 +69,7 @@ class TurnInput:
     draft: asyncio.Future | None = None  # → Draft: a speculative run during the hangover
     plan: Plan = field(default_factory=lambda: Plan("full", 0.0))  # admission's choice
     discarded: int = 0  # speculative runs thrown away because the visitor went on
+    early: bool = False  # ended at the hangover from the last sound: a whole question was heard
 
 
 @dataclass
@@ -176,6 +177,8 @@ async def run_turn(
     turn.plan.record(result.timings, result.notes)
     if turn.mode == "speech":
         result.timings["speculations_discarded"] = float(turn.discarded)
+        if turn.early:
+            result.timings["early_end"] = 1.0
 
     # 1. Feedback the moment the end of speech is known: what we have so far.
     state = "heard_you" if turn.mode == "speech" else "answering"

@@ -15,6 +15,7 @@ from tests.support.processes import start_web
 from tests.voice.client import (
     Turn,
     ask_text,
+    next_event,
     open_session,
     speak,
     until_done,
@@ -75,6 +76,39 @@ async def test_a_speculative_decode_is_discarded_when_speech_resumes(voice_web, 
     assert "sunday" in final and "open" in final, final
     assert turn.done["timings"]["speculations_discarded"] >= 1, turn.done["timings"]
     assert "Sunday" in turn.done["text"]
+    await ws.close()
+
+
+async def _pause_after(ws, words: str) -> None:
+    """Say ``words`` and stop: 260 ms of silence after the last sound (past the 240 ms hangover
+    counted from it, short of webrtcvad's ~370 ms), time for the speculative run to finish
+    however loaded the box is, then one more silent frame for the endpointer to look again."""
+    pcm = speech(words, 300, 0)
+    await speak(ws, pcm[: last_sound(pcm) + 2] + silence(260))
+    await asyncio.sleep(3)
+    await ws.send(silence(20))
+
+
+async def test_a_whole_question_ends_the_turn_at_the_hangover_from_its_last_sound(
+    voice_web, voice_site
+):
+    ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
+    await _pause_after(ws, "What is your phone number?")
+    turn = await until_done(ws, 60)
+    assert turn.done["timings"].get("early_end") == 1.0, turn.done["timings"]
+    assert "555 0100" in turn.done["text"]
+    await ws.close()
+
+
+async def test_a_fragment_that_is_no_question_waits_for_the_whole_hangover(voice_web, voice_site):
+    ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
+    await _pause_after(ws, "Hi, I would like to know,")
+    with pytest.raises(TimeoutError):  # the visitor may go on: nothing ended the turn yet
+        while (await next_event(ws, 1.0))["type"] != "speech.stopped":
+            pass
+    await speak(ws, silence(400))
+    turn = await until_done(ws, 60)
+    assert "early_end" not in turn.done["timings"], turn.done["timings"]
     await ws.close()
 
 
