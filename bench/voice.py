@@ -55,13 +55,13 @@ from sitespeak.tenancy.tenants import create_tenant
 from sitespeak.voice.admission import LEVELS
 from tests.support import processes
 from tests.support.processes import start_web, start_worker
-from tests.voice.client import open_session, until_done
+from tests.voice.client import open_session, until_done, until_response_done
 from tests.voice.indexing import index_site
 from tests.voice.testsite import serve_site
 
 
 async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
-    reader = asyncio.ensure_future(until_done(ws, 180))
+    reader = asyncio.ensure_future(until_response_done(ws, 180))
     eos_at = await send_paced(ws.send, utt, start)
     turn = await reader
     if turn.first_audio_at:
@@ -160,7 +160,7 @@ async def text_visitor(url: str, origin: str, key: str, delay: float, out: dict)
         await asyncio.sleep(delay)
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "input.text", "text": random.choice(QUESTIONS)}))
-        turn = await until_done(ws, 180)
+        turn = await until_response_done(ws, 180)
         if turn.first_audio_at:
             out["sent -> first answer audio"].append((turn.first_audio_at - sent) * 1000)
         deltas = turn.of("response.text.delta")
