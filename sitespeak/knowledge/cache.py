@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from sitespeak.errors import Unavailable, outage_from
 from sitespeak.knowledge import query_vectors, retrieval
 from sitespeak.knowledge.embedders import Embedder, RemoteEmbedder
-from sitespeak.knowledge.site_index import SiteIndex, load_site_index, site_version
+from sitespeak.knowledge.site_index import SiteIndex, live_state, load_site_index, site_version
 
 log = logging.getLogger(__name__)
 RunDb = Callable[..., Awaitable[Any]]
@@ -41,6 +42,9 @@ class KnowledgeCache:
         self._check_every = check_every
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="knowledge")
         self._indexes: dict[int, SiteIndex] = {}
+        # Per site, the index of the release live before the last switch: a rollback to it
+        # (the usual one, right after a bad publish) swaps it back at once, no reload.
+        self._spares: dict[int, SiteIndex] = {}
         self._checked: dict[int, float] = {}
         self._loading: dict[int, asyncio.Task] = {}
         self._background: set[asyncio.Task] = set()
@@ -119,7 +123,12 @@ class KnowledgeCache:
 
     async def _load(self, site_id: int) -> SiteIndex:
         embedder = await self.embedder()
-        index = await self._run_db(load_site_index, site_id, embedder.name, embedder.dim)
+        index = await self._reusable(site_id, embedder.name)
+        if index is None:
+            index = await self._run_db(load_site_index, site_id, embedder.name, embedder.dim)
+        current = self._indexes.get(site_id)
+        if current is not None and current.release_id not in (None, index.release_id):
+            self._spares[site_id] = current  # a rollback to it needs no load
         self._indexes[site_id] = index
         self._checked[site_id] = time.monotonic()
         log.info(
@@ -129,6 +138,18 @@ class KnowledgeCache:
             len(index.vectors),
         )
         return index
+
+    async def _reusable(self, site_id: int, model: str) -> SiteIndex | None:
+        """The index in memory of the site's live release (the current one, or the spare left
+        by the last switch), at the site's new version; None when it must be read."""
+        held = [i for i in (self._indexes.get(site_id), self._spares.get(site_id)) if i]
+        if not any(i.release_id is not None and i.model == model for i in held):
+            return None
+        version, release_id = await self._run_db(live_state, site_id)
+        for index in held:
+            if release_id is not None and index.release_id == release_id and index.model == model:
+                return replace(index, version=version)
+        return None
 
     async def _check(self, site_id: int) -> None:
         try:
@@ -155,6 +176,7 @@ class KnowledgeCache:
 
     def forget(self, site_id: int) -> None:
         self._indexes.pop(site_id, None)
+        self._spares.pop(site_id, None)
 
     def cached_sites(self) -> dict[int, int]:
         return {sid: idx.version for sid, idx in self._indexes.items()}

@@ -20,6 +20,9 @@ class SiteIndex:
     model: str
     vectors: VectorIndex
     _meta: dict[int, Meta] = field(default_factory=dict)
+    # The live release it holds (None: the site's current chunks, before its first release).
+    # A release never changes, so an index of one can be reused whatever the version says.
+    release_id: int | None = None
 
     def meta(self, chunk_id: int) -> Meta | None:
         return self._meta.get(chunk_id)
@@ -31,10 +34,15 @@ class SiteIndex:
 
 
 def site_version(site_id: int) -> int:
+    return live_state(site_id)[0]
+
+
+def live_state(site_id: int) -> tuple[int, int | None]:
+    """The site's knowledge version and live release (-1, None for no such site)."""
     row = database.execute_sql(
-        "SELECT knowledge_version FROM sites WHERE id = %s", (site_id,)
+        "SELECT knowledge_version, live_release_id FROM sites WHERE id = %s", (site_id,)
     ).fetchone()
-    return int(row[0]) if row else -1
+    return (int(row[0]), row[1]) if row else (-1, None)
 
 
 # The chunks visitors are answered from (``c`` is the chunks row, %(site)s the site): those of
@@ -49,7 +57,7 @@ ELSE EXISTS (SELECT 1 FROM release_chunks rc WHERE rc.chunk_id = c.id
 def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
     """Read the live embedded chunks of the site; call inside one transaction for a consistent
     view (the version and the live release are read with them)."""
-    version = site_version(site_id)
+    version, release_id = live_state(site_id)
     cursor = database.execute_sql(
         "SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text, c.embedding FROM chunks c "
         "WHERE c.site_id = %(site)s AND c.embed_model = %(model)s AND c.embedding IS NOT NULL "
@@ -65,4 +73,4 @@ def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     else:
         matrix = np.zeros((0, dim or 1), dtype=np.float32)
-    return SiteIndex(site_id, version, model, VectorIndex(np.array(ids), matrix), meta)
+    return SiteIndex(site_id, version, model, VectorIndex(np.array(ids), matrix), meta, release_id)

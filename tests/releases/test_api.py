@@ -70,9 +70,11 @@ def answers_on_every_web(apis: list[httpx.Client], site_id: int, version: int) -
         found = body.json()
         if found["knowledge_version"] < version:
             return None
-        return " ".join(p["text"] for p in found["passages"])
+        return [" ".join(p["text"] for p in found["passages"])]  # truthy, even when empty
 
-    return [wait_for(lambda a=api: texts(a), 20, 0.2, "the web's index to switch") for api in apis]
+    return [
+        wait_for(lambda a=api: texts(a), 20, 0.2, "the web's index to switch")[0] for api in apis
+    ]
 
 
 def version_of(api: httpx.Client, site_id: int) -> int:
