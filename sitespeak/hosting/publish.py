@@ -72,10 +72,13 @@ def accept_upload(
 
 
 def get_release(tenant_id: int, site_id: int | str, number: int) -> HostedRelease:
-    hosted = registry.get(tenant_id, site_id)
+    return release_of(registry.get(tenant_id, site_id), number)
+
+
+def release_of(hosted: HostedSite, number: int) -> HostedRelease:
     release = HostedRelease.get_or_none(
         HostedRelease.site == hosted.site_id,
-        HostedRelease.tenant == tenant_id,
+        HostedRelease.tenant == hosted.tenant_id,
         HostedRelease.number == number,
     )
     if release is None:
@@ -108,7 +111,7 @@ def publish_release(
     ``jobs``, the site's knowledge (unless ``ingest`` is off: the caller indexes it) and its
     purge hooks follow as jobs."""
     hosted = registry.get(tenant_id, site_id)
-    release = get_release(tenant_id, site_id, number)
+    release = release_of(hosted, number)
     if release.state != "building":
         return {"release": number, "state": release.state}  # a retry of a finished job
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
@@ -226,9 +229,13 @@ def changed_paths(before: layout.Manifest | None, after: layout.Manifest) -> lis
     )
 
 
-def switch_to(settings: Settings, hosted: HostedSite, release: HostedRelease) -> None:
-    """Make ``release`` the live one: the ``current`` link first, then the rows, in one
-    transaction under the site's lock so two switches never interleave."""
+def switch_to(
+    settings: Settings, hosted: HostedSite, release: HostedRelease, relink: bool = True
+) -> None:
+    """Make ``release`` the live one: the rows, then the ``current`` link (a link that cannot
+    be switched rolls the rows back), in one transaction under the site's lock so two switches
+    never interleave. ``relink``: also (re)make the host links, which a rollback never needs:
+    they name the site's folder, not a release."""
     with database.atomic():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK, hosted.site_id))
         HostedRelease.update(state="archived").where(
@@ -240,7 +247,8 @@ def switch_to(settings: Settings, hosted: HostedSite, release: HostedRelease) ->
         release.save()
         site_folder = layout.site_dir(settings.state_dir, hosted.site_id)
         layout.switch_link(site_folder / layout.CURRENT, Path("releases") / str(release.number))
-        registry.link_hosts(hosted, settings)
+        if relink:
+            registry.link_hosts(hosted, settings)
 
 
 def prune(settings: Settings, hosted: HostedSite) -> list[int]:
@@ -281,14 +289,14 @@ def rollback(
     """Make kept release ``number`` live again: only the switch, nothing is rebuilt; then the
     same follow-ups as a publish."""
     hosted = registry.get(tenant_id, site_id)
-    release = get_release(tenant_id, site_id, number)
+    release = release_of(hosted, number)
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
     if release.state not in ("live", "archived") or release.pruned_at is not None:
         raise Conflict(f"release {number} is {_described(release)}; roll back to a kept one")
     if not (folder / layout.MANIFEST).is_file():
         raise Conflict(f"release {number}'s files are missing from the state dir")
     previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
-    switch_to(settings, hosted, release)
+    switch_to(settings, hosted, release, relink=False)
     after = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
     changed = changed_paths(previous, after) if after else []
     done = follow_up(jobs, hosted, number, changed, ingest) if jobs else []

@@ -45,12 +45,12 @@ def test_each_scheduled_job_is_submitted_once_per_slot_by_any_number_of_workers(
     jobs = JobQueue(registry, EventPublisher(client, queue_env["SITESPEAK_REDIS_PREFIX"]))
     monday = dt.datetime(2031, 3, 3, 3, 0, tzinfo=dt.UTC)  # a slot no other test uses
     first, second = SchedulePass(schedules(registry)), SchedulePass(schedules(registry))
-    assert first(jobs, monday) == 4
+    assert first(jobs, monday) == 5
     assert second(jobs, monday) == 0  # another worker, same slots: nothing new
     assert first(jobs, monday + dt.timedelta(minutes=30)) == 0
-    # An hour on: only the hourly disk report is due; a day on, the daily retention too.
+    # An hour on: only the hourly disk report is due; a day on, the daily ones too.
     assert second(jobs, monday + dt.timedelta(hours=1)) == 1
-    assert first(jobs, monday + dt.timedelta(days=1)) == 2
+    assert first(jobs, monday + dt.timedelta(days=1)) == 3
     keys = [
         j.idempotency_key
         for j in Job.select().where(Job.idempotency_key.is_null(False))
@@ -60,6 +60,8 @@ def test_each_scheduled_job_is_submitted_once_per_slot_by_any_number_of_workers(
         [
             "maintenance.retention:2031-03-03",
             "maintenance.retention:2031-03-04",
+            "hosting.sweep_uploads:2031-03-03",
+            "hosting.sweep_uploads:2031-03-04",
             "maintenance.vacuum:2031-W10",
             "analytics.weekly_reports:2031-W10",
             "maintenance.disk_usage:2031-03-03T03",
