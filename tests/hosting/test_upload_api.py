@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from werkzeug.datastructures import FileStorage
 
 from sitespeak.db.models import Job
-from sitespeak.hosting import layout, publish, registry
+from sitespeak.hosting import layout, publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.hosting.models import HostedRelease
 from tests.admin.conftest import log_in
@@ -209,3 +210,23 @@ async def test_deleting_a_hosted_site_stops_serving_it_and_removes_its_files(
     assert layout.live_release(host_settings.state_dir, host) is None
     assert not layout.host_link(host_settings.state_dir, host).is_symlink()
     assert not layout.site_dir(host_settings.state_dir, site.id).exists()
+
+
+async def test_the_hosting_page_shows_each_purge_hooks_last_result(
+    hosting_app, host_settings, alice, private_site, purge_receiver
+):
+    site, hosted = private_site
+    owner = await log_in(hosting_app, alice.user.email)
+    page = f"/admin/sites/{site.id}/hosting"
+    await owner.get(page)
+    saved, _ = await owner.post(f"{page}/hooks", {"hooks": purge_receiver.url})
+    assert saved.status_code == 303
+    _, html = await owner.get(page)
+    assert f'data-hook="{purge_receiver.url}"' in html and "not called yet" in html
+
+    purge_receiver.statuses = [503]
+    with pytest.raises(purge.HookFailed):
+        purge.call_hook(host_settings, alice.tenant.id, site.id, 1, purge_receiver.url, ["/"])
+
+    _, html = await owner.get(page)
+    assert "HTTP 503" in html and "attempt 1" in html
