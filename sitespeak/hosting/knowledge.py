@@ -19,6 +19,7 @@ from sitespeak.crawl.scope import normalise
 from sitespeak.db.models import Site
 from sitespeak.hosting import layout, registry
 from sitespeak.hosting.models import HostedSite
+from sitespeak.hosting.publish import current_number
 from sitespeak.jobs.context import JobContext
 from sitespeak.knowledge.chunking import chunk_page
 from sitespeak.knowledge.embedders import embedder_for
@@ -104,19 +105,11 @@ def _index(run: Any, site: Site, url: str, path: Path, known: store.Known | None
         store.record_content(run, site, url, 0, fetched, content, drafts, known, digest, None)
 
 
-def live_number(state_dir: Path, site_id: int) -> int | None:
-    try:
-        target = (layout.site_dir(state_dir, site_id) / layout.CURRENT).readlink()
-    except OSError:
-        return None
-    return int(target.name) if target.name.isdigit() else None
-
-
 def ingest_job(ctx: JobContext, hosted: HostedSite, number: int) -> dict[str, Any]:
     """The ``hosting.ingest`` job: index the live release, announce it, then embed on the
     critical queue (the owner who published is waiting), as a crawl job does."""
     settings = ctx.settings
-    if live_number(settings.state_dir, hosted.site_id) != number:
+    if current_number(settings, hosted.site_id) != number:
         return {"release": number, "skipped": "no longer the live release"}
     site = sites.get_site(hosted.tenant_id, hosted.site_id)
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)

@@ -114,6 +114,10 @@ def publish_release(
     release = release_of(hosted, number)
     if release.state != "building":
         return {"release": number, "state": release.state}  # a retry of a finished job
+    if current_number(settings, hosted.site_id) == number:
+        # An attempt switched the link and died before its rows committed: it is live.
+        switch_to(settings, hosted, release)
+        return {"release": number, "state": "live"}
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
     shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left; never live
     try:
@@ -208,6 +212,15 @@ def _drop_upload(settings: Settings, release: HostedRelease) -> None:
     source = Path(release.source)
     if source.is_relative_to(uploads_dir(settings)):
         source.unlink(missing_ok=True)
+
+
+def current_number(settings: Settings, site_id: int) -> int | None:
+    """The number of the release ``current`` points at, read from the link itself."""
+    try:
+        target = (layout.site_dir(settings.state_dir, site_id) / layout.CURRENT).readlink()
+    except OSError:
+        return None
+    return int(target.name) if target.name.isdigit() else None
 
 
 def live_manifest(settings: Settings, site_id: int) -> layout.Manifest | None:

@@ -245,3 +245,25 @@ def test_the_sweep_fails_releases_never_built_and_deletes_their_uploads(
     assert not stale.exists() and not orphan.exists() and fresh.exists()
     assert HostedRelease.get_by_id(abandoned.id).state == "failed"
     assert HostedRelease.get_by_id(waiting.id).state == "building"
+
+
+def test_a_retry_after_the_link_switched_keeps_the_live_files(host_settings, hosted_site, tmp_path):
+    _, hosted = hosted_site
+    publish_path(host_settings, hosted, write_site(tmp_path / "one", title="One"))
+    second = publish_path(host_settings, hosted, write_site(tmp_path / "two", title="Two"))
+    # As if the attempt died after switching `current` but before its rows committed.
+    HostedRelease.update(state="building").where(HostedRelease.id == second.id).execute()
+    HostedRelease.update(state="live").where(
+        HostedRelease.site == hosted.site_id, HostedRelease.number == 1
+    ).execute()
+
+    again = publish.publish_release(host_settings, hosted.tenant_id, hosted.site_id, 2)
+
+    assert again == {"release": 2, "state": "live"}
+    assert "<h1>Two</h1>" in (live_files(host_settings, hosted) / "index.html").read_text()
+    states = dict(
+        HostedRelease.select(HostedRelease.number, HostedRelease.state)
+        .where(HostedRelease.site == hosted.site_id)
+        .tuples()
+    )
+    assert states == {1: "archived", 2: "live"}
