@@ -291,6 +291,11 @@ class Settings(BaseSettings):
         description="Disk in the state dir for the instant answers' prepared audio, which the "
         "speech process reloads when it starts; 0 keeps none.",
     )
+    speech_trim_memory: bool = Field(
+        True,
+        description="Give freed memory back to the system each time the speech process's "
+        "queue empties, so its RSS does not stay at the largest batch's peak.",
+    )
     speech_timeout: float = Field(
         15.0,
         gt=0,

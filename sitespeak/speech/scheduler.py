@@ -64,6 +64,7 @@ class Scheduler:
         synthesize: Callable[[str], Any],
         *,
         embed_batch: Callable[[list[list[str]]], list[Any]] | None = None,
+        on_idle: Callable[[], None] | None = None,
         slots: int,
         batch_window: float,
         max_batch: int,
@@ -72,6 +73,7 @@ class Scheduler:
     ) -> None:
         self._transcribe_batch, self._synthesize = transcribe_batch, synthesize
         self._embed_batch = embed_batch
+        self._on_idle = on_idle  # blocking; run on the pool when the last job is done
         self.slots, self.batch_window = max(slots, 1), batch_window
         self.max_batch, self.max_queue = max_batch, max_queue
         self.observer = observer or Observer()
@@ -230,3 +232,6 @@ class Scheduler:
             self.running -= 1
             self.running_later -= later
             self._wake.set()
+            if self._on_idle is not None and not self.running and not self.depth:
+                # Nobody waits: the pool's thread is free, and the next job finds it done.
+                await loop.run_in_executor(self.pool, self._on_idle)

@@ -26,7 +26,12 @@ from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
 from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.speech.metrics import SpeechMetrics
-from sitespeak.speech.models import SpeechModels, TextEmbedder, limit_malloc_arenas
+from sitespeak.speech.models import (
+    SpeechModels,
+    TextEmbedder,
+    limit_malloc_arenas,
+    release_free_memory,
+)
 from sitespeak.speech.prepared import PreparedAudio
 from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.voice.speech_cache import SentenceCache
@@ -53,6 +58,7 @@ class SpeechService:
             models.transcribe_batch,
             models.synthesize,
             embed_batch=models.embed_batch if getattr(models, "embedder", None) else None,
+            on_idle=release_free_memory if settings.speech_trim_memory else None,
             slots=settings.speech_slots or os.cpu_count() or 1,
             batch_window=settings.speech_batch_window_ms / 1000,
             max_batch=settings.speech_max_batch,

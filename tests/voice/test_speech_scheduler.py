@@ -176,3 +176,30 @@ async def test_a_phrase_queued_at_low_priority_moves_up_when_a_first_phrase_asks
         assert first.result()[:2] == prepared.result()[:2]
     finally:
         await service.scheduler.close()
+
+
+async def test_freed_memory_is_released_once_the_queue_is_empty_not_between_jobs():
+    models = Recorder()
+    s = Scheduler(
+        models.transcribe_batch,
+        models.synthesize,
+        slots=1,
+        batch_window=0,
+        max_batch=8,
+        max_queue=8,
+        on_idle=lambda: models.calls.append(("idle", None)),
+    )
+    s.start()
+    try:
+        busy = s.submit("tts", "busy", PRIORITY_LATER)
+        await asyncio.sleep(0.05)
+        queued = [s.submit("tts", "quick one", PRIORITY_LATER), s.submit("stt", b"clip", 0)]
+        models.gate.set()
+        await asyncio.gather(busy, *queued)
+        for _ in range(100):  # the release runs on the pool after the last result is set
+            if models.calls[-1][0] == "idle":
+                break
+            await asyncio.sleep(0.01)
+        assert models.calls == [("tts", "busy"), ("stt", 1), ("tts", "quick one"), ("idle", None)]
+    finally:
+        await s.close()
