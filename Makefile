@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench bench-install lock
+.PHONY: install run test test-fast lint bench bench-install lock
 
 install: $(INSTALLED)
 
@@ -45,6 +45,11 @@ run: install
 
 test: install
 	$(PY) -m pytest -p tests.support.strict_skips $(PYTEST_ARGS)
+
+# The developer's loop: every test but the slow ones (server processes, browsers, crawls,
+# packaging, faults, dev; tests/support/slow_tests.py says which and fails one that slips in).
+test-fast: install
+	$(PY) -m pytest -p tests.support.strict_skips -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check sitespeak tests bench packaging

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import redis
 
 from sitespeak import sites
@@ -73,6 +74,7 @@ def test_a_second_pass_in_the_same_slot_adds_no_crawl_even_after_the_first_finis
     assert len(_scheduled_crawls(site.id)) == 2  # the next slot: again
 
 
+@pytest.mark.slow  # a real worker
 def test_a_worker_runs_the_recrawl_schedule_as_a_periodic_task(
     alice, make_site, settings, testsite, queue_env, tmp_path
 ):

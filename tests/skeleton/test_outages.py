@@ -8,10 +8,13 @@ import time
 import uuid
 
 import httpx
+import pytest
 
 from sitespeak.db.models import Job
 from tests.support.processes import start_web, start_worker, wait_for
 from tests.support.redis_server import OwnRedis
+
+pytestmark = pytest.mark.slow  # real web and worker processes, servers of their own
 
 
 def _ready(url: str) -> int:

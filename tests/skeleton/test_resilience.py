@@ -13,6 +13,8 @@ from tests.skeleton.test_processes import SseReader
 from tests.support.processes import start_web, start_worker, wait_for
 from tests.support.redis_server import OwnRedis
 
+pytestmark = pytest.mark.slow  # real web and worker processes, servers of their own
+
 
 def _ready(url: str) -> int:
     try:

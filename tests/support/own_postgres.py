@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sitespeak.embedded.postgres import EmbeddedPostgres
 from tests.support.processes import ROOT
+from tests.support.slow_tests import check_may_start
 
 
 class OwnPostgres:
@@ -27,6 +28,7 @@ class OwnPostgres:
 
     def start(self) -> None:
         if self.server.running_pid() is None:  # started twice, the server would restart
+            check_may_start("a PostgreSQL server")
             self.server.start()
 
     def stop(self) -> None:

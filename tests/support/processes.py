@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.slow_tests import check_may_start
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,6 +50,7 @@ class Proc:
 
 
 def spawn(env: dict, args: list[str], log: Path, port: int | None = None) -> Proc:
+    check_may_start(f"a {env.get('PROCESS_TYPE') or ' '.join(args)} process")
     full = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     handle = open(log, "ab")
     popen = subprocess.Popen(

@@ -10,6 +10,7 @@ from pathlib import Path
 import redis
 
 from tests.support.processes import free_port
+from tests.support.slow_tests import check_may_start
 
 
 def server_binary() -> str:
@@ -34,6 +35,7 @@ class OwnRedis:
     def start(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             return  # running: a second server could not bind and this one would be lost
+        check_may_start("a Redis server")
         self.proc = subprocess.Popen(
             [
                 server_binary(),
