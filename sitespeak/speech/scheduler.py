@@ -1,10 +1,12 @@
 """One scheduler for the box's speech inference: a fixed number of slots (one per core by
 default), jobs taken by priority, transcriptions batched.
 
-Transcriptions and query embeddings come first (a visitor who stopped talking, or who typed,
-waits on them), and those of one kind arriving within a few milliseconds of each other run as
-one batch: with the short Whisper window ten decodes at once cost about what two do one after
-another, and ten questions embed in one call for little more than one. Syntheses follow by
+Transcriptions come first (a visitor who stopped talking waits on them), and those arriving
+within a few milliseconds of each other run as one batch: with the short Whisper window ten
+decodes at once cost about what two do one after another. Query embeddings take no slot: they
+run in a lane of their own (one thread), batched the same way, because one takes ~10 ms and a
+question waiting behind two 400 ms syntheses for a slot made retrieval the slow part of a busy
+box's turn (p95 496 -> 1,453 ms with ten visitors at once, measured). Syntheses follow by
 priority: a first phrase before later sentences, background work last; equal priorities first
 come, first served. With two slots or more, later sentences and background work never take the
 last free slot: a running synthesis cannot be interrupted, so a first phrase or a transcription
@@ -78,6 +80,9 @@ class Scheduler:
         self.max_batch, self.max_queue = max_batch, max_queue
         self.observer = observer or Observer()
         self.pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="speech")
+        self._embed_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech-embed")
+        self._embeds: list[Job] = []  # waiting for the embedding lane, oldest first
+        self._embedding: asyncio.Task[None] | None = None
         self.running = 0
         self.running_later = 0  # of which: jobs below PRIORITY_FIRST
         self.recent_batches: deque[int] = deque(maxlen=200)
@@ -92,7 +97,8 @@ class Scheduler:
     @property
     def depth(self) -> int:
         """Jobs waiting for a slot (a cancelled one is dropped when it reaches the top)."""
-        return sum(1 for job in self._heap if not job.future.done())
+        waiting = (*self._heap, *self._embeds)
+        return sum(1 for job in waiting if not job.future.done())
 
     def predicted_wait(self, priority: int = PRIORITY_FIRST) -> float:
         """Seconds a job of ``priority`` arriving now would wait for a slot: the queued work it
@@ -114,9 +120,12 @@ class Scheduler:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        for job in self._heap:
+        if self._embedding is not None:
+            self._embedding.cancel()
+        for job in (*self._heap, *self._embeds):
             job.future.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self._embed_pool.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, kind: str, payload: Any, priority: int) -> asyncio.Future[Any]:
         """Queue one job; its future gets the result. Cancel the future to drop the job."""
@@ -130,9 +139,27 @@ class Scheduler:
             priority = PRIORITY_TRANSCRIBE
         rank = (-priority, next(self._numbers))
         job = Job(rank, kind, payload, loop.create_future(), loop.time())
+        if kind == "embed":
+            self._embeds.append(job)
+            if self._embedding is None or self._embedding.done():
+                self._embedding = loop.create_task(self._embed_lane())
+            return job.future
         heapq.heappush(self._heap, job)
         self._wake.set()
         return job.future
+
+    async def _embed_lane(self) -> None:
+        """Runs the waiting embeddings, a batch at a time, until none is left."""
+        loop = asyncio.get_running_loop()
+        while self._embeds:
+            # The oldest one's batch window: questions arriving within it share its call.
+            delay = self._embeds[0].arrived + self.batch_window - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            waiting = [job for job in self._embeds if not job.future.done()]
+            jobs, self._embeds = waiting[: self.max_batch], waiting[self.max_batch :]
+            if jobs:
+                await self._execute(jobs, lane=self._embed_pool)
 
     def promote(self, text: str, priority: int) -> None:
         """A synthesis of ``text`` still waiting goes up to ``priority``: the phrase cache
@@ -194,7 +221,10 @@ class Scheduler:
         self._heap = rest  # sorted: already a heap
         return jobs
 
-    async def _execute(self, jobs: list[Job], later: bool = False) -> None:
+    async def _execute(
+        self, jobs: list[Job], later: bool = False, lane: ThreadPoolExecutor | None = None
+    ) -> None:
+        """Runs one job or batch on ``lane``, or on a slot of the pool when None."""
         loop = asyncio.get_running_loop()
         kind = jobs[0].kind
         began = loop.time()
@@ -208,7 +238,7 @@ class Scheduler:
                 results = await loop.run_in_executor(self.pool, self._transcribe_batch, clips)
             elif kind == "embed" and self._embed_batch is not None:
                 texts = [job.payload for job in jobs]
-                results = await loop.run_in_executor(self.pool, self._embed_batch, texts)
+                results = await loop.run_in_executor(lane, self._embed_batch, texts)
             else:
                 results = [await loop.run_in_executor(self.pool, self._synthesize, jobs[0].payload)]
         except Exception as exc:  # noqa: BLE001 - every waiter gets the error; the process lives
@@ -229,9 +259,10 @@ class Scheduler:
             elapsed = loop.time() - began
             self.cost[kind] += 0.2 * (elapsed / len(jobs) - self.cost[kind])
             self.observer.ran(kind, elapsed)
-            self.running -= 1
-            self.running_later -= later
-            self._wake.set()
-            if self._on_idle is not None and not self.running and not self.depth:
-                # Nobody waits: the pool's thread is free, and the next job finds it done.
-                await loop.run_in_executor(self.pool, self._on_idle)
+            if lane is None:  # the embedding lane takes no slot
+                self.running -= 1
+                self.running_later -= later
+                self._wake.set()
+        if lane is None and self._on_idle is not None and not self.running and not self.depth:
+            # Nobody waits: the pool's thread is free, and the next job finds it done.
+            await loop.run_in_executor(self.pool, self._on_idle)

@@ -56,12 +56,12 @@ async def test_transcriptions_arriving_together_are_decoded_as_one_batch():
         await s.close()
 
 
-async def test_query_embeddings_arriving_together_are_one_call_apart_from_transcriptions():
+async def test_query_embeddings_arriving_together_are_one_call_that_waits_for_no_slot():
     models = Recorder()
     s = scheduler(models)
     s.start()
     try:
-        busy = s.submit("tts", "busy", PRIORITY_LATER)  # holds the slot while the rest queue
+        busy = s.submit("tts", "busy", PRIORITY_LATER)  # holds the only slot
         await asyncio.sleep(0.05)
         mixed = [
             s.submit("embed", ["one"], 0),
@@ -70,11 +70,16 @@ async def test_query_embeddings_arriving_together_are_one_call_apart_from_transc
             s.submit("tts", "quick first", PRIORITY_FIRST),
             s.submit("stt", b"clip b", 0),
         ]
+        # Both questions are embedded, in one call, while the slot is still taken.
+        vectors = await asyncio.wait_for(asyncio.gather(mixed[0], mixed[2]), 2)
+        assert vectors == [[3], [5, 5]] and models.calls == [("embed", 3)]
+        assert s.running == 1 and s.depth == 3
         models.gate.set()
         results = await asyncio.gather(busy, *mixed)
-        assert results[1:3] == [[3], "clip a"] and results[3] == [5, 5]
-        # Each kind in one call, the oldest kind first, both before the synthesis.
-        assert models.calls[1:] == [("embed", 3), ("stt", 2), ("tts", "quick first")]
+        assert results[2] == "clip a"
+        # The rest in slot order: the running synthesis, the batch of transcriptions, then
+        # the first phrase.
+        assert models.calls[1:] == [("tts", "busy"), ("stt", 2), ("tts", "quick first")]
     finally:
         await s.close()
 
