@@ -319,8 +319,9 @@ class Settings(BaseSettings):
         800,
         ge=0,
         le=10000,
-        description="How often a partial transcript is made while the "
-        "visitor speaks; 0 turns partials off (saves CPU under load).",
+        description="How often a partial transcript is made while the visitor speaks, when "
+        "the speech engine would take it at once; 0 turns these off (saves CPU under load). "
+        "What was heard up to each pause is sent either way (that decode is made anyway).",
     )
     voice_max_frame_bytes: int = Field(
         32000,

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 
 RESUME_HINT = "server restarting; reconnect with your resume_id to resume"
+# A partial transcript later than this is news to nobody; past it, partials wait for a calmer box.
+PARTIAL_MAX_WAIT_MS = 200.0
 
 
 class Closed(Exception):
@@ -151,6 +153,8 @@ class LiveSession:
         self.partial_task: asyncio.Task | None = None
         self.last_partial_at = 0.0
         self.partial_text = ""
+        self.partial_upto = 0  # bytes of the utterance the live transcript covers
+        self.utterances = 0  # a decode of an earlier utterance must not show as this one's
         self.speculation: Speculation | None = None
         self.speculations = {"used": 0, "discarded": 0}
         self.closing = False
@@ -281,7 +285,8 @@ class LiveSession:
         for event in self.vad.feed(pcm, now):
             if event == "speech.started":
                 await self.barge_in()  # the visitor talks over the answer: stop it
-                self.partial_text, self.last_partial_at = "", now
+                self.partial_text, self.last_partial_at, self.partial_upto = "", now, 0
+                self.utterances += 1
                 self.speculations["discarded"] = 0  # counted per utterance
                 await self.send(p.SpeechStarted())
             else:
@@ -336,11 +341,15 @@ class LiveSession:
             if reach is None:
                 return
             upto = self.vad.voiced_end
+            engine = MeteredSpeech(self.s.engine, self.s.load)
+            heard = asyncio.ensure_future(engine.transcribe(bytes(self.vad.utterance[:upto])))
+            this = self.utterances
+            heard.add_done_callback(lambda done: self.heard_at_pause(done, this, upto))
             task = asyncio.ensure_future(
                 prepare(
-                    bytes(self.vad.utterance[:upto]),
+                    heard,
                     self.state.site_id,
-                    MeteredSpeech(self.s.engine, self.s.load),
+                    engine,
                     self.s.retrieve,
                     self.vet,
                     self.s.load.plan(),
@@ -393,21 +402,46 @@ class LiveSession:
             self.speculation = None
 
     def maybe_partial(self, now: float) -> None:
+        """A partial transcript every ``voice_partial_interval_ms`` of speech, when the speech
+        engine would take it at once. It used to wait until this web process had no speech call
+        in flight at all, which with the speculative run at every pause (or one other visitor's
+        answer being synthesized) meant the live transcript almost never moved."""
         interval = self.s.settings.voice_partial_interval_ms / 1000
-        # Partials are optional: never queue one ahead of a final transcript or an answer.
-        busy = (
-            self.partial_task is not None and not self.partial_task.done() or not self.s.engine.idle
-        )
-        if interval <= 0 or busy or now - self.last_partial_at < interval:
+        if interval <= 0 or now - self.last_partial_at < interval:
+            return
+        own_busy = self.partial_task is not None and not self.partial_task.done()
+        speculating = self.speculation is not None and not self.speculation.task.done()
+        # Optional work: never queued behind (or ahead of) a wait a final transcript would feel.
+        if own_busy or speculating or self.s.load.plan().predicted_wait_ms > PARTIAL_MAX_WAIT_MS:
             return
         self.last_partial_at = now
         self.partial_task = asyncio.ensure_future(self._partial(bytes(self.vad.utterance)))
 
     async def _partial(self, audio: bytes) -> None:
-        text = await self.s.engine.transcribe(audio)
-        if text and self.vad.speaking:
+        this = self.utterances
+        await self.heard_so_far(await self.s.engine.transcribe(audio), this, len(audio))
+
+    def heard_at_pause(self, decode: asyncio.Future[str], utterance: int, upto: int) -> None:
+        """The speculative run's decode is done (the run itself may have been discarded)."""
+        if decode.cancelled() or decode.exception() is not None or self.closing:
+            return
+        task = self.heard_so_far(decode.result(), utterance, upto)
+        self.partial_task = asyncio.ensure_future(task)
+
+    async def heard_so_far(self, text: str, utterance: int, upto: int) -> None:
+        """The live transcript, from a partial or from a pause's decode: sent while the visitor
+        is still in the utterance it heard, never older than one already sent, never twice."""
+        if not text or not self.vad.speaking or utterance != self.utterances:
+            return
+        if upto <= self.partial_upto:
+            return
+        self.partial_upto = upto
+        if text != self.partial_text:
             self.partial_text = text
-            await self.send(p.TranscriptPartial(text=text))
+            try:
+                await self.send(p.TranscriptPartial(text=text))
+            except Exception:  # noqa: BLE001 - the socket closed meanwhile: nothing to tell
+                log.debug("live transcript not sent: the session is gone")
 
     # --- turns -----------------------------------------------------------------------------
 

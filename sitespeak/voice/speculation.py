@@ -3,9 +3,10 @@
 The endpointer only decides that the visitor has finished after a hangover of silence (240 ms
 by default). A final decode takes about as long, so it starts when the pause starts, on the
 audio up to that frame; when it is done, retrieval, the answer and the first phrase's synthesis
-follow. If the visitor speaks again the run is discarded (its work is lost, nothing was sent);
-if the pause becomes the end of speech, the turn takes the run's Draft and its answer audio is
-ready, or nearly, the moment the end is confirmed.
+follow. If the visitor speaks again the run is discarded (its answer is lost, never sent) but
+its decode is not: the transcript of the audio up to the pause is the live transcript of what
+was heard so far, which the caller shows. If the pause becomes the end of speech, the turn takes
+the run's Draft and its answer audio is ready, or nearly, the moment the end is confirmed.
 
 Nothing here sends anything: a Draft is only used by a turn that has begun.
 """
@@ -37,7 +38,7 @@ class Reach:
 
 
 async def prepare(
-    audio: bytes,
+    heard: asyncio.Future[str],
     site_id: int,
     engine: Any,
     retrieve: Retriever,
@@ -56,7 +57,8 @@ async def prepare(
         timings[name] = round((now - began) * 1000, 2)
         began = now
 
-    transcript = await engine.transcribe(audio)
+    # Shielded: discarding the run must not cancel the decode, whose text the caller still uses.
+    transcript = await asyncio.shield(heard)
     stage("stt_ms")
     if not reach.answer or not transcript:
         return Draft(transcript, [], None, None, timings, history_len=len(history or []))
