@@ -13,6 +13,7 @@ from typing import cast
 from peewee import fn
 
 from sitespeak.crawl.diagnosis import explain, failure_summary
+from sitespeak.crawl.framing import frame_policy
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
 from sitespeak.knowledge.chunking import ChunkDraft
@@ -134,6 +135,8 @@ def record_unchanged(
     )
     if content is not None:
         fields.update(links=content.links, forms=content.forms, actions=content.actions)
+    if not not_modified and (policy := frame_policy(headers)) is not None:
+        fields["frame_policy"] = policy  # a 304 leaves out headers the page still sends
     with page_transaction():
         Page.update(**fields).where(Page.id == known.id).execute()
         _outcome(run.id, url, "unchanged", None, status, not_modified)
@@ -255,6 +258,7 @@ def record_content(
         lang=content.lang,
         etag=fetched.headers.get("etag"),
         last_modified=fetched.headers.get("last-modified"),
+        frame_policy=frame_policy(fetched.headers),
         sitemap_lastmod=sitemap_lastmod,
         content_hash=digest,
         depth=depth,

@@ -42,6 +42,7 @@ class Page(BaseModel):
     links = BinaryJSONField(default=list)
     forms = BinaryJSONField(default=list)
     actions = BinaryJSONField(default=list)
+    frame_policy = TextField(null=True)  # m0046: "any" or "none" (sitespeak.crawl.framing)
     fetched_at = TimestampTZField(null=True)
     changed_at = TimestampTZField(null=True)
     created_at = TimestampTZField(default=utcnow)

@@ -6,7 +6,9 @@ CORS headers (the capture worklet is fetched in CORS mode). What the widget may 
 on ``/voice-ws``, which checks the site's allowed origins.
 
 The try-it page ``/sites/<id>/try`` needs a signed-in admin-UI session (editor or higher), or an
-API token with the write scope in ``?token=`` for scripts and tests.
+API token with the write scope in ``?token=`` for scripts and tests. It shows the owner's real
+site in a frame behind the widget when the site's headers (as crawled) let any site frame it,
+else a clean preview with questions taken from the site.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import html
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, request
 
@@ -141,11 +144,21 @@ def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str], list[str]]:
             "key": site.key,
             "start": site.start_urls[0],
             "title": start.title if start else site.name,
+            "frame": _frameable(start),
         },
         headings,
         # The site's own name is no question.
         [c for c in _candidates(pages) if c.lower() not in {site.name.lower(), _short(start)}],
     )
+
+
+def _frameable(start: Page | None) -> str:
+    """The start page's address when its headers (as the last crawl saw them) let any site
+    frame it, else "" (the try page then shows its own clean preview)."""
+    if start is None or start.frame_policy != "any":
+        return ""
+    url = start.final_url or start.url
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 async def _answerable(site_id: int, candidates: list[str], search, limit: int = 6) -> list[str]:
@@ -173,12 +186,31 @@ site's knowledge base. Page actions act on this preview page.</small></p>
 data-greeting="{greeting}" async></script></body></html>"""
 
 
-def _csp() -> str:
+# The owner's real site fills the page behind the widget, when it allows being framed.
+TRY_FRAMED = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Try SiteSpeak: {name}</title></head>
+<body style="margin: 0; height: 100vh; display: flex; flex-direction: column;
+font-family: system-ui, sans-serif">
+<header style="flex: none; padding: .4rem 1rem; background: #f5f7fa;
+border-bottom: 1px solid #dde3ea"><small>SiteSpeak preview of <a href="{start}">{start}</a>,
+your site in a frame: the widget talks to this site's knowledge base. Page actions act on this
+preview page, not inside the frame.</small>{suggested}</header>
+<iframe src="{frame}" title="{title}" referrerpolicy="no-referrer"
+sandbox="allow-scripts allow-same-origin allow-forms allow-popups"
+style="flex: 1; width: 100%; border: 0"></iframe>
+<script src="/widget/{version}/widget.js" data-site-key="{key}"
+data-greeting="{greeting}" async></script></body></html>"""
+
+
+def _csp(frame: str = "") -> str:
     ws = "wss" if request.scheme in ("https", "wss") else "ws"
+    parts = urlsplit(frame)
+    framed = f"frame-src {parts.scheme}://{parts.netloc}; " if frame else ""
     return (
         f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         f"connect-src 'self' {ws}://{request.host}; media-src 'self' blob:; img-src 'self' "
-        "data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        f"data:; {framed}frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 
 
@@ -204,12 +236,13 @@ async def try_it(site_id: str) -> Response:
         if ideas
         else ""
     )
-    page = TRY_PAGE.format(outline=outline, suggested=suggested, version=bundle().version, **safe)
+    template = TRY_FRAMED if info["frame"] else TRY_PAGE
+    page = template.format(outline=outline, suggested=suggested, version=bundle().version, **safe)
     return Response(
         page,
         200,
         {
-            "Content-Security-Policy": _csp(),
+            "Content-Security-Policy": _csp(info["frame"]),
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
         },

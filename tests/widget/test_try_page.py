@@ -8,6 +8,7 @@ import httpx
 
 from sitespeak.accounts import users
 from sitespeak.db.connection import database
+from sitespeak.knowledge.models import Page
 from tests.widget.conftest import ARTIFACTS
 
 PASSWORD = "correct horse battery staple 42"
@@ -74,4 +75,48 @@ def test_the_try_page_suggests_questions_from_the_site_and_the_widget_answers_th
     answer.wait_for(timeout=60000)
     assert page.locator("sitespeak-widget .m.me").last.inner_text() == "Orders?"
     page.screenshot(path=str(ARTIFACTS / "widget-try-page-suggestions.png"))
+    assert page.errors == []
+
+
+def _start_page_policy(site_id: int, policy: str | None) -> None:
+    with database.connection_context():
+        Page.update(frame_policy=policy).where(Page.site == site_id, Page.depth == 0).execute()
+
+
+def test_the_try_page_frames_the_real_site_only_when_its_headers_allow_it(
+    widget_web, widget_site, alice
+):
+    # The test site sends no framing header, so the crawl recorded that anyone may frame it.
+    with database.connection_context():
+        start = Page.get(Page.site == widget_site.id, Page.depth == 0)
+    assert start.frame_policy == "any"
+    framed = httpx.get(try_url(widget_web, widget_site.id, alice.token))
+    frame = re.search(r'<iframe src="([^"]+)"', framed.text)
+    assert frame and frame.group(1) == (start.final_url or start.url)
+    assert f"frame-src {widget_site.url};" in framed.headers["content-security-policy"]
+    assert "data-sitespeak-ask" in framed.text  # the suggested questions stay
+    try:
+        _start_page_policy(widget_site.id, "none")  # as a site sending X-Frame-Options: DENY
+        preview = httpx.get(try_url(widget_web, widget_site.id, alice.token))
+        assert (
+            "<iframe" not in preview.text
+            and "frame-src" not in preview.headers["content-security-policy"]
+        )
+        assert "Try asking" in preview.text
+    finally:
+        _start_page_policy(widget_site.id, "any")
+
+
+def test_the_framed_try_page_shows_the_site_and_the_widget_answers_over_it(
+    page, widget_web, widget_site, alice
+):
+    page.goto(try_url(widget_web, widget_site.id, alice.token))
+    frame = page.frame_locator("iframe")
+    frame.locator("body").wait_for(timeout=20000)
+    assert frame.locator("body").inner_text().strip()  # the real page rendered in the frame
+    page.locator("sitespeak-widget .launch").click()
+    page.fill("sitespeak-widget #q", "Where is your shop?")
+    page.keyboard.press("Enter")
+    page.locator("sitespeak-widget .m.bot", has_text="Harbour Street").wait_for(timeout=60000)
+    page.screenshot(path=str(ARTIFACTS / "widget-try-page-framed.png"))
     assert page.errors == []
