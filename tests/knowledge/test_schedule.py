@@ -61,7 +61,9 @@ def test_a_second_pass_in_the_same_slot_adds_no_crawl_even_after_the_first_finis
     site = make_site(alice.tenant, testsite.url)
     sites.update_site(alice.tenant.id, site.id, schedule="hourly")
     jobs = _jobs(settings)
-    now = utcnow()
+    # Ten past the hour: "a minute later" must stay in the same hourly slot whenever the test
+    # runs (at 18:59 it crossed into the next slot and failed).
+    now = utcnow().replace(minute=10, second=0, microsecond=0)
     # Only this site's crawls are counted: other tests' scheduled sites may fall due too.
     schedule_due(jobs, now)
     (first,) = _scheduled_crawls(site.id)
