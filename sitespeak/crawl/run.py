@@ -36,6 +36,7 @@ class Frontier:
     queue: list[tuple[str, int]] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
     recorded: set[str] = field(default_factory=set)
+    contents: dict[str, str] = field(default_factory=dict)  # text hash -> the page's URL
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, url: str, depth: int) -> None:
@@ -43,6 +44,13 @@ class Frontier:
         if url not in self.taken and depth <= self.scope.max_depth and self.scope.allows(url):
             self.taken.add(url)
             self.queue.append((url, depth))
+
+    def twin_of(self, digest: str, url: str) -> str | None:
+        """The page already recorded in this run with the same text under another address
+        ("/" and "/index.html"), else None and ``url`` becomes that text's page."""
+        with self.lock:
+            owner = self.contents.setdefault(digest, url)
+            return owner if owner != url and owner in self.recorded else None
 
     def claim_key(self, key: str) -> bool:
         """True for the first page recorded under ``key`` (redirects and canonicals collapse)."""
@@ -123,6 +131,11 @@ def _prepare(
     )
     known = store.known_pages(site.id)
     aliases = {hop["from"]: url for url, page in known.items() for hop in page.redirects}
+    # A page answering 304 brings no text to compare: its known text hash stands in for it,
+    # the shallowest, shortest address first (the start URL before its /index.html).
+    for url, page in sorted(known.items(), key=lambda item: (item[1].depth, len(item[0]))):
+        if page.status == "ok" and page.content_hash:
+            frontier.contents.setdefault(page.content_hash, url)
     return CrawlContext(
         site,
         run,
@@ -275,9 +288,11 @@ def _record(ctx: CrawlContext, url: str, depth: int, fetched: Fetched) -> list[t
     canonical = normalise(content.canonical) if content.canonical else url
     if canonical != url and ctx.frontier.scope.allows(canonical):
         return links + [(canonical, depth)]  # the canonical URL is the page; index it there
+    digest = store.content_hash(content)
+    if ctx.frontier.twin_of(digest, url) is not None:
+        return links  # one page per document: it lives at the address recorded first
     if not ctx.frontier.claim_key(url):
         return links
-    digest = store.content_hash(content)
     if known is not None and known.content_hash == digest and known.status == "ok":
         store.record_unchanged(ctx.run, known, url, fetched.status, False, fetched.headers, content)
     else:

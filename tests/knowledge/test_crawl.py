@@ -216,3 +216,23 @@ def test_an_index_page_made_only_of_links_still_leads_to_its_pages(
     assert found["/deep/one"].outcome == "new" and found["/deep/two"].outcome == "new"
     assert found["/directory"].outcome != "failed", found["/directory"].reason
     assert CrawlRun.get_by_id(totals["run_id"]).status == "succeeded"
+
+
+def test_the_same_page_under_two_addresses_is_one_page_and_never_removed(
+    alice, testsite, make_site, kb_settings
+):
+    # "/" and "/index.html" serve the same document, and the site links to both (#16 item 2).
+    testsite.pages["/index.html"] = testsite.pages["/"]
+    testsite.pages["/about"] = testsite.pages["/about"].replace(
+        "</main>", '<p><a href="/index.html">Back to the start</a></p></main>'
+    )
+    site = make_site(alice.tenant, testsite.url)
+    first = crawl_site(site, kb_settings)
+    found = outcomes(first["run_id"], testsite.url)
+    assert found["/"].outcome == "new"
+    assert "/index.html" not in pages_by_path(site, testsite.url)
+    assert first["new"] == len(INDEXED)
+    again = crawl_site(site, kb_settings)
+    found = outcomes(again["run_id"], testsite.url)
+    assert found["/"].outcome == "unchanged" and again["removed"] == 0
+    assert pages_by_path(site, testsite.url)["/"].status == "ok"
