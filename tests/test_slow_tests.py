@@ -3,6 +3,8 @@ its fixtures or by hand; one that slips through fails in the fast tier, naming t
 
 from __future__ import annotations
 
+import os
+
 from tests.support.processes import ROOT
 
 pytest_plugins = ["pytester"]
@@ -30,17 +32,22 @@ def test_starts_nothing():
 """
 
 
-def _run(pytester, *args: str):
+def _run(pytester, monkeypatch, *args: str):
     pytester.makepyfile(test_suite=SUITE)
-    pytester.syspathinsert(ROOT)
+    # The inner pytest is a subprocess in a temporary folder: it finds the ``tests`` package
+    # only through PYTHONPATH (sys.path of this process does not carry over).
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH", "")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     return pytester.runpytest_subprocess("-p", "tests.support.slow_tests", "-q", *args)
 
 
-def test_the_fast_tier_fails_a_test_that_starts_a_server_without_the_slow_mark(pytester):
-    result = _run(pytester, "-m", "not slow")
+def test_the_fast_tier_fails_a_test_that_starts_a_server_without_the_slow_mark(
+    pytester, monkeypatch
+):
+    result = _run(pytester, monkeypatch, "-m", "not slow")
     result.assert_outcomes(passed=1, failed=1, deselected=2)
     result.stdout.fnmatch_lines(["*starts a web process: mark it pytest.mark.slow*"])
 
 
-def test_a_full_run_starts_every_server_and_fails_nothing(pytester):
-    _run(pytester).assert_outcomes(passed=4)
+def test_a_full_run_starts_every_server_and_fails_nothing(pytester, monkeypatch):
+    _run(pytester, monkeypatch).assert_outcomes(passed=4)
