@@ -19,7 +19,7 @@ from _stack import ROOT  # noqa: F401 - puts the repository on sys.path
 
 from sitespeak.settings import Settings
 from sitespeak.speech.client import SpeechClient
-from sitespeak.speech.engine import PRIORITY_FIRST, PRIORITY_LATER
+from sitespeak.voice.speech_api import PRIORITY_FIRST, PRIORITY_LATER
 from tests.support.processes import start_speech
 from tests.voice.speech import VISITOR_QUESTIONS, spoken
 

@@ -11,8 +11,8 @@ from sitespeak.providers.chat import OpenAIAnswerer, Retriever
 from sitespeak.providers.config import ProviderChoice, api_key
 from sitespeak.providers.speech import ProviderSpeech
 from sitespeak.settings import Settings
-from sitespeak.speech.engine import Speech, SpeechEngine
 from sitespeak.voice.persona import Persona
+from sitespeak.voice.speech_api import Speech, SpeechEngine
 
 
 class Clients:

@@ -9,8 +9,8 @@ import asyncio
 import logging
 from typing import Any
 
-from sitespeak.speech.engine import Speech
 from sitespeak.voice.audio import wav_bytes
+from sitespeak.voice.speech_api import Speech
 
 log = logging.getLogger(__name__)
 SPEECH_RATE = 24000  # response_format="pcm" is 24 kHz mono PCM16

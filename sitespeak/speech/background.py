@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sitespeak.settings import Settings
 from sitespeak.speech.client import SpeechClient
-from sitespeak.speech.engine import PRIORITY_BACKGROUND
+from sitespeak.voice.speech_api import PRIORITY_BACKGROUND
 
 
 class BackgroundSpeech:

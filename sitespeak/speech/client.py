@@ -20,7 +20,7 @@ import numpy as np
 from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
-from sitespeak.speech.engine import PRIORITY_LATER, SpeechEngine, Synthesized
+from sitespeak.voice.speech_api import PRIORITY_LATER, SpeechEngine, Synthesized
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
@@ -74,7 +74,7 @@ class _Link:
 
 
 class SpeechClient:
-    """Implements sitespeak.speech.engine.SpeechEngine against the speech process."""
+    """Implements sitespeak.voice.speech_api.SpeechEngine against the speech process."""
 
     def __init__(self, settings: Settings) -> None:
         self.address = wire.parse_address(settings.speech_socket, settings.state_dir)

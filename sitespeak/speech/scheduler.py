@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitespeak.speech.engine import PRIORITY_FIRST, PRIORITY_TRANSCRIBE
+from sitespeak.voice.speech_api import PRIORITY_FIRST, PRIORITY_TRANSCRIBE
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from sitespeak import __version__
 from sitespeak.errors import SiteSpeakError
 from sitespeak.settings import Settings
 from sitespeak.speech import protocol as wire
-from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.speech.metrics import SpeechMetrics
 from sitespeak.speech.models import (
     SpeechModels,
@@ -34,6 +33,7 @@ from sitespeak.speech.models import (
 )
 from sitespeak.speech.prepared import PreparedAudio
 from sitespeak.speech.scheduler import Overloaded, Scheduler
+from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.voice.speech_cache import SentenceCache
 
 log = logging.getLogger(__name__)

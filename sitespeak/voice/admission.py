@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sitespeak.voice.phrases import FIRST_WORDS, SHORT_FIRST_WORDS
 
 if TYPE_CHECKING:  # the speech package imports voice at run time
-    from sitespeak.speech.engine import Speech
+    from sitespeak.voice.speech_api import Speech
 
 T = TypeVar("T")
 

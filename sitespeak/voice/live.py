@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -23,16 +23,44 @@ from sitespeak.voice.answer import Answer
 from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
+from sitespeak.voice.persona import Persona
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.speculation import Reach, Speculation, prepare, whole_question
+from sitespeak.voice.speech_api import Speech, SpeechEngine
+from sitespeak.voice.streamed import StreamingAnswerer
 from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
 from sitespeak.voice.vad import Endpointer
 
-if TYPE_CHECKING:  # both packages import voice at run time
-    from sitespeak.providers.session import SessionProviders
-    from sitespeak.speech.engine import SpeechEngine
-
 log = logging.getLogger(__name__)
+
+
+class ProviderChoice(Protocol):
+    """Which provider a site chose for each stage ("local" or "openai")."""
+
+    @property
+    def stt(self) -> str: ...
+    @property
+    def tts(self) -> str: ...
+    @property
+    def answerer(self) -> str: ...
+    @property
+    def realtime(self) -> bool: ...
+
+
+class Providers(Protocol):
+    """What a session needs of its site's providers. ``sitespeak.providers.session`` implements
+    it; voice does not import that package, which is built on voice."""
+
+    @property
+    def choice(self) -> ProviderChoice: ...
+    @property
+    def persona(self) -> Persona: ...
+    @property
+    def greeting(self) -> str: ...
+
+    def for_turn(self, notes: dict[str, str]) -> tuple[Speech, StreamingAnswerer | None]:
+        """(speech, answerer or None for the local one) for one turn; fallbacks go in notes."""
+        ...
 
 
 RESUME_HINT = "server restarting; reconnect with your resume_id to resume"
@@ -135,7 +163,7 @@ class LiveSession:
         resumed: bool,
         start: p.SessionStart,
         client_ip: str,
-        providers: SessionProviders | None = None,
+        providers: Providers | None = None,
         ack_sound: bool = True,
     ) -> None:
         self.s, self.wire, self.state, self.resumed = services, wire, state, resumed

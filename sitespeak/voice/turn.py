@@ -40,7 +40,7 @@ from sitespeak.voice.protocol import (
 from sitespeak.voice.speakable import speakable
 
 if TYPE_CHECKING:  # the speech package imports voice at run time
-    from sitespeak.speech.engine import Speech
+    from sitespeak.voice.speech_api import Speech
 
 Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 # (site_id, question, answer) → the answer to send, its actions limited to the site's catalog.

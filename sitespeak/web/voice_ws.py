@@ -29,12 +29,12 @@ from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.settings import Settings
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.sites.voice_options import ack_sound
-from sitespeak.speech.engine import SpeechEngine
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
 from sitespeak.voice.limits import TurnLimiter
 from sitespeak.voice.live import Closed, LiveSession, Services, Wire, ending_for
 from sitespeak.voice.session import SessionState, SessionStore
+from sitespeak.voice.speech_api import SpeechEngine
 from sitespeak.voice.turn import TurnResult
 from sitespeak.web import providers_setup
 from sitespeak.web.dbpool import DbExecutor

@@ -1,6 +1,6 @@
 """The import graph of a source tree, read with ``ast`` (nothing is imported or run): which module
-imports which, at any depth of the code (imports inside functions count: they are dependencies
-too), except those under ``if TYPE_CHECKING:``, which only the type checker follows."""
+imports which, at any depth of the code: imports inside functions and under ``if TYPE_CHECKING:``
+count too (a lazy import or a type is still a dependency between packages)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def import_graph(package_dir: Path) -> ImportGraph:
 
 
 def _imported(tree: ast.Module, module: str, is_package: bool):
-    for node in _walk_outside_type_checking(tree):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -94,24 +94,6 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     parts = module.split(".")
     keep = len(parts) - node.level + (1 if is_package else 0)
     return ".".join(parts[:keep] + ([node.module] if node.module else []))
-
-
-def _walk_outside_type_checking(tree: ast.AST):
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _is_type_checking(child.test):
-                stack.extend(child.orelse)
-                continue
-            stack.append(child)
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
 
 
 def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:

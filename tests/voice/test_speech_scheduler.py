@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from sitespeak.speech.engine import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
 from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.speech.server import SpeechService
+from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
 
 
 class Recorder:
