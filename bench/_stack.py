@@ -37,6 +37,20 @@ def env_for(found: TestServices, state: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def settings_for(found: TestServices, state: Path | None = None, **fields: object):
+    """The Settings of a benchmark that calls domain code in its own process, on ``found``."""
+    from sitespeak.settings import Settings
+
+    if state is not None:
+        fields["state_dir"] = state
+    return Settings(
+        database_url=found.database_url,
+        redis_url=found.redis_url,
+        redis_prefix=found.redis_prefix,
+        **fields,
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

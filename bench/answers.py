@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from _stack import bench_services
+from _stack import bench_services, settings_for
 
 from sitespeak import sites
 from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.connection import database
 from sitespeak.knowledge.embedders import LocalEmbedder
-from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 from tests.support.answer_quality import evaluate, serve_site, site_names
 
@@ -25,12 +24,7 @@ def main() -> None:
     opts = parser.parse_args()
     embedder = LocalEmbedder()
     with bench_services() as (found, state):
-        settings = Settings(
-            database_url=found.database_url,
-            redis_url=found.redis_url,
-            redis_prefix=found.redis_prefix,
-            state_dir=state,
-        )
+        settings = settings_for(found, state)
         with database.connection_context():
             tenant, _ = create_tenant("bench")
         for name in site_names():

@@ -12,12 +12,11 @@ import os
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from _stack import bench_services
+from _stack import bench_services, settings_for
 
 from sitespeak import sites
 from sitespeak.crawl.run import crawl_site
 from sitespeak.db.connection import database
-from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 
 WORDS = (
@@ -93,12 +92,7 @@ def main() -> None:
     port = box.get(timeout=10)
     try:
         with bench_services() as (found, state):
-            settings = Settings(
-                database_url=found.database_url,
-                redis_url=found.redis_url,
-                redis_prefix=found.redis_prefix,
-                crawl_concurrency=opts.concurrency,
-            )
+            settings = settings_for(found, crawl_concurrency=opts.concurrency)
             with database.connection_context():
                 tenant, _ = create_tenant("bench")
                 site = sites.create_site(

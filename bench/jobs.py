@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _stack import bench_services, env_for, percentile
+from _stack import bench_services, env_for, percentile, settings_for
 
 from sitespeak.assembly import job_registry
 from sitespeak.db.connection import database
@@ -14,7 +14,6 @@ from sitespeak.db.models import Job
 from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
-from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 from tests.support.processes import start_worker, wait_for
 
@@ -32,11 +31,7 @@ def main() -> None:
     with bench_services() as (found, state):
         import redis
 
-        settings = Settings(
-            database_url=found.database_url,
-            redis_url=found.redis_url,
-            redis_prefix=found.redis_prefix,
-        )
+        settings = settings_for(found)
         queues.bind(settings)
         publisher = EventPublisher(redis.Redis.from_url(found.redis_url), found.redis_prefix)
         jobs = JobQueue(job_registry(), publisher)

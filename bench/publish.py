@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hosted_serve
-from _stack import bench_services, percentile
+from _stack import bench_services, percentile, settings_for
 
 from sitespeak import sites
 from sitespeak.db.connection import database, open_database
@@ -247,10 +247,8 @@ def main() -> int:
     parser.add_argument("--rollbacks", type=int, default=200)
     args = parser.parse_args()
     with bench_services() as (found, tmp):
-        settings = Settings(
-            database_url=found.database_url,
-            redis_url=found.redis_url,
-            redis_prefix=found.redis_prefix,
+        settings = settings_for(
+            found,
             state_dir=tmp / "state",
             hosted_sites_domain=DOMAIN,
             public_url="https://voice.bench",

@@ -20,7 +20,7 @@ import statistics
 import time
 
 import redis
-from _stack import bench_services, percentile
+from _stack import bench_services, percentile, settings_for
 
 from sitespeak import sites
 from sitespeak.crawl.store import retire_chunks
@@ -124,12 +124,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60)
     opts = parser.parse_args()
     with bench_services() as (found, state):
-        settings = Settings(
-            database_url=found.database_url,
-            redis_url=found.redis_url,
-            redis_prefix=found.redis_prefix,
-            state_dir=state,
-        )
+        settings = settings_for(found, state)
         events = EventPublisher(redis.Redis.from_url(found.redis_url), found.redis_prefix).publish
         with database.connection_context():
             tenant, _ = create_tenant("bench")
@@ -176,7 +171,8 @@ def main() -> None:
                 cache_swaps(
                     tenant.id,
                     site.id,
-                    (first.number, second.number),
+                    # The release not live now first: an odd --runs left the first one live.
+                    (target, first.number + second.number - target),
                     settings,
                     events,
                     max(opts.runs // 4, 4),
