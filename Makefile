@@ -6,6 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes for `make test` (pytest-xdist): the suite mostly waits on the servers it
+# starts, so two share a 2-core box well. Each file runs whole in one of them (tests/conftest.py).
+TEST_PROCESSES ?= 2
+# Python's bytecode cache, even where the environment turns it off: without it every test process
+# rewrites and compiles each test module again (collection took 11 CPU-s instead of 4), and every
+# server a test starts compiles sitespeak from source.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install run test test-fast lint bench bench-install lock
 
@@ -15,12 +22,14 @@ install: $(INSTALLED)
 # application and the dev extra) and requirements-nodeps.lock (model packages installed without
 # their declared requirements, see [tool.sitespeak] in pyproject.toml). Reinstalls when a lock or
 # pyproject.toml changes; `make lock` regenerates the locks after a pin is added or bumped.
+# --no-deps everywhere: each lock is a whole closure, and pip 23's resolver took justext's
+# `lxml[html_clean]` for an unpinned requirement once lxml 6.2.0 was out, refusing the install.
 $(INSTALLED): pyproject.toml requirements-dev.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "need Python 3.11+, found " + sys.version.split()[0])'
 	@$(PYTHON) packaging/requirements.py pyproject.toml check-locks
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
 	@echo "Installing the locked dependencies into $(VENV) (the first time takes a few minutes)..."
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
 		-r requirements-nodeps.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -44,12 +53,12 @@ run: install
 	$(PY) -m sitespeak dev
 
 test: install
-	$(PY) -m pytest -p tests.support.strict_skips $(PYTEST_ARGS)
+	$(PY) -m pytest -p tests.support.strict_skips -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 # The developer's loop: every test but the slow ones (server processes, browsers, crawls,
 # packaging, faults, dev; tests/support/slow_tests.py says which and fails one that slips in).
 test-fast: install
-	$(PY) -m pytest -p tests.support.strict_skips -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -p tests.support.strict_skips -m "not slow" -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check sitespeak tests bench packaging
@@ -65,7 +74,7 @@ $(BENCH_VENV)/.installed: pyproject.toml requirements-bench.lock
 	@$(PYTHON) packaging/requirements.py pyproject.toml check-locks
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
-		-r requirements-bench.lock
+		--no-deps -r requirements-bench.lock
 	@touch $@
 
 bench: install bench-install

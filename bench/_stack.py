@@ -4,7 +4,10 @@ database and Redis prefix, torn down at exit."""
 
 from __future__ import annotations
 
+import io
+import subprocess
 import sys
+import tarfile
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +60,26 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def baseline_tree(ref: str, tmp: Path) -> Path:
+    """The code at git ``ref``, unpacked (no git worktree left behind), for an A/B run."""
+    tree = tmp / "baseline-code"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def baseline_env(env: dict, ref: str, tmp: Path) -> dict:
+    """``env`` for processes running the code at ``ref``: its tree first on the path (and not
+    the working directory, which -m would put first), its own speech socket."""
+    return {
+        **env,
+        "PYTHONPATH": str(baseline_tree(ref, tmp)),
+        "PYTHONSAFEPATH": "1",
+        "SITESPEAK_SPEECH_SOCKET": str(tmp / "baseline-speech.sock"),
+    }

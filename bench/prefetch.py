@@ -14,12 +14,18 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]  # bench/http.py
+sys.path.insert(0, str(_HERE.parent))
+
+from tests.support.browser import chromium  # noqa: E402
+
 WIDGET = Path(__file__).resolve().parents[1] / "sitespeak" / "widget" / "widget.js"
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body><h1 id="top">{title}</h1><p>{text}</p>
@@ -125,10 +131,7 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=300)
     args = parser.parse_args()
     site, _ = start_servers(args.delay_ms / 1000)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         for prefetch in (True, False):
             took, kinds = [], set()
             for _ in range(args.runs):
@@ -141,7 +144,6 @@ def main() -> None:
                 f"({args.runs} runs, site delay {args.delay_ms:.0f} ms, delivered: "
                 f"{', '.join(sorted(kinds))})"
             )
-        browser.close()
 
 
 if __name__ == "__main__":

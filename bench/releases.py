@@ -26,10 +26,10 @@ from sitespeak import sites
 from sitespeak.crawl.store import retire_chunks
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
-from sitespeak.events.bus import EventPublisher
+from sitespeak.events.bus import Event, EventPublisher, EventType
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.knowledge.embedders import LocalEmbedder
-from sitespeak.knowledge.indexing import UPDATED, announce
+from sitespeak.knowledge.indexing import announce
 from sitespeak.knowledge.site_index import load_site_index, site_version
 from sitespeak.releases import switch
 from sitespeak.releases.candidates import build_candidate
@@ -108,7 +108,8 @@ async def cache_swaps(
             switch.rollback, tenant_id, site_id, number, "bench", settings, events
         )
         version = await pool.run(site_version, site_id)
-        event = {"type": UPDATED, "data": {"site_id": site_id, "version": version}}
+        data = {"site_id": site_id, "version": version}
+        event = Event(EventType.KNOWLEDGE_UPDATED, tenant_id, data, time.time())
         start = time.perf_counter()
         await cache.on_event(event)
         if n >= 2:  # the first two load each release once

@@ -9,7 +9,9 @@ speech), from the last voiced sample sent to the first answer audio byte receive
 each with p50/p95/max, the server's stage breakdown (response.done timings), the load average
 and the RSS of every process. Then, with --pipecat (after `make bench-install`), the same client
 against a like-for-like Pipecat pipeline (bench/_pipecat_pipeline.py) and the ratio
-SiteSpeak/Pipecat. Then text turns, barge-ins and idle sessions as before.
+SiteSpeak/Pipecat. Then instant answers: the worker prepares the site's answers, and 10 visitors
+ask prepared questions at once, rounds interleaved with 10 asking unprepared ones (issue 14's
+goal: first audio <= 50 ms p95). Then text turns, barge-ins and idle sessions as before.
 
 With --baseline REF the same spoken scenarios also run against the code at git REF (its own
 speech and web processes, the same database and site), interleaved: solo alternates the two
@@ -25,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import random
-import subprocess
-import tarfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+import instant
 from _paced import (
     FIRST_AUDIO,
     QUESTIONS,
@@ -47,14 +47,15 @@ from _paced import (
     utterance,
 )
 from _pipecat import PipecatServer, pipecat_python, run_pipecat
-from _stack import ROOT, bench_services, env_for
+from _speech_stats import speech_counters, speech_lines, wait_for_prepared_answers
+from _stack import ROOT, baseline_env, bench_services, env_for
 
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import create_tenant
 from sitespeak.voice.admission import LEVELS
 from tests.support import processes
-from tests.support.processes import start_web, start_worker
+from tests.support.processes import speech_address, start_web, start_worker
 from tests.voice.client import open_session, until_done, until_response_done
 from tests.voice.indexing import index_site
 from tests.voice.testsite import serve_site
@@ -64,13 +65,16 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
     reader = asyncio.ensure_future(until_response_done(ws, 180))
     eos_at = await send_paced(ws.send, utt, start)
     turn = await reader
+    done = turn.of("response.done")
+    timings = done[0].get("timings") or {} if done else {}
     if turn.first_audio_at:
-        out[FIRST_AUDIO].append((turn.first_audio_at - eos_at) * 1000)
+        ms = (turn.first_audio_at - eos_at) * 1000
+        out[FIRST_AUDIO].append(ms)
+        out[f"  {first_audio_kind(timings)}"].append(ms)
     started = turn.of("response.started")
     if started:
         out[STARTED].append((started[0]["_at"] - eos_at) * 1000)
-    done = turn.of("response.done")
-    for name, value in (done[0].get("timings") or {} if done else {}).items():
+    for name, value in timings.items():
         if name == "admission_level" and isinstance(value, int | float):
             # cached_first: the first audio is the filler "One moment.", then the answer's
             out["choices"].append(f"admission={LEVELS[int(value)]}")
@@ -80,6 +84,51 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
             out["choices"].append(f"{name}={value}")
     out["errors"].extend(e.get("code", "?") for e in turn.of("error"))
     out["eos"].append(eos_at)
+    if VERBOSE and turn.first_audio_at and done:
+        heard = turn.of("transcript.final")
+        kind = first_audio_kind(timings)[len("of which ") :]
+        print(
+            f"    {(turn.first_audio_at - eos_at) * 1000:6.0f} ms {kind:<28} heard "
+            f"{heard[0]['text'] if heard else '?'!r}; first phrase "
+            f"{timings.get('first_phrase_audio_ms', 0):.0f} ms of audio; answer "
+            f"{(done[0].get('text') or '')[:70]!r}"
+        )
+        print(f"           {stages(timings)}")
+
+
+# The stages of a spoken turn that add up to its first audio, in order (ms; early: 1 or 0).
+STAGES = (
+    ("eos_delay_ms", "eos"),
+    ("early_end", "early"),
+    ("speculations_discarded", "discarded"),
+    ("wait_ms", "draft wait"),
+    ("stt_ms", "stt"),
+    ("tts_first_audio_ms", "first phrase wait"),
+    ("eos_to_first_audio_ms", "eos->audio"),
+)
+
+
+def stages(timings: dict) -> str:
+    """A turn's stage timings on one line, for --verbose."""
+    return ", ".join(f"{label} {float(timings.get(key, 0)):.0f}" for key, label in STAGES)
+
+
+# What the first audio was: the three are not comparable (a cached phrase costs no synthesis).
+INSTANT, SYNTHESIZED, FILLER = (
+    "of which instant (prepared audio)",
+    "of which synthesized first phrase",
+    "of which filler first (cached_first)",
+)
+
+
+VERBOSE = False  # --verbose: a line per turn
+
+
+def first_audio_kind(timings: dict) -> str:
+    # Before the "filler" timing, cached_first always played the filler.
+    if timings.get("filler", timings.get("admission_level") == LEVELS.index("cached_first")):
+        return FILLER
+    return INSTANT if timings.get("instant") else SYNTHESIZED
 
 
 async def solo(
@@ -137,9 +186,15 @@ async def together(
         await asyncio.gather(*(ws.close() for group in sockets.values() for ws in group))
 
 
-def report(title: str, out: dict, processes_: dict[str, int]) -> None:
+def report(
+    title: str, out: dict, processes_: dict[str, int], speech: list[str] | None = None
+) -> None:
     print(f"{title} -- {load()}")
-    for name in (FIRST_AUDIO, STARTED, "spread of the speech ends"):
+    for name in (FIRST_AUDIO, f"  {INSTANT}", f"  {SYNTHESIZED}", f"  {FILLER}", STARTED):
+        values = out.pop(name, [])
+        if values:
+            print(row(name, values))
+    for name in ("spread of the speech ends",):
         values = out.pop(name, [])
         if values:
             print(row(name, values))
@@ -151,6 +206,8 @@ def report(title: str, out: dict, processes_: dict[str, int]) -> None:
         print(f"  choices: {dict((c, choices.count(c)) for c in sorted(set(choices)))}")
     if errors:
         print(f"  errors: {dict((e, errors.count(e)) for e in sorted(set(errors)))}")
+    for line in speech or []:
+        print(line)
     print(rss_line(processes_))
 
 
@@ -207,10 +264,13 @@ async def idle_sessions(url: str, origin: str, key: str, count: int, pid: int) -
 
 
 async def run_sitespeak(
-    args, arms: dict[str, tuple[str, str, str]], procs: dict[str, int]
+    args,
+    arms: dict[str, tuple[str, str, str]],
+    procs: dict[str, int],
+    sockets: dict[str, Path],
 ) -> dict[str, dict]:
-    """The spoken scenarios for every arm (name -> web url, origin, site key); returns their
-    samples per arm and scenario, for the ratios."""
+    """The spoken scenarios for every arm (name -> web url, origin, site key; its speech
+    process's socket in ``sockets``); returns their samples per arm and scenario."""
     utts = [utterance(q) for q in QUESTIONS]  # the test speech, before the clock starts
     for url, origin, key in arms.values():
         ws, _ = await open_session(url, origin, key)  # waits for the models to load
@@ -220,20 +280,22 @@ async def run_sitespeak(
     print(f"before the spoken turns: {load()}")
     print(rss_line(procs))
     results: dict[str, dict] = {name: {} for name in arms}
-    solo_outs: dict[str, dict] = {name: defaultdict(list) for name in arms}
-    await solo(arms, [utts[i % len(utts)] for i in range(args.questions)], solo_outs)
-    for name, out in solo_outs.items():
-        results[name]["solo"] = list(out[FIRST_AUDIO])
-        report(f"{name}, 1 visitor x {args.questions} questions", out, procs)
-    group_outs: dict[str, dict] = {name: defaultdict(list) for name in arms}
-    await together(
-        arms, [utts[i % len(utts)] for i in range(args.visitors)], args.rounds, group_outs
+    scenarios = (
+        ("solo", f"1 visitor x {args.questions} questions"),
+        ("together", f"{args.visitors} visitors ending together x {args.rounds} rounds"),
     )
-    for name, out in group_outs.items():
-        results[name]["together"] = list(out[FIRST_AUDIO])
-        report(
-            f"{name}, {args.visitors} visitors ending together x {args.rounds} rounds", out, procs
-        )
+    for scenario, title in scenarios:
+        outs: dict[str, dict] = {name: defaultdict(list) for name in arms}
+        before = {name: await speech_counters(path) for name, path in sockets.items()}
+        if scenario == "solo":
+            await solo(arms, [utts[i % len(utts)] for i in range(args.questions)], outs)
+        else:
+            spoken = [utts[i % len(utts)] for i in range(args.visitors)]
+            await together(arms, spoken, args.rounds, outs)
+        for name, out in outs.items():
+            lines = speech_lines(before[name], await speech_counters(sockets[name]))
+            results[name][scenario] = list(out[FIRST_AUDIO])
+            report(f"{name}, {title}", out, procs, lines)
     return results
 
 
@@ -281,29 +343,6 @@ def ratios(ours: dict, theirs: dict, title: str = "SiteSpeak / Pipecat", goal: s
         print(f"  {name:<9} p50 {p50:.2f}x  p95 {p95:.2f}x  {goal}")
 
 
-def baseline_tree(ref: str, tmp: Path) -> Path:
-    """The code at git ``ref``, unpacked (no git worktree left behind), for an A/B run."""
-    tree = tmp / "baseline-code"
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
-
-
-def baseline_env(env: dict, ref: str, tmp: Path) -> dict:
-    """``env`` for processes running the code at ``ref``: its tree first on the path (and not
-    the working directory, which -m would put first), its own speech socket."""
-    return {
-        **env,
-        "PYTHONPATH": str(baseline_tree(ref, tmp)),
-        "PYTHONSAFEPATH": "1",
-        "SITESPEAK_SPEECH_SOCKET": str(tmp / "baseline-speech.sock"),
-    }
-
-
 def start_speech(env: dict, tmp: Path):
     """The speech process, once main has it (PROCESS_TYPE=speech); None before."""
     starter = getattr(processes, "start_speech", None)
@@ -327,13 +366,25 @@ def main() -> None:
     )
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--barge-ins", type=int, default=10)
+    parser.add_argument("--instant-visitors", type=int, default=10, help="instant answers at once")
+    parser.add_argument("--instant-rounds", type=int, default=4, help="instant answers: rounds")
     parser.add_argument("--partials-ms", default="800", help="SITESPEAK_VOICE_PARTIAL_INTERVAL_MS")
     parser.add_argument("--threads", default="2", help="SITESPEAK_VOICE_INFERENCE_THREADS")
     parser.add_argument("--stt-threads", default="2", help="SITESPEAK_VOICE_STT_THREADS")
     parser.add_argument(
         "--baseline", default="", help="git ref to run A/B against, interleaved (e.g. main)"
     )
+    parser.add_argument(
+        "--instant",
+        choices=["on", "off"],
+        default="on",
+        help="off: no instant answers and no phrase cache, so every turn synthesizes its "
+        "first phrase (the bench's questions are ones a site would prepare)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="a line per spoken turn")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     python = pipecat_python(ROOT)
     if args.pipecat == "yes" and python is None:
         raise SystemExit("--pipecat yes: run `make bench-install` first (.venv-bench)")
@@ -348,6 +399,11 @@ def main() -> None:
             SITESPEAK_VOICE_INFERENCE_THREADS=args.threads,
             SITESPEAK_VOICE_STT_THREADS=args.stt_threads,
             SITESPEAK_DB_POOL_SIZE="20",
+            **(
+                {"SITESPEAK_INSTANT_ANSWERS": "false", "SITESPEAK_VOICE_TTS_CACHE_MB": "0"}
+                if args.instant == "off"
+                else {}
+            ),
         )
         with database.connection_context():
             tenant, _ = create_tenant("Bench")
@@ -360,19 +416,25 @@ def main() -> None:
         if speech_proc is not None:
             procs["speech"] = speech_proc.popen.pid
         arms = {"SiteSpeak": (web.url, site_url, site.key)}
+        sockets = {"SiteSpeak": speech_address(env)}
         others = []
-        if args.baseline:
-            old = baseline_env(env, args.baseline, tmp)
-            others = [start_speech(old, tmp), start_web(old, tmp, 120)]
-            arms[f"baseline {args.baseline}"] = (others[1].url, site_url, site.key)
         try:
             time.sleep(1)
+            if args.instant == "on":
+                print(wait_for_prepared_answers())
+            if args.baseline:
+                # Started after the preparation: its speech process restores the prepared
+                # audio from the state dir as ours has it, or only ours would answer instantly.
+                old = baseline_env(env, args.baseline, tmp)
+                others = [start_speech(old, tmp), start_web(old, tmp, 120)]
+                arms[f"baseline {args.baseline}"] = (others[1].url, site_url, site.key)
+                sockets[f"baseline {args.baseline}"] = speech_address(old)
             print(
                 f"processes {procs}; knobs: partials every {args.partials_ms} ms, "
-                f"{args.threads} inference threads x {args.stt_threads} per Whisper call; "
-                f"{load()}"
+                f"{args.threads} inference threads x {args.stt_threads} per Whisper call, "
+                f"instant answers and phrase cache {args.instant}; {load()}"
             )
-            samples = asyncio.run(run_sitespeak(args, arms, procs))
+            samples = asyncio.run(run_sitespeak(args, arms, procs, sockets))
             ours = samples["SiteSpeak"]
             if args.baseline:
                 ratios(ours, samples[f"baseline {args.baseline}"], "new / baseline")
@@ -382,6 +444,12 @@ def main() -> None:
                 ratios(ours, theirs, goal="(goal <= 0.5)")
             elif args.pipecat == "auto":
                 print("Pipecat: skipped (no .venv-bench; `make bench-install`)")
+            if args.instant_visitors:
+                result = instant.prepare(env, tenant.id, site.id)
+                print(f"instant answers: {result['phrases']} phrases prepared; {load()}")
+                instant.together(
+                    web.url, site_url, site.key, args.instant_visitors, args.instant_rounds
+                )
             asyncio.run(run_others(args, web.url, site_url, site.key, procs))
         finally:
             for proc in others:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quart import Quart
-
 from sitespeak.jobs.registry import JobRegistry
 from sitespeak.settings import Settings, load_settings
 
-if TYPE_CHECKING:  # the queue machinery (Huey) is imported only by the worker's start
+if TYPE_CHECKING:  # Quart and Huey are imported only by the start of the process that runs them
+    from quart import Quart
+
     from sitespeak.jobs.context import Submitter
     from sitespeak.jobs.periodic import Periodic
     from sitespeak.jobs.schedules import Schedules
@@ -106,8 +106,11 @@ def run_web(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings) -> int:
+    from sitespeak.analytics import lane
+    from sitespeak.jobs import ingest
     from sitespeak.worker.main import run_worker
 
+    ingest.bind(ingest.Handlers(store=lane.store_batch, rollup=lane.rollup_pass))
     registry = job_registry(settings.instant_answers)
     return run_worker(settings, registry, periodics=periodics(registry, settings.instant_answers))
 

@@ -255,11 +255,17 @@ class Settings(BaseSettings):
         description="Connect to the speech process at start-up rather than on the first "
         "voice session.",
     )
-    # The speech process (issue 11): STT and TTS loaded once per box, served over a socket.
+    # The speech process: STT and TTS loaded once per box, served over a socket.
     speech_socket: str = Field(
         "",
         description="Where the speech process listens and web processes reach it: a Unix "
         "socket path, or host:port. Empty: speech.sock in the state dir.",
+    )
+    speech_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Shared secret every connection to a speech process on host:port must "
+        "prove (required there; also via SITESPEAK_SPEECH_SECRET_FILE). A Unix socket relies "
+        "on its file permissions instead.",
     )
     speech_slots: int = Field(
         0,
@@ -349,7 +355,15 @@ class Settings(BaseSettings):
         20,
         ge=1,
         le=10000,
-        description="Voice sessions one client address may have open at once (per web process).",
+        description="Voice sessions one client address may have open at once, across every "
+        "web process of the box (counted in Redis).",
+    )
+    voice_session_lease: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="Seconds a voice session still counts towards its address's cap after its "
+        "web process died without giving it back.",
     )
     voice_start_timeout: float = Field(
         10.0,
@@ -514,8 +528,9 @@ class Settings(BaseSettings):
         5,
         ge=1,
         le=100,
-        description="Published releases kept per site (the live one included) that a "
-        "rollback can return to.",
+        description="Knowledge releases (crawls, uploads) kept per site, the live one "
+        "included, that a rollback can return to; as many settings releases (voice and action "
+        "edits) are kept among them.",
     )
     # OpenAI-compatible providers; a site's options.providers may override them.
     provider_stt: Literal["local", "openai"] = Field(

@@ -21,6 +21,20 @@ from tests.support.own_postgres import OwnPostgres
 from tests.support.processes import Proc, start_speech
 from tests.support.services import TestServices, test_services
 
+# Directories whose tests share one package-wide set-up (the fault suite's stack) or the
+# repository's build tree (packaging): their tests run in one test process, in turn.
+_ONE_PROCESS = ("tests/faults/", "tests/packaging/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``-n 2 --dist loadgroup`` each file runs whole in one test process, so a module's
+    web and worker start once; the directories above go whole to one process."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        group = next((d for d in _ONE_PROCESS if path.startswith(d)), path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> TestServices:

@@ -232,6 +232,69 @@ def set_enabled(tenant_id: int, site_ref: int | str, action_id: int, enabled: bo
 
 
 def action_view(row: SiteAction) -> dict[str, Any]:
+    return _view(row)
+
+
+# --- what a release offers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferedAction:
+    """A catalog entry as a release holds it: what the widget may be asked to do while that
+    release is live, whatever the site's catalog has become since."""
+
+    id: int
+    key: str
+    kind: str
+    url: str
+    target: str = ""
+    label: str = ""
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    risky: bool = False
+    enabled: bool = True
+    owner_set: bool = False
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.risky or self.kind in ("fill", "submit")
+
+    @classmethod
+    def of_view(cls, view: dict[str, Any]) -> OfferedAction:
+        return cls(
+            id=int(view.get("id") or 0),
+            key=view.get("key") or "",
+            kind=view["kind"],
+            url=view["url"],
+            target=view.get("target") or "",
+            label=view.get("label") or "",
+            fields=list(view.get("fields") or []),
+            risky=bool(view.get("risky")),
+            enabled=view.get("enabled", True) is not False,
+            owner_set=bool(view.get("owner_set")),
+        )
+
+
+def snapshot(site_id: int) -> list[dict[str, Any]]:
+    """The whole catalog (switched-off entries too, so a rollback can restore the owner's
+    choices) as a release records it."""
+    site = Site.get_by_id(site_id)
+    ensure_fresh(site)
+    rows = SiteAction.select().where(SiteAction.site == site_id).order_by(SiteAction.id)
+    return [{**_view(r), "key": r.key} for r in rows]
+
+
+def offered(views: list[dict[str, Any]]) -> list[OfferedAction]:
+    """The entries of a snapshot the owner left on. Snapshots taken before switched-off
+    entries were recorded hold only enabled ones, without keys."""
+    return [a for a in map(OfferedAction.of_view, views) if a.enabled]
+
+
+def offered_now(site_id: int) -> list[OfferedAction]:
+    """What a site without any release offers: its catalog as it is."""
+    return [OfferedAction.of_view(_view(r)) for r in enabled_actions(site_id)]
+
+
+def _view(row: SiteAction) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind,

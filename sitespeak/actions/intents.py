@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sitespeak.actions.models import SiteAction
+from sitespeak.actions.catalog import OfferedAction
 
 LEAD = r"^(?:please\s+)?(?:can you\s+|could you\s+)?"
 FILL = re.compile(
@@ -35,7 +35,7 @@ def words(text: str) -> set[str]:
     return set(WORD.findall(text.lower())) - {"the", "a", "an", "my", "form", "button", "your"}
 
 
-def best_match(what: str, rows: Iterable[SiteAction]) -> SiteAction | None:
+def best_match(what: str, rows: Iterable[OfferedAction]) -> OfferedAction | None:
     want = words(what)
     best, best_score = None, 0.0
     for row in rows:
@@ -77,10 +77,19 @@ def field_values(fields: list[dict[str, Any]], spoken: str) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def match(question: str, rows: list[SiteAction]) -> tuple[SiteAction, dict[str, str]] | None:
+REQUESTS = ((FILL, "fill"), (SUBMIT, "submit"), (CLICK, "click"))
+
+
+def requested(question: str) -> bool:
+    """Whether the question is a fill, submit or click request (``match`` looks for its entry)."""
+    text = question.strip()
+    return any(pattern.match(text) for pattern, _ in REQUESTS)
+
+
+def match(question: str, rows: list[OfferedAction]) -> tuple[OfferedAction, dict[str, str]] | None:
     """The catalog entry (and field values) a fill/submit/click request names, or None."""
     text = question.strip()
-    for pattern, kind in ((FILL, "fill"), (SUBMIT, "submit"), (CLICK, "click")):
+    for pattern, kind in REQUESTS:
         found = pattern.match(text)
         if not found:
             continue

@@ -1,19 +1,20 @@
 """The one gate between an answerer and the page: every action that reaches the widget is an
 enabled catalog entry. Answerers propose, this function disposes.
 
-``vet(site_id, question, reply)`` runs on a database thread and returns the reply to send:
+``vet(catalog, question, reply)`` returns the reply to send, given the entries the live release
+offers (``sitespeak.releases.serving`` reads them):
 fill/submit/click requests become catalog actions; navigation and scroll actions are kept only
 when their page is an enabled navigate entry; anything else is dropped and said so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from sitespeak.actions import intents
-from sitespeak.actions.catalog import enabled_actions, page_url
-from sitespeak.actions.models import SiteAction
+from sitespeak.actions.catalog import OfferedAction, page_url
 from sitespeak.voice.answer import Answer
 from sitespeak.voice.speakable import page_name
 
@@ -23,7 +24,10 @@ ASK_TEAM = "The team can help on the {label} page."  # a decline's way on
 
 
 def action_payload(
-    row: SiteAction, values: dict[str, str] | None = None, anchor: str = "", kind: str | None = None
+    row: OfferedAction,
+    values: dict[str, str] | None = None,
+    anchor: str = "",
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """The widget's instructions for one catalog entry (the fields of protocol.PageAction)."""
     return {
@@ -39,7 +43,7 @@ def action_payload(
     }
 
 
-def _say(row: SiteAction, values: dict[str, str]) -> str:
+def _say(row: OfferedAction, values: dict[str, str]) -> str:
     if row.kind == "fill":
         shown = ", ".join(f"{k} {v}" for k, v in values.items())
         return (
@@ -52,7 +56,7 @@ def _say(row: SiteAction, values: dict[str, str]) -> str:
     return f"Please confirm: {row.label}." if row.needs_confirmation else f"Clicking {row.label}."
 
 
-def _page_action(action: dict[str, Any], pages: dict[str, SiteAction]) -> dict[str, Any] | None:
+def _page_action(action: dict[str, Any], pages: dict[str, OfferedAction]) -> dict[str, Any] | None:
     row = pages.get(page_url(action.get("url", "")))
     if row is None:
         return None
@@ -62,7 +66,7 @@ def _page_action(action: dict[str, Any], pages: dict[str, SiteAction]) -> dict[s
     }
 
 
-def _way_on(reply: Answer, catalog: list[SiteAction]) -> Answer:
+def _way_on(reply: Answer, catalog: Sequence[OfferedAction]) -> Answer:
     """A decline offers the site's contact page, when the catalog has one."""
     contact = next(
         (r for r in catalog if r.kind == "navigate" and "contact" in f"{r.url} {r.label}".lower()),
@@ -74,9 +78,17 @@ def _way_on(reply: Answer, catalog: list[SiteAction]) -> Answer:
     return replace(reply, sentences=[*reply.sentences, said], spoken=None)
 
 
-def vet(site_id: int, question: str, reply: Answer) -> Answer:
-    catalog = enabled_actions(site_id)
-    requested = intents.match(question, catalog)
+def needs_catalog(question: str, reply: Answer) -> bool:
+    """Whether ``vet`` can give anything but ``reply`` itself, whatever the catalog: when the
+    reply has page actions to check, is a decline (which may point on to a contact page), or
+    the question asks to fill, submit or click. Otherwise the catalog need not be read (for the
+    live one, a database round trip, queued behind other visitors' under load: once an instant
+    answer composes nothing, most of its time before the first audio)."""
+    return bool(reply.actions) or not reply.covered or intents.requested(question)
+
+
+def vet(catalog: Sequence[OfferedAction], question: str, reply: Answer) -> Answer:
+    requested = intents.match(question, list(catalog))
     if requested is not None:
         row, values = requested
         return Answer([_say(row, values)], [], True, [action_payload(row, values)])

@@ -1,5 +1,5 @@
 """A site's instant answers: the prepared set (each question, what the voice says, whether it
-was prepared at the site's current knowledge) and how often visitors got one."""
+is valid at the site's current knowledge) and how often visitors got one."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ RATE_DAYS = 30
 
 def _instant(tenant_id: int, site_id: int) -> dict[str, Any]:
     site = sites.get_site(tenant_id, site_id)
+    answers = prepared_set.site_set(tenant_id, site.id)
     return {
         "site": sites.site_view(site),
-        "answers": prepared_set.site_set(tenant_id, site.id),
+        "answers": answers,
+        # Prepared at an older version, still matched while its passages are unchanged.
+        "current": prepared_set.current_ids(site.id, site.knowledge_version, answers),
         "rate": prepared_set.hit_rate(tenant_id, site.id, RATE_DAYS),
     }
 

@@ -6,12 +6,13 @@ from quart import Blueprint, Response, redirect, request, url_for
 from werkzeug.wrappers.response import Response as WerkzeugResponse  # what redirect() returns
 
 from sitespeak import sites
-from sitespeak.actions import catalog, vetting
+from sitespeak.actions import catalog
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.db.models import Site
 from sitespeak.errors import InvalidInput
 from sitespeak.knowledge import views
+from sitespeak.releases import edits, serving
 from sitespeak.voice import answer as answerer
 from sitespeak.voice.persona import Persona, site_persona
 from sitespeak.voice.phrases import split_answer
@@ -84,7 +85,7 @@ async def search(admin: Admin, site_id: int) -> Response:
 
 
 def _persona(site_id: int) -> Persona:
-    return site_persona(Site.get_by_id(site_id).options)
+    return site_persona(serving.serving_options(Site.get_by_id(site_id)))
 
 
 async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
@@ -92,7 +93,7 @@ async def _visitor_answer(site_id: int, question: str, passages: list) -> dict:
     turn makes it: the answer over these passages, through the action catalog's gate."""
     persona = await runtime().db.run(_persona, site_id)
     reply = answerer.answer(question, passages, persona=persona)
-    reply = await runtime().db.run(vetting.vet, site_id, question, reply)
+    reply = await runtime().db.run(serving.vet, site_id, question, reply)
     if reply.covered:
         why = "answered from the site's pages"
     elif not passages:
@@ -125,5 +126,15 @@ async def actions(admin: Admin, site_id: int) -> Response:
 @page("write")
 async def toggle_action(admin: Admin, site_id: int, action_id: int) -> WerkzeugResponse:
     enabled = (await request.form).get("enabled") == "1"
-    await runtime().db.run(catalog.set_enabled, admin.tenant_id, site_id, action_id, enabled)
+    rt = runtime()
+    await rt.db.run(
+        edits.set_action_enabled,
+        admin.tenant_id,
+        site_id,
+        action_id,
+        enabled,
+        admin.email,
+        rt.settings,
+        rt.publisher.publish,
+    )
     return redirect(url_for("admin_knowledge.actions", site_id=site_id), 303)

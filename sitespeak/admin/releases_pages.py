@@ -13,7 +13,7 @@ from sitespeak import sites
 from sitespeak.admin.context import Admin, form_value, page
 from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.errors import InvalidInput
-from sitespeak.releases import candidates, jobs, switch
+from sitespeak.releases import candidates, jobs, pausing, switch
 from sitespeak.releases.views import release_view
 from sitespeak.web.runtime import runtime
 
@@ -26,6 +26,7 @@ def _history(tenant_id: int, site_id: int) -> dict[str, Any]:
     return {
         "site": sites.site_view(site),
         "review_every_release": candidates.reviews_every_release(site),
+        "paused": pausing.paused(site),
         "releases": [release_view(r) for r in switch.list_releases(tenant_id, site.id)],
         "pending": [
             {"name": j.name.split(".")[1], "number": j.args.get("number")}
@@ -60,4 +61,11 @@ async def switch_release(
 async def review(admin: Admin, site_id: int) -> ResponseReturnValue:
     on = await form_value("every_release") == "1"
     await runtime().db.run(candidates.set_review_every_release, admin.tenant_id, site_id, on)
+    return redirect(url_for("admin_releases.releases_index", site_id=site_id), 303)
+
+
+@bp.post("/sites/<int:site_id>/releases/resume")
+@page("write")
+async def resume(admin: Admin, site_id: int) -> ResponseReturnValue:
+    await runtime().db.run(candidates.resume_publishing, admin.tenant_id, site_id)
     return redirect(url_for("admin_releases.releases_index", site_id=site_id), 303)

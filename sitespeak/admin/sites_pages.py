@@ -14,10 +14,12 @@ from sitespeak.crawl.refresh import request_crawl
 from sitespeak.crawl.title import site_name
 from sitespeak.hosting import registry as hosting
 from sitespeak.knowledge import views
+from sitespeak.releases import edits
 from sitespeak.settings import Settings
 from sitespeak.sites import voice_options
 from sitespeak.sites.registry import origin_of
 from sitespeak.voice import conversations
+from sitespeak.web import analytics_ingest
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
@@ -150,6 +152,7 @@ async def update(admin: Admin, site_id: int) -> WerkzeugResponse:
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     form = SiteForm.from_form(await request.form)
     await db.run(_update, admin.tenant_id, site_id, form, admin.superuser)
+    await analytics_ingest.site_changed(admin.tenant_id, site_id)
     return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
 
 
@@ -159,7 +162,16 @@ async def update_voice(admin: Admin, site_id: int) -> WerkzeugResponse:
     db = runtime().db
     await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     options = _voice_form(await request.form)
-    await db.run(voice_options.set_voice_options, admin.tenant_id, site_id, options)
+    rt = runtime()
+    await db.run(
+        edits.set_voice_options,
+        admin.tenant_id,
+        site_id,
+        options,
+        admin.email,
+        rt.settings,
+        rt.publisher.publish,
+    )
     return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
 
 
@@ -169,6 +181,7 @@ async def delete(admin: Admin, site_id: int) -> WerkzeugResponse:
     rt = runtime()
     await rt.db.run(hosting.delete_site, rt.settings, admin.tenant_id, site_id)
     rt.knowledge.forget(site_id)
+    await analytics_ingest.site_changed(admin.tenant_id, site_id)
     return redirect(url_for("admin_sites.sites_index"), 303)
 
 

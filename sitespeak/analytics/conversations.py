@@ -6,12 +6,20 @@ import datetime as dt
 from typing import Any
 
 from sitespeak.db.connection import database
+from sitespeak.voice.timings import Timing
 
 # Latency marks recorded per turn (sitespeak.voice.turn): since the end of the question.
-FIRST_FEEDBACK = "eos_to_started_ms"
-FIRST_AUDIO = "eos_to_first_audio_ms"
+FIRST_FEEDBACK = Timing.EOS_TO_STARTED
+FIRST_AUDIO = Timing.EOS_TO_FIRST_AUDIO
 # Stages in the order a turn runs them (each is time spent in that stage).
-STAGES = ("eos_delay_ms", "wait_ms", "stt_ms", "retrieval_ms", "answer_ms", "tts_first_audio_ms")
+STAGES = (
+    Timing.EOS_DELAY,
+    Timing.WAIT,
+    Timing.STT,
+    Timing.RETRIEVAL,
+    Timing.ANSWER,
+    Timing.TTS_FIRST_AUDIO,
+)
 
 
 def _since(days: int) -> dt.datetime:

@@ -103,18 +103,34 @@ def parse_batch(body: bytes) -> Batch:
     if len(body) > MAX_BODY:
         raise InvalidInput(f"an event batch may be at most {MAX_BODY} bytes")
     try:
+        # Parsed and validated in one pass in pydantic's core: no Python dicts built first.
+        return _BATCH.validate_json(body)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] != "json_invalid":
+            raise _refusal(exc) from None
+    # What pydantic's parser refuses but Python's reads (UTF-16, NaN) is judged as before.
+    try:
         raw = json.loads(body)
     except ValueError:
         raise InvalidInput("the event batch is not JSON") from None
     try:
         return _BATCH.validate_python(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"bad event batch at {where}: {first['msg']}") from None
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: ValidationError) -> InvalidInput:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return InvalidInput(f"bad event batch at {where}: {first['msg']}")
 
 
 def stored_form(event: _Event) -> dict[str, Any]:
     """What the worker stores for one event: its ids, kind and the kind's own fields."""
-    data = event.model_dump(exclude={"id", "session", "type"})
+    # Every kind's fields are scalars, so its __dict__ is what model_dump would build, at half
+    # the cost (50 events a batch, on the web path).
+    data = {k: v for k, v in event.__dict__.items() if k not in _IDS}
     return {"client_id": event.id, "session_id": event.session, "kind": event.type, "data": data}
+
+
+_IDS = frozenset(("id", "session", "type"))

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 
 from sitespeak.actions import catalog
 from sitespeak.cli.admin import connect
 from sitespeak.cli.output import add_json_flag, emit
+from sitespeak.cli.releases import event_publisher
 from sitespeak.cli.sites import find_site
+from sitespeak.releases import edits
 from sitespeak.settings import Settings
 
 
@@ -37,7 +40,15 @@ def cmd_actions(settings: Settings, args: argparse.Namespace) -> int:
         site = find_site(args.site, args.tenant)
         if args.enable is not None or args.disable is not None:
             action_id = args.enable if args.enable is not None else args.disable
-            row = catalog.set_enabled(site.tenant_id, site.id, action_id, args.enable is not None)
+            row = edits.set_action_enabled(
+                site.tenant_id,
+                site.id,
+                action_id,
+                args.enable is not None,
+                f"{getpass.getuser()} (command line)",
+                settings,
+                event_publisher(settings),
+            )
             view = catalog.action_view(row)
             emit(args, view, _line(view))
             return 0

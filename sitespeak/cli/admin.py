@@ -123,7 +123,9 @@ def _check_speech(settings: Settings) -> str:
 
     address = parse_address(settings.speech_socket, settings.state_dir)
     try:
-        reply = hello(address)
+        reply = hello(address, secret=settings.speech_secret.get_secret_value())
+    except PermissionError as exc:
+        raise SiteSpeakError(f"the speech process at {address} refused `check`: {exc}") from None
     except OSError as exc:
         raise SiteSpeakError(
             f"no speech process at {address} ({exc.strerror or exc}): voice answers need it; "

@@ -15,16 +15,18 @@ from sitespeak.cli.sites import find_site
 from sitespeak.errors import InvalidInput
 from sitespeak.events.bus import EventPublisher
 from sitespeak.knowledge.indexing import Publish
-from sitespeak.releases import switch
+from sitespeak.releases import candidates, pausing, switch
 from sitespeak.releases.views import release_view
 from sitespeak.settings import Settings
 
-ACTIONS = ("list", "publish", "rollback", "discard")
+ACTIONS = ("list", "publish", "rollback", "discard", "resume")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "release", help="list a site's releases; publish, roll back to or discard one"
+        "release",
+        help="list a site's releases; publish, roll back to or discard one; resume automatic "
+        "publishing after a rollback",
     )
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("site", metavar="SITE", help="site id or name")
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_release)
 
 
-def _publisher(settings: Settings) -> Publish:
+def event_publisher(settings: Settings) -> Publish:
     if not settings.redis_url:
         return lambda *_: None
     return EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix).publish
@@ -55,16 +57,23 @@ def _line(view: dict) -> str:
 
 
 def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
-    if args.action != "list" and args.number is None:
+    if args.action not in ("list", "resume") and args.number is None:
         raise InvalidInput(f"release {args.action} needs the release number N")
     by = f"{getpass.getuser()} (command line)"
     with connect(settings).connection_context():
         site = find_site(args.site, args.tenant)
         if args.action == "list":
             views = [release_view(r) for r in switch.list_releases(site.tenant_id, site.id)]
-            emit(args, {"releases": views}, "\n".join(map(_line, views)) or "no release yet")
+            why = pausing.reason(site)
+            text = "\n".join(map(_line, views)) or "no release yet"
+            text += f"\nnote: {why}" if why else ""
+            emit(args, {"releases": views, "publishing_paused": pausing.paused(site)}, text)
             return 0
-        events = _publisher(settings)
+        if args.action == "resume":
+            site = candidates.resume_publishing(site.tenant_id, site.id)
+            emit(args, {"publishing_paused": None}, "automatic publishing resumed")
+            return 0
+        events = event_publisher(settings)
         if args.action == "publish":
             done = switch.publish(site.tenant_id, site.id, args.number, by, settings, events)
         elif args.action == "rollback":

@@ -9,7 +9,9 @@ header and for TLS (SNI and certificate verification), so nothing else changes f
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 import typing
 
 import httpcore
@@ -41,15 +43,22 @@ class GuardedBackend(httpcore.SyncBackend):
         raise last or httpcore.ConnectError(f"{host} has no address")
 
 
+@functools.cache
+def verifying_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs ~50 ms of CPU, and every fetcher built two of these; one
+    context serves every connection of the process (an SSLContext may be shared)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class PinnedTransport(httpx.HTTPTransport):
     """``httpx.HTTPTransport`` with its pool built on ``GuardedBackend`` (httpx 0.28 takes no
     network backend itself, so the pool it made is replaced by the same one with ours)."""
 
     def __init__(self, allow_private: bool, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        super().__init__(verify=verifying_context(), limits=limits, trust_env=False)
         self._pool.close()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=verifying_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

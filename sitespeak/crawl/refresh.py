@@ -17,7 +17,7 @@ from sitespeak.db.connection import database
 from sitespeak.db.models import Job, Site, utcnow
 from sitespeak.jobs.context import JobContext, Submitter
 from sitespeak.jobs.ledger import OPEN
-from sitespeak.knowledge.embedders import embedder_for
+from sitespeak.knowledge.embedders import LocalEmbedder, embedder_for
 from sitespeak.knowledge.indexing import Publish, announce, embed_site, pending_count
 from sitespeak.knowledge.jobs import submit_candidate
 from sitespeak.releases.candidates import build_candidate
@@ -79,10 +79,19 @@ def request_crawl(
 
 def crawl_job(ctx: JobContext, site: Site) -> dict[str, Any]:
     """The ``crawl.site`` job: the crawl, then an embedding job if anything needs embedding,
-    which builds the run's candidate release when it is done (or that job at once)."""
-    totals = crawl_site(site, ctx.settings, job_id=ctx.job_id, progress=ctx.progress)
+    which builds the run's candidate release when it is done (or that job at once). It stops
+    between pages when its worker stops, and resumes from its checkpoint."""
+    totals = crawl_site(
+        site,
+        ctx.settings,
+        job_id=ctx.job_id,
+        progress=ctx.progress,
+        stopping=ctx.stopping,
+        resume=ctx.resume,
+    )
     announce(ctx.publish, site)
-    embedder_name = embedder_for(ctx.settings).name if ctx.settings.embedder == "local" else None
+    # The class's name: loading the model (onnxruntime) to learn it cost the crawler ~195 MB.
+    embedder_name = LocalEmbedder.name if ctx.settings.embedder == "local" else None
     if embedder_name is None or pending_count(site.id, embedder_name):
         job = ctx.submit(
             EMBED,

@@ -1,6 +1,12 @@
 """A whole crawl of one site: robots, sitemaps, then breadth-first link discovery in scope, with
 a few pages in flight per host. The same function runs in a worker job and in the foreground
-CLI; re-running it for the same job resumes the run where a killed worker left it."""
+CLI; re-running it for the same job resumes the run where a killed worker left it.
+
+A job's crawl stops between pages when its worker stops: the pages in flight are finished and
+recorded, none is started, and the frontier (what was visited, what is queued) becomes the job's
+checkpoint, so the next run fetches only what was never fetched. After a kill (no checkpoint)
+the run's recorded pages and their stored links rebuild the frontier instead; the pages that
+were not recorded (a twin, a canonical elsewhere, a redirect's source) are then fetched again."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from sitespeak.crawl import robots as robots_mod
@@ -19,6 +26,7 @@ from sitespeak.crawl.fetch import Fetched, Fetcher
 from sitespeak.crawl.scope import Scope, normalise
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
+from sitespeak.errors import JobInterrupted
 from sitespeak.knowledge.chunking import chunk_page
 from sitespeak.knowledge.extract import UnparseableHtml, extract, parse
 from sitespeak.knowledge.page_actions import links_of
@@ -26,6 +34,7 @@ from sitespeak.settings import Settings
 
 log = logging.getLogger(__name__)
 Progress = Callable[..., None]
+Stopping = Callable[[], bool]
 
 
 @dataclass
@@ -81,8 +90,11 @@ def crawl_site(
     *,
     job_id: uuid.UUID | None = None,
     progress: Progress | None = None,
+    stopping: Stopping | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> dict:
-    """Crawl ``site`` and return the run's totals (with ``run_id``)."""
+    """Crawl ``site`` and return the run's totals (with ``run_id``). When ``stopping()`` turns
+    true, raises JobInterrupted with the checkpoint that ``resume`` takes back."""
     scope = Scope.of(site.start_urls, site.scope)
     run, done = store.start_run(site, job_id)
     fetcher = Fetcher(
@@ -95,12 +107,22 @@ def crawl_site(
     )
     try:
         ctx = _prepare(site, run, fetcher, scope, settings)
-        _resume(ctx, done)
+        _resume(ctx, done, resume)
         try:
-            _loop(ctx, settings, progress or (lambda **_: None), len(done))
+            finished = _loop(
+                ctx,
+                settings,
+                progress or (lambda **_: None),
+                len(done),
+                stopping or (lambda: False),
+            )
         finally:
             ctx.not_modified.flush()
+        if ctx.frontier.queue:  # stopped with pages left: the run resumes from the checkpoint
+            raise JobInterrupted(_checkpoint(ctx, finished))
         totals = store.finish_run(run, site, ctx.frontier.recorded)
+    except JobInterrupted:
+        raise  # not a failure: the run stays open for the job's next run
     except Exception as exc:
         # The run shows why it stopped; a retry of the job resumes it (and marks it running).
         try:
@@ -150,10 +172,18 @@ def _prepare(
     )
 
 
-def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
-    """Pages this run already recorded are not fetched again; their stored links still feed
-    the frontier, so nothing reachable only through them is lost."""
+def _resume(ctx: CrawlContext, done: dict[str, str], checkpoint: dict[str, Any] | None) -> None:
+    """Pages this run already recorded are not fetched again, and their stored links still feed
+    the frontier, so nothing reachable only through them is lost. A checkpoint of this run
+    brings back the rest of the frontier: what was visited without being recorded (a twin, a
+    canonical elsewhere, a redirect's source) is not fetched again either."""
+    prepared = len(ctx.frontier.queue)  # the start and sitemap URLs
     pending = list(ctx.frontier.queue)
+    saved = _frontier_of(checkpoint, ctx.run.id)
+    if saved is not None:
+        taken, queue = saved
+        pending = queue + [item for item in pending if item[0] not in taken]  # new sitemap URLs
+        ctx.frontier.taken |= taken
     for url in done:
         ctx.frontier.taken.add(url)
         if done[url] != "removed":
@@ -162,12 +192,39 @@ def _resume(ctx: CrawlContext, done: dict[str, str]) -> None:
         if known and known.status == "ok":
             for link in known.links:
                 ctx.frontier.add(link["href"], known.depth + 1)
-    ctx.frontier.queue = [item for item in pending if item[0] not in done] + [
-        item for item in ctx.frontier.queue if item not in pending
-    ]
+    linked = ctx.frontier.queue[prepared:]
+    ctx.frontier.queue = [item for item in pending if item[0] not in done] + linked
 
 
-def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: int) -> None:
+def _checkpoint(ctx: CrawlContext, finished: int) -> dict[str, Any]:
+    return {
+        "run_id": ctx.run.id,
+        "pages": finished,
+        "taken": sorted(ctx.frontier.taken),
+        "queue": [[url, depth] for url, depth in ctx.frontier.queue],
+    }
+
+
+def _frontier_of(
+    checkpoint: dict[str, Any] | None, run_id: int
+) -> tuple[set[str], list[tuple[str, int]]] | None:
+    """(taken, queue) of a checkpoint this run left, else None (none, another run's, or
+    unreadable: then the recorded pages rebuild the frontier, which loses nothing)."""
+    if not checkpoint or checkpoint.get("run_id") != run_id:
+        return None
+    try:
+        taken = {str(url) for url in checkpoint["taken"]}
+        queue = [(str(url), int(depth)) for url, depth in checkpoint["queue"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return taken, queue
+
+
+def _loop(
+    ctx: CrawlContext, settings: Settings, progress: Progress, already: int, stopping: Stopping
+) -> int:
+    """Visit the frontier until it is empty or ``stopping()``: then the pages in flight are
+    finished and the rest stays queued. Returns how many pages the run has visited."""
     workers = 1 if ctx.delay else settings.crawl_concurrency
     finished, last_report = already, 0.0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
@@ -175,9 +232,12 @@ def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: in
         while ctx.frontier.queue or running:
             if len(ctx.frontier.recorded) >= ctx.frontier.scope.max_pages:
                 ctx.frontier.queue.clear()  # the page budget is spent
-            while ctx.frontier.queue and len(running) < workers:
+            halted = stopping()
+            while not halted and ctx.frontier.queue and len(running) < workers:
                 url, depth = ctx.frontier.queue.pop(0)
                 running.add(pool.submit(_visit, ctx, url, depth))
+            if not running:
+                break  # stopping, with nothing in flight
             completed, running = wait(running, return_when=FIRST_COMPLETED)
             for future in completed:
                 for link, depth in future.result():
@@ -191,6 +251,7 @@ def _loop(ctx: CrawlContext, settings: Settings, progress: Progress, already: in
                     done=finished,
                     queued=len(ctx.frontier.queue) + len(running),
                 )
+    return finished
 
 
 def _visit(ctx: CrawlContext, url: str, depth: int) -> list[tuple[str, int]]:

@@ -1,5 +1,6 @@
 """Writing crawl results: one transaction per page (page row, its chunks, its outcome), so a
-worker killed at any moment leaves each page either fully recorded or not at all."""
+worker killed at any moment leaves each page either fully recorded or not at all; new pages read
+from a hosted release's files are written many a transaction (``record_new_pages``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import cast
 
 from peewee import fn
 
+from sitespeak.crawl import boilerplate
 from sitespeak.crawl.diagnosis import explain, failure_summary
 from sitespeak.crawl.framing import frame_policy
 from sitespeak.db.connection import database
@@ -135,6 +137,7 @@ def record_unchanged(
     )
     if content is not None:
         fields.update(links=content.links, forms=content.forms, actions=content.actions)
+        fields["blocks"] = boilerplate.block_keys(content)  # a page recorded before m0047
     if not not_modified and (policy := frame_policy(headers)) is not None:
         fields["frame_policy"] = policy  # a 304 leaves out headers the page still sends
     with page_transaction():
@@ -246,29 +249,7 @@ def record_content(
     sitemap_lastmod: str | None,
 ) -> str:
     outcome = "new" if known is None or known.content_hash is None else "changed"
-    now = utcnow()
-    fields = dict(
-        final_url=fetched.final_url,
-        canonical_url=content.canonical,
-        redirects=fetched.redirects,
-        status="ok",
-        http_status=fetched.status,
-        error=None,
-        title=content.title,
-        lang=content.lang,
-        etag=fetched.headers.get("etag"),
-        last_modified=fetched.headers.get("last-modified"),
-        frame_policy=frame_policy(fetched.headers),
-        sitemap_lastmod=sitemap_lastmod,
-        content_hash=digest,
-        depth=depth,
-        headings=content.headings,
-        links=content.links,
-        forms=content.forms,
-        actions=content.actions,
-        fetched_at=now,
-        changed_at=now,
-    )
+    fields = _page_fields(fetched, content, digest, depth, sitemap_lastmod)
     with page_transaction():
         if known:
             Page.update(**fields).where(Page.id == known.id).execute()
@@ -282,6 +263,95 @@ def record_content(
         _replace_chunks(site, page_id, url, content.title, drafts, fresh=known is None)
         _outcome(run.id, url, outcome, None, fetched.status)
     return outcome
+
+
+@dataclass(frozen=True)
+class NewPage:
+    """A page no earlier crawl of the site recorded, with its text cut into chunks."""
+
+    url: str
+    fetched: object  # what the crawl store reads of a fetch: final_url, status, headers, …
+    content: PageContent
+    drafts: list[ChunkDraft]
+    digest: str
+    depth: int = 0
+
+
+def record_new_pages(run: CrawlRun, site: Site, pages: list[NewPage]) -> None:
+    """Many new pages in one transaction: their page rows, chunks and outcomes in three
+    statements, as ``record_content`` records one (a first index of a site's own files has
+    thousands; a page at a time cost six statements each). A batch lost to a killed worker is
+    simply indexed again by the retry, which skips only the pages with an outcome."""
+    if not pages:
+        return
+    rows = [
+        dict(
+            tenant=site.tenant_id,
+            site=site.id,
+            url=page.url,
+            **_page_fields(page.fetched, page.content, page.digest, page.depth, None),
+        )
+        for page in pages
+    ]
+    updated = [getattr(Page, name) for name in rows[0] if name not in ("tenant", "site", "url")]
+    with page_transaction():
+        ids = dict(
+            (url, page_id)
+            for page_id, url in Page.insert_many(rows)
+            .on_conflict(conflict_target=[Page.site, Page.url], preserve=updated)
+            .returning(Page.id, Page.url)
+            .tuples()
+            .execute()
+        )
+        chunks = [
+            row
+            for page in pages
+            for row in _chunk_rows(site, ids[page.url], page.url, page.content.title, page.drafts)
+        ]
+        for start in range(0, len(chunks), 1000):  # under PostgreSQL's 65,535 parameters
+            Chunk.insert_many(chunks[start : start + 1000]).execute()
+        CrawlOutcome.insert_many(
+            [
+                dict(
+                    run=run.id,
+                    url=page.url,
+                    outcome="new",
+                    reason=None,
+                    http_status=getattr(page.fetched, "status", None),
+                    not_modified=False,
+                )
+                for page in pages
+            ]
+        ).on_conflict_ignore().execute()
+
+
+def _page_fields(
+    fetched, content: PageContent, digest: str, depth: int, sitemap_lastmod: str | None
+) -> dict:
+    now = utcnow()
+    return dict(
+        final_url=fetched.final_url,
+        canonical_url=content.canonical,
+        redirects=fetched.redirects,
+        status="ok",
+        http_status=fetched.status,
+        error=None,
+        title=content.title,
+        lang=content.lang,
+        etag=fetched.headers.get("etag"),
+        last_modified=fetched.headers.get("last-modified"),
+        frame_policy=frame_policy(fetched.headers),
+        sitemap_lastmod=sitemap_lastmod,
+        content_hash=digest,
+        blocks=boilerplate.block_keys(content),
+        depth=depth,
+        headings=content.headings,
+        links=content.links,
+        forms=content.forms,
+        actions=content.actions,
+        fetched_at=now,
+        changed_at=now,
+    )
 
 
 def _replace_chunks(
@@ -300,9 +370,23 @@ def _replace_chunks(
             )
         }
         retire_chunks([page_id])
+    rows = _chunk_rows(site, page_id, url, title, drafts, old)
+    if rows:
+        Chunk.insert_many(rows).execute()
+
+
+def _chunk_rows(
+    site: Site,
+    page_id: int,
+    url: str,
+    title: str,
+    drafts: list[ChunkDraft],
+    old: dict[str, tuple] | None = None,
+) -> list[dict]:
+    """The chunk rows of a page's drafts, each with its old vector when its text is unchanged."""
     rows = []
     for ord_, draft in enumerate(drafts):
-        vector, model = old.get(draft.text_hash, (None, None))
+        vector, model = (old or {}).get(draft.text_hash, (None, None))
         rows.append(
             dict(
                 tenant=site.tenant_id,
@@ -320,8 +404,7 @@ def _replace_chunks(
                 embed_model=model,
             )
         )
-    if rows:
-        Chunk.insert_many(rows).execute()
+    return rows
 
 
 def retire_chunks(page_ids: list[int]) -> None:
@@ -359,6 +442,7 @@ def finish_run(run: CrawlRun, site: Site, seen: set[str], error: str | None = No
                     Page.id == page.id
                 ).execute()
                 _outcome(run.id, page.url, "removed", "no longer linked or listed", None)
+            boilerplate.strip_site(site, run.id, _replace_chunks)
         totals = totals_of(run.id)
         changed = totals["new"] + totals["changed"] + totals["removed"]
         stopped = error is not None

@@ -1,2 +1,2 @@
 """Static sites hosted on the box: immutable releases built from an owner's upload, switched
-atomically, served by the web process on the site's own host name (issue #15, part 2)."""
+atomically, served by the web process on the site's own host name."""

@@ -32,6 +32,7 @@ from sitespeak.settings import Settings
 log = logging.getLogger(__name__)
 HTML_TYPE = "text/html"
 EMBED = "knowledge.embed"
+BATCH = 50  # new pages a transaction
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,20 @@ def ingest_release(
     run, done = store.start_run(site, job_id)
     known = store.known_pages(site.id)
     seen: set[str] = set()
+    new: list[store.NewPage] = []  # written BATCH at a time
     try:
         pages = pages_of(manifest)
         for count, (url_path, name) in enumerate(sorted(pages.items()), 1):
             url = normalise(base_url + quote(url_path))
             seen.add(url)
             if url not in done:
-                _index(run, site, url, layout.file_path(release, name), known.get(url))
-            if progress and (count % 50 == 0 or count == len(pages)):
+                page = _index(run, site, url, layout.file_path(release, name), known.get(url))
+                if page is not None:
+                    new.append(page)
+            if len(new) >= BATCH or count == len(pages):
+                store.record_new_pages(run, site, new)
+                new = []
+            if progress and (count % BATCH == 0 or count == len(pages)):
                 progress(site_id=site.id, run_id=run.id, done=count, queued=len(pages) - count)
         totals = store.finish_run(run, site, seen)
     except Exception as exc:
@@ -88,21 +95,28 @@ def ingest_release(
     return {"run_id": run.id, **totals}
 
 
-def _index(run: Any, site: Site, url: str, path: Path, known: store.Known | None) -> None:
+def _index(
+    run: Any, site: Site, url: str, path: Path, known: store.Known | None
+) -> store.NewPage | None:
+    """Record the page at ``path``, or return it when it is new: new pages are written many
+    at a time (``store.record_new_pages``), the others as a crawl writes them."""
     body = path.read_bytes()
     try:
         content = extract(body, url, "utf-8")
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the others
         reason = str(exc) if isinstance(exc, UnparseableHtml) else f"{type(exc).__name__}: {exc}"
         store.record_failure(run, site, url, 0, 200, reason, known, gone=False)
-        return
+        return None
     digest = store.content_hash(content)
     if known is not None and known.content_hash == digest and known.status == "ok":
         store.record_unchanged(run, known, url, 200, False, {}, content)
+    elif known is None:
+        return store.NewPage(url, FromFile(url), content, chunk_page(content), digest)
     else:
         fetched = FromFile(url)
         drafts = chunk_page(content)
         store.record_content(run, site, url, 0, fetched, content, drafts, known, digest, None)
+    return None
 
 
 def ingest_job(ctx: JobContext, hosted: HostedSite, number: int) -> dict[str, Any]:

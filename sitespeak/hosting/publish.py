@@ -13,7 +13,7 @@ from typing import Any
 
 from sitespeak import sites
 from sitespeak.db.connection import database
-from sitespeak.db.models import utcnow
+from sitespeak.db.models import Job, utcnow
 from sitespeak.errors import Conflict, InvalidInput, NotFound
 from sitespeak.hosting import build, intake, layout, registry
 from sitespeak.hosting.jobs import INGEST, PURGE
@@ -115,9 +115,15 @@ def publish_release(
     if release.state != "building":
         return {"release": number, "state": release.state}  # a retry of a finished job
     if current_number(settings, hosted.site_id) == number:
-        # An attempt switched the link and died before its rows committed: it is live.
-        switch_to(settings, hosted, release)
-        return {"release": number, "state": "live"}
+        # An attempt switched the link and died before its rows committed (its follow-ups
+        # with them): it is live; the rows, and the follow-ups, are recorded now.
+        built_manifest = _manifest_of(settings, hosted.site_id, number)
+        previous = _live_row_manifest(settings, hosted)
+        changed = changed_paths(previous, built_manifest) if built_manifest else []
+        recorded = switch_to(
+            settings, hosted, release, follow=_follow(jobs, hosted, changed, ingest)
+        )
+        return {"release": number, "state": "live", "follow_up": _send(jobs, recorded)}
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
     shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left; never live
     try:
@@ -133,11 +139,11 @@ def publish_release(
     # What changed is only worked out for the purge hooks: reading two manifests of a big site
     # takes longer than the switch itself.
     previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
+    changed = changed_paths(previous, built.manifest) if hosted.purge_hooks else []
     release.file_count, release.bytes, release.digest = built.file_count, built.bytes, built.digest
-    switch_to(settings, hosted, release)
+    recorded = switch_to(settings, hosted, release, follow=_follow(jobs, hosted, changed, ingest))
     _drop_upload(settings, release)
     pruned = prune(settings, hosted)
-    changed = changed_paths(previous, built.manifest) if hosted.purge_hooks else []
     return {
         "release": number,
         "state": "live",
@@ -146,27 +152,63 @@ def publish_release(
         "digest": built.digest,
         "changed": changed,
         "pruned": pruned,
-        "follow_up": follow_up(jobs, hosted, number, changed, ingest) if jobs else [],
+        "follow_up": _send(jobs, recorded),
     }
 
 
-def follow_up(
-    jobs: Submitter, hosted: HostedSite, number: int, changed: list[str], ingest: bool = True
-) -> list[str]:
-    """After a switch: index the live release's pages, and tell each purge hook what changed.
-    Both on the critical queue; the ids of the jobs submitted."""
-    args = {"site_id": hosted.site_id, "release": number}
-    submitted = []
-    if ingest:
-        job, _ = jobs.submit(hosted.tenant_id, INGEST, args, queue="critical")
-        submitted.append(str(job.id))
-    if changed:
-        for hook in hosted.purge_hooks:
-            job, _ = jobs.submit(
-                hosted.tenant_id, PURGE, {**args, "hook": hook, "paths": changed}, queue="critical"
+FollowUp = Callable[[HostedRelease], list[Job]]
+
+
+def _follow(
+    jobs: Submitter | None, hosted: HostedSite, changed: list[str], ingest: bool
+) -> FollowUp | None:
+    """What a switch records with itself: index the live release's pages, and tell each purge
+    hook what changed, both on the critical queue. Recorded in the switch's transaction, so a
+    worker that dies once it committed leaves them to the reaper, not lost."""
+    if jobs is None:
+        return None
+
+    def record(release: HostedRelease) -> list[Job]:
+        args = {"site_id": hosted.site_id, "release": release.number}
+        recorded = []
+        if ingest:
+            recorded.append(jobs.record(hosted.tenant_id, INGEST, args, queue="critical")[0])
+        for hook in hosted.purge_hooks if changed else ():
+            recorded.append(
+                jobs.record(
+                    hosted.tenant_id,
+                    PURGE,
+                    {**args, "hook": hook, "paths": changed},
+                    queue="critical",
+                )[0]
             )
-            submitted.append(str(job.id))
-    return submitted
+        return recorded
+
+    return record
+
+
+def _send(jobs: Submitter | None, recorded: list[Job]) -> list[str]:
+    """Enqueue the follow-ups a switch committed (the reaper's, if the queues are down)."""
+    for job in recorded:
+        assert jobs is not None
+        jobs.enqueue_committed(job)
+    return [str(job.id) for job in recorded]
+
+
+def _manifest_of(settings: Settings, site_id: int, number: int) -> layout.Manifest | None:
+    folder = layout.release_dir(settings.state_dir, site_id, number)
+    try:
+        return layout.Manifest.from_json((folder / layout.MANIFEST).read_text("utf-8"))
+    except OSError:
+        return None
+
+
+def _live_row_manifest(settings: Settings, hosted: HostedSite) -> layout.Manifest | None:
+    """The manifest of the release the rows say is live (the link may already be ahead)."""
+    live = HostedRelease.get_or_none(
+        HostedRelease.site == hosted.site_id, HostedRelease.state == "live"
+    )
+    return _manifest_of(settings, hosted.site_id, live.number) if live else None
 
 
 def _quiet(**_data: Any) -> None:
@@ -243,12 +285,17 @@ def changed_paths(before: layout.Manifest | None, after: layout.Manifest) -> lis
 
 
 def switch_to(
-    settings: Settings, hosted: HostedSite, release: HostedRelease, relink: bool = True
-) -> None:
-    """Make ``release`` the live one: the rows, then the ``current`` link (a link that cannot
-    be switched rolls the rows back), in one transaction under the site's lock so two switches
-    never interleave. ``relink``: also (re)make the host links, which a rollback never needs:
-    they name the site's folder, not a release."""
+    settings: Settings,
+    hosted: HostedSite,
+    release: HostedRelease,
+    relink: bool = True,
+    follow: FollowUp | None = None,
+) -> list[Job]:
+    """Make ``release`` the live one: the rows (and the ``follow`` jobs' rows), then the
+    ``current`` link (a link that cannot be switched rolls the rows back), in one transaction
+    under the site's lock so two switches never interleave. ``relink``: also (re)make the host
+    links, which a rollback never needs: they name the site's folder, not a release. Returns
+    the follow-up jobs recorded, for the caller to enqueue once committed."""
     with database.atomic():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK, hosted.site_id))
         HostedRelease.update(state="archived").where(
@@ -258,10 +305,12 @@ def switch_to(
         ).execute()
         release.state, release.error, release.finished_at = "live", None, utcnow()
         release.save()
+        recorded = follow(release) if follow is not None else []
         site_folder = layout.site_dir(settings.state_dir, hosted.site_id)
         layout.switch_link(site_folder / layout.CURRENT, Path("releases") / str(release.number))
         if relink:
             registry.link_hosts(hosted, settings)
+    return recorded
 
 
 def prune(settings: Settings, hosted: HostedSite) -> list[int]:
@@ -309,11 +358,16 @@ def rollback(
     if not (folder / layout.MANIFEST).is_file():
         raise Conflict(f"release {number}'s files are missing from the state dir")
     previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
-    switch_to(settings, hosted, release, relink=False)
-    after = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
+    after = _manifest_of(settings, hosted.site_id, number) if hosted.purge_hooks else None
     changed = changed_paths(previous, after) if after else []
-    done = follow_up(jobs, hosted, number, changed, ingest) if jobs else []
-    return {"release": number, "state": "live", "changed": changed, "follow_up": done}
+    follow = _follow(jobs, hosted, changed, ingest)
+    recorded = switch_to(settings, hosted, release, relink=False, follow=follow)
+    return {
+        "release": number,
+        "state": "live",
+        "changed": changed,
+        "follow_up": _send(jobs, recorded),
+    }
 
 
 def _described(release: HostedRelease) -> str:

@@ -41,6 +41,7 @@ class Progress(BaseModel):
     texts: list[str]
     done: int = Field(0, ge=0)
     already_cached: int = Field(0, ge=0)
+    kept: int = Field(0, ge=0)  # answers kept from before (their passages unchanged)
 
 
 def spoken_chunks(sentences: list[str]) -> list[str]:
@@ -58,9 +59,13 @@ async def phrases(
     persona: Persona,
     questions: Iterable[str],
     retrieve: Retriever,
+    kept: dict[str, Prepared] | None = None,
 ) -> tuple[list[str], list[Prepared]]:
     """The phrases to prepare for a site, each once, the likeliest first; and each question
-    with what its answer path searched for and found (for matching a turn's question)."""
+    with what its answer path searched for and found (for matching a turn's question). A
+    question in ``kept`` (prepared before, its passages unchanged) is not searched for again:
+    its answer is composed from the passages it has."""
+    kept = kept or {}
     found: dict[str, None] = dict.fromkeys(spoken_chunks([greeting]) if greeting else [])
     answers = []
     searched: list[tuple[str, list[Any]]] = []  # what the answer path searched for, and found
@@ -71,6 +76,12 @@ async def phrases(
         return passages
 
     for question in dict.fromkeys(q.strip() for q in questions if q.strip()):
+        if question in kept:
+            before = kept[question]
+            reply = await compose(site_id, question, before.passages, None, None, persona)
+            found.update(dict.fromkeys(spoken_chunks(reply.speech)))
+            answers.append(before)
+            continue
         searched.clear()
         passages = await look_up(site_id, question, recorded)
         reply = await compose(site_id, question, passages, None, None, persona)
@@ -94,8 +105,14 @@ async def prepare(progress: Progress, say: Say, between: Between) -> dict[str, i
     for index in range(resumed_at, len(texts)):
         cached += await say(texts[index])
         if index + 1 < len(texts):
-            between(Progress(texts=texts, done=index + 1, already_cached=cached).model_dump())
-    return {"phrases": len(texts), "already_cached": cached, "resumed_at": resumed_at}
+            done = progress.model_copy(update={"done": index + 1, "already_cached": cached})
+            between(done.model_dump())
+    return {
+        "phrases": len(texts),
+        "already_cached": cached,
+        "resumed_at": resumed_at,
+        "kept": progress.kept,
+    }
 
 
 def resumed(checkpoint: dict[str, Any] | None) -> Progress | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sitespeak.errors import JobInterrupted
+from sitespeak.events.bus import EventType
 from sitespeak.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,7 +46,9 @@ class Submitter(Protocol):
 
     def enqueue_new(self, job: Job) -> None: ...
 
-    def publish(self, event: str, tenant_id: int | None, data: dict[str, Any]) -> None: ...
+    def enqueue_committed(self, job: Job) -> bool: ...
+
+    def publish(self, event: EventType, tenant_id: int | None, data: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -55,7 +58,7 @@ class JobContext:
     queue: str
     attempt: int
     settings: Settings
-    publish: Callable[[str, int | None, dict[str, Any]], None]
+    publish: Callable[[EventType, int | None, dict[str, Any]], None]
     jobs: Submitter
     # The checkpoint an interrupted earlier run left; None on a fresh start.
     resume: dict[str, Any] | None = None
@@ -68,7 +71,7 @@ class JobContext:
             raise JobInterrupted(progress)
 
     def progress(self, **data: Any) -> None:
-        self.publish("job.progress", self.tenant_id, {"id": str(self.job_id), **data})
+        self.publish(EventType.JOB_PROGRESS, self.tenant_id, {"id": str(self.job_id), **data})
 
     def submit(
         self,

@@ -3,9 +3,11 @@
 A batch is not a ledger job: a ledger row per batch would be a database write per beacon on the
 web path, which is what the lane exists to avoid. The web process builds the Huey message here
 and adds it to the queue with its own async Redis client (``message``), so its event loop never
-blocks. The worker stores the batch in one statement and asks for a rollup pass, at most one
-every ``ROLLUP_DEBOUNCE`` seconds. Delivery is Huey's (at most once): a worker killed while it
-holds a batch loses it; the client's retry (same event ids) is what makes that rare loss whole.
+blocks. The worker stores the batch and asks for a rollup pass, at most one every
+``ROLLUP_DEBOUNCE`` seconds; storing and rolling up are the analytics capability's, handed over
+by the worker's entry point (``bind``), so this package imports no capability. Delivery is
+Huey's (at most once): a worker killed while it holds a batch loses it; the client's retry (same
+event ids) is what makes that rare loss whole.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import datetime as dt
 import logging
 import struct
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from sitespeak.analytics import rollups, store
-from sitespeak.db.connection import database
 from sitespeak.jobs import queues
 
 log = logging.getLogger(__name__)
@@ -35,9 +37,31 @@ def _redis() -> redis.Redis:
     return _clients[url]
 
 
+@dataclass(frozen=True)
+class Handlers:
+    """The capability's side of the lane."""
+
+    store: Callable[[int, int, list[dict[str, Any]], dt.datetime], None]
+    rollup: Callable[[], int]  # returns the hours rebuilt
+
+
+_bound: list[Handlers] = []
+
+
+def bind(handlers: Handlers) -> None:
+    _bound[:] = [handlers]
+
+
+def _handlers() -> Handlers:
+    if not _bound:
+        raise RuntimeError(
+            "the analytics lane has no handlers: the worker's entry point binds them"
+        )
+    return _bound[0]
+
+
 def _store_batch(tenant_id: int, site_id: int, events: list[dict[str, Any]], at: str) -> None:
-    with database.connection_context():
-        store.store_events(tenant_id, site_id, events, dt.datetime.fromisoformat(at))
+    _handlers().store(tenant_id, site_id, events, dt.datetime.fromisoformat(at))
     request_rollup()
 
 
@@ -56,8 +80,7 @@ def request_rollup() -> None:
 
 
 def _rollup() -> None:
-    with database.connection_context():
-        rebuilt = rollups.run_pass()
+    rebuilt = _handlers().rollup()
     log.debug("analytics rollup pass rebuilt %s hours", rebuilt)
 
 

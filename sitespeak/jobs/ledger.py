@@ -93,14 +93,15 @@ def mark_enqueued(job_id: uuid.UUID) -> None:
     Job.update(enqueued_at=utcnow()).where(Job.id == job_id).execute()
 
 
-def claim(job_id: str | uuid.UUID) -> Job | None:
-    """Take the job for this worker: returns it running with a fresh claim token, or None."""
+def claim(job_id: str | uuid.UUID, holder: str = "") -> Job | None:
+    """Take the job for the worker ``holder``: returns it running with a fresh claim token that
+    names the holder (``holder_of``), or None."""
     now = utcnow()
     rows = list(
         Job.update(
             status="running",
             attempts=Job.attempts + 1,
-            claim_token=secrets.token_hex(8),
+            claim_token=f"{holder}.{secrets.token_hex(8)}" if holder else secrets.token_hex(8),
             heartbeat_at=now,
             started_at=now,
             updated_at=now,
@@ -112,6 +113,12 @@ def claim(job_id: str | uuid.UUID) -> Job | None:
     return rows[0] if rows else None
 
 
+def holder_of(job: Job) -> str:
+    """The worker that holds a running job's claim ("" for a token of an older release)."""
+    token = job.claim_token or ""
+    return token.rpartition(".")[0]
+
+
 def heartbeat(job: Job) -> bool:
     return bool(
         Job.update(heartbeat_at=utcnow())
@@ -121,6 +128,9 @@ def heartbeat(job: Job) -> bool:
 
 
 def succeed(job: Job, result: dict[str, Any] | None) -> bool:
+    """Record the result under the job's claim. Idempotent: when the database died after it
+    committed but before it answered, recording again under the same claim still counts as
+    recorded (True), so the worker's retry never mistakes its own success for a lost claim."""
     now = utcnow()
     return bool(
         Job.update(
@@ -131,7 +141,11 @@ def succeed(job: Job, result: dict[str, Any] | None) -> bool:
             updated_at=now,
             last_error=None,
         )
-        .where(Job.id == job.id, Job.claim_token == job.claim_token, Job.status == "running")
+        .where(
+            Job.id == job.id,
+            Job.claim_token == job.claim_token,
+            Job.status.in_(("running", "succeeded")),
+        )
         .execute()
     )
 
@@ -163,7 +177,8 @@ def fail(
 ) -> tuple[str, float] | None:
     """Record a failed attempt under the row's own retry policy; ``final`` for a failure no retry
     can mend (arguments naming what is not there). Returns (new status, retry delay) or None if
-    the claim was lost."""
+    the claim was lost. Idempotent under the same claim, like ``succeed`` (a job claimed again
+    has a new token, so an old claim never touches the new attempt)."""
     delay = policy_of(job).delay(job.attempts)
     now = utcnow()
     last = final or job.attempts >= job.max_attempts
@@ -179,7 +194,7 @@ def fail(
         .where(
             Job.id == job.id,
             Job.claim_token == (claim_token or job.claim_token),
-            Job.status == "running",
+            Job.status.in_(("running", status)),
         )
         .execute()
     )

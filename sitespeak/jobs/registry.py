@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from sitespeak.errors import InvalidInput, Unprocessable
+from sitespeak.events.bus import EventType
 
 if TYPE_CHECKING:
     from sitespeak.jobs.context import JobContext, Submitter
@@ -79,7 +80,7 @@ class Reaction:
     (``run(jobs, tenant_id, data)``): how one capability's news (a site's knowledge changed)
     starts another's job without either importing the other."""
 
-    event: str
+    event: EventType
     run: Callable[[Submitter, int | None, dict[str, Any]], object]
 
 
@@ -95,7 +96,7 @@ class JobRegistry:
         for reaction in reactions:
             self._reactions.setdefault(reaction.event, []).append(reaction)
 
-    def reactions_to(self, event: str) -> list[Reaction]:
+    def reactions_to(self, event: EventType) -> list[Reaction]:
         return self._reactions.get(event, [])
 
     def register(self, kind: JobKind) -> JobKind:

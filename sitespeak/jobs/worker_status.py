@@ -29,6 +29,21 @@ def record_heartbeat(client: redis.Redis, settings: Settings, now: float) -> Non
     client.hset(heartbeat_key(settings.redis_prefix), mapping={q: now for q in settings.queues})
 
 
+def lease_key(prefix: str, holder: str) -> str:
+    return f"{prefix}:worker-lease:{holder}"
+
+
+def renew_lease(client: redis.Redis, settings: Settings, holder: str) -> None:
+    """This worker is alive and holds its claims for three more heartbeat intervals. Killed, it
+    stops renewing, and the reaper may take its jobs once the lease has expired."""
+    ttl_ms = int(settings.heartbeat_interval * 3000)
+    client.set(lease_key(settings.redis_prefix, holder), "1", px=ttl_ms)
+
+
+def lease_alive(client: redis.Redis, settings: Settings, holder: str) -> bool:
+    return bool(holder) and bool(client.exists(lease_key(settings.redis_prefix, holder)))
+
+
 def record_supervision(
     client: redis.Redis, settings: Settings, now: float, problem: str | None
 ) -> None:

@@ -19,13 +19,22 @@ from typing import Any
 import numpy as np
 
 from sitespeak.errors import Unavailable, outage_from
+from sitespeak.events.bus import Event, EventType
 from sitespeak.knowledge import query_vectors, retrieval
 from sitespeak.knowledge.embedders import Embedder, RemoteEmbedder
-from sitespeak.knowledge.site_index import SiteIndex, live_state, load_site_index, site_version
+from sitespeak.knowledge.site_index import (
+    SiteIndex,
+    live_state,
+    load_site_index,
+    same_chunks,
+    site_version,
+)
 
 log = logging.getLogger(__name__)
 RunDb = Callable[..., Awaitable[Any]]
-UPDATED = "knowledge-base.updated"
+# The sentences a second look by meaning compares a question with (sitespeak.voice.by_meaning):
+# the same passages come up for the same few questions, so their vectors are kept too.
+sentence_vectors = query_vectors.QueryVectors(4096)  # 384 float32 each: ~6 MB
 
 
 class KnowledgeCache:
@@ -70,6 +79,33 @@ class KnowledgeCache:
         )
         fused = retrieval.fuse([[r[0] for r in lexical_rows], [c for c, _ in vector_hits]], k)
         return retrieval.passages(site_id, fused, lexical_rows, index)
+
+    async def similarity(self, query: str, texts: list[str]) -> list[float] | None:
+        """How close each text is to ``query`` in meaning (cosine, -1 to 1), with the embedder
+        that ranks passages; None when no vector can be had now. Vectors already made (the
+        question's, for retrieval; a passage's sentences, at an earlier second look) are
+        reused: only the rest are embedded, in one call."""
+        embedder = await self.embedder()
+        wanted = [query, *texts]
+        caches = [query_vectors.shared] + [sentence_vectors] * len(texts)
+        vectors = [c.get(embedder.name, t) for c, t in zip(caches, wanted, strict=True)]
+        missing = sorted({t for t, v in zip(wanted, vectors, strict=True) if v is None})
+        if missing:
+            try:
+                if isinstance(embedder, RemoteEmbedder):
+                    matrix = await embedder.embed_async(missing)
+                else:
+                    matrix = await self._call(embedder.embed, missing)
+            except Unavailable as exc:
+                log.warning("no vectors for a second look (%s)", exc)
+                return None
+            made = dict(zip(missing, np.asarray(matrix), strict=True))
+            for i, (cache, text) in enumerate(zip(caches, wanted, strict=True)):
+                if vectors[i] is None:
+                    vectors[i] = made[text]
+                    cache.put(embedder.name, text, made[text])
+        asked = np.asarray(vectors[0])
+        return [float(np.asarray(v) @ asked) for v in vectors[1:]]
 
     async def _lexical(self, site_id: int, query: str, width: int) -> list[tuple]:
         try:
@@ -146,9 +182,19 @@ class KnowledgeCache:
         if not any(i.release_id is not None and i.model == model for i in held):
             return None
         version, release_id = await self._run_db(live_state, site_id)
+        if release_id is None:
+            return None
         for index in held:
-            if release_id is not None and index.release_id == release_id and index.model == model:
+            if index.release_id == release_id and index.model == model:
                 return replace(index, version=version)
+        current = held[0] if self._indexes.get(site_id) else None
+        if (
+            current is not None
+            and current.release_id is not None
+            and current.model == model
+            and await self._run_db(same_chunks, current.release_id, release_id)
+        ):
+            return replace(current, version=version, release_id=release_id)
         return None
 
     async def _check(self, site_id: int) -> None:
@@ -160,10 +206,10 @@ class KnowledgeCache:
         except Exception:  # noqa: BLE001 - a failed check is retried at the next search
             log.exception("checking the knowledge version of site %s failed", site_id)
 
-    async def on_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") != UPDATED:
+    async def on_event(self, event: Event) -> None:
+        if event.type != EventType.KNOWLEDGE_UPDATED:
             return
-        data = event.get("data") or {}
+        data = event.data
         site_id = int(data.get("site_id") or 0)
         if site_id in self._indexes:
             index = await self.reload(site_id)

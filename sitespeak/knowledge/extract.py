@@ -2,7 +2,8 @@
 content as sections under their headings (with anchors), JSON-LD facts and FAQ entries, and the
 page's links, forms and actions (for the page-action catalog).
 
-Boilerplate (navigation, header, footer, asides, scripts) is dropped structurally; when that
+Boilerplate (navigation, header, footer, asides, scripts) is dropped structurally, and on a
+page without <main> or <article> so are blocks made of short links (a menu in a <div>); when that
 leaves nothing, trafilatura's main-content extraction is the fallback.
 """
 
@@ -22,21 +23,6 @@ from sitespeak.knowledge.page_actions import actions_of, forms_of, links_of
 
 log = logging.getLogger(__name__)
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-BLOCKS = {
-    "p",
-    "li",
-    "tr",
-    "pre",
-    "blockquote",
-    "dd",
-    "dt",
-    "td",
-    "th",
-    "figcaption",
-    "address",
-    "caption",
-    "summary",
-}
 CONTAINERS = {"div", "section", "article", "main", "span", "details"}
 BOILERPLATE = (
     "script",
@@ -130,9 +116,9 @@ def extract(html: str | bytes, url: str, charset: str | None = None) -> PageCont
     lang = (doc.get("lang") or _meta(doc, "content-language") or "").split("-")[0] or None
     _drop_boilerplate(doc)
     root = _main(doc)
-    faqs += _details_faqs(root)  # then dropped: an FAQ entry is a chunk of its own
-    for details in list(root.iter("details")):
-        details.drop_tree()
+    if root.tag == "body":
+        _drop_menus(root)
+    faqs += _details_faqs(root)  # an FAQ entry is a chunk of its own
     sections, headings = _sections(root)
     if not any(s.paragraphs for s in sections):
         sections = _fallback(html, url)
@@ -175,6 +161,34 @@ def _drop_boilerplate(doc: lxml.html.HtmlElement) -> None:
         comment.drop_tree()
 
 
+MENU_LINKS = 3  # links at least, in a block that is almost only links: a menu
+MENU_LINK_SHARE = 0.8  # of the block's letters and digits
+MENU_LINK_WORDS = 4  # words a menu entry has at most, on average
+MENU_TAGS = ("div", "ul", "ol", "p", "td", "table", "section", "menu", "dl")
+
+
+def _drop_menus(root: lxml.html.HtmlElement) -> None:
+    """On a page without a <main> or <article>, the blocks that are lists of short links (a
+    menu in a <div class="menu">, a <ul> of links at the top) are navigation, not content;
+    their links still count for the crawl and the page actions (read before this)."""
+    for el in list(root.iter(*MENU_TAGS)):
+        if el is root or el.getparent() is None:
+            continue
+        links = [clean(a.text_content()) for a in el.iter("a")]
+        links = [text for text in links if text]
+        if len(links) < MENU_LINKS:
+            continue
+        if sum(len(t.split()) for t in links) / len(links) > MENU_LINK_WORDS:
+            continue
+        letters = _letters(el.text_content())
+        if letters and _letters(" ".join(links)) >= MENU_LINK_SHARE * letters:
+            el.drop_tree()
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
 def _in_content(el: lxml.html.HtmlElement) -> bool:
     return any(a.tag in ("main", "article") or a.get("role") == "main" for a in el.iterancestors())
 
@@ -201,69 +215,194 @@ def _anchor(heading: lxml.html.HtmlElement, text: str) -> str:
     return ":~:text=" + quote(text, safe="")
 
 
-def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
-    if el.tag in BLOCKS:
-        return not any(a.tag in BLOCKS for a in el.iterancestors())
-    if el.tag in CONTAINERS:  # a div holding text directly, with no blocks inside
-        inner = (d.tag for d in el.iterdescendants() if isinstance(d.tag, str))
-        return not any(t in BLOCKS or t in HEADINGS or t in CONTAINERS for t in inner) and not any(
-            a.tag in BLOCKS for a in el.iterancestors()
-        )
-    return False
-
-
-def _sections(root: lxml.html.HtmlElement) -> tuple[list[Section], list[dict]]:
-    sections = [Section([], None)]
-    stack: list[tuple[int, str]] = []
-    headings = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag in HEADINGS:
-            text = clean(el.text_content())
-            if not text:
-                continue
-            level = HEADINGS[el.tag]
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, text))
-            anchor = _anchor(el, text)
-            headings.append({"level": level, "text": text, "anchor": anchor})
-            sections.append(Section([t for _, t in stack], anchor))
-        elif _is_leaf_block(el) and not any(a.tag in HEADINGS for a in el.iterancestors()):
-            sections[-1].paragraphs += _row(el) if el.tag == "tr" else _lines(el)
-    return [s for s in sections if s.paragraphs], headings
-
-
+INLINE = {
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "cite",
+    "code",
+    "data",
+    "del",
+    "dfn",
+    "em",
+    "font",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "label",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "wbr",
+}
 LINE_BREAK = "\u2028"  # LINE SEPARATOR: stands for a <br> until the block's lines are split
 SHORT_LINE = 6  # words: lines this short with no label are parts of one thing (an address)
 
 
-def _lines(el: lxml.html.HtmlElement) -> list[str]:
+class _Walk:
+    """The page read as a reader sees it: every block element (a paragraph, a list item, a
+    <div>, a table row) ends a line, inline elements (<span>, <b>, <a>, <small>) run on inside
+    it, and no text is left out because a block holds another block."""
+
+    def __init__(self, wrapped: bool = True) -> None:
+        self.wrapped = wrapped  # whether a <br> line may go on with the sentence before it
+        self.sections = [Section([], None)]
+        self.stack: list[tuple[int, str]] = []
+        self.headings: list[dict] = []
+        self.buffer: list[str] = []
+
+    def flush(self) -> None:
+        text, self.buffer = "".join(self.buffer), []
+        self.sections[-1].paragraphs += _split_lines(text, self.wrapped)
+
+    def walk(self, el: lxml.html.HtmlElement) -> None:
+        if not isinstance(el.tag, str):
+            return
+        if el.tag in HEADINGS:
+            self.flush()
+            self.heading(el)
+            return
+        if el.tag == "br":
+            self.buffer.append(LINE_BREAK)
+            return
+        if el.tag == "details" and _summary(el):
+            self.flush()
+            self.faq_heading(el)
+            for child in el.find("summary").itersiblings():
+                self.walk(child)
+                self.buffer.append(child.tail or "")
+            self.flush()
+            return
+        if el.tag == "tr" and not _is_layout(el):
+            self.flush()
+            self.sections[-1].paragraphs += _row(el)
+            return
+        block = el.tag not in INLINE
+        if block:
+            self.flush()
+        text = el.text or ""
+        self.buffer.append(text.replace("\n", LINE_BREAK) if el.tag == "pre" else text)
+        for child in el:
+            self.walk(child)
+            self.buffer.append(child.tail or "")
+        if block:
+            self.flush()
+
+    def faq_heading(self, details: lxml.html.HtmlElement) -> None:
+        """An FAQ entry in <details> is read like a question heading and its answer, anchored
+        at the entry's id (and is a chunk of its own too, ``_details_faqs``)."""
+        summary = details.find("summary")
+        text = _summary(details)
+        inner = next(summary.iter(*HEADINGS), None) if summary is not None else None
+        level = HEADINGS[inner.tag] if inner is not None else min(len(self.stack) + 1, 6)
+        anchor = (
+            details.get("id")
+            or (summary.get("id") if summary is not None else None)
+            or (_anchor(inner, text) if inner is not None else ":~:text=" + quote(text, safe=""))
+        )
+        self.open(level, text, anchor)
+
+    def heading(self, el: lxml.html.HtmlElement) -> None:
+        text = clean(el.text_content())
+        if not text:
+            return
+        self.open(HEADINGS[el.tag], text, _anchor(el, text))
+
+    def open(self, level: int, text: str, anchor: str) -> None:
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        self.headings.append({"level": level, "text": text, "anchor": anchor})
+        self.sections.append(Section([t for _, t in self.stack], anchor))
+
+
+def _sections(root: lxml.html.HtmlElement) -> tuple[list[Section], list[dict]]:
+    walk = _Walk()
+    walk.walk(root)
+    walk.flush()
+    for section in walk.sections:
+        _as_card(section)
+    return [s for s in walk.sections if s.paragraphs], walk.headings
+
+
+CARD_LINES = 4  # a card holds at most this many lines
+CARD_WORDS = 8  # each of them at most this long
+
+
+def _as_card(section: Section) -> None:
+    """A section of a few short fragments under its heading (a price card: "5 class pass",
+    "£58", "use within 2 months") is one thing: it reads as one line its heading labels,
+    "5 class pass: £58, use within 2 months", so the fact and what it is of stay together."""
+    lines = section.paragraphs
+    if not section.path or not lines or len(lines) > CARD_LINES:
+        return
+    heading = section.path[-1]
+    if heading.endswith(("?", ":")):
+        return  # a question's answer, a label's value: they read on their own
+    if all(len(x.split()) <= CARD_WORDS and not x.endswith((".", "!", "?", ":")) for x in lines):
+        if all(":" not in x for x in lines):
+            section.paragraphs = [f"{heading}: {', '.join(lines)}"]
+
+
+def _is_layout(tr: lxml.html.HtmlElement) -> bool:
+    """A row that lays out blocks (headings, paragraphs, lists in its cells) is a page layout,
+    not a row of data: its cells are read as the blocks they hold."""
+    return any(
+        isinstance(d.tag, str) and d.tag not in INLINE and d.tag not in ("br", "td", "th")
+        for d in tr.iterdescendants()
+    )
+
+
+def _split_lines(text: str, wrapped: bool = True) -> list[str]:
     """A block's text; its <br> lines become paragraphs of their own ("Phone: …", "Email: …",
     one day's hours each) unless they are the short parts of one thing, like an address, which
-    are joined with commas instead of glued together ("587Email")."""
-    for br in el.iter("br"):
-        br.tail = LINE_BREAK + (br.tail or "")
-    lines = [clean(line) for line in el.text_content().split(LINE_BREAK)]
-    lines = [line for line in lines if line]
-    if len(lines) > 1 and all(len(x.split()) <= SHORT_LINE and ":" not in x for x in lines):
+    are joined with commas instead of glued together ("587Email"). A line that goes on with
+    a small letter, or after a comma, is the same sentence wrapped."""
+    lines: list[str] = []
+    for line in filter(None, (clean(x) for x in text.split(LINE_BREAK))):
+        if wrapped and lines and (lines[-1].endswith(",") or line[:1].islower()):
+            lines[-1] += " " + line  # one sentence wrapped over two lines
+        else:
+            lines.append(line)
+    if len(lines) > 1 and all(
+        len(x.split()) <= SHORT_LINE and ":" not in x and not x.endswith((".", "!", "?"))
+        for x in lines
+    ):
         return [", ".join(lines)]
     return lines
 
 
+def _cell(cell: lxml.html.HtmlElement) -> str:
+    """A cell's text, its <br> lines joined with commas ("Calzone, folded pizza")."""
+    walk = _Walk(wrapped=False)
+    walk.walk(cell)
+    walk.flush()
+    return ", ".join(p for s in walk.sections for p in s.paragraphs)
+
+
 def _row(tr: lxml.html.HtmlElement) -> list[str]:
-    """A table row as one line that keeps its cells together, named by the column headings
-    when the table has a heading row: "E-bike: per hour €12, per day €45"."""
-    cells = [
-        clean(c.text_content()) for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")
-    ]
+    """A table row as one line that keeps its cells together: named by the column headings
+    when the table has a heading row ("E-bike: per hour €12, per day €45"), else its first
+    cell labels the rest ("Annual boiler service: £85")."""
+    cells = [_cell(c) for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
     if not any(cells):
         return []
     table = next((a for a in tr.iterancestors() if a.tag == "table"), None)
     first = next(table.iter("tr"), None) if table is not None else None
     header = (
-        [clean(c.text_content()) for c in first if isinstance(c.tag, str)]
+        [_cell(c) for c in first if isinstance(c.tag, str)]
         if first is not None and all(c.tag == "th" for c in first if isinstance(c.tag, str))
         else []
     )
@@ -273,9 +412,19 @@ def _row(tr: lxml.html.HtmlElement) -> list[str]:
         named = ", ".join(
             f"{h[:1].lower() + h[1:]} {c}".strip()
             for h, c in zip(header[1:], cells[1:], strict=True)
+            if c
         )
-        return [f"{cells[0]}: {named}"]
+        return [f"{cells[0]}: {named}" if cells[0] else named]
+    values = [c for c in cells[1:] if c]
+    if cells[0] and values:
+        label = cells[0].rstrip(":")
+        return [f"{label}: {', '.join(values)}"]
     return [", ".join(c for c in cells if c)]
+
+
+def _summary(details: lxml.html.HtmlElement) -> str:
+    summary = details.find("summary")
+    return clean(summary.text_content()) if summary is not None else ""
 
 
 def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
@@ -285,7 +434,13 @@ def _details_faqs(root: lxml.html.HtmlElement) -> list[tuple[str, str]]:
         if summary is None:
             continue
         question = clean(summary.text_content())
-        answer = clean(details.text_content())[len(question) :].strip()
+        walk = _Walk()  # the answer read by lines, so its <br> lines never glue
+        walk.buffer.append(summary.tail or "")
+        for child in summary.itersiblings():
+            walk.walk(child)
+            walk.buffer.append(child.tail or "")
+        walk.flush()
+        answer = " ".join(p for s in walk.sections for p in s.paragraphs)
         if question and answer:
             faqs.append((question, answer))
     return faqs

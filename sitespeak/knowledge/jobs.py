@@ -42,7 +42,14 @@ def embed(ctx: JobContext, args: EmbedArgs) -> dict[str, Any]:
 
     site = site_of(ctx.tenant_id, args)
     settings = ctx.settings
-    result = embed_site(site.id, embedder_for(settings), settings.embed_batch_size, ctx.progress)
+    result = embed_site(
+        site.id,
+        embedder_for(settings),
+        settings.embed_batch_size,
+        ctx.progress,
+        stopping=ctx.stopping,
+        resume=ctx.resume,
+    )
     announce(ctx.publish, site)
     if args.run_id is not None:
         result["candidate_job"] = str(submit_candidate(ctx, site.id, args.run_id, args.source).id)

@@ -43,6 +43,7 @@ class Page(BaseModel):
     forms = BinaryJSONField(default=list)
     actions = BinaryJSONField(default=list)
     frame_policy = TextField(null=True)  # m0046: "any" or "none" (sitespeak.crawl.framing)
+    blocks = BinaryJSONField(null=True)  # m0047: keys of its text blocks (crawl.boilerplate)
     fetched_at = TimestampTZField(null=True)
     changed_at = TimestampTZField(null=True)
     created_at = TimestampTZField(default=utcnow)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from sitespeak.db.connection import database
 from sitespeak.knowledge import query_vectors
 from sitespeak.knowledge.embedders import Embedder
@@ -94,16 +96,30 @@ def search(
     site_id: int, query: str, k: int = 5, *, embedder: Embedder, index: SiteIndex | None = None
 ) -> list[Passage]:
     """Top-k passages of one site for a question (sync; opens the site's index if not given)."""
+    if not query.strip() or k <= 0:
+        return []
+    vector = query_vectors.shared.vector(embedder, query.strip())
+    return search_with_vector(site_id, query, k, model=embedder.name, vector=vector, index=index)
+
+
+def search_with_vector(
+    site_id: int,
+    query: str,
+    k: int = 5,
+    *,
+    model: str,
+    vector: np.ndarray | None,
+    index: SiteIndex | None = None,
+) -> list[Passage]:
+    """``search`` with the question's vector already at hand (another process embedded it with
+    ``model``); without one (None), by keywords alone."""
     query = query.strip()
     if not query or k <= 0:
         return []
-    index = index or load_site_index(site_id, embedder.name)
+    index = index or load_site_index(site_id, model)
     lexical_rows = lexical(site_id, query, max(CANDIDATES, k))
-    vector_ids = [
-        cid
-        for cid, _ in index.vectors.top(
-            query_vectors.shared.vector(embedder, query), max(CANDIDATES, k)
-        )
-    ]
+    vector_ids = []
+    if vector is not None:
+        vector_ids = [cid for cid, _ in index.vectors.top(vector, max(CANDIDATES, k))]
     fused = fuse([[r[0] for r in lexical_rows], vector_ids], k)
     return passages(site_id, fused, lexical_rows, index)

@@ -45,6 +45,19 @@ def live_state(site_id: int) -> tuple[int, int | None]:
     return (int(row[0]), row[1]) if row else (-1, None)
 
 
+def same_chunks(release_a: int, release_b: int) -> bool:
+    """Whether two releases hold the same chunks (an edit of the voice or the actions makes a
+    release of the live one's chunks: its index is the one in memory)."""
+    row = database.execute_sql(
+        "SELECT (SELECT count(*) FROM release_chunks WHERE release_id = %(a)s) = "
+        "(SELECT count(*) FROM release_chunks WHERE release_id = %(b)s) AND NOT EXISTS "
+        "(SELECT chunk_id FROM release_chunks WHERE release_id = %(a)s EXCEPT "
+        "SELECT chunk_id FROM release_chunks WHERE release_id = %(b)s)",
+        {"a": release_a, "b": release_b},
+    ).fetchone()
+    return bool(row[0])
+
+
 # The chunks visitors are answered from (``c`` is the chunks row, %(site)s the site): those of
 # the site's live release, or, before its first publish, every chunk no crawl has retired.
 IN_LIVE_RELEASE = """

@@ -1,12 +1,11 @@
 """The targets a model may send the visitor to: the site's pages and their sections, as crawled.
 navigate/scroll_to tool calls outside this catalog are refused, so a model cannot make the
-widget open an arbitrary URL."""
+widget open an arbitrary URL. The web process fills it from the live release
+(``sitespeak.knowledge.navigation``): this package reads no table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from sitespeak.db.connection import database
 
 MAX_PAGES = 200  # what fits in a tool description without drowning the prompt
 MAX_SECTIONS = 400
@@ -16,6 +15,16 @@ MAX_SECTIONS = 400
 class Catalog:
     pages: dict[str, str] = field(default_factory=dict)  # url -> title
     sections: dict[str, tuple[str, str]] = field(default_factory=dict)  # anchor -> (url, heading)
+
+    @classmethod
+    def of(cls, pages: list[tuple[str, str]], sections: list[tuple[str, str, str]]) -> Catalog:
+        """From (url, title) pages and (anchor, url, heading) sections, at most the caps."""
+        catalog = cls()
+        for url, title in pages[:MAX_PAGES]:
+            catalog.pages[url] = title
+        for anchor, url, heading in sections[:MAX_SECTIONS]:
+            catalog.sections[anchor] = (url, heading)
+        return catalog
 
     def page(self, target: str) -> dict[str, str] | None:
         target = target.strip()
@@ -37,23 +46,3 @@ class Catalog:
             "anchor": anchor.strip().lstrip("#"),
             "label": heading,
         }
-
-
-def load_catalog(site_id: int) -> Catalog:
-    """Blocking (peewee): run it on the db threads."""
-    catalog = Catalog()
-    pages = database.execute_sql(
-        "SELECT url, title FROM pages WHERE site_id = %s AND status = 'ok' ORDER BY depth, id "
-        "LIMIT %s",
-        (site_id, MAX_PAGES),
-    )
-    for url, title in pages.fetchall():
-        catalog.pages[url] = title or ""
-    sections = database.execute_sql(
-        "SELECT DISTINCT ON (anchor) anchor, url, heading FROM chunks WHERE site_id = %s "
-        "AND anchor IS NOT NULL AND anchor <> '' ORDER BY anchor, id LIMIT %s",
-        (site_id, MAX_SECTIONS),
-    )
-    for anchor, url, heading in sections.fetchall():
-        catalog.sections[anchor] = (url, heading or "")
-    return catalog

@@ -21,6 +21,7 @@ from sitespeak.voice.answer import _citations
 from sitespeak.voice.audio import StreamResampler
 from sitespeak.voice.live import LiveSession, Services, Wire
 from sitespeak.voice.session import SessionState
+from sitespeak.voice.timings import Timing
 from sitespeak.voice.turn import TurnResult
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class RealtimeSession(LiveSession):
         self.origin, self.text = time.perf_counter(), ""
         state = "heard_you" if mode == "speech" else "answering"
         await self.send(p.ResponseStarted(turn=self.turn.seq, state=state, transcript=transcript))
-        self._mark("eos_to_started_ms")
+        self._mark(Timing.EOS_TO_STARTED)
         return True
 
     # --- model -> client -------------------------------------------------------------------
@@ -182,7 +183,7 @@ class RealtimeSession(LiveSession):
             await self._new_turn("speech")
         elif kind == "conversation.item.input_audio_transcription.completed" and self.turn:
             self.turn.transcript = event.transcript or ""
-            self._mark("stt_ms")
+            self._mark(Timing.STT)
             await self.send(p.TranscriptFinal(text=self.turn.transcript))
         elif kind == "response.function_call_arguments.done":
             await self._tool(event)
@@ -210,7 +211,7 @@ class RealtimeSession(LiveSession):
         if self.turn is not None:
             self.turn.citations = _citations(found[:2])
             self.turn.covered = bool(found)
-            self.turn.timings["tool_search_site_ms"] = round(
+            self.turn.timings[Timing.TOOL_SEARCH_SITE] = round(
                 (time.perf_counter() - started) * 1000, 2
             )
         await self.conn.conversation.item.create(
@@ -236,7 +237,7 @@ class RealtimeSession(LiveSession):
                 continue  # the resampler holds back a few samples at first
             if not self.played_from:
                 self.played_from = time.perf_counter()
-                self._mark("eos_to_first_audio_ms")
+                self._mark(Timing.EOS_TO_FIRST_AUDIO)
             await self.outlet.audio(pcm)
             self.sent_ms += len(pcm) / 2 / rate * 1000
 
@@ -260,7 +261,7 @@ class RealtimeSession(LiveSession):
             return  # interrupted meanwhile
         self.turn = None
         turn.spoken = [self.text.strip()] if self.text.strip() else []
-        self._mark("total_ms", turn)
+        self._mark(Timing.TOTAL, turn)
         await self.finish(turn)
 
     # --- barge-in --------------------------------------------------------------------------
@@ -289,8 +290,8 @@ class RealtimeSession(LiveSession):
         kept = self.text[: int(len(self.text) * min(heard / total, 1.0))]
         turn.spoken = [kept.rsplit(" ", 1)[0]] if " " in kept else []
         turn.interrupted = True
-        turn.timings["heard_ms"] = round(heard, 2)
-        self._mark("total_ms", turn)
+        turn.timings[Timing.HEARD] = round(heard, 2)
+        self._mark(Timing.TOTAL, turn)
         await self.finish(turn)
 
     async def _stop_audio(self) -> None:
@@ -300,7 +301,7 @@ class RealtimeSession(LiveSession):
         self.pump = None
         self.audio = asyncio.Queue()
 
-    def _mark(self, name: str, turn: TurnResult | None = None) -> None:
+    def _mark(self, name: Timing, turn: TurnResult | None = None) -> None:
         turn = turn or self.turn
         if turn is not None:
             turn.timings.setdefault(name, round((time.perf_counter() - self.origin) * 1000, 2))

@@ -12,15 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitespeak import sites
-from sitespeak.actions.catalog import action_view, enabled_actions
+from sitespeak.actions import catalog
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.knowledge.indexing import Publish
 from sitespeak.knowledge.models import CrawlOutcome, CrawlRun
-from sitespeak.releases import switch
+from sitespeak.releases import pausing, switch
 from sitespeak.releases.models import PENDING, Release
 from sitespeak.settings import Settings
-from sitespeak.sites.voice_options import voice_options
+from sitespeak.sites import voice_options
 
 REVIEW_OPTION = "review_releases"  # sites.options key: hold every candidate for review
 DIFF_LIST_CAP = 200  # URLs listed per kind of change; the counts are always whole
@@ -104,6 +104,7 @@ def gate(
     *,
     max_loss: float,
     review_all: bool,
+    paused: str | None = None,
 ) -> list[str]:
     """Why the candidate must wait for a person (empty: it may publish by itself)."""
     reasons = []
@@ -129,6 +130,8 @@ def gate(
         reasons.append(f"{failed} of the {tried} pages it tried failed")
     if review_all:
         reasons.append("the site asks for a review of every release")
+    if paused:
+        reasons.append(paused)
     return reasons
 
 
@@ -162,13 +165,14 @@ def build_candidate(
             run.totals if run else {},
             max_loss=settings.release_max_loss,
             review_all=reviews_every_release(site),
+            paused=pausing.reason(site),
         )
         for older in Release.select().where(Release.site == site_id, Release.state.in_(PENDING)):
             switch.drop(older, "discarded")
         release = Release.create(
             tenant=site.tenant_id,
             site=site_id,
-            number=_next_number(site_id),
+            number=next_number(site_id),
             state="held" if reasons else "candidate",
             source=source,
             crawl_run=run_id,
@@ -179,8 +183,10 @@ def build_candidate(
             },
             diff=diff_of(live, candidate, failed),
             held_because=reasons,
-            actions=[action_view(a) for a in enabled_actions(site_id)],
-            voice=voice_options(site).model_dump(mode="json"),
+            # What a held candidate would offer (publishing takes them again, as they are
+            # then); one published now takes them in the switch.
+            actions=catalog.snapshot(site_id) if reasons else [],
+            voice=voice_options.snapshot(site) if reasons else {},
         )
         if candidate.ids:
             database.execute_sql(
@@ -190,7 +196,9 @@ def build_candidate(
     if reasons:
         switch.announce_release(publish, release)
         return release
-    done = switch.publish(site.tenant_id, site_id, release.number, "automatic", settings, publish)
+    done = switch.publish(
+        site.tenant_id, site_id, release.number, switch.AUTOMATIC, settings, publish
+    )
     release.state, release.published_at, release.published_by = (
         done.state,
         done.published_at,
@@ -208,11 +216,20 @@ def set_review_every_release(tenant_id: int, site_id: int, on: bool) -> Site:
     return site
 
 
+def resume_publishing(tenant_id: int, site_id: int) -> Site:
+    """Let the safety gate publish by itself again after a rollback paused it."""
+    with database.atomic():
+        site = sites.get_site(tenant_id, site_id)
+        Site.select().where(Site.id == site.id).for_update().get()
+        pausing.resume(site.id)
+    return sites.get_site(tenant_id, site_id)
+
+
 def reviews_every_release(site: Site) -> bool:
     return bool((site.options or {}).get(REVIEW_OPTION))
 
 
-def _next_number(site_id: int) -> int:
+def next_number(site_id: int) -> int:
     row = database.execute_sql(
         "SELECT coalesce(max(number), 0) + 1 FROM knowledge_releases WHERE site_id = %s",
         (site_id,),

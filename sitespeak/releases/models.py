@@ -11,6 +11,7 @@ from sitespeak.knowledge.models import CrawlRun
 
 STATES = ("candidate", "held", "live", "archived", "discarded")
 PENDING = ("candidate", "held")  # built, waiting to be published or discarded
+SETTINGS_SOURCE = "settings"  # the source of a release made by an owner's settings edit
 
 
 class Release(BaseModel):

@@ -5,16 +5,23 @@ the site's index: no content is copied, so a rollback costs what a publish costs
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
+from sitespeak.actions import catalog
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
 from sitespeak.errors import Conflict, NotFound
+from sitespeak.events.bus import EventType
 from sitespeak.knowledge.indexing import Publish, announce
-from sitespeak.releases.models import PENDING, Release
+from sitespeak.releases import pausing
+from sitespeak.releases.models import PENDING, SETTINGS_SOURCE, Release
 from sitespeak.settings import Settings
+from sitespeak.sites import voice_options
 
-UPDATED = "release.updated"  # a release changed state (the admin's history listens)
+AUTOMATIC = "automatic"  # who publishes what the safety gate passes
 
 
 # What a switch needs of a release: not its diff and snapshots, which are big on a big site
@@ -28,6 +35,7 @@ STATE_COLUMNS = (
     Release.published_at,
     Release.published_by,
     Release.pruned_at,
+    Release.source,
 )
 
 
@@ -53,8 +61,11 @@ def list_releases(tenant_id: int, site_id: int) -> list[Release]:
 def publish(
     tenant_id: int, site_id: int, number: int, by: str, settings: Settings, events: Publish
 ) -> Release:
-    """Make a waiting candidate (held or not) the live release."""
-    return _switch(tenant_id, site_id, number, by, PENDING, settings, events)
+    """Make a waiting candidate (held or not) the live release. A person publishing resumes
+    automatic publishing, if a rollback had paused it."""
+    return _switch(
+        tenant_id, site_id, number, by, PENDING, settings, events, resume=by != AUTOMATIC
+    )
 
 
 def rollback(
@@ -85,30 +96,98 @@ def _switch(
     allowed: Iterable[str],
     settings: Settings,
     events: Publish,
+    *,
+    resume: bool = False,
 ) -> Release:
-    allowed = tuple(allowed)
     with database.atomic():
-        site = _lock_site(tenant_id, site_id)
-        release = get_release(tenant_id, site_id, number, whole=False)
-        if release.state not in allowed or not release.kept:
-            state = release.state if release.kept else f"{release.state} and no longer kept"
-            verb = "published" if "held" in allowed else "rolled back to"
-            raise Conflict(f"release {number} is {state}: it cannot be {verb}")
-        Release.update(state="archived").where(
-            Release.site == site_id, Release.state == "live"
-        ).execute()
-        now = utcnow()
-        Release.update(state="live", published_at=now, published_by=by).where(
-            Release.id == release.id
-        ).execute()
-        Site.update(live_release_id=release.id, knowledge_version=Site.knowledge_version + 1).where(
-            Site.id == site_id
-        ).execute()
-        _prune(site_id, settings.releases_kept)
-        release.state, release.published_at, release.published_by = "live", now, by
+        site, release = switch_in_transaction(
+            tenant_id, site_id, number, by, allowed, settings, resume=resume
+        )
+    announce_switch(events, site, release)
+    return release
+
+
+def switch_in_transaction(
+    tenant_id: int,
+    site_id: int,
+    number: int,
+    by: str,
+    allowed: Iterable[str],
+    settings: Settings,
+    *,
+    resume: bool = False,
+    snapshot: bool = True,
+) -> tuple[Site, Release]:
+    """The switch's writes, in the caller's transaction; ``announce_switch`` once committed.
+    ``snapshot=False``: the pending release already holds the settings of now."""
+    allowed = tuple(allowed)
+    site = _lock_site(tenant_id, site_id)
+    release = get_release(tenant_id, site_id, number, whole=False)
+    if release.state not in allowed or not release.kept:
+        state = release.state if release.kept else f"{release.state} and no longer kept"
+        verb = "published" if "held" in allowed else "rolled back to"
+        raise Conflict(f"release {number} is {state}: it cannot be {verb}")
+    if release.state in PENDING:
+        # Not live yet, so not fixed yet: it goes live with the voice options and the action
+        # choices the owner has now (an edit made while it waited for review is kept).
+        if snapshot:
+            Release.update(
+                actions=catalog.snapshot(site_id), voice=voice_options.snapshot(site)
+            ).where(Release.id == release.id).execute()
+        if resume:
+            pausing.resume(site_id)
+    else:
+        _restore_settings(site_id, release.id, pausing.pausing(number, by))
+    Release.update(state="archived").where(
+        Release.site == site_id, Release.state == "live"
+    ).execute()
+    now = utcnow()
+    Release.update(state="live", published_at=now, published_by=by).where(
+        Release.id == release.id
+    ).execute()
+    Site.update(live_release_id=release.id, knowledge_version=Site.knowledge_version + 1).where(
+        Site.id == site_id
+    ).execute()
+    _prune(site_id, settings.releases_kept)
+    release.state, release.published_at, release.published_by = "live", now, by
+    return site, release
+
+
+def announce_switch(events: Publish, site: Site, release: Release) -> None:
     announce_release(events, release)
     announce(events, site)  # last: what web processes act on comes after the history's note
-    return release
+
+
+def _restore_settings(site_id: int, release_id: int, also: dict[str, Any]) -> None:
+    """A rollback brings back the release's voice options and action choices as the site's
+    own, so the admin shows what visitors get and the next edit starts from there. ``also``:
+    more ``sites.options`` keys to write in the same statement."""
+    voice, keyed = database.execute_sql(
+        "SELECT voice, coalesce(actions->0 ? 'key', true) FROM knowledge_releases WHERE id = %s",
+        (release_id,),
+    ).fetchone()
+    if not voice:  # recorded nothing (made by the releases migration): nothing to restore
+        keyed = None
+    restored = voice_options.from_snapshot(voice) if voice else {}
+    database.execute_sql(
+        "UPDATE sites SET options = coalesce(options, '{}'::jsonb) || %s::jsonb, "
+        "updated_at = now() WHERE id = %s",
+        (json.dumps({**restored, **also}), site_id),
+    )
+    if keyed is None:
+        return
+    # Set-based (a big site's catalog has thousands of entries): by key, or by id for
+    # releases recorded before keys were.
+    match = "a.key = s.key" if keyed else "a.id = s.id"
+    database.execute_sql(
+        "UPDATE site_actions a SET enabled = s.enabled, owner_set = s.owner_set "
+        "FROM (SELECT e->>'key' AS key, (e->>'id')::bigint AS id, "
+        "coalesce((e->>'enabled')::boolean, true) AS enabled, "
+        "coalesce((e->>'owner_set')::boolean, false) AS owner_set "
+        "FROM knowledge_releases r, jsonb_array_elements(r.actions) e WHERE r.id = %s) s "
+        f"WHERE a.site_id = %s AND {match} AND a.enabled IS DISTINCT FROM s.enabled",
+        (release_id, site_id),
+    )
 
 
 def _lock_site(tenant_id: int, site_id: int) -> Site:
@@ -132,8 +211,10 @@ def drop(release: Release, state: str, by: str | None = None) -> None:
 
 
 def _prune(site_id: int, keep: int) -> None:
-    """Keep the live release and the newest ``keep - 1`` earlier ones that can be rolled back to;
-    older ones stay in the history without their content."""
+    """Keep the live release, the newest ``keep`` knowledge releases (crawls, uploads) and the
+    newest ``keep`` settings releases among them, so that an owner's voice or action edits never
+    push a knowledge version out of a rollback's reach. Older ones stay in the history without
+    their content."""
     published = list(
         Release.select(*STATE_COLUMNS)
         .where(
@@ -143,8 +224,14 @@ def _prune(site_id: int, keep: int) -> None:
         )
         .order_by(Release.published_at.desc(nulls="LAST"), Release.number.desc())
     )
-    for release in published[max(keep, 1) :]:
-        drop(release, "archived")
+    keep = max(keep, 1)
+    kept: Counter[str] = Counter()
+    for n, release in enumerate(published):
+        kind = "settings" if release.source == SETTINGS_SOURCE else "knowledge"
+        if n and (kept["knowledge"] >= keep or kept[kind] >= keep):
+            drop(release, "archived")
+        else:
+            kept[kind] += 1
 
 
 def sweep_chunks() -> int:
@@ -158,7 +245,7 @@ def sweep_chunks() -> int:
 
 def announce_release(events: Publish, release: Release) -> None:
     events(
-        UPDATED,
+        EventType.RELEASE_UPDATED,
         release.tenant_id,
         {"site_id": release.site_id, "number": release.number, "state": release.state},
     )

@@ -27,5 +27,6 @@ def release_view(release: Release) -> dict[str, Any]:
         "stats": release.stats,
         "diff": release.diff,
         "held_because": release.held_because,
-        "actions": len(release.actions or []),
+        # Entries it offers (switched-off ones are recorded too, for a rollback to restore).
+        "actions": sum(1 for a in release.actions or [] if a.get("enabled", True) is not False),
     }

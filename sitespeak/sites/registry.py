@@ -127,7 +127,12 @@ def site_by_key(key: str) -> Site | None:
 def get_site(tenant_id: int, site_id_or_name: int | str) -> Site:
     query = Site.select().where(Site.tenant == tenant_id)
     ref = str(site_id_or_name).strip()
-    query = query.where(Site.id == int(ref)) if ref.isdigit() else query.where(Site.name == ref)
+    # Digits are an id (a name is never only digits); "³" is a digit int() cannot read, and an id
+    # past bigint none PostgreSQL could compare: neither names a site.
+    number = int(ref) if ref.isascii() and ref.isdigit() else None
+    if ref.isdigit() and (number is None or number >= 2**63):
+        raise NotFound(f"no site {site_id_or_name!r} in this tenant")
+    query = query.where(Site.id == number) if number is not None else query.where(Site.name == ref)
     site = query.get_or_none()
     if site is None:
         raise NotFound(f"no site {site_id_or_name!r} in this tenant")

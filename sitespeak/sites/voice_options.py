@@ -13,6 +13,8 @@ from sitespeak.errors import InvalidInput
 from sitespeak.providers.config import SiteProviderOptions, site_options
 from sitespeak.sites.registry import get_site
 
+VOICE_KEYS = ("greeting", "persona", "providers", "ack_sound")  # their keys in sites.options
+
 
 class VoiceOptions(BaseModel, extra="forbid"):
     greeting: str = Field("", max_length=300, description="What the widget says first.")
@@ -47,16 +49,38 @@ def parse(raw: dict[str, Any]) -> VoiceOptions:
         raise InvalidInput(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
-def set_voice_options(tenant_id: int, site_ref: int | str, options: VoiceOptions) -> Site:
-    """Store the options, keeping any other keys of ``sites.options`` as they are."""
-    site = get_site(tenant_id, site_ref)
-    merged = {
-        **(site.options or {}),
+def as_options(options: VoiceOptions) -> dict[str, Any]:
+    """The keys of ``sites.options`` the voice options are stored under."""
+    return {
         "greeting": options.greeting,
         "persona": options.persona,
         "providers": options.providers.model_dump(exclude_none=True),
         "ack_sound": options.ack_sound,
     }
+
+
+def snapshot(site: Site) -> dict[str, Any]:
+    """The voice options as a release records them (a bad providers option as it is stored:
+    the providers' resolution reports it and uses the instance's, as it did before)."""
+    try:
+        return as_options(voice_options(site))
+    except InvalidInput:
+        return {k: v for k, v in (site.options or {}).items() if k in VOICE_KEYS}
+
+
+def from_snapshot(recorded: dict[str, Any] | None) -> dict[str, Any]:
+    """A release's recorded voice options as ``sites.options`` keys (older releases recorded
+    the whole model, providers' unset fields included)."""
+    try:
+        return as_options(VoiceOptions.model_validate(recorded or {}))
+    except ValidationError:  # a bad providers option, recorded as it was stored
+        return {k: v for k, v in (recorded or {}).items() if k in VOICE_KEYS}
+
+
+def set_voice_options(tenant_id: int, site_ref: int | str, options: VoiceOptions) -> Site:
+    """Store the options, keeping any other keys of ``sites.options`` as they are."""
+    site = get_site(tenant_id, site_ref)
+    merged = {**(site.options or {}), **as_options(options)}
     (
         Site.update(options=merged, updated_at=utcnow())
         .where(Site.id == site.id, Site.tenant == tenant_id)

@@ -19,6 +19,7 @@ import numpy as np
 
 from sitespeak.errors import SpeechUnavailable
 from sitespeak.settings import Settings
+from sitespeak.speech import handshake
 from sitespeak.speech import protocol as wire
 from sitespeak.voice.speech_api import PRIORITY_LATER, SpeechEngine, Synthesized
 
@@ -78,13 +79,20 @@ class SpeechClient:
 
     def __init__(self, settings: Settings) -> None:
         self.address = wire.parse_address(settings.speech_socket, settings.state_dir)
+        self._secret = settings.speech_secret.get_secret_value()
         self.timeout = settings.speech_timeout
         self.stt_name, self.tts_name = "", ""
+        self.embedder_name = ""  # the speech process's query embedder; empty: it has none
         self.in_flight = 0
         self._ids = itertools.count(1)
         self._link: _Link | None = None
         self._connecting: asyncio.Lock | None = None
+        self._attempts = 0  # connection attempts finished so far
+        self._failure = ""  # why the last one failed; empty: it succeeded
         self._box_wait = (0.0, 0.0)  # (ms, monotonic time it was read)
+        # How many of this process's visitors are pausing, their decodes about to follow (the
+        # voice sessions set it): the speech process batches a decode with theirs.
+        self.decodes_coming: Callable[[], int] = lambda: 0
 
     # --- the connection ----------------------------------------------------------------------
 
@@ -93,28 +101,58 @@ class SpeechClient:
             return self._link
         if self._connecting is None:
             self._connecting = asyncio.Lock()
+        attempt = self._attempts
         async with self._connecting:  # every caller waits for the same reconnect
             if self._link is not None and not self._link.closed:
                 return self._link
+            if self._attempts != attempt and self._failure:
+                # The attempt this call waited for failed: so does this call, at once. Each
+                # waiter trying again in turn made a burst of turns during an outage queue up
+                # behind one another (retrieval took seconds at 200 sessions).
+                raise SpeechUnavailable(self._failure)
             try:
-                reader, writer = await asyncio.wait_for(
-                    wire.open_connection(self.address), CONNECT_TIMEOUT
-                )
-            except (OSError, TimeoutError) as exc:
-                why = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
-                raise SpeechUnavailable(
-                    f"the speech process is not reachable at {self.address} ({why})"
-                ) from None
-            link = _Link(reader, writer, self._note_wait)
-            try:
-                hello, _ = (await self._exchange(link, {"op": "hello"}, timeout=CONNECT_TIMEOUT))[0]
-            except BaseException:
-                link.close()
+                self._link = await self._connect()
+            except SpeechUnavailable as exc:
+                self._failure = str(exc)
                 raise
-            self.stt_name, self.tts_name = hello.get("stt", ""), hello.get("tts", "")
-            self._link = link
-            log.info("connected to the speech process at %s", self.address)
-            return link
+            finally:
+                self._attempts += 1  # counted once over: the calls that waited on it see it
+            self._failure = ""
+            return self._link
+
+    async def _connect(self) -> _Link:
+        try:
+            reader, writer = await asyncio.wait_for(
+                wire.open_connection(self.address), CONNECT_TIMEOUT
+            )
+        except (OSError, TimeoutError) as exc:
+            why = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+            raise SpeechUnavailable(
+                f"the speech process is not reachable at {self.address} ({why})"
+            ) from None
+        if self.address.path is None:
+            await self._prove(reader, writer)
+        link = _Link(reader, writer, self._note_wait)
+        try:
+            hello, _ = (await self._exchange(link, {"op": "hello"}, timeout=CONNECT_TIMEOUT))[0]
+        except BaseException:
+            link.close()
+            raise
+        self.stt_name, self.tts_name = hello.get("stt", ""), hello.get("tts", "")
+        self.embedder_name = str(hello.get("embedder", ""))
+        log.info("connected to the speech process at %s", self.address)
+        return link
+
+    async def _prove(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await handshake.prove(reader, writer, self._secret)
+        except (handshake.Refused, wire.ProtocolError, OSError, EOFError, TimeoutError) as exc:
+            writer.close()
+            why = exc if isinstance(exc, handshake.Refused) else type(exc).__name__
+            log.error("the speech process at %s refused this process: %s", self.address, why)
+            raise SpeechUnavailable(
+                f"the speech process at {self.address} refused the connection: {why}"
+            ) from None
 
     async def _call(
         self, header: dict[str, Any], payload: bytes = b"", timeout: float | None = None
@@ -188,7 +226,17 @@ class SpeechClient:
         return self
 
     async def transcribe(self, pcm16k: bytes) -> str:
-        (reply, _), *_ = await self._call({"op": "transcribe"}, pcm16k)
+        header: dict[str, Any] = {"op": "transcribe"}
+        coming = self.decodes_coming()
+        if coming:
+            header["coming"] = coming
+        (reply, _), *_ = await self._call(header, pcm16k)
+        return str(reply.get("text", ""))
+
+    async def transcribe_partial(self, pcm16k: bytes) -> str:
+        # An older speech process ignores the flag: the caption is then decoded as urgently
+        # as a finished question, as before.
+        (reply, _), *_ = await self._call({"op": "transcribe", "partial": True}, pcm16k)
         return str(reply.get("text", ""))
 
     async def synthesize(self, text: str, *, priority: int = PRIORITY_LATER) -> Synthesized:
@@ -198,11 +246,16 @@ class SpeechClient:
             b"".join(data for _, data in frames), int(last["rate"]), bool(last.get("cached"))
         )
 
-    async def embed(self, texts: list[str]) -> tuple[str, np.ndarray]:
+    async def embed(
+        self, texts: list[str], *, priority: int = PRIORITY_LATER, timeout: float | None = None
+    ) -> tuple[str, np.ndarray]:
         """The name of the box's local embedder (vectors stored under another name are not
-        comparable) and the texts' (len(texts), dim) float32 vectors."""
-        timeout = min(self.timeout, EMBED_TIMEOUT)
-        (reply, data), *_ = await self._call({"op": "embed", "texts": texts}, timeout=timeout)
+        comparable) and the texts' (len(texts), dim) float32 vectors. A visitor's question
+        gives up after EMBED_TIMEOUT; background work (PRIORITY_BACKGROUND) waits behind every
+        question and passes its own ``timeout``."""
+        timeout = timeout or min(self.timeout, EMBED_TIMEOUT)
+        header = {"op": "embed", "texts": texts, "priority": priority}
+        (reply, data), *_ = await self._call(header, timeout=timeout)
         rows, dim = int(reply["rows"]), int(reply["dim"])
         if rows != len(texts) or len(data) != rows * dim * 4:
             raise SpeechUnavailable("the speech process sent vectors of the wrong shape")

@@ -7,16 +7,20 @@ and a slow synthesis never holds up a transcription behind it.
 
 Requests (client → speech process):
     {"id", "op": "hello"}                                  → {"id", "stt", "tts", "rate"}
-    {"id", "op": "transcribe"} + PCM16 16 kHz mono          → {"id", "text"}
+    {"id", "op": "transcribe", "partial"?} + PCM16 16 kHz   → {"id", "text"}; ``partial``: a
+                                                              live caption, optional work (runs
+                                                              after finished questions)
     {"id", "op": "synthesize", "text", "priority"}         → {"id", "rate", "last", "cached"}
                                                               + PCM16, 1+ frames; ``cached``:
                                                               the phrase cache had it (older
                                                               clients ignore the field)
-    {"id", "op": "embed", "texts"}                          → {"id", "name", "dim", "rows"}
+    {"id", "op": "embed", "texts", "priority"}              → {"id", "name", "dim", "rows"}
                                                               + float32 little-endian, rows × dim:
                                                               query vectors of the box's local
                                                               embedder (``name`` is recorded
-                                                              with stored vectors)
+                                                              with stored vectors); a
+                                                              ``priority`` of -1 (background)
+                                                              waits for every other request
     {"id", "op": "cancel", "target"}                       (no reply; a queued job is dropped)
     {"id", "op": "health"}                                 → {"id", "health": {...}}
     {"id", "op": "metrics"}                                → {"id"} + Prometheus text
@@ -95,8 +99,9 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[dict[str, Any], byte
     return header, payload
 
 
-def hello(address: Address, timeout: float = 2.0) -> dict[str, Any]:
-    """Blocking: the speech process's hello reply (for ``check``); OSError when unreachable."""
+def hello(address: Address, timeout: float = 2.0, secret: str = "") -> dict[str, Any]:
+    """Blocking: the speech process's hello reply (for ``check``); OSError when unreachable,
+    PermissionError when it refuses ``secret`` (host:port only)."""
     if address.path is not None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
@@ -108,10 +113,20 @@ def hello(address: Address, timeout: float = 2.0) -> dict[str, Any]:
     else:
         sock = socket.create_connection((address.host, address.port), timeout)
     with sock, sock.makefile("rb") as stream:
+        if address.path is None:
+            from sitespeak.speech.handshake import prove_blocking
+
+            prove_blocking(lambda: _blocking_frame(stream), sock.sendall, secret)
         sock.sendall(encode({"id": 1, "op": "hello"}))
-        head_len, _ = PREFIX.unpack(_exactly(stream, PREFIX.size))
-        header: dict[str, Any] = json.loads(_exactly(stream, head_len))
-        return header
+        return _blocking_frame(stream)
+
+
+def _blocking_frame(stream: Any) -> dict[str, Any]:
+    """The next frame's header, its payload skipped."""
+    head_len, payload_len = PREFIX.unpack(_exactly(stream, PREFIX.size))
+    header: dict[str, Any] = json.loads(_exactly(stream, head_len))
+    _exactly(stream, payload_len)
+    return header
 
 
 def _exactly(stream: Any, size: int) -> bytes:

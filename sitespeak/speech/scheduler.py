@@ -3,16 +3,22 @@ default), jobs taken by priority, transcriptions batched.
 
 Transcriptions come first (a visitor who stopped talking waits on them), and those arriving
 within a few milliseconds of each other run as one batch: with the short Whisper window ten
-decodes at once cost about what two do one after another. Query embeddings take no slot: they
-run in a lane of their own (one thread), batched the same way, because one takes ~10 ms and a
-question waiting behind two 400 ms syntheses for a slot made retrieval the slow part of a busy
-box's turn (p95 496 -> 1,453 ms with ten visitors at once, measured). Syntheses follow by
-priority: a first phrase before later sentences, background work last; equal priorities first
-come, first served. With two slots or more, later sentences and background work never take the
-last free slot: a running synthesis cannot be interrupted, so a first phrase or a transcription
-arriving behind a row of long sentences would otherwise wait for one of them to finish. A full
-queue refuses new work at once (``Overloaded``) instead of letting every visitor wait longer:
-the web process degrades to text and says so.
+decodes at once cost about what two do one after another. One such batch runs at a time: the
+visitors who pause while it decodes make the next batch together, instead of small batches
+started as each slot frees up, which shared the cores and cost more in all. Partial transcripts
+(live captions while a visitor speaks) are optional: batched too, but ranked with later
+sentences, so they never hold the slot a finished question needs. Query embeddings take no
+slot: they run in a lane of their own (one thread), batched the same way, because one takes
+~10 ms and a question waiting behind two 400 ms syntheses for a slot made retrieval the slow
+part of a busy box's turn (p95 496 -> 1,453 ms with ten visitors at once, measured); in that
+lane a background request (the worker's) runs only when no visitor's question waits. Syntheses
+follow by priority: a first phrase before later sentences, background work last; equal
+priorities first come, first served. With two slots or more, later sentences, partial
+transcripts and background work never take the last free slot: a running job cannot be
+interrupted, so a first phrase or a transcription arriving behind a row of long sentences would
+otherwise wait for one of them to finish. A full queue refuses new work at once
+(``Overloaded``) instead of letting every visitor wait longer: the web process degrades to text
+and says so.
 """
 
 from __future__ import annotations
@@ -28,7 +34,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitespeak.voice.speech_api import PRIORITY_FIRST, PRIORITY_TRANSCRIBE
+from sitespeak.voice.speech_api import (
+    PRIORITY_BACKGROUND,
+    PRIORITY_FIRST,
+    PRIORITY_LATER,
+    PRIORITY_TRANSCRIBE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +51,11 @@ class Overloaded(Exception):
 @dataclass(order=True)
 class Job:
     rank: tuple[int, int]  # (-priority, arrival number): the heap's order
-    kind: str = field(compare=False)  # "stt", "embed" or "tts"
+    kind: str = field(compare=False)  # "stt", "partial", "embed" or "tts"
     payload: Any = field(compare=False)  # PCM for stt, texts for embed, text for tts
     future: asyncio.Future[Any] = field(compare=False)
     arrived: float = field(compare=False)
+    window: float = field(compare=False, default=0.0)  # a batch's wait for others to join
 
 
 @dataclass
@@ -56,7 +68,8 @@ class Observer:
     rejected: Callable[[str], None] = lambda kind: None
 
 
-BATCHED = ("stt", "embed")  # kinds whose jobs arriving together run as one call
+BATCHED = ("stt", "partial", "embed")  # kinds whose jobs arriving together run as one call
+TRANSCRIPTIONS = ("stt", "partial")
 
 
 class Scheduler:
@@ -85,9 +98,10 @@ class Scheduler:
         self._embedding: asyncio.Task[None] | None = None
         self.running = 0
         self.running_later = 0  # of which: jobs below PRIORITY_FIRST
+        self.decoding = 0  # of which: transcription batches (one at a time)
         self.recent_batches: deque[int] = deque(maxlen=200)
         # Recent seconds of inference per job (a batch's time shared by its utterances).
-        self.cost = {"stt": 0.15, "embed": 0.01, "tts": 0.2}
+        self.cost = {"stt": 0.15, "partial": 0.15, "embed": 0.01, "tts": 0.2}
         self.last_error: dict[str, Any] | None = None
         self._heap: list[Job] = []
         self._numbers = itertools.count()
@@ -127,18 +141,28 @@ class Scheduler:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self._embed_pool.shutdown(wait=False, cancel_futures=True)
 
-    def submit(self, kind: str, payload: Any, priority: int) -> asyncio.Future[Any]:
-        """Queue one job; its future gets the result. Cancel the future to drop the job."""
+    def submit(
+        self, kind: str, payload: Any, priority: int, window: float = 0.0
+    ) -> asyncio.Future[Any]:
+        """Queue one job; its future gets the result. Cancel the future to drop the job.
+        ``window``: a batched job waits that long (at least the batch window) for others to
+        join its batch, when the caller knows more are coming."""
         if self.depth >= self.max_queue:
             self.observer.rejected(kind)
             raise Overloaded(f"{self.depth} speech jobs waiting")
         loop = asyncio.get_running_loop()
         if kind == "embed" and self._embed_batch is None:
             raise ValueError("this speech process has no local embedder (SITESPEAK_EMBEDDER)")
-        if kind in BATCHED:
-            priority = PRIORITY_TRANSCRIBE
+        if kind == "stt" or (kind == "embed" and priority > PRIORITY_BACKGROUND):
+            priority = PRIORITY_TRANSCRIBE  # a visitor waits on it
+        elif kind == "partial":
+            # A live caption while the visitor speaks is optional work: it ranks with later
+            # sentences, so it never takes the last free slot from a visitor who stopped talking.
+            priority = PRIORITY_LATER
         rank = (-priority, next(self._numbers))
-        job = Job(rank, kind, payload, loop.create_future(), loop.time())
+        job = Job(
+            rank, kind, payload, loop.create_future(), loop.time(), max(window, self.batch_window)
+        )
         if kind == "embed":
             self._embeds.append(job)
             if self._embedding is None or self._embedding.done():
@@ -149,17 +173,26 @@ class Scheduler:
         return job.future
 
     async def _embed_lane(self) -> None:
-        """Runs the waiting embeddings, a batch at a time, until none is left."""
+        """Runs the waiting embeddings until none is left: visitors' questions first, batched;
+        background requests (a worker's passages or questions) one at a time, and only when no
+        question waits, so a question arriving behind a row of them waits for one at most."""
         loop = asyncio.get_running_loop()
         while self._embeds:
-            # The oldest one's batch window: questions arriving within it share its call.
-            delay = self._embeds[0].arrived + self.batch_window - loop.time()
-            if delay > 0:
+            waiting = sorted(job for job in self._embeds if not job.future.done())
+            if not waiting:
+                self._embeds = []
+                break
+            top = waiting[0]
+            # The oldest question's batch window: questions arriving within it share its call.
+            delay = top.arrived + top.window - loop.time()
+            if delay > 0 and -top.rank[0] > PRIORITY_BACKGROUND:
                 await asyncio.sleep(delay)
-            waiting = [job for job in self._embeds if not job.future.done()]
-            jobs, self._embeds = waiting[: self.max_batch], waiting[self.max_batch :]
-            if jobs:
-                await self._execute(jobs, lane=self._embed_pool)
+                continue  # a more urgent request may have come meanwhile
+            same = [job for job in waiting if job.rank[0] == top.rank[0]]
+            jobs = same[: self.max_batch if -top.rank[0] > PRIORITY_BACKGROUND else 1]
+            taken = {id(job) for job in jobs}
+            self._embeds = [job for job in waiting if id(job) not in taken]
+            await self._execute(jobs, lane=self._embed_pool)
 
     def promote(self, text: str, priority: int) -> None:
         """A synthesis of ``text`` still waiting goes up to ``priority``: the phrase cache
@@ -179,29 +212,44 @@ class Scheduler:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._heap and self.running < self.slots:
-                top = self._heap[0]
-                if top.future.done():  # cancelled while it waited
-                    heapq.heappop(self._heap)
-                    continue
+            while self.running < self.slots:
+                top = self._next_job()
+                if top is None:
+                    break
                 if top.kind in BATCHED:
                     # Wait out the batch window of the oldest job of its kind, so others that
                     # arrive within it share its call.
-                    delay = top.arrived + self.batch_window - loop.time()
+                    delay = top.arrived + top.window - loop.time()
                     if delay > 0:
                         await asyncio.sleep(delay)
                         continue
                     jobs = self._take_batch(top.kind)
-                elif -top.rank[0] < PRIORITY_FIRST and not self._later_may_run():
-                    break  # the last free slot waits for a first phrase or a transcription
                 else:
-                    jobs = [heapq.heappop(self._heap)]
+                    self._heap.remove(top)
+                    heapq.heapify(self._heap)
+                    jobs = [top]
                 if not jobs:
                     continue
                 self.running += 1
                 later = -jobs[0].rank[0] < PRIORITY_FIRST
                 self.running_later += later
+                self.decoding += jobs[0].kind == "stt"
                 loop.create_task(self._execute(jobs, later))
+
+    def _next_job(self) -> Job | None:
+        """The most urgent job that may take a free slot now. One transcription batch runs at
+        a time: the visitors who paused while it decodes join the next batch, whole, instead of
+        splitting into small batches that share the cores (ten visitors ending within 20 ms
+        made three or four batches); meanwhile the other slots serve first phrases."""
+        self._heap = [job for job in self._heap if not job.future.done()]  # cancelled: dropped
+        heapq.heapify(self._heap)
+        for job in sorted(self._heap):
+            if job.kind == "stt" and self.decoding:
+                continue
+            if -job.rank[0] < PRIORITY_FIRST and not self._later_may_run():
+                return None  # the last free slot waits for a first phrase or a transcription
+            return job
+        return None
 
     def _later_may_run(self) -> bool:
         return self.slots == 1 or self.running_later < self.slots - 1
@@ -231,7 +279,7 @@ class Scheduler:
         for job in jobs:
             self.observer.waited(kind, began - job.arrived)
         try:
-            if kind == "stt":
+            if kind in TRANSCRIPTIONS:
                 self.recent_batches.append(len(jobs))
                 self.observer.batched(len(jobs))
                 clips = [job.payload for job in jobs]
@@ -262,6 +310,7 @@ class Scheduler:
             if lane is None:  # the embedding lane takes no slot
                 self.running -= 1
                 self.running_later -= later
+                self.decoding -= kind == "stt"
                 self._wake.set()
         if lane is None and self._on_idle is not None and not self.running and not self.depth:
             # Nobody waits: the pool's thread is free, and the next job finds it done.

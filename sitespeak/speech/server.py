@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from sitespeak import __version__
-from sitespeak.errors import SiteSpeakError
+from sitespeak.errors import SettingsError, SiteSpeakError
 from sitespeak.settings import Settings
+from sitespeak.speech import handshake
 from sitespeak.speech import protocol as wire
 from sitespeak.speech.metrics import SpeechMetrics
 from sitespeak.speech.models import (
@@ -37,6 +38,9 @@ from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.voice.speech_cache import SentenceCache
 
 log = logging.getLogger(__name__)
+# A web process hints that other visitors are pausing (silent for COMING_AFTER_MS and more):
+# their speculative decodes start at SPECULATE_AFTER_MS of silence, so within this.
+COMING_WINDOW = 0.035
 
 
 def rss_bytes() -> int:
@@ -72,12 +76,19 @@ class SpeechService:
         self.started = time.time()
         self.connections = 0
 
-    async def transcribe(self, pcm: bytes) -> str:
-        return str(await self.scheduler.submit("stt", pcm, 0))
+    async def transcribe(self, pcm: bytes, partial: bool = False, coming: int = 0) -> str:
+        """``partial``: a live caption of speech still going on, optional work. ``coming``:
+        other visitors of the caller are pausing and their decodes follow within ms; this
+        one waits COMING_WINDOW for them, so that they share one batch rather than two
+        (one transcription batch runs at a time: the second would wait for the first)."""
+        kind = "partial" if partial else "stt"
+        window = COMING_WINDOW if coming > 0 and not partial else 0.0
+        return str(await self.scheduler.submit(kind, pcm, 0, window))
 
-    async def embed(self, texts: list[str]) -> bytes:
-        """The texts' vectors as float32 little-endian rows."""
-        matrix = await self.scheduler.submit("embed", texts, 0)
+    async def embed(self, texts: list[str], priority: int = PRIORITY_LATER) -> bytes:
+        """The texts' vectors as float32 little-endian rows; PRIORITY_BACKGROUND waits for
+        every visitor's question."""
+        matrix = await self.scheduler.submit("embed", texts, priority)
         return bytes(matrix.astype("<f4").tobytes())
 
     async def synthesize(self, text: str, priority: int) -> tuple[bytes, int, bool]:
@@ -205,10 +216,12 @@ class Connection:
         svc = self.service
         try:
             if op == "transcribe":
-                self.send({"id": rid, "text": await svc.transcribe(payload)})
+                partial, coming = bool(header.get("partial")), int(header.get("coming") or 0)
+                heard = await svc.transcribe(payload, partial, coming)
+                self.send({"id": rid, "text": heard})
             elif op == "embed":
                 texts = _embed_texts(header.get("texts"))
-                vectors = await svc.embed(texts)
+                vectors = await svc.embed(texts, int(header.get("priority", PRIORITY_LATER)))
                 dim = len(vectors) // 4 // len(texts)
                 name = svc.models.embedder_name
                 self.send({"id": rid, "name": name, "dim": dim, "rows": len(texts)}, vectors)
@@ -263,7 +276,25 @@ async def _listen(service: SpeechService, address: wire.Address) -> asyncio.Abst
         await Connection(service, reader, writer).serve()
 
     if address.path is None:
-        return await asyncio.start_server(on_client, address.host, address.port, limit=2**20)
+        secret = service.settings.speech_secret.get_secret_value()
+
+        async def on_tcp_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await handshake.challenge(reader, writer, secret)
+            except (
+                handshake.Refused,
+                wire.ProtocolError,
+                asyncio.IncompleteReadError,
+                ConnectionError,
+            ) as exc:
+                why = "it closed the connection" if isinstance(exc, EOFError) else exc
+                peer = writer.get_extra_info("peername")
+                log.warning("refused a speech connection from %s: %s", peer, why)
+                writer.close()
+                return
+            await on_client(reader, writer)
+
+        return await asyncio.start_server(on_tcp_client, address.host, address.port, limit=2**20)
     path = address.path
     if path.exists() or path.is_symlink():
         if _someone_listens(path):
@@ -307,6 +338,12 @@ def notify_systemd(state: str) -> None:
 
 async def serve(settings: Settings, models_factory: Any = SpeechModels) -> None:
     address = wire.parse_address(settings.speech_socket, settings.state_dir)
+    if address.path is None and not settings.speech_secret.get_secret_value():
+        # Any local user (or any machine, beyond loopback) could use the models otherwise.
+        raise SettingsError(
+            f"SITESPEAK_SPEECH_SOCKET is {address} (TCP): set SITESPEAK_SPEECH_SECRET too, the "
+            "same in every process of the box (or leave the socket empty for a Unix socket)"
+        )
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from sitespeak.voice.phrases import FIRST_WORDS, SHORT_FIRST_WORDS
+from sitespeak.voice.timings import Timing
 
 if TYPE_CHECKING:  # the speech package imports voice at run time
     from sitespeak.voice.speech_api import Speech
@@ -48,8 +49,8 @@ class Plan:
         return self.level != "text_only"
 
     def record(self, timings: dict[str, float], notes: dict[str, str]) -> None:
-        timings["admission_wait_ms"] = round(self.predicted_wait_ms, 1)
-        timings["admission_level"] = float(LEVELS.index(self.level))
+        timings[Timing.ADMISSION_WAIT] = round(self.predicted_wait_ms, 1)
+        timings[Timing.ADMISSION_LEVEL] = float(LEVELS.index(self.level))
         if self.level != "full":
             notes["admission"] = self.level
 

@@ -39,7 +39,10 @@ SENTENCE_END = re.compile(
 )
 NAVIGATE = re.compile(
     r"^(?:please\s+)?(?:can you\s+|could you\s+)?(?:take me to|go to|bring me to|navigate to|"
-    r"open|show me|scroll to|jump to)\s+(?:the\s+|your\s+)?(?P<target>.+?)"
+    r"open|show me|scroll to|jump to)\s+(?:the\s+|your\s+)?"
+    # "the page about parties" names its page by what it is about
+    r"(?:(?:page|section|part)\s+(?:about|on|for|with|called|named|titled)\s+(?:the\s+|your\s+)?)?"
+    r"(?P<target>.+?)"
     r"(?:\s+(?:page|section))?[.!?]*$",
     re.IGNORECASE,
 )
@@ -153,7 +156,16 @@ class _Candidate:
     passage: Any
 
 
-def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
+def scored_sentences(question: str, passages: list[PassageLike], every: int) -> list[Any]:
+    """Every sentence of the ``every`` best passages with its word score (see _candidates)."""
+    return [c for c in _candidates(question, passages, every=every) if c.rank < every]
+
+
+def _candidates(question: str, passages: list[PassageLike], *, every: int = 0) -> list[_Candidate]:
+    """The sentences that share a word with the question, scored, best first. ``every``: all
+    sentences of that many best passages too, those sharing no word (score 0 before the kind
+    of fact and the day count), and no passage or site left out for its topic: what the
+    second look by meaning ranks (sitespeak.voice.by_meaning)."""
     asked = content_words(question)
     wide = expand(asked)
     topics = topic_words(question)
@@ -165,7 +177,7 @@ def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
     wholes = [content_words(f"{page_name(p.title)} {p.heading} {p.text}") for p in passages]
     seen = set().union(*wholes) if wholes else set()
     known = sum(bool(expand({t}) & seen) for t in set(topics)) / max(len(set(topics)), 1)
-    if head and not head & seen and known <= 0.5:
+    if head and not head & seen and known <= 0.5 and not every:
         # What was asked for appears nowhere: not on this site ("do you rent out kayaks").
         return []
     wanted = expand(set(topics))
@@ -179,7 +191,8 @@ def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
     found = []
     for rank, passage in enumerate(passages):
         context = content_words(f"{page_name(passage.title)} {passage.heading}")
-        if wanted and not wanted & wholes[rank]:
+        wide_open = rank < every
+        if wanted and not wanted & wholes[rank] and not wide_open:
             continue  # the passage is not about what was asked
         for order, sentence in enumerate(sentences_of(passage.text)):
             if sentence.endswith("?"):
@@ -187,7 +200,7 @@ def _candidates(question: str, passages: list[PassageLike]) -> list[_Candidate]:
             if len(sentence) > 400:
                 sentence = sentence[:400].rsplit(" ", 1)[0] + "."
             words = content_words(sentence)
-            if not wide & (words | context):
+            if not wide & (words | context) and not wide_open:
                 continue
             direct = sum(weight[w] for w in asked & words)
             related = sum(weight[w] for w in (wide - asked) & (words | context))
@@ -297,6 +310,17 @@ def _spoken(shown: list[str], passage: PassageLike, persona: Persona) -> list[st
         cut = " ".join(head_words[: ends[0] + 1] if ends else head_words).rstrip(",;:")
         spoken = [cut + ("." if ends else "…")]
     return [*spoken, persona.say("more", page=page_name(passage.title) or "site's")]
+
+
+def from_sentences(
+    sentences: list[str], passage: PassageLike, understood: str, persona: Persona | None = None
+) -> Answer:
+    """An answer of the given sentences of one passage, in place of a decline (see
+    sitespeak.voice.by_meaning); spoken within the same word bound as any answer."""
+    persona = persona or Persona()
+    shown = [_tidy(s) for s in sentences]
+    spoken = _spoken(shown, passage, persona)
+    return Answer(shown, _citations([passage]), True, [], spoken, understood)
 
 
 def declined(persona: Persona, understood: str = "") -> Answer:

@@ -85,6 +85,10 @@ class SpeechEngine:
         stt = (await self.models()).stt
         return await self.run(stt.transcribe, pcm16k)
 
+    async def transcribe_partial(self, pcm16k: bytes) -> str:
+        """One pool here: a partial transcript is not ranked below other work."""
+        return await self.transcribe(pcm16k)
+
     async def synthesize(self, sentence: str, *, priority: int = 0) -> tuple[bytes, int]:
         """``priority`` (higher first) is honoured by the speech process; one pool here."""
         return await self.sentences.get(sentence, lambda: self._synthesize(sentence))

@@ -20,6 +20,12 @@ UNIT = re.compile(
     r"\b(?:(?:for|per)\s+)?(?:a|an|one|the|per)\s+(hour|day|week|night|month)\b", re.I
 )
 DAY = re.compile(r"\b(?:on\s+)?(?:" + "|".join(DAYS) + r")s?\b", re.I)
+# "and how much does one cost?": a whole question after the "and", its pronoun the old topic.
+OWN_QUESTION = re.compile(
+    r"^(?:how|what|when|where|who|which|why|is|are|do|does|can|could|will|would|should)\b",
+    re.I,
+)
+ONE = re.compile(r"(?<=\bdoes )one\b|(?<=\bis )one\b|(?<=\bwould )one\b", re.I)
 
 
 def _clean(text: str) -> str:
@@ -61,11 +67,20 @@ def resolve(question: str, history: list[dict[str, str]]) -> str:
         if unit and UNIT.search(previous):  # "and for an hour?"
             return UNIT.sub(unit.group(0), previous, count=1)
         span = _topic_span(previous)
-        if own_topics and span:  # "and whitening?" / "what about a kids' bike?"
-            return previous.replace(span, rest, 1)
-        return f"{previous.rstrip('?.! ')} {rest}?"
-    if PRONOUN.search(question):
-        span = _topic_span(previous)
-        if span:  # "how long does it take?" → the previous question's topic stands in
-            return PRONOUN.sub(span, question, count=1)
+        if OWN_QUESTION.match(rest) and not lead.group(0).lower().strip().endswith("about"):
+            own = _standing_for(f"{rest}?", span)
+            if own != f"{rest}?":
+                return own
+        if own_topics and span and not rest.lower().startswith("if "):
+            return previous.replace(span, rest, 1)  # "and whitening?" / "what about X?"
+        return f"{previous.rstrip('?.! ')} {rest}?"  # "and at night?" / "and if I'm over 65?"
+    return _standing_for(question, _topic_span(previous))
+
+
+def _standing_for(question: str, span: str | None) -> str:
+    """ "how long does it take?" → the previous question's topic stands in for the pronoun."""
+    if span and ONE.search(question):
+        return ONE.sub(span, question, count=1)
+    if span and PRONOUN.search(question):
+        return PRONOUN.sub(span, question, count=1)
     return question

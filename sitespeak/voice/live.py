@@ -21,6 +21,8 @@ from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
 from sitespeak.voice.answer import Answer
 from sitespeak.voice.audio import frame_bytes, split_frames
+from sitespeak.voice.by_meaning import Meaning
+from sitespeak.voice.greeting import say_greeting
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.persona import Persona
@@ -64,6 +66,9 @@ class Providers(Protocol):
 
 
 RESUME_HINT = "server restarting; reconnect with your resume_id to resume"
+# A visitor silent this long is pausing: unless they go on, their speculative decode starts
+# within SPECULATE_AFTER_MS minus this (sitespeak.voice.vad), and may share a batch with others.
+PAUSING_MS = 50
 # A partial transcript later than this is news to nobody; past it, partials wait for a calmer box.
 PARTIAL_MAX_WAIT_MS = 200.0
 
@@ -111,12 +116,21 @@ class Services:
     limiter: TurnLimiter
     on_turn: Callable[[SessionState, TurnResult], Awaitable[None]]
     vet_actions: Vetter | None = None  # the action catalog's gate (sitespeak.actions)
+    meaning: Meaning | None = None  # a decline's second look (sitespeak.voice.by_meaning)
     load: SpeechLoad = field(init=False)  # this process's speech work, for admission
     addresses: AddressSessions = field(init=False)  # open sessions per client address
+    sessions: set[LiveSession] = field(init=False, default_factory=set)  # open in this process
 
     def __post_init__(self) -> None:
         cfg = self.settings
-        self.addresses = AddressSessions(cfg.voice_sessions_per_address)
+        if hasattr(self.engine, "decodes_coming"):  # the speech process's client batches by it
+            self.engine.decodes_coming = self.decodes_coming
+        self.addresses = AddressSessions(
+            cfg.voice_sessions_per_address,
+            self.limiter.redis,
+            cfg.redis_prefix,
+            cfg.voice_session_lease,
+        )
         self.load = SpeechLoad(
             cfg.voice_inference_threads,
             cfg.voice_admission_budget_ms,
@@ -124,6 +138,11 @@ class Services:
             # The speech process's box-wide prediction, when the engine is its client.
             lambda: float(getattr(self.engine, "box_wait_ms", 0.0)),
         )
+
+    def decodes_coming(self) -> int:
+        """Visitors pausing whose speculative decode has not started: it will within a few
+        tens of ms, unless they go on speaking."""
+        return sum(1 for session in self.sessions if session.pausing)
 
 
 class PacedOutlet:
@@ -186,6 +205,7 @@ class LiveSession:
         self.speculation: Speculation | None = None
         self.speculations = {"used": 0, "discarded": 0}
         self.closing = False
+        self.greeted = False
         self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
 
     async def vet(self, site_id: int, question: str, reply: Answer) -> Answer:
@@ -235,14 +255,25 @@ class LiveSession:
 
     # --- the receive loop ------------------------------------------------------------------
 
+    @property
+    def pausing(self) -> bool:
+        return (
+            self.speculation is None
+            and self.vad.speaking
+            and self.vad.quiet_ms >= PAUSING_MS
+            and self.s.settings.voice_speculate
+        )
+
     async def run(self) -> None:
         await self.ready()
         idle = self.s.settings.voice_idle_timeout
+        self.s.sessions.add(self)
         try:
             while not self._stop.done():
                 await self.handle(await self.next_frame(idle))
             raise Closed(1012, RESUME_HINT)
         finally:
+            self.s.sessions.discard(self)
             self.cancel_response()
             self.drop_speculation()
             for task in (self.response, self.partial_task):
@@ -298,10 +329,37 @@ class LiveSession:
             await self.commit()
         elif isinstance(message, p.ResponseCancel):
             await self.barge_in()
+        elif isinstance(message, p.GreetingRequest):
+            self.greet()
         elif isinstance(message, p.ActionResult):
             log.debug("action %s: ok=%s %s", message.action_id, message.ok, message.detail)
         elif isinstance(message, p.SessionStart):
             await self.error("already_started", "this session has started already")
+
+    def greet(self) -> None:
+        """The site's greeting, spoken once per session and only before the first question;
+        stopped like an answer when the visitor talks or types. Skipped when the box is too
+        busy to speak answers at once: it must never delay one."""
+        text = self.providers.greeting if self.providers else ""
+        answering = self.response is not None and not self.response.done()
+        if self.greeted or self.state.turns or answering or not text:
+            return
+        self.greeted = True
+        plan = self.s.load.plan()
+        if plan.level != "full":
+            log.info("greeting not spoken: the box is busy (%s)", plan.level)
+            return
+        speech = self.providers.for_turn({})[0] if self.providers else self.s.engine
+        self.outlet.reset()
+        self.response = asyncio.ensure_future(
+            say_greeting(
+                text,
+                MeteredSpeech(speech, self.s.load),
+                self.outlet,
+                self.start.output_format.sample_rate,
+                plan.first_words,
+            )
+        )
 
     # --- audio in --------------------------------------------------------------------------
 
@@ -384,6 +442,7 @@ class LiveSession:
                     reach,
                     list(self.state.history),
                     self.persona,
+                    self.s.meaning,
                 )
             )
             self.speculation = Speculation(upto, task)
@@ -447,7 +506,8 @@ class LiveSession:
 
     async def _partial(self, audio: bytes) -> None:
         this = self.utterances
-        await self.heard_so_far(await self.s.engine.transcribe(audio), this, len(audio))
+        text = await self.s.engine.transcribe_partial(audio)
+        await self.heard_so_far(text, this, len(audio))
 
     def heard_at_pause(self, decode: asyncio.Future[str], utterance: int, upto: int) -> None:
         """The speculative run's decode is done (the run itself may have been discarded)."""
@@ -519,6 +579,7 @@ class LiveSession:
                 answer_with=answer_with,
                 history=self.state.history,
                 persona=self.persona,
+                meaning=self.s.meaning,
             )
         except asyncio.CancelledError:
             result.interrupted = True

@@ -84,13 +84,20 @@ class ActionResult(Message):
     detail: str = Field("", max_length=1000)
 
 
+class GreetingRequest(Message):
+    """Say the site's greeting: the widget asks once, when the visitor first turns the
+    microphone on in a conversation that has no question yet."""
+
+    type: Literal["greeting.request"]
+
+
 class Ping(Message):
     type: Literal["ping"]
     id: str | int | None = None
 
 
 ClientMessage = Annotated[
-    SessionStart | InputCommit | InputText | ResponseCancel | ActionResult | Ping,
+    SessionStart | InputCommit | InputText | ResponseCancel | ActionResult | GreetingRequest | Ping,
     Field(discriminator="type"),
 ]
 _client = TypeAdapter(ClientMessage)

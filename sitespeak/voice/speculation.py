@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitespeak.voice.admission import Plan
+from sitespeak.voice.by_meaning import Meaning
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.speakable import speakable
 from sitespeak.voice.stt import LOOP_RUN, longest_run
+from sitespeak.voice.timings import Timing
 from sitespeak.voice.turn import Draft, Retriever, Vetter, compose, look_up
 
 MIN_QUESTION_WORDS = 3  # "Hello?" or "Okay?" from a pause mid-sentence is not a question
@@ -47,11 +49,12 @@ async def prepare(
     reach: Reach,
     history: list[dict[str, str]] | None = None,
     persona: Persona | None = None,
+    meaning: Meaning | None = None,
 ) -> Draft:
     timings: dict[str, float] = {}
     began = time.perf_counter()
 
-    def stage(name: str) -> None:
+    def stage(name: Timing) -> None:
         nonlocal began
         now = time.perf_counter()
         timings[name] = round((now - began) * 1000, 2)
@@ -59,13 +62,13 @@ async def prepare(
 
     # Shielded: discarding the run must not cancel the decode, whose text the caller still uses.
     transcript = await asyncio.shield(heard)
-    stage("stt_ms")
+    stage(Timing.STT)
     if not reach.answer or not transcript:
         return Draft(transcript, [], None, None, timings, history_len=len(history or []))
     passages = await look_up(site_id, transcript, retrieve, history)
-    stage("retrieval_ms")
-    reply = await compose(site_id, transcript, passages, vet, history, persona)
-    stage("answer_ms")
+    stage(Timing.RETRIEVAL)
+    reply = await compose(site_id, transcript, passages, vet, history, persona, meaning, timings)
+    stage(Timing.ANSWER)
     chunks = split_answer(reply.speech, plan.first_words)
     first = None
     if reach.first_phrase and plan.audio and not plan.filler and chunks:

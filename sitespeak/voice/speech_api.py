@@ -48,6 +48,11 @@ class SpeechEngine(Speech, Protocol):
     stt_name: str  # for the turn record, e.g. "whisper-ct2"
     tts_name: str  # e.g. "piper" or "espeak-ng"
 
+    async def transcribe_partial(self, pcm16k: bytes) -> str:
+        """A live caption of speech still going on: optional work, which the speech process
+        runs after any finished question and first phrase."""
+        ...
+
     async def ready(self) -> SpeechEngine:
         """Models loaded (or the speech process reachable); raises SpeechUnavailable."""
         ...

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sitespeak.voice.audio import resample
 from sitespeak.voice.protocol import PageAction, ResponseAction, ResponseTextDelta
 from sitespeak.voice.speakable import speakable
+from sitespeak.voice.timings import Timing
 
 
 class StreamingAnswerer(Protocol):
@@ -50,7 +51,7 @@ class AnswerSink:
         self.result.citations, self.result.covered = citations, covered
 
     def first_token(self) -> None:
-        self.clock.stage("answer_first_token_ms")
+        self.clock.stage(Timing.ANSWER_FIRST_TOKEN)
 
     def tool(self, name: str, args: dict[str, Any]) -> None:
         self.result.timings[f"tool_{name}_at_ms"] = round(
@@ -94,10 +95,10 @@ async def answer_and_speak(
         while (item := await pending) is not None:
             sentence, pcm, source_rate = item
             if first:
-                clock.stage("tts_first_audio_ms")
+                clock.stage(Timing.TTS_FIRST_AUDIO)
             pending = asyncio.ensure_future(next_audio())
             if first:
-                clock.since_end("eos_to_first_audio_ms")
+                clock.since_end(Timing.EOS_TO_FIRST_AUDIO)
                 first = False
             await out.audio(resample(pcm, source_rate, rate))
             result.spoken.append(sentence)

@@ -36,6 +36,7 @@ NO_SPEECH, LOW_LOGPROB = 0.6, -1.0  # faster-whisper's no-speech rule
 # Hello? Are you there?" became "Hello? Hello or you there"); measured WER on the 40 visitor
 # questions was the same with and without it.
 LOOP_RUN = 3
+LOOP_PHRASE = 4  # Whisper loops on phrases too: "founded the bakery, founded the bakery, ..."
 RETRY_PENALTIES = (1.1, 1.2)
 
 _WORD = re.compile(r"\S+")
@@ -128,7 +129,8 @@ class WhisperTranscriber:
         return texts
 
     def _unlooped(self, text: str, mel: np.ndarray, frames: int) -> str:
-        """``text``, or a penalized decode of the same window when ``text`` loops on a word."""
+        """``text``, or a penalized decode of the same window when ``text`` loops on a word or a
+        phrase; a loop no penalty breaks is cut after its second time."""
         best, run = text, longest_run(text)
         for penalty in RETRY_PENALTIES:
             if run < LOOP_RUN:
@@ -136,7 +138,10 @@ class WhisperTranscriber:
             retry = self._generate([mel], frames, penalty)[0]
             if retry and longest_run(retry) < run:
                 best, run = retry, longest_run(retry)
-        return best
+        # On some CPUs (an AMD EPYC here) "Hello, hello." in espeak-ng's voice still gives six
+        # hellos at 1.1 and nothing from 1.2 on. Three times can be meant ("no, no, no"); four
+        # or more that no penalty breaks is the loop: cut after its second time.
+        return cut_loop(best) if run > LOOP_RUN else best
 
     def _generate(self, mels: list[np.ndarray], frames: int, penalty: float = 1.0) -> list[str]:
         import ctranslate2
@@ -167,14 +172,43 @@ class WhisperTranscriber:
         return text if _SPOKEN.search(text) else ""
 
 
-def longest_run(text: str) -> int:
-    """The most times one word follows itself in ``text`` (case and punctuation ignored)."""
-    words = [w for w in (_NORMAL.sub("", m.group().lower()) for m in _WORD.finditer(text)) if w]
-    best = run = 0
-    for n, word in enumerate(words):
-        run = run + 1 if n and word == words[n - 1] else 1
-        best = max(best, run)
+def _words(text: str) -> list[tuple[int, str]]:
+    """(where each word starts, the word in lower case without punctuation)."""
+    found = ((m.start(), _NORMAL.sub("", m.group().lower())) for m in _WORD.finditer(text))
+    return [(start, word) for start, word in found if word]
+
+
+def _runs(words: list[str]) -> tuple[int, int, int]:
+    """(times, start, size) of the longest run of a phrase of one to LOOP_PHRASE words following
+    itself in ``words``: "who founded the bakery, founded the bakery, founded the bakery"."""
+    best = (1 if words else 0, 0, 1)
+    for size in range(1, LOOP_PHRASE + 1):
+        start = 0
+        while start <= len(words) - size:
+            times, at = 1, start + size
+            while words[at : at + size] == words[start : start + size]:
+                times, at = times + 1, at + size
+            if times > best[0]:
+                best = (times, start, size)
+            # A run starting inside this one is no longer: a loop to the token cap is walked
+            # once, not once a word (300 hellos took 23 ms).
+            start += (times - 1) * size + 1
     return best
+
+
+def longest_run(text: str) -> int:
+    """The most times one word or phrase follows itself in ``text`` (case and punctuation
+    ignored)."""
+    return _runs([w for _, w in _words(text)])[0]
+
+
+def cut_loop(text: str) -> str:
+    """``text`` up to the third time its longest run says the same word or phrase."""
+    words = _words(text)
+    times, start, size = _runs([w for _, w in words])
+    if times < LOOP_RUN:
+        return text
+    return text[: words[start + 2 * size][0]].rstrip()
 
 
 def padded_frames(frames: int) -> int:

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from sitespeak.errors import SpeechUnavailable, outage_from
 from sitespeak.voice import answer as answerer
-from sitespeak.voice import streamed
+from sitespeak.voice import composed, streamed
 from sitespeak.voice.admission import Plan
 from sitespeak.voice.audio import resample
+from sitespeak.voice.by_meaning import Meaning, second_look
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.protocol import (
@@ -38,6 +39,7 @@ from sitespeak.voice.protocol import (
     TranscriptFinal,
 )
 from sitespeak.voice.speakable import speakable
+from sitespeak.voice.timings import Timing
 
 if TYPE_CHECKING:  # the speech package imports voice at run time
     from sitespeak.voice.speech_api import Speech
@@ -47,6 +49,7 @@ Retriever = Callable[[int, str, int], Awaitable[list[Any]]]
 log = logging.getLogger(__name__)
 Vetter = Callable[[int, str, answerer.Answer], Awaitable[answerer.Answer]]
 PASSAGES = 8
+FILLER_GRACE = 0.05  # seconds: a cached phrase is back well within it, a synthesis is not
 UNHEARD = (
     "Sorry, I could not listen to that: speech recognition is unavailable right now. "
     "Please type your question."
@@ -148,12 +151,12 @@ class Clock:
     def __init__(self, origin: float, timings: dict[str, float]) -> None:
         self.origin, self.timings, self._last = origin, timings, time.perf_counter()
 
-    def stage(self, name: str) -> None:
+    def stage(self, name: Timing) -> None:
         now = time.perf_counter()
         self.timings[name] = round((now - self._last) * 1000, 2)
         self._last = now
 
-    def since_end(self, name: str) -> None:
+    def since_end(self, name: Timing) -> None:
         self.timings.setdefault(name, round((time.perf_counter() - self.origin) * 1000, 2))
 
 
@@ -169,39 +172,41 @@ async def run_turn(
     answer_with: streamed.StreamingAnswerer | None = None,
     history: list[dict[str, str]] | None = None,
     persona: Persona | None = None,
+    meaning: Meaning | None = None,
 ) -> TurnResult:
     """Fill ``result`` as the turn goes, so a cancelled turn still says what was sent.
-    ``history`` (the session's last turns) resolves follow-ups; ``persona`` words answers."""
+    ``history`` (the session's last turns) resolves follow-ups; ``persona`` words answers;
+    ``meaning`` gives a decline a second look (sitespeak.voice.by_meaning)."""
     clock = Clock(turn.ended_at, result.timings)
-    result.timings["eos_delay_ms"] = round(turn.eos_delay * 1000, 2)
+    result.timings[Timing.EOS_DELAY] = round(turn.eos_delay * 1000, 2)
     turn.plan.record(result.timings, result.notes)
     if turn.mode == "speech":
-        result.timings["speculations_discarded"] = float(turn.discarded)
+        result.timings[Timing.SPECULATIONS_DISCARDED] = float(turn.discarded)
         if turn.early:
-            result.timings["early_end"] = 1.0
+            result.timings[Timing.EARLY_END] = 1.0
 
     # 1. Feedback the moment the end of speech is known: what we have so far.
     state = "heard_you" if turn.mode == "speech" else "answering"
     await out.event(ResponseStarted(turn=turn.seq, state=state, transcript=turn.text))
-    clock.since_end("eos_to_started_ms")
+    clock.since_end(Timing.EOS_TO_STARTED)
     draft = await settled(turn.draft)  # started at the first unvoiced frame: often done
 
     # 2. Speech to text (text turns skip it; a draft heard it during the hangover).
     question = turn.text
     if turn.mode == "speech":
-        clock.stage("wait_ms")
+        clock.stage(Timing.WAIT)
         try:
             question = draft.transcript if draft else await engine.transcribe(turn.audio)
         except SpeechUnavailable as exc:  # told, never dropped: typing still works
             result.notes["stt"] = f"speech_unavailable: {exc.message}"
             await out.event(ErrorEvent(code="speech_unavailable", message=UNHEARD, fatal=False))
             return result
-        clock.stage("stt_ms")
+        clock.stage(Timing.STT)
         await out.event(TranscriptFinal(text=question))
     result.transcript = question
     if draft:
         result.timings.update(draft.timings)
-        result.timings["speculative"] = 1.0  # a flag: the stages above ran during the hangover
+        result.timings[Timing.SPECULATIVE] = 1.0  # a flag: the stages above ran during the hangover
 
     # 3. Retrieval from the site's knowledge base.
     if draft and draft.history_len == len(history or []):
@@ -209,7 +214,7 @@ async def run_turn(
     else:
         draft = None  # a turn ended since the run began: understood with the new history
         passages = await look_up(site_id, question, retrieve, history)
-        clock.stage("retrieval_ms")
+        clock.stage(Timing.RETRIEVAL)
 
     if answer_with is not None:  # 4–5 with a streaming provider (sitespeak.voice.streamed)
         await _streamed(
@@ -232,8 +237,10 @@ async def run_turn(
     if draft and draft.reply is not None:
         reply = draft.reply
     else:
-        reply = await compose(site_id, question, passages, vet, history, persona)
-        clock.stage("answer_ms")
+        reply = await compose(
+            site_id, question, passages, vet, history, persona, meaning, result.timings
+        )
+        clock.stage(Timing.ANSWER)
     if reply.understood and reply.understood != question:
         result.notes["understood"] = reply.understood  # how a follow-up was read
     await show(reply, turn.seq, out, result)
@@ -245,7 +252,7 @@ async def run_turn(
         await speak(chunks, turn.seq, engine, out, output_rate, clock, result, turn.plan, first)
     except SpeechUnavailable as exc:
         await _speechless(out, result, chunks, "speech_unavailable", exc.message)
-    clock.since_end("total_ms")
+    clock.since_end(Timing.TOTAL)
     return result
 
 
@@ -280,7 +287,7 @@ async def _streamed(
         )
     except SpeechUnavailable as exc:
         await _speechless(out, result, result.spoken, "speech_unavailable", exc.message)
-    clock.since_end("total_ms")
+    clock.since_end(Timing.TOTAL)
 
 
 async def look_up(
@@ -300,10 +307,25 @@ async def compose(
     vet: Vetter | None,
     history: list[dict[str, str]] | None = None,
     persona: Persona | None = None,
+    meaning: Meaning | None = None,
+    timings: dict[str, float] | None = None,
 ) -> answerer.Answer:
-    # Pure Python, and 30-200 ms on a loaded box: in a thread, the event loop keeps sending
-    # other visitors' audio frames meanwhile (the GIL switches every few ms) instead of stalling.
-    reply = await asyncio.to_thread(answerer.answer, question, passages, history, persona)
+    """``timings`` gets the flag ``answer_prepared`` when the answer was composed before (a
+    prepared question's: sitespeak.voice.composed)."""
+
+    async def now() -> answerer.Answer:
+        return await _composed(question, passages, history, persona, meaning)
+
+    key = composed.key_for(question, passages, history, persona)
+    if key is None:
+        reply = await now()
+    else:
+        assert isinstance(passages, composed.PreparedPassages)  # key_for says so
+        reply, before = await composed.composed_once(
+            question, passages, key, now, lambda done: meaning is None or done.covered
+        )
+        if before and timings is not None:
+            timings[Timing.ANSWER_PREPARED] = 1.0
     if vet is not None:
         try:
             reply = await vet(site_id, question, reply)
@@ -314,6 +336,21 @@ async def compose(
             # action that was not vetted must never reach the page.
             log.warning("page actions not vetted (%s); answering without", type(exc).__name__)
             reply = replace(reply, actions=[])
+    return reply
+
+
+async def _composed(
+    question: str,
+    passages: list[Any],
+    history: list[dict[str, str]] | None,
+    persona: Persona | None,
+    meaning: Meaning | None,
+) -> answerer.Answer:
+    # Pure Python, and 30-200 ms on a loaded box: in a thread, the event loop keeps sending
+    # other visitors' audio frames meanwhile (the GIL switches every few ms) instead of stalling.
+    reply = await asyncio.to_thread(answerer.answer, question, passages, history, persona)
+    if meaning is not None:
+        reply = await second_look(question, passages, reply, meaning, persona)
     return reply
 
 
@@ -351,6 +388,13 @@ def _action_gate(vet: Vetter | None, site_id: int):
     return gate
 
 
+def _from_cache(synthesis: asyncio.Future) -> bool:
+    """Done, and the speech process's phrase cache had it."""
+    if not synthesis.done() or synthesis.cancelled() or synthesis.exception() is not None:
+        return False
+    return bool(getattr(synthesis.result(), "cached", False))
+
+
 async def speak(
     chunks: list[str],
     seq: int,
@@ -369,8 +413,14 @@ async def speak(
     if plan.filler:  # already synthesized: plays while the answer's first phrase is made
         first = first or asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
         filler, filler_rate = await engine.synthesize(plan.filler, priority=2)
-        clock.since_end("eos_to_first_audio_ms")
-        await out.audio(resample(filler, filler_rate, rate))
+        # An instant answer needs no filler: its first phrase comes from the phrase cache as
+        # quickly as the filler (a round trip behind it), and "One moment." would only delay it.
+        await asyncio.wait((first,), timeout=FILLER_GRACE)
+        played = not _from_cache(first)
+        result.timings[Timing.FILLER] = float(played)
+        if played:
+            clock.since_end(Timing.EOS_TO_FIRST_AUDIO)
+            await out.audio(resample(filler, filler_rate, rate))
     if chunks and first is None:
         first = asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
     pending = first
@@ -380,19 +430,20 @@ async def speak(
             audio = await pending
             pcm, source_rate = audio
             if index == 0:
-                clock.stage("tts_first_audio_ms")
+                clock.stage(Timing.TTS_FIRST_AUDIO)
                 # The speech process says when the phrase cache had it (an answer prepared by
                 # voice.prepare_answers, or said before); an in-process engine does not say.
                 if getattr(audio, "cached", False):
-                    result.timings["instant"] = 1.0
+                    result.timings[Timing.INSTANT] = 1.0
             pending = (
                 asyncio.ensure_future(engine.synthesize(speakable(chunks[index + 1])))
                 if index + 1 < len(chunks)
                 else None
             )
             if index == 0:
-                clock.since_end("eos_to_first_audio_ms")
-                result.timings["first_phrase_audio_ms"] = round(len(pcm) / source_rate * 500, 1)
+                clock.since_end(Timing.EOS_TO_FIRST_AUDIO)
+                clock.since_end(Timing.EOS_TO_ANSWER_AUDIO)
+                result.timings[Timing.FIRST_PHRASE_AUDIO] = round(len(pcm) / source_rate * 500, 1)
             await out.audio(resample(pcm, source_rate, rate))
             result.spoken.append(chunk)
     finally:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
+from quart_schema import tag_blueprint, validate_querystring
 
 from sitespeak.sites import get_site
 from sitespeak.voice import conversations
-from sitespeak.web.auth import api_caller
+from sitespeak.web.auth import Caller, requires
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/v1/sites/<site_ref>/conversations")
+tag_blueprint(bp, ["conversations"])
 
 
 class ListQuery(BaseModel, extra="forbid"):
@@ -28,13 +30,16 @@ def _show(tenant_id: int, site_ref: str, session_id: str) -> dict:
 
 
 @bp.get("")
-async def index(site_ref: str) -> Response:
-    caller = await api_caller("read")
-    query = ListQuery.model_validate(request.args.to_dict())
-    return jsonify(await runtime().db.run(_list, caller.tenant_id, site_ref, query.limit))
+@requires("read")
+@validate_querystring(ListQuery)
+async def index(caller: Caller, site_ref: str, query_args: ListQuery) -> Response:
+    """Conversations (voice sessions) of a site"""
+    found = await runtime().db.run(_list, caller.tenant_id, site_ref, query_args.limit)
+    return jsonify(found)
 
 
 @bp.get("/<session_id>")
-async def show(site_ref: str, session_id: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def show(caller: Caller, site_ref: str, session_id: str) -> Response:
+    """One conversation: turns, citations, latency"""
     return jsonify(await runtime().db.run(_show, caller.tenant_id, site_ref, session_id))

@@ -3,11 +3,11 @@ to be served by this box, its releases and rollback, and its host names and purg
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from quart import Blueprint, Response, jsonify
-from quart.typing import ResponseReturnValue
+from quart_schema import tag_blueprint, validate_request, validate_response
 
 from sitespeak import sites
 from sitespeak.hosting import publish, purge, registry
@@ -16,13 +16,14 @@ from sitespeak.hosting.models import HostedRelease
 from sitespeak.jobs import ledger
 from sitespeak.jobs.context import Submitter
 from sitespeak.settings import Settings
-from sitespeak.web.auth import api_caller
-from sitespeak.web.openapi import api_doc
-from sitespeak.web.requests import RequestBody, body_as
+from sitespeak.web.auth import Caller, requires
+from sitespeak.web.openapi import JobView, answers
+from sitespeak.web.requests import RequestBody
 from sitespeak.web.runtime import runtime
 from sitespeak.web.uploads import receive_upload
 
 bp = Blueprint("hosting", __name__, url_prefix="/api/v1/sites")
+tag_blueprint(bp, ["hosting"])
 
 
 class HostingChange(RequestBody, extra="forbid"):
@@ -34,6 +35,11 @@ class HostingChange(RequestBody, extra="forbid"):
     embed_position: Literal["head-end", "body-end"] | None = None
 
 
+class ReleaseJob(BaseModel):
+    release: dict[str, Any]
+    job: JobView
+
+
 def _submit(jobs: Submitter, tenant_id: int, name: str, release: HostedRelease) -> dict:
     job, _ = jobs.submit(
         tenant_id, name, {"site_id": release.site_id, "release": release.number}, queue="critical"
@@ -42,41 +48,38 @@ def _submit(jobs: Submitter, tenant_id: int, name: str, release: HostedRelease) 
 
 
 @bp.post("/<site_ref>/uploads")
-@api_doc(
-    "Publish a static site: an archive as the body (or form field `file`); builds on the "
-    "critical queue",
-    scope="write",
-    status=202,
-    tags=("hosting",),
-    errors={413: "larger than SITESPEAK_HOSTED_MAX_UPLOAD_BYTES"},
-)
-async def upload(site_ref: str) -> ResponseReturnValue:
-    """Publish an archive (zip, tar, tar.gz) sent as the body or as the form field ``file``."""
-    caller = await api_caller("write")
+@requires("write")
+@answers(413, "Larger than SITESPEAK_HOSTED_MAX_UPLOAD_BYTES")
+@validate_response(ReleaseJob, 202)
+async def upload(caller: Caller, site_ref: str) -> tuple[dict, int]:
+    """Publish a static site (an archive: zip, tar or tar.gz), built on the critical queue
+
+    Send the archive as the body, or as the form field `file`."""
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)  # 404 before reading
     path, filename = await receive_upload(rt.settings)
     release = await rt.db.run(
         publish.accept_upload, caller.tenant_id, site.id, path, filename, caller.tenant_name
     )
-    return jsonify(await rt.db.run(_submit, rt.jobs, caller.tenant_id, PUBLISH, release)), 202
+    return await rt.db.run(_submit, rt.jobs, caller.tenant_id, PUBLISH, release), 202
 
 
 @bp.get("/<site_ref>/releases")
-@api_doc("Releases of a hosted site, newest first", tags=("hosting",))
-async def releases(site_ref: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def releases(caller: Caller, site_ref: str) -> Response:
+    """Releases of a hosted site, newest first"""
     found = await runtime().db.run(publish.list_releases, caller.tenant_id, site_ref)
     return jsonify({"releases": [publish.release_view(r) for r in found]})
 
 
 @bp.post("/<site_ref>/releases/<int:number>/rollback")
-@api_doc("Make a kept release live again (a job)", scope="write", status=202, tags=("hosting",))
-async def rollback(site_ref: str, number: int) -> ResponseReturnValue:
-    caller = await api_caller("write")
+@requires("write")
+@validate_response(ReleaseJob, 202)
+async def rollback(caller: Caller, site_ref: str, number: int) -> tuple[dict, int]:
+    """Make a kept release live again (a job)"""
     rt = runtime()
     release = await rt.db.run(publish.get_release, caller.tenant_id, site_ref, number)
-    return jsonify(await rt.db.run(_submit, rt.jobs, caller.tenant_id, ROLLBACK, release)), 202
+    return await rt.db.run(_submit, rt.jobs, caller.tenant_id, ROLLBACK, release), 202
 
 
 def _hosting_view(tenant_id: int, site_ref: str, settings: Settings) -> dict:
@@ -102,22 +105,17 @@ def _change(tenant_id: int, site_ref: str, body: HostingChange, settings: Settin
 
 
 @bp.get("/<site_ref>/hosting")
-@api_doc("A site's hosting: host names, purge hooks and their last results", tags=("hosting",))
-async def hosting(site_ref: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def hosting(caller: Caller, site_ref: str) -> Response:
+    """A site's hosting: host names, purge hooks and their last results"""
     rt = runtime()
     return jsonify(await rt.db.run(_hosting_view, caller.tenant_id, site_ref, rt.settings))
 
 
 @bp.patch("/<site_ref>/hosting")
-@api_doc(
-    "Change a site's host names, purge hooks, kept releases or embed position",
-    body=HostingChange,
-    scope="write",
-    tags=("hosting",),
-)
-async def change_hosting(site_ref: str) -> Response:
-    caller = await api_caller("write")
-    body = await body_as(HostingChange)
+@requires("write")
+@validate_request(HostingChange)
+async def change_hosting(caller: Caller, site_ref: str, data: HostingChange) -> Response:
+    """Change a site's host names, purge hooks, kept releases or embed position"""
     rt = runtime()
-    return jsonify(await rt.db.run(_change, caller.tenant_id, site_ref, body, rt.settings))
+    return jsonify(await rt.db.run(_change, caller.tenant_id, site_ref, data, rt.settings))

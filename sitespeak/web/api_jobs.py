@@ -9,46 +9,58 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from quart import Blueprint, Response, jsonify, request
-from quart.typing import ResponseReturnValue
+from quart import Blueprint, has_app_context, request
+from quart_schema import tag_blueprint, validate_request, validate_response
 
 from sitespeak.jobs import ledger
 from sitespeak.settings import QUEUES
-from sitespeak.web.auth import api_caller
-from sitespeak.web.requests import RequestBody, body_as
+from sitespeak.web.auth import Caller, requires
+from sitespeak.web.openapi import JobView
+from sitespeak.web.requests import RequestBody
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
+tag_blueprint(bp, ["jobs"])
+
+
+def _public_names(schema: dict[str, Any]) -> None:
+    """The document lists the kinds a tenant may submit: the job registry's public ones."""
+    if has_app_context():
+        schema["enum"] = runtime().jobs.registry.public_names()
 
 
 class JobRequest(RequestBody, extra="forbid"):
     queue: str | None = Field(None, description="One of: " + ", ".join(QUEUES))
-    name: str = Field(..., min_length=1, max_length=100)
+    name: str = Field(..., min_length=1, max_length=100, json_schema_extra=_public_names)
     args: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
 
 
 @bp.post("")
-async def submit() -> ResponseReturnValue:
-    caller = await api_caller("write")
-    body = await body_as(JobRequest)
-    key = body.idempotency_key or request.headers.get("Idempotency-Key")
+@requires("write")
+@validate_request(JobRequest)
+@validate_response(JobView, 201)
+@validate_response(JobView, 200)
+async def submit(caller: Caller, data: JobRequest) -> tuple[dict, int]:
+    """Submit a job to a queue (the same idempotency key twice: the first job, 200)"""
+    key = data.idempotency_key or request.headers.get("Idempotency-Key")
     rt = runtime()
-    kind = rt.jobs.registry.get_public(body.name)
-    args = await rt.db.run(kind.validate, caller.tenant_id, body.args)
+    kind = rt.jobs.registry.get_public(data.name)
+    args = await rt.db.run(kind.validate, caller.tenant_id, data.args)
     job, created = await rt.db.run(
         rt.jobs.submit,
         caller.tenant_id,
-        body.name,
+        data.name,
         args.model_dump(mode="json"),
-        queue=body.queue,
+        queue=data.queue,
         idempotency_key=key,
     )
-    return jsonify(ledger.view(job)), 201 if created else 200
+    return ledger.view(job), 201 if created else 200
 
 
 @bp.get("/<job_id>")
-async def show(job_id: str) -> Response:
-    caller = await api_caller("read")
-    job = await runtime().db.run(ledger.get, job_id, caller.tenant_id)
-    return jsonify(ledger.view(job))
+@requires("read")
+@validate_response(JobView)
+async def show(caller: Caller, job_id: str) -> dict:
+    """Read a job's ledger row"""
+    return ledger.view(await runtime().db.run(ledger.get, job_id, caller.tenant_id))

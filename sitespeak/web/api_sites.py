@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, HttpUrl
 from quart import Blueprint, Response, jsonify
+from quart_schema import tag_blueprint, validate_request, validate_response
 
 from sitespeak import sites
 from sitespeak.crawl.refresh import request_crawl
@@ -13,11 +14,15 @@ from sitespeak.hosting import registry as hosting
 from sitespeak.jobs import ledger
 from sitespeak.knowledge import views
 from sitespeak.sites import SiteScope
-from sitespeak.web.auth import api_caller
-from sitespeak.web.requests import RequestBody, body_as
+from sitespeak.web import analytics_ingest
+from sitespeak.web.auth import Caller, requires
+from sitespeak.web.openapi import JobView, answers
+from sitespeak.web.requests import RequestBody
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
+tag_blueprint(bp, ["sites"])
+NAME_TAKEN = "The tenant already has a site of that name"
 
 
 class SiteCreate(RequestBody, extra="forbid"):
@@ -58,88 +63,105 @@ def _create(tenant_id: int, body: SiteCreate) -> dict:
 
 
 @bp.post("")
-async def create() -> tuple[Response, int]:
-    caller = await api_caller("write")
-    body = await body_as(SiteCreate)
-    return jsonify(await runtime().db.run(_create, caller.tenant_id, body)), 201
+@requires("write")
+@answers(201, "The new site")
+@answers(409, NAME_TAKEN)
+@validate_request(SiteCreate)
+async def create(caller: Caller, data: SiteCreate) -> tuple[Response, int]:
+    """Create a site"""
+    return jsonify(await runtime().db.run(_create, caller.tenant_id, data)), 201
 
 
 @bp.get("")
-async def index() -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def index(caller: Caller) -> Response:
+    """List the tenant's sites"""
     found = await runtime().db.run(sites.list_sites, caller.tenant_id)
     return jsonify({"sites": [sites.site_view(s) for s in found]})
 
 
 @bp.get("/<site_ref>")
-async def show(site_ref: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def show(caller: Caller, site_ref: str) -> Response:
+    """Read a site (by id or name)"""
     site = await runtime().db.run(sites.get_site, caller.tenant_id, site_ref)
     return jsonify(sites.site_view(site))
 
 
 @bp.patch("/<site_ref>")
-async def change(site_ref: str) -> Response:
-    caller = await api_caller("write")
-    body = await body_as(SiteChange)
-    changes = body.model_dump(exclude_unset=True, mode="json")
+@requires("write")
+@answers(409, NAME_TAKEN)
+@validate_request(SiteChange)
+async def change(caller: Caller, site_ref: str, data: SiteChange) -> Response:
+    """Change a site"""
+    changes = data.model_dump(exclude_unset=True, mode="json")
     # An API token is a tenant's: it may keep or drop allow_private, never turn it on.
     site = await runtime().db.run(sites.update_site, caller.tenant_id, site_ref, **changes)
+    await analytics_ingest.site_changed(caller.tenant_id, site.id)
     return jsonify(sites.site_view(site))
 
 
 @bp.delete("/<site_ref>")
-async def remove(site_ref: str) -> Response:
-    caller = await api_caller("write")
+@requires("write")
+@answers(204, "Deleted, with its knowledge")
+async def remove(caller: Caller, site_ref: str) -> Response:
+    """Delete a site and its knowledge"""
     site = await runtime().db.run(sites.get_site, caller.tenant_id, site_ref)
     await runtime().db.run(hosting.delete_site, runtime().settings, caller.tenant_id, site.id)
     runtime().knowledge.forget(site.id)
+    await analytics_ingest.site_changed(caller.tenant_id, site.id)
     return Response(status=204)
 
 
 @bp.post("/<site_ref>/crawls")
-async def start_crawl(site_ref: str) -> tuple[Response, int]:
-    """Recrawl now. While a crawl of the site is open, the same job is returned (200)."""
-    caller = await api_caller("write")
+@requires("write")
+@validate_response(JobView, 202)
+@validate_response(JobView, 200)
+async def start_crawl(caller: Caller, site_ref: str) -> tuple[dict, int]:
+    """Start a crawl now (while one is open: that crawl's job, 200)"""
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
     job, created = await rt.db.run(
         request_crawl, rt.jobs, caller.tenant_id, site.id, by_person=True
     )
-    return jsonify(ledger.view(job)), 202 if created else 200
+    return ledger.view(job), 202 if created else 200
 
 
 @bp.get("/<site_ref>/crawls")
-async def crawls(site_ref: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def crawls(caller: Caller, site_ref: str) -> Response:
+    """Crawl runs of a site"""
     return jsonify({"crawls": await runtime().db.run(views.list_runs, caller.tenant_id, site_ref)})
 
 
 @bp.get("/<site_ref>/crawls/<int:run_id>")
-async def crawl(site_ref: str, run_id: int) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def crawl(caller: Caller, site_ref: str, run_id: int) -> Response:
+    """One crawl run with per-page outcomes"""
     return jsonify(await runtime().db.run(views.get_run, caller.tenant_id, site_ref, run_id))
 
 
 @bp.get("/<site_ref>/pages")
-async def pages(site_ref: str) -> Response:
-    caller = await api_caller("read")
+@requires("read")
+async def pages(caller: Caller, site_ref: str) -> Response:
+    """Pages of a site with their outcome"""
     return jsonify(
         {"pages": await runtime().db.run(views.list_pages, caller.tenant_id, site_ref, detail=True)}
     )
 
 
 @bp.post("/<site_ref>/search")
-async def search(site_ref: str) -> Response:
-    caller = await api_caller("read")
-    body = await body_as(SearchRequest)
+@requires("read")
+@validate_request(SearchRequest)
+async def search(caller: Caller, site_ref: str, data: SearchRequest) -> Response:
+    """Search a site's knowledge (passages with scores)"""
     rt = runtime()
     site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
     cache = rt.knowledge
-    found = await cache.search(site.id, body.query, body.k)
+    found = await cache.search(site.id, data.query, data.k)
     return jsonify(
         {
-            "query": body.query,
+            "query": data.query,
             "passages": [p.__dict__ for p in found],
             "knowledge_version": cache.cached_sites().get(site.id),
         }

@@ -8,24 +8,22 @@ have missed.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import redis.asyncio as aioredis
 
-from sitespeak.events.bus import channel
+from sitespeak.events.bus import Event, channel
 
 log = logging.getLogger(__name__)
-Listener = Callable[[dict[str, Any]], Awaitable[None] | None]
+Listener = Callable[[Event], Awaitable[None] | None]
 
 
 class EventHub:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._client = client
         self._channel = channel(prefix)
-        self._queues: set[asyncio.Queue] = set()
+        self._queues: set[asyncio.Queue[Event | None]] = set()
         self._listeners: list[Listener] = []
         self._resync: list[Callable[[], Awaitable[None]]] = []
         self.connected = False
@@ -38,12 +36,13 @@ class EventHub:
     def on_resync(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._resync.append(hook)
 
-    def subscribe(self, maxsize: int = 1000) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=maxsize)
+    def subscribe(self, maxsize: int = 1000) -> asyncio.Queue[Event | None]:
+        """A queue of the events to come; None in it is for its reader's own wake-up call."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=maxsize)
         self._queues.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
         self._queues.discard(queue)
 
     def start(self) -> None:
@@ -83,13 +82,11 @@ class EventHub:
                 log.exception("resync hook failed")
 
     async def _dispatch(self, raw: bytes | str) -> None:
-        try:
-            event = json.loads(raw)
-        except ValueError:
-            return
-        await self.deliver(event)
+        event = Event.from_json(raw)
+        if event is not None:
+            await self.deliver(event)
 
-    async def deliver(self, event: dict[str, Any]) -> None:
+    async def deliver(self, event: Event) -> None:
         for listener in self._listeners:
             try:
                 outcome = listener(event)

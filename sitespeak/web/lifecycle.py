@@ -35,12 +35,19 @@ class Lifecycle:
         self.started = time.time()
         self.lag = 0.0
         self._close_hooks: set[CloseHook] = set()
+        self._all_gone = asyncio.Event()  # set when draining and the last hook unregistered
         self._tasks: list[asyncio.Task] = []
 
     def on_drain(self, hook: CloseHook) -> Callable[[], None]:
         """Register a coroutine run when draining starts (an open session's goodbye)."""
         self._close_hooks.add(hook)
-        return lambda: self._close_hooks.discard(hook)
+
+        def unregister() -> None:
+            self._close_hooks.discard(hook)
+            if self.closing and not self._close_hooks:
+                self._all_gone.set()
+
+        return unregister
 
     def install(self, on_lag: Callable[[float], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -76,6 +83,13 @@ class Lifecycle:
             turns_by = end - MARGIN / 2
             tasks = [asyncio.ensure_future(h(turns_by)) for h in hooks]
             await asyncio.wait(tasks, timeout=max(end - loop.time(), 0.1))
+            # A hook returns once its goodbye is sent; the socket's close frame goes out when
+            # its handler unwinds. Stopping Granian before that drops the connection without
+            # a close frame, and the visitor never gets the resume hint.
+            if self._close_hooks:
+                gone = asyncio.ensure_future(self._all_gone.wait())
+                await asyncio.wait((gone,), timeout=max(end - loop.time(), 0.1))
+                gone.cancel()
         log.info("draining done: stopping")
         if previous is not None:
             previous._run()

@@ -6,6 +6,8 @@ import logging
 
 from pydantic import ValidationError
 from quart import Quart, Response, json
+from quart_schema import RequestSchemaValidationError
+from quart_schema.validation import QuerystringValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from sitespeak.errors import SiteSpeakError, outage_from
@@ -32,6 +34,13 @@ def with_allow(response: Response, exc: HTTPException) -> Response:
     return response
 
 
+def invalid(exc: ValidationError, status: int = 422, where: str = "") -> Response:
+    """A pydantic refusal, every field named: ``start_urls.0: Input should be ...``."""
+    errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    detail = "; ".join(f"{where}{e['loc'] or 'body'}: {e['msg']}" for e in errors)
+    return problem(status, "Invalid request", detail, "invalid", errors=errors)
+
+
 def install(app: Quart) -> None:
     @app.errorhandler(SiteSpeakError)
     async def _ours(exc: SiteSpeakError) -> Response:
@@ -43,11 +52,16 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(ValidationError)
     async def _invalid(exc: ValidationError) -> Response:
-        errors = [
-            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['loc'] or 'body'}: {e['msg']}" for e in errors)
-        return problem(422, "Invalid request", detail, "invalid", errors=errors)
+        return invalid(exc)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _schema(exc: RequestSchemaValidationError) -> Response:
+        """quart-schema refused a body (422) or a query string (400), as ours would."""
+        query = isinstance(exc, QuerystringValidationError)
+        error = exc.validation_error
+        if isinstance(error, ValidationError):
+            return invalid(error, 400 if query else 422, "query parameter " if query else "")
+        return problem(400 if query else 422, "Invalid request", str(error), "invalid")
 
     @app.errorhandler(HTTPException)
     async def _http(exc: HTTPException) -> Response:

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from sitespeak.errors import InvalidInput
-from sitespeak.providers.catalog import Catalog, load_catalog
+from sitespeak.knowledge import navigation
+from sitespeak.providers.catalog import MAX_PAGES, MAX_SECTIONS, Catalog
 from sitespeak.providers.config import resolve
 from sitespeak.providers.session import SessionProviders
 from sitespeak.voice.live import LiveSession
@@ -17,6 +18,13 @@ from sitespeak.web.runtime import WebRuntime
 log = logging.getLogger(__name__)
 
 
+def live_catalog(site_id: int) -> Catalog:
+    """The chat tools' targets: the pages and sections of the site's live release. Blocking."""
+    return Catalog.of(
+        navigation.live_pages(site_id, MAX_PAGES), navigation.live_sections(site_id, MAX_SECTIONS)
+    )
+
+
 async def session_providers(rt: WebRuntime, services: Any, site: Any) -> SessionProviders:
     try:
         choice = resolve(rt.settings, getattr(site, "options", None))
@@ -24,7 +32,7 @@ async def session_providers(rt: WebRuntime, services: Any, site: Any) -> Session
         log.warning("site %s: %s; using the instance's providers", site.id, exc.message)
         choice = resolve(rt.settings)
     needs_catalog = choice.realtime or choice.answerer == "openai"
-    catalog = await rt.db.run(load_catalog, site.id) if needs_catalog else Catalog()
+    catalog = await rt.db.run(live_catalog, site.id) if needs_catalog else Catalog()
     options = getattr(site, "options", None) or {}
     persona = site_persona(options)
     providers = SessionProviders(

@@ -34,6 +34,7 @@ CLIENT_TYPES = (
     "input.text",
     "response.cancel",
     "action.result",
+    "greeting.request",
     "ping",
 )
 
@@ -180,7 +181,8 @@ def build_server(rt: WebRuntime) -> socketio.AsyncServer:
 
 async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
     services = rt.voice
-    if not services.addresses.take(conn.ip):
+    ticket = await services.addresses.take(conn.ip)
+    if ticket is None:
         await _close(conn, 4429, services.addresses.refusal(conn.ip))
         return
     live, unregister = None, None
@@ -208,7 +210,7 @@ async def _serve(rt: WebRuntime, conn: Connection, first: str) -> None:
             pass
         await _close(conn, ending.code, ending.reason)
     finally:
-        services.addresses.give_back(conn.ip)
+        services.addresses.give_back(ticket)
         rt.metrics.voice_sessions.dec()
         if unregister:
             unregister()

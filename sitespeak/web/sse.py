@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from quart import Response
 
@@ -17,7 +16,7 @@ def tenant_event_stream(rt: WebRuntime, tenant_id: int) -> Response:
     queue = rt.hub.subscribe()
 
     async def wake(_turns_by: float) -> None:  # draining: end it now, not at the kill timeout
-        queue.put_nowait({"type": _CLOSING})
+        queue.put_nowait(None)
 
     async def body():
         unregister = rt.lifecycle.on_drain(wake)
@@ -29,13 +28,12 @@ def tenant_event_stream(rt: WebRuntime, tenant_id: int) -> Response:
                 except TimeoutError:
                     yield b": keepalive\n\n"
                     continue
-                if event.get("type") == _CLOSING:
+                if event is None:
                     yield f"event: {_CLOSING}\ndata: {{}}\n\n".encode()
                     break
-                if event.get("tenant_id") != tenant_id:
+                if event.tenant_id != tenant_id:
                     continue
-                data = json.dumps(event)
-                yield f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
+                yield f"event: {event.type}\ndata: {event.to_json()}\n\n".encode()
         finally:
             unregister()
             rt.hub.unsubscribe(queue)

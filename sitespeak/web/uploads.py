@@ -17,6 +17,7 @@ from quart import Quart, Request, request
 from sitespeak.errors import InvalidInput, PayloadTooLarge
 from sitespeak.hosting.publish import uploads_dir
 from sitespeak.settings import Settings
+from sitespeak.web.requests import JsonRequest
 
 UPLOAD_PATH = re.compile(r"^/(api/v1/sites/[^/]+/uploads|admin/sites/\d+/hosting/upload)/?$")
 FIELD = "file"
@@ -47,7 +48,7 @@ def request_class(settings: Settings) -> type[Request]:
     cap = settings.hosted_max_upload_bytes
     folder = uploads_dir(settings)
 
-    class UploadRequest(Request):
+    class UploadRequest(JsonRequest):
         def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any):
             if is_upload(method, path):
                 kwargs["max_content_length"] = cap

@@ -26,11 +26,13 @@ from sitespeak.instant.matching import PreparedRetrieval
 from sitespeak.instant.prepared_set import load_set
 from sitespeak.jobs import ingest
 from sitespeak.knowledge.cache import KnowledgeCache
+from sitespeak.releases import serving
 from sitespeak.settings import Settings
 from sitespeak.sites import allowed_origins, site_by_key
 from sitespeak.sites.voice_options import ack_sound
 from sitespeak.voice import conversations
 from sitespeak.voice import protocol as p
+from sitespeak.voice.answer import Answer
 from sitespeak.voice.limits import TurnLimiter
 from sitespeak.voice.live import Closed, LiveSession, Services, Wire, ending_for
 from sitespeak.voice.session import SessionState, SessionStore
@@ -57,7 +59,13 @@ class SiteRef:
 def _site(key: str) -> SiteRef | None:
     site = site_by_key(key)
     return (
-        SiteRef(site.id, site.tenant_id, allowed_origins(site), dict(site.options or {}), site.name)
+        SiteRef(
+            site.id,
+            site.tenant_id,
+            allowed_origins(site),
+            serving.serving_options(site),  # the voice options of its live release
+            site.name,
+        )
         if site
         else None
     )
@@ -124,6 +132,11 @@ def voice_services(
     async def prepared(site_id: int, version: int) -> dict[str, list[Any]]:
         return dict(await db.run(load_set, site_id, version))
 
+    async def vet(site_id: int, question: str, reply: Answer) -> Answer:
+        if not vetting.needs_catalog(question, reply):
+            return reply  # the same whatever the live catalog: not read
+        return await db.run(serving.vet, site_id, question, reply)
+
     # A question the site's answers were prepared for takes the prepared passages (no search):
     # the answer composed from them is the prepared one, whose audio the speech process holds.
     retrieve = PreparedRetrieval(
@@ -136,7 +149,8 @@ def voice_services(
         SessionStore(redis, settings.redis_prefix, settings.voice_session_ttl),
         TurnLimiter(redis, settings),
         on_turn,
-        lambda *args: db.run(vetting.vet, *args),
+        vet,
+        meaning=knowledge.similarity,
     )
     return services
 
@@ -173,6 +187,7 @@ def _not_ready_yet(task: asyncio.Task[SpeechEngine]) -> None:
 
 @bp.after_app_serving
 async def _unload() -> None:
+    await runtime().voice.addresses.settle()
     runtime().voice.engine.close()
 
 
@@ -273,7 +288,8 @@ async def voice_ws() -> None:
         return
     services = rt.voice
     address = websocket.remote_addr or ""
-    if not services.addresses.take(address):
+    ticket = await services.addresses.take(address)
+    if ticket is None:
         await websocket.close(4429, services.addresses.refusal(address))
         return
     live: LiveSession | None = None
@@ -294,7 +310,7 @@ async def voice_ws() -> None:
             pass
         await websocket.close(ending.code, ending.reason)
     finally:
-        services.addresses.give_back(address)
+        services.addresses.give_back(ticket)
         rt.metrics.voice_sessions.dec()
         if unregister:
             unregister()

@@ -26,6 +26,7 @@ from quart import Blueprint, Response, request
 from sitespeak import sites
 from sitespeak.errors import Forbidden, NotFound, Unauthorized
 from sitespeak.knowledge.models import Page
+from sitespeak.releases import serving
 from sitespeak.voice import answer as answerer
 from sitespeak.voice.persona import site_persona
 from sitespeak.voice.turn import look_up
@@ -135,7 +136,7 @@ def _preview(tenant_id: int, site_id: str) -> tuple[dict, list[str], list[str]]:
     )
     start = pages[0] if pages else None
     headings = _heading_texts(start)[:12] if start else []
-    options = site.options or {}
+    options = serving.serving_options(site)  # the greeting of its live release
     return (
         {
             "id": site.id,

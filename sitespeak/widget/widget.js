@@ -340,12 +340,21 @@
     send({ type: "response.cancel" });
     emit("barge-in");
   }
+  // The site's greeting is spoken once per conversation, when the visitor first turns the
+  // microphone on before asking anything (a typed conversation stays silent).
+  function greetAloud() {
+    var asked = store.log.some(function (m) { return m.who === "me"; });
+    if (store.greeted || asked) return;
+    store.greeted = true; save();
+    send({ type: "greeting.request" });
+    emit("greeting");
+  }
   async function toggleMic() {
     player.unlock();
     if (fatal) return;
     if (mic.on) { mic.stop(); send({ type: "input.commit" }); }
     else {
-      try { connect(); await mic.start(); showError(""); track("mic.started", {}); }
+      try { connect(); await mic.start(); showError(""); track("mic.started", {}); greetAloud(); }
       catch (e) {
         mic.stop();
         showError(e && e.name === "NotAllowedError"

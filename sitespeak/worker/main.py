@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import redis
 from huey.consumer import Consumer
@@ -44,6 +44,7 @@ def run_worker(
     jobs = JobQueue(registry, publisher)
     tasks.serve(jobs)
     periodic.register(periodics, jobs)
+    _quiet_huey(settings)
     consumers = []
     for name in settings.queues:
         # Huey's scheduler enqueues the periodic tasks on the queue they belong to; its locks
@@ -58,7 +59,7 @@ def run_worker(
             max_delay=1.0,
             check_worker_health=True,
         )
-        _quietly(consumer.start)
+        consumer.start()
         consumers.append(consumer)
     # Again: each consumer's start() installs Huey's own handlers, which only its run() loop (not
     # used here) would act on.
@@ -84,16 +85,12 @@ def run_worker(
     return 0
 
 
-def _quietly(start: Callable[[], None]) -> None:
-    """Start a consumer without Huey's banner: with one consumer per queue it printed six times
-    over (tasks, threads, periodic flags); the single "worker consuming" line says it once."""
-    banner = logging.getLogger("huey.consumer")
-    level = banner.level
-    banner.setLevel(logging.WARNING)
-    try:
-        start()
-    finally:
-        banner.setLevel(level)
+def _quiet_huey(settings: Settings) -> None:
+    """Keep Huey's INFO lines out of the console unless asked for debug logs: with one consumer
+    per queue its banner printed six times over, and it logs every task start and finish, which
+    the job ledger and our own "job ... finished" lines already record."""
+    if settings.log_level != "debug":
+        logging.getLogger("huey").setLevel(logging.WARNING)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -114,6 +111,9 @@ def supervise(
         consumer.check_worker_health()
     try:
         worker_status.record_heartbeat(client, settings, now)
+        # First, apart from the database: alive while PostgreSQL is down, so no other worker's
+        # reaper takes this worker's jobs when it comes back.
+        worker_status.renew_lease(client, settings, tasks.HOLDER)
         # A connection taken and given back on every pass: one kept across passes died with a
         # PostgreSQL restart and failed every pass after it. Taking it checks the database.
         with database.connection_context():
@@ -128,7 +128,11 @@ def supervise(
                 nx=True,
                 px=int(settings.heartbeat_interval * 900),
             ):
-                reaper.reap(settings, jobs.publisher)
+                reaper.reap(
+                    settings,
+                    jobs.publisher,
+                    lambda holder: worker_status.lease_alive(client, settings, holder),
+                )
     except Exception as exc:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
         problem = f"{type(exc).__name__}: {exc}".strip()[:300]
         log.exception("supervision pass failed; will retry")

@@ -4,6 +4,8 @@ passwords, and a logged-in Quart test client per persona."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +14,7 @@ import redis
 from sitespeak.accounts import users
 from sitespeak.assembly import web_app
 from sitespeak.db.connection import database
+from tests.support.browser import chromium
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -67,15 +70,25 @@ def quiet_settings(settings):
 QUIET_ENV = {"SITESPEAK_VOICE_PRELOAD": "false"}
 
 
+@asynccontextmanager
+async def quiet_app(settings) -> AsyncIterator:
+    """The web app of ``settings`` without speech preloading, its Redis client and database pool
+    closed afterwards. No lifespan (test_app): the admin pages need neither the event hub nor the
+    lag probe, and EventHub.stop() can hang when cancelled mid-subscribe (reported; see the issue
+    tracker)."""
+    application = web_app(quiet_settings(settings))
+    try:
+        yield application
+    finally:
+        rt = application.extensions["sitespeak"]
+        await rt.redis.aclose()
+        rt.db.close()
+
+
 @pytest.fixture()
 async def app(settings, passwords_set, flush_login_limits):
-    # No lifespan (test_app): the admin pages need neither the event hub nor the lag probe, and
-    # EventHub.stop() can hang when cancelled mid-subscribe (reported; see the issue tracker).
-    application = web_app(quiet_settings(settings))
-    yield application
-    rt = application.extensions["sitespeak"]
-    await rt.redis.aclose()
-    rt.db.close()
+    async with quiet_app(settings) as application:
+        yield application
 
 
 @dataclass
@@ -116,3 +129,10 @@ def login(app):
         return await log_in(app, persona.user.email)
 
     return _login
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for one module's browser tests."""
+    with chromium() as found:
+        yield found

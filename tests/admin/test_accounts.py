@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 import uuid
 
 from sitespeak.accounts import setup_links, users
@@ -13,7 +12,7 @@ from sitespeak.db.models import Job, User
 from sitespeak.jobs import ledger
 from sitespeak.jobs.diagnostics import KINDS as DIAGNOSTICS
 from tests.admin.conftest import Browser, log_in
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 NEW_PASSWORD = "a long and new passphrase"
 
@@ -22,14 +21,7 @@ FAIL = next(kind for kind in DIAGNOSTICS if kind.name == "fail")
 
 def _createadmin(base_env: dict, email: str) -> dict:
     env = {**base_env, "SITESPEAK_PUBLIC_URL": "https://voice.example.test"}
-    out = subprocess.run(
-        [sys.executable, "-m", "sitespeak", "createadmin", email, "--json"],
-        env={**__import__("os").environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_command({**os.environ, **env}, "createadmin", email, "--json")
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -18,15 +17,10 @@ from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import get_tenant
 from sitespeak.voice import conversations
 from tests.admin.conftest import QUIET_ENV
-from tests.admin.test_browser import CHROMIUM, PASSWORD, _setup_link, _shot
+from tests.support.browser import needs_chromium, shot, sign_in_owner
 from tests.support.processes import start_web
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 TENANT = "Talks Co"
 TIMINGS = {"eos_to_started_ms": 180.0, "stt_ms": 120.0, "eos_to_first_audio_ms": 640.0}
 
@@ -51,18 +45,10 @@ def web(base_env, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def owner(web):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield from _signed_in(web, browser)
-        browser.close()
-
-
-def _signed_in(web, browser):
+def owner(web, browser):
+    # The viewer is in New York; the server stores and prints UTC.
+    page = sign_in_owner(web, browser, TENANT, timezone_id="America/New_York", locale="en-US")
     # A tenant of its own: other modules' sites and turns must not show in its numbers.
-    link = _setup_link(web, f"talks-{uuid.uuid4().hex[:6]}@example.test", TENANT)
     with database.connection_context(), database.atomic():  # committed for the web process
         tenant = get_tenant(TENANT)
         site = create_site(tenant.id, f"Talks {uuid.uuid4().hex[:6]}", ["https://talks.example/"])
@@ -83,21 +69,8 @@ def _signed_in(web, browser):
             "UPDATE voice_turns SET feedback = 'down' WHERE session_id = %s AND seq = 2",
             (f"gap-{site.id}",),
         )
-    # The viewer is in New York; the server stores and prints UTC.
-    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
-    page = context.new_page()
-    page.goto(link)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url(web.url + "/admin/")
-    # A superuser sees every tenant: after other modules made theirs, pick this module's.
-    if page.locator("select[name=tenant_id]").count():
-        with page.expect_navigation():
-            page.select_option("select[name=tenant_id]", label=TENANT)
-    assert TENANT in page.locator(".who").inner_text()
     yield page, site
-    context.close()
+    page.context.close()
 
 
 def rows(page) -> list[str]:
@@ -117,7 +90,7 @@ def test_the_list_shows_first_questions_and_outcomes_and_hides_empty_sessions(we
     zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     assert zone == "America/New_York"
     assert when.get_attribute("title").endswith((" EST", " EDT"))  # the viewer's zone
-    _shot(page, "admin-conversations.png")
+    shot(page, "admin-conversations.png")
 
     page.select_option("select[name=outcome]", "gap")
     page.click("button:has-text('Filter')")
@@ -146,7 +119,7 @@ def test_a_conversation_shows_its_turns_with_the_latency_folded(web, owner):
     turn.locator("details.latency summary").click()
     assert turn.locator("table.timings").is_visible()
     assert "T" not in page.locator(".facts time").inner_text()
-    _shot(page, "admin-conversation-folded.png")
+    shot(page, "admin-conversation-folded.png")
 
 
 def test_the_dashboard_shows_the_owners_numbers_before_the_infrastructure(web, owner):
@@ -164,7 +137,7 @@ def test_the_dashboard_shows_the_owners_numbers_before_the_infrastructure(web, o
     assert "do you sell gluten-free bread" in gaps.inner_text()
     crawls = page.locator("table.crawls tr", has_text=site.name)
     assert "never crawled" in crawls.inner_text()
-    _shot(page, "admin-dashboard-owner.png")
+    shot(page, "admin-dashboard-owner.png")
 
 
 def test_the_site_page_says_when_the_widget_runs_elsewhere_than_crawled(web, owner):
@@ -174,7 +147,7 @@ def test_the_site_page_says_when_the_widget_runs_elsewhere_than_crawled(web, own
     assert notice.is_visible()
     assert "https://www.talks.example" in notice.inner_text()
     assert "crawled at https://talks.example" in notice.inner_text()
-    _shot(page, "admin-site-origin-mismatch.png")
+    shot(page, "admin-site-origin-mismatch.png")
 
 
 def test_the_jobs_page_lists_recent_jobs_of_every_state_with_filters(web, owner):
@@ -202,7 +175,7 @@ def test_the_jobs_page_lists_recent_jobs_of_every_state_with_filters(web, owner)
     assert {"succeeded", "running", "dead"} <= set(states), states
     done = page.locator("table.jobs tbody tr", has_text="succeeded").first
     assert "5.0 s" in done.inner_text()  # how long it took
-    _shot(page, "admin-jobs.png")
+    shot(page, "admin-jobs.png")
     page.select_option("select[name=status]", "dead")
     page.click("button:has-text('Filter')")
     rows = page.locator("table.jobs tbody tr")

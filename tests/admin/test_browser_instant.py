@@ -5,7 +5,6 @@ answered instantly; nothing of it for another tenant."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -15,20 +14,10 @@ from sitespeak.instant.prepared_set import Prepared, replace_set
 from sitespeak.sites import create_site
 from sitespeak.tenancy.tenants import get_tenant
 from sitespeak.voice import conversations
-from tests.admin.test_browser import (  # noqa: F401 - browser and web are fixtures
-    CHROMIUM,
-    _shot,
-    browser,
-    sign_in_owner,
-    web,
-)
+from tests.admin.test_browser import web  # noqa: F401 - a fixture
+from tests.support.browser import needs_chromium, shot, sign_in_owner
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 TENANT = "Instant Co"
 
 
@@ -72,7 +61,7 @@ def test_the_owner_sees_the_prepared_set_and_the_hit_rate(web, owner):  # noqa: 
     assert len(rows) == 2
     assert "What is your phone number?" in rows[0] and "555 0100" in rows[0]
     assert all("current" in row for row in rows)
-    _shot(page, "admin-instant-answers.png")
+    shot(page, "admin-instant-answers.png")
 
     with database.connection_context():  # the site's knowledge changes: the set is outdated
         Site.update(knowledge_version=Site.knowledge_version + 1).where(

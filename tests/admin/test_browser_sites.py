@@ -14,19 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.admin.conftest import QUIET_ENV
-from tests.admin.test_browser import CHROMIUM, PASSWORD, _setup_link, _shot
+from tests.support.browser import needs_chromium, shot, sign_in_owner
 from tests.support.processes import start_web, start_worker
 from tests.voice.client import ask_text, open_session
 from tests.voice.testsite import serve_site
 
 SITE_TITLE = "Sunrise Bakery"  # the loopback site's start page title
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not __import__("pathlib").Path(CHROMIUM).exists(),
-        reason="needs Debian's Chromium: apt-get install -y chromium",
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -47,27 +41,8 @@ def stack(base_env, tmp_path_factory, speech_process):
 
 
 @pytest.fixture(scope="module")
-def page(stack):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        tab = chromium.new_context().new_page()
-        tab.goto(_setup_link(stack, f"sites-{uuid.uuid4().hex[:6]}@example.test"))
-        tab.fill("input[name=password]", PASSWORD)
-        tab.fill("input[name=confirm]", PASSWORD)
-        tab.click("button.primary")
-        tab.wait_for_url(stack.url + "/admin/")
-        yield tab
-        chromium.close()
+def page(stack, browser):
+    return sign_in_owner(stack, browser, f"Sites {uuid.uuid4().hex[:6]}")
 
 
 def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(stack, page, bakery):
@@ -83,7 +58,7 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     site_url = page.url.split("?")[0]
     # Saving started the first crawl; the page follows it to the end by itself.
     page.wait_for_selector("#crawls .pill.succeeded", timeout=120_000)
-    _shot(page, "admin-site-first-crawl.png")
+    shot(page, "admin-site-first-crawl.png")
 
     page.wait_for_selector("#crawls[data-connected='1']")
     page.evaluate("sessionStorage.removeItem('sitespeak.live')")
@@ -96,7 +71,7 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     seen = json.loads(page.evaluate("sessionStorage.getItem('sitespeak.live')"))
     assert any("pages done" in s or "page done" in s for s in seen), seen
     assert "Crawl done." in seen
-    _shot(page, "admin-site.png")
+    shot(page, "admin-site.png")
 
     page.click("text=Search playground")
     page.fill("input[name=q]", "When do you open on Saturday?")
@@ -108,12 +83,12 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     assert answer.locator(".sources a").count() >= 1
     assert page.locator(".passage .pill", has_text="in the answer").count() >= 1
     assert page.locator(".passage .rank").first.inner_text() == "#1"  # no bare RRF score
-    _shot(page, "admin-search.png")
+    shot(page, "admin-search.png")
     page.fill("input[name=q]", "Do you repair bicycles?")
     page.click("button:has-text('Ask')")
     assert answer.locator(".pill").inner_text() == "declined"
     assert "declined:" in answer.locator(".why").inner_text().lower()
-    _shot(page, "admin-search-declined.png")
+    shot(page, "admin-search-declined.png")
 
     key = snippet.split('data-site-key="')[1].split('"')[0]
     # Playwright's sync API owns this thread's event loop: the widget client runs on another.
@@ -129,7 +104,7 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
     assert page.locator(".turn .q").first.inner_text().endswith("What are your opening hours?")
     assert page.locator(".latency svg rect").count() >= 2
     assert page.locator("text=eos to first audio").count() == 1
-    _shot(page, "admin-conversation.png")
+    shot(page, "admin-conversation.png")
 
     page.click("text=Charts")
     # The charts read the rollups, which the analytics worker rebuilds seconds after a turn.
@@ -138,10 +113,11 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
         assert time.monotonic() < deadline, "the turn never reached the charts' rollups"
         page.wait_for_timeout(500)
         page.reload()
+    page.wait_for_load_state()  # the totals come before the charts in a page still loading
     assert page.locator("svg.chart rect").count() >= 1  # turns per day
     assert page.locator("svg.chart polyline").count() >= 2  # latency p50/p95
     assert "what are your opening hours" in page.locator("text=Top questions >> ..").inner_text()
-    _shot(page, "admin-charts.png")
+    shot(page, "admin-charts.png")
 
 
 async def _text_turn(web_url: str, origin: str, key: str, text: str) -> str:
@@ -164,7 +140,7 @@ def test_a_private_start_url_is_refused_at_save_and_a_crawl_of_nothing_shows_fai
     page.fill("textarea[name=start_urls]", bakery + "/")
     page.click("text=Add site")
     assert "127.0.0.1 is a private address: allow private addresses" in page.content()
-    _shot(page, "admin-site-refused.png")
+    shot(page, "admin-site-refused.png")
 
     page.goto(stack.url + "/admin/sites")
     page.fill("input[name=name]", "Missing Bakery")
@@ -174,9 +150,9 @@ def test_a_private_start_url_is_refused_at_save_and_a_crawl_of_nothing_shows_fai
     page.wait_for_selector("#crawls .pill.failed", timeout=120_000)
     problem = page.locator("#crawls .run-problem").first.inner_text()
     assert problem.startswith("1 page failed: HTTP 404: the page does not exist")
-    _shot(page, "admin-site-crawl-failed.png")
+    shot(page, "admin-site-crawl-failed.png")
     page.click("nav >> text=Sites")
     row = page.locator("tr", has_text="Missing Bakery")
     assert row.locator(".pill.failed").count() == 1
     assert "HTTP 404" in row.locator(".run-problem").inner_text()
-    _shot(page, "admin-sites-crawl-failed.png")
+    shot(page, "admin-sites-crawl-failed.png")

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 
 import redis
 
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 
 def _run(base_env: dict, *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args, "--json"],
-        env={**os.environ, **base_env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_command({**os.environ, **base_env}, *args, "--json")
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -59,12 +50,5 @@ def test_unlock_lifts_a_lockout(base_env, settings):
 
 
 def test_an_unknown_email_gives_a_readable_error(base_env):
-    out = subprocess.run(
-        [sys.executable, "-m", "sitespeak", "user", "reset", "ghost@example.test"],
-        env={**os.environ, **base_env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_command({**os.environ, **base_env}, "user", "reset", "ghost@example.test")
     assert out.returncode == 1 and "no user ghost@example.test" in out.stderr

@@ -20,8 +20,13 @@ ORIGIN = "https://shop.example"
 
 
 @pytest.fixture(scope="module")
-def stack(base_env, tmp_path_factory):
-    env = own_queues(base_env)
+def stack_env(base_env):
+    return own_queues(base_env)
+
+
+@pytest.fixture(scope="module")
+def stack(stack_env, tmp_path_factory):
+    env = stack_env
     logs = tmp_path_factory.mktemp("ingest-logs")
     web = start_web(env, logs)
     worker = start_worker(env, logs, SITESPEAK_WORKER_QUEUES="analytics")
@@ -102,11 +107,14 @@ def test_a_bad_event_is_refused_and_nothing_of_its_batch_is_stored(
     response = post(stack, site.key, events)
     assert response.status_code == 400
     assert expect in response.json()["detail"] and "events.1" in response.json()["detail"]
+    assert _stored(site) == 0
+
+
+def _stored(site) -> int:
     with database.connection_context():
-        stored = database.execute_sql(
+        return database.execute_sql(
             "SELECT count(*) FROM analytics_events WHERE site_id = %s", (site.id,)
         ).fetchone()[0]
-    assert stored == 0
 
 
 def test_a_beacon_from_another_origin_or_with_an_unknown_key_is_refused(stack, alice, make_site):
@@ -147,3 +155,55 @@ def test_a_thumbs_down_marks_its_conversation_for_the_owner_only_on_the_same_sit
         listed = conversations.list_conversations(alice.tenant.id, mine.id, outcome="not_helpful")
     assert [c["id"] for c in listed["items"]] == [voted]
     assert listed["items"][0]["not_helpful"] == 1
+
+
+def _patch(web, persona, site_id: int, changes: dict) -> None:
+    response = httpx.patch(
+        f"{web.url}/api/v1/sites/{site_id}",
+        json=changes,
+        headers={"Authorization": f"Bearer {persona.token}"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_an_origin_taken_off_a_site_is_refused_at_once_by_every_web_process(
+    stack, stack_env, tmp_path, alice, make_site
+):
+    other = start_web(stack_env, tmp_path)  # a second web process, with its own key cache
+    try:
+        site = make_site(alice.tenant, ORIGIN)
+        kept = "https://kept.example"
+        _patch(stack, alice, site.id, {"allowed_origins": [ORIGIN, kept]})
+        for web in (stack, other):  # both have the key cached with its two origins
+            assert post(web, site.key, beacon("s-visitor-5", {"type": "mic.started"})).is_success
+
+        _patch(stack, alice, site.id, {"allowed_origins": [kept]})
+        # The process that made the change refuses at once; the other once the event reaches it.
+        refused = post(stack, site.key, beacon("s-visitor-5", {"type": "mic.started"}))
+        assert refused.status_code == 403
+        wait_for(
+            lambda: (
+                post(other, site.key, beacon("s-visitor-5", {"type": "mic.started"})).status_code
+                == 403
+            ),
+            timeout=5,
+            what="the other web process refusing the removed origin",
+        )
+        events = beacon("s-visitor-5", {"type": "mic.started"})
+        assert post(other, site.key, events, origin=kept).status_code == 200
+    finally:
+        other.stop()
+
+
+def test_a_deleted_sites_key_is_refused_at_once(stack, alice, make_site):
+    site = make_site(alice.tenant, ORIGIN)
+    assert post(stack, site.key, beacon("s-visitor-6", {"type": "mic.started"})).is_success
+    wait_for(lambda: _stored(site) == 1, what="the batch stored before its site goes")
+    deleted = httpx.delete(
+        f"{stack.url}/api/v1/sites/{site.id}",
+        headers={"Authorization": f"Bearer {alice.token}"},
+        timeout=5,
+    )
+    assert deleted.status_code == 204
+    assert post(stack, site.key, beacon("s-visitor-6", {"type": "mic.started"})).status_code == 400

@@ -8,6 +8,7 @@ import pytest
 
 from sitespeak.db.connection import database
 from sitespeak.voice.answer import SPOKEN_WORDS, answer
+from sitespeak.voice.followups import resolve
 from sitespeak.voice.persona import Persona, persona_of
 from sitespeak.voice.speakable import speakable
 from tests.support.answer_quality import ask, cited
@@ -119,3 +120,32 @@ def test_a_long_answer_is_shown_whole_and_spoken_short_with_where_the_rest_is():
     assert reply.text == long
     assert len(" ".join(reply.speech).split()) <= SPOKEN_WORDS + 6
     assert reply.speech[-1] == "More on the Delivery page."
+
+
+@pytest.mark.parametrize(
+    ("request_", "path"),
+    [
+        ("Take me to the page about the tours", "/about"),
+        ("Show me the page on prices", "/prices"),
+        ("Open the section about parking", "/visit"),
+    ],
+)
+def test_a_page_named_by_what_it_is_about_is_opened(bikes, embedder, request_, path):
+    reply = _ask(bikes, embedder, request_)
+    assert reply.covered and reply.actions, reply.text
+    assert reply.actions[0]["url"] == bikes.url + path, reply.actions
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "understood"),
+    [
+        ("How much is a drop-in class?", "And if I'm over 65?", "How much is a drop-in class if"),
+        ("How much is the bike tour?", "And how much does one cost for kids?", "the bike tour"),
+        ("When are you open on Sunday?", "And on Saturday?", "When are you open on Saturday?"),
+        ("Where are you?", "And how do I get there?", "Where are you"),
+    ],
+)
+def test_a_follow_up_with_a_condition_or_a_question_of_its_own_keeps_the_topic(
+    before, after, understood
+):
+    assert understood in resolve(after, [{"q": before, "a": ""}])

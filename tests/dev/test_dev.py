@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tests.dev.support import (
     wait_gone,
     wait_ready,
 )
-from tests.support.processes import ROOT, free_port, wait_for
+from tests.support.processes import free_port, run_command, wait_for
 
 
 class DevRun:
@@ -44,14 +43,7 @@ class DevRun:
         """An admin command in another shell of the same checkout: no URL given, it finds the
         servers of the running ``dev`` by itself."""
         env = bare_env(SITESPEAK_STATE_DIR=str(self.state))
-        done = subprocess.run(
-            [sys.executable, "-m", "sitespeak", *args, "--json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_command(env, *args, "--json")
         assert done.returncode == 0, done.stderr
         assert "using the servers of the `dev` running on" in done.stderr
         return json.loads(done.stdout)
@@ -81,9 +73,8 @@ def _servers_on(state: Path) -> list[psutil.Process]:
 
 
 def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_after_sigterm(
-    tmp_path,
+    state, tmp_path
 ) -> None:
-    state = tmp_path / "state"
     run = DevRun(state, tmp_path)
     try:
         # The supervisor prints the URLs after its own probe answers: a moment after ours.
@@ -105,8 +96,7 @@ def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_afte
     assert not (state / "dev.env").exists()  # admin commands no longer find a dev to use
 
 
-def test_a_second_dev_run_reuses_the_data_of_the_first(tmp_path) -> None:
-    state = tmp_path / "state"
+def test_a_second_dev_run_reuses_the_data_of_the_first(state, tmp_path) -> None:
     first = DevRun(state, tmp_path)
     try:
         assert first.admin("tenant", "create", "Kept Shop")["created"] is True

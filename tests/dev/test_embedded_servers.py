@@ -53,8 +53,7 @@ def _server_pids(state: Path) -> set[int]:
     return {pid for pid in (servers.postgres.running_pid(), servers.valkey.running_pid()) if pid}
 
 
-def test_two_processes_starting_on_one_state_dir_give_one_pair_of_servers(tmp_path) -> None:
-    state = tmp_path / "state"
+def test_two_processes_starting_on_one_state_dir_give_one_pair_of_servers(state) -> None:
     first, second = _holder(state), _holder(state)
     try:
         outcomes = {}
@@ -77,8 +76,7 @@ def test_two_processes_starting_on_one_state_dir_give_one_pair_of_servers(tmp_pa
     assert not _server_pids(state)
 
 
-def test_servers_left_by_a_killed_owner_are_replaced_and_their_data_kept(tmp_path) -> None:
-    state = tmp_path / "state"
+def test_servers_left_by_a_killed_owner_are_replaced_and_their_data_kept(state) -> None:
     holder = _holder(state)
     assert holder.stdout.readline().strip() == "up", holder.stderr.read()
     orphans = _server_pids(state)
@@ -106,9 +104,8 @@ def _modes(paths: list[Path]) -> dict[str, tuple[int, int, int]]:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="checks what running as root changes")
 def test_as_root_postgres_runs_unprivileged_and_nothing_outside_the_state_dir_changes(
-    tmp_path,
+    state,
 ) -> None:
-    state = tmp_path / "state"
     install = _install_dir()
     outside = [*state.parents, *install.parents, *[p for p in install.rglob("*") if p.is_dir()]]
     before = _modes(outside), Path("/etc/passwd").read_bytes(), Path("/etc/group").read_bytes()
@@ -131,8 +128,9 @@ def test_the_built_in_procfile_matches_the_repos() -> None:
     assert PROCFILE == ROOT / "Procfile"
 
 
-def test_stale_pid_files_naming_someone_elses_servers_leave_those_processes_alone(tmp_path) -> None:
-    state = tmp_path / "state"
+def test_stale_pid_files_naming_someone_elses_servers_leave_those_processes_alone(
+    state, tmp_path
+) -> None:
     servers = EmbeddedServers(state)
     servers.start()
     servers.stop()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 
 from tests.dev.support import bare_env
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import free_port, run_command
 
 
 def listening() -> socket.socket:
@@ -20,14 +19,7 @@ def listening() -> socket.socket:
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args],
-        cwd=ROOT,
-        env=bare_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_command(bare_env(**env), *args)
 
 
 def test_dev_refuses_a_port_in_use_and_names_the_setting(tmp_path):

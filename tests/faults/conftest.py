@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg2
 import pytest
 
 from tests.conftest import own_queues
@@ -62,6 +63,9 @@ def stack(own_postgres, base_env, speech_process, tmp_path_factory):
             "SITESPEAK_VOICE_IP_TURNS_PER_MINUTE": "1000",
             "SITESPEAK_VOICE_AUDIO_LEAD_MS": "10000",  # answers stream at once: short turns
             "SITESPEAK_VOICE_PRELOAD": "true",  # the models load before the load starts
+            # Every test visitor is 127.0.0.1 and the count is box-wide, in this Redis: a
+            # scenario's sessions must not refuse the next one's (test_session_cap sets its own).
+            "SITESPEAK_VOICE_SESSIONS_PER_ADDRESS": "1000",
         }
         worker = start_worker(env, logs)
         web = start_web(env, logs, 90)
@@ -69,11 +73,45 @@ def stack(own_postgres, base_env, speech_process, tmp_path_factory):
         found = Stack(own_postgres, redis, web, worker, origin, key, env, logs)
         try:
             yield found
-        finally:
-            web.stop()
-            worker.stop()
+        finally:  # the stack's processes now: a test may have replaced one (a killed worker)
+            found.web.stop()
+            found.worker.stop()
             redis.stop()
             own_postgres.start()
+
+
+def sql(stack: Stack, query: str, *args: object) -> list[tuple]:
+    """Rows of ``query`` on the stack's own PostgreSQL (the test process's models are bound to
+    the run's shared one)."""
+    conn = psycopg2.connect(stack.pg.url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def recorded_pages(stack: Stack, job_id: str, outcome: str | None = None) -> list[str]:
+    """The pages the crawl job ``job_id`` recorded (with ``outcome``, or any)."""
+    rows = sql(
+        stack,
+        "SELECT o.url FROM crawl_outcomes o JOIN crawl_runs r ON r.id = o.run_id "
+        "WHERE r.job_id = %s AND (%s::text IS NULL OR o.outcome = %s)",
+        job_id,
+        outcome,
+        outcome,
+    )
+    return [url for (url,) in rows]
+
+
+def doubled_chunks(stack: Stack, site_id: int) -> list[tuple]:
+    return sql(
+        stack,
+        "SELECT page_id, text_hash FROM chunks WHERE site_id = %s "
+        "GROUP BY page_id, text_hash HAVING count(*) > 1",
+        site_id,
+    )
 
 
 def recovered(stack: Stack, timeout: float = 60) -> None:

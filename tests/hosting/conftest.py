@@ -6,7 +6,6 @@ own (so the releases they write never meet another test's sites)."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ import lxml.html
 import pytest
 
 from sitespeak import sites
-from sitespeak.assembly import web_app
 from sitespeak.db.models import Site
 from sitespeak.hosting import intake, layout, publish, registry
 from sitespeak.hosting.models import HostedRelease, HostedSite
 from sitespeak.settings import Settings
-from tests.admin.conftest import flush_login_limits, passwords_set, quiet_settings
+from tests.admin.conftest import flush_login_limits, passwords_set, quiet_app
 from tests.support.processes import Proc, start_web
+from tests.support.serving import serving
 
 __all__ = ["flush_login_limits", "passwords_set"]  # fixtures shared with the admin tests
 
@@ -158,13 +157,10 @@ def uploads_left(settings: Settings) -> list[Path]:
 @pytest.fixture()
 async def hosting_app(host_settings, passwords_set, flush_login_limits):
     """The web app on the test's own state dir, with a 64 KiB upload limit."""
-    application = web_app(
-        quiet_settings(host_settings).model_copy(update={"hosted_max_upload_bytes": 64 * 1024})
-    )
-    yield application
-    rt = application.extensions["sitespeak"]
-    await rt.redis.aclose()
-    rt.db.close()
+    async with quiet_app(
+        host_settings.model_copy(update={"hosted_max_upload_bytes": 64 * 1024})
+    ) as application:
+        yield application
 
 
 @dataclass
@@ -194,12 +190,9 @@ def purge_receiver():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/purge"
-    yield receiver
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield receiver
 
 
 @pytest.fixture()

@@ -6,13 +6,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from urllib.parse import quote
 
 import pytest
 
+from sitespeak.crawl import store
+from sitespeak.crawl.scope import normalise
+from sitespeak.db.connection import database
 from sitespeak.errors import InvalidInput
-from sitespeak.hosting import intake, layout, publish, purge
+from sitespeak.hosting import intake, knowledge, layout, publish, purge
 from sitespeak.hosting.knowledge import ingest_release
 from sitespeak.hosting.models import HostedSite
+from sitespeak.knowledge.chunking import chunk_page
+from sitespeak.knowledge.extract import extract
 from sitespeak.knowledge.models import Chunk, CrawlRun, Page
 from tests.hosting.conftest import DOMAIN, publish_path, write_site
 
@@ -129,3 +135,53 @@ def test_a_hook_on_a_private_address_needs_a_site_that_allows_them(hosted_site, 
         purge.set_hooks(hosted, [purge_receiver.url])
     with pytest.raises(InvalidInput, match="absolute http"):
         purge.set_hooks(hosted, ["ftp://cdn.example/purge"])
+
+
+def test_new_pages_are_written_many_a_transaction_with_the_rows_a_page_at_a_time_gives(
+    host_settings, hosted_site, alice, make_site, tmp_path, monkeypatch
+):
+    site, hosted = hosted_site
+    publish_path(host_settings, hosted, write_site(tmp_path / "src", extra_pages=60))
+    release = layout.live_release(host_settings.state_dir, f"{hosted.label}.{DOMAIN}")
+    base = f"https://{hosted.label}.{DOMAIN}"
+    # The reference: the same files recorded a page at a time, as a crawl records them.
+    other = make_site(alice.tenant)
+    run, _ = store.start_run(other, None)
+    manifest = layout.Manifest.from_json((release / layout.MANIFEST).read_text("utf-8"))
+    for url_path, name in sorted(knowledge.pages_of(manifest).items()):
+        url = normalise(base + quote(url_path))
+        content = extract(layout.file_path(release, name).read_bytes(), url, "utf-8")
+        digest = store.content_hash(content)
+        fetched = knowledge.FromFile(url)
+        drafts = chunk_page(content)
+        store.record_content(run, other, url, 0, fetched, content, drafts, None, digest, None)
+    page_inserts = []
+    execute_sql = database.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        if sql.startswith('INSERT INTO "pages"'):
+            page_inserts.append(sql)
+        return execute_sql(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(database.obj, "execute_sql", counting)
+
+    totals = ingest(host_settings, site, hosted)
+
+    assert totals["new"] == 62 and totals["status"] == "succeeded"
+    assert len(page_inserts) == 2  # 62 pages: a batch of 50, then the last 12
+    assert rows_of(site) == rows_of(other)
+
+
+def rows_of(site) -> tuple[list, list]:
+    pages = [
+        (p.url, p.status, p.title, p.content_hash, p.blocks, p.headings, p.links, p.http_status)
+        for p in Page.select().where(Page.site == site.id).order_by(Page.id)
+    ]
+    chunks = [
+        (c.page.url, c.ord, c.kind, c.anchor, c.title, c.heading, c.text, c.text_hash, c.retired)
+        for c in Chunk.select(Chunk, Page.url)
+        .join(Page)
+        .where(Chunk.site == site.id)
+        .order_by(Chunk.id)
+    ]
+    return pages, chunks

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 
 import brotli
@@ -28,7 +27,7 @@ from tests.hosting.conftest import (
     tree_of,
     write_site,
 )
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 
 def test_a_published_folder_goes_live_with_one_embed_tag_per_page_and_generated_files(
@@ -200,14 +199,7 @@ def test_the_publish_command_publishes_a_folder_and_lists_it(
     }
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "sitespeak", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_command(env, *args, timeout=120)
 
     done = run("publish", site.name, str(write_site(tmp_path / "src")), "--json")
     assert done.returncode == 0, done.stderr
@@ -259,7 +251,7 @@ def test_a_retry_after_the_link_switched_keeps_the_live_files(host_settings, hos
 
     again = publish.publish_release(host_settings, hosted.tenant_id, hosted.site_id, 2)
 
-    assert again == {"release": 2, "state": "live"}
+    assert again == {"release": 2, "state": "live", "follow_up": []}
     assert "<h1>Two</h1>" in (live_files(host_settings, hosted) / "index.html").read_text()
     states = dict(
         HostedRelease.select(HostedRelease.number, HostedRelease.state)

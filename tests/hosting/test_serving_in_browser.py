@@ -13,31 +13,20 @@ from sitespeak.hosting.knowledge import ingest_release
 from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.indexing import embed_site
 from tests.hosting.conftest import ADMIN_HOST, DOMAIN, publish_path, site_key
-from tests.widget.conftest import CHROMIUM
+from tests.support.browser import chromium, watched_tab
 from tests.widget.test_widget_in_browser import W, ask, bot_messages, open_widget, wait_turns
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    args = ["--no-sandbox", "--no-first-run", "--host-resolver-rules=MAP *.test 127.0.0.1"]
-    with sync_playwright() as pw:
-        found = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+def browser():
+    with chromium("--host-resolver-rules=MAP *.test 127.0.0.1") as found:
         yield found
-        found.close()
 
 
 @pytest.fixture()
-def tab(chromium):
-    context = chromium.new_context(viewport={"width": 1100, "height": 800})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    yield page
-    context.close()
+def tab(browser):
+    with watched_tab(browser) as found:
+        yield found
 
 
 HOME = """<!DOCTYPE html><html><head><title>Hosted Bakery</title></head><body>

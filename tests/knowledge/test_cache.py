@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.connection import database
+from sitespeak.events.bus import Event
 from sitespeak.knowledge.cache import KnowledgeCache
 from sitespeak.knowledge.embedders import LocalEmbedder
 from sitespeak.knowledge.site_index import site_version
@@ -34,7 +37,7 @@ async def test_a_knowledge_update_event_swaps_in_the_sites_new_index(
     )
     await asyncio.to_thread(crawl_foreground, site, kb_settings, lambda *e: events.append(e))
     before = cache.cached_sites()[site.id]
-    await cache.on_event({"type": events[-1][0], "tenant_id": events[-1][1], "data": events[-1][2]})
+    await cache.on_event(Event(*events[-1], 0.0))
     assert cache.cached_sites()[site.id] > before
     found = await cache.search(site.id, "who bakes the macarons", 1)
     assert "Lucia" in found[0].text
@@ -63,3 +66,35 @@ async def test_a_missed_event_is_caught_by_the_version_check(
 def _version(site_id: int) -> int:
     with database.connection_context():
         return site_version(site_id)
+
+
+class CountingEmbedder(LocalEmbedder):
+    """The real model, recording what it was asked to embed."""
+
+    asked: list[list[str]] = []
+
+    def embed(self, texts):
+        CountingEmbedder.asked.append(list(texts))
+        return super().embed(texts)
+
+
+@pytest.mark.slow  # loads the embedding model
+async def test_a_second_look_embeds_each_sentence_once_and_scores_it_the_same_again():
+    CountingEmbedder.asked = []
+    cache = KnowledgeCache(_no_db, CountingEmbedder)
+    question = "Is there somewhere to leave the bicycle while I shop?"
+    sentences = ["Bikes can be locked to the rails by the door.", "We sell sourdough bread."]
+    first = await cache.similarity(question, sentences)
+    again = await cache.similarity(question, [*sentences, "Coffee is served from 8 am."])
+    assert first is not None and again is not None
+    assert first[0] > first[1]  # the bike sentence is the closer one
+    assert again[:2] == first  # the kept vectors, not new ones
+    assert CountingEmbedder.asked == [
+        sorted([question, *sentences]),
+        ["Coffee is served from 8 am."],
+    ]
+    cache.close()
+
+
+async def _no_db(fn, *args):
+    raise AssertionError("a similarity needs no database")

@@ -5,24 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from sitespeak.db.models import Job
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 pytestmark = pytest.mark.slow
 
 
 def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args],
-        cwd=ROOT,
-        timeout=180,
-        env={**os.environ, **env, "SITESPEAK_CRAWL_MAX_BYTES": "1048576"},
-        capture_output=True,
-        text=True,
+    return run_command(
+        {**os.environ, **env, "SITESPEAK_CRAWL_MAX_BYTES": "1048576"}, *args, timeout=180
     )
 
 

@@ -236,3 +236,48 @@ def test_the_same_page_under_two_addresses_is_one_page_and_never_removed(
     found = outcomes(again["run_id"], testsite.url)
     assert found["/"].outcome == "unchanged" and again["removed"] == 0
     assert pages_by_path(site, testsite.url)["/"].status == "ok"
+
+
+MENU = (
+    "<div class='menu'><a href='/'>Home</a> | <a href='/hours'>Hours</a> | "
+    "<a href='/faq'>FAQ</a> | Call us on 555 0199</div>"
+)
+
+
+def _with_menu(testsite, paths) -> None:
+    for path in paths:
+        testsite.pages[path] = testsite.pages[path].replace("<main>", "<main>" + MENU)
+
+
+def _pages_saying(site, base: str, text: str) -> set[str]:
+    return {
+        c.url[len(base) :]
+        for c in Chunk.select().where(Chunk.site == site.id, Chunk.retired == False)  # noqa: E712
+        if text in c.text
+    }
+
+
+def test_a_menu_div_repeated_on_every_page_reaches_the_passages_of_one_page_only(
+    alice, testsite, make_site, kb_settings
+):
+    _with_menu(testsite, INDEXED)
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    assert _pages_saying(site, testsite.url, "555 0199") == {"/"}  # kept once, on the home page
+    assert _pages_saying(site, testsite.url, "Tomasz") == {"/team"}  # the pages' own text stays
+    testsite.pages["/team"] = page(
+        "The team", "<h1 id='team'>The team</h1><p>Amira now runs the ovens.</p>"
+    )
+    _with_menu(testsite, ["/team"])
+    crawl_site(site, kb_settings)  # a changed page loses the repeated block again
+    assert _pages_saying(site, testsite.url, "555 0199") == {"/"}
+    assert _pages_saying(site, testsite.url, "Amira now runs") == {"/team"}
+
+
+def test_a_block_on_fewer_than_half_the_pages_stays_on_each(
+    alice, testsite, make_site, kb_settings
+):
+    _with_menu(testsite, ["/hours", "/faq", "/team"])
+    site = make_site(alice.tenant, testsite.url)
+    crawl_site(site, kb_settings)
+    assert _pages_saying(site, testsite.url, "555 0199") == {"/hours", "/faq", "/team"}

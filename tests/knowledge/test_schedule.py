@@ -82,8 +82,12 @@ def test_a_worker_runs_the_recrawl_schedule_as_a_periodic_task(
 ):
     site = make_site(alice.tenant, testsite.url)
     sites.update_site(alice.tenant.id, site.id, schedule="daily")  # never crawled: due now
-    # Only the maintenance queue: the crawl is submitted, not run.
-    worker = start_worker({**queue_env, "SITESPEAK_WORKER_QUEUES": "maintenance"}, tmp_path)
+    # Only the maintenance queue: the crawl is submitted, not run. At debug level, Huey's
+    # consumer lists its tasks (at info its lines are kept out of the console).
+    worker = start_worker(
+        {**queue_env, "SITESPEAK_WORKER_QUEUES": "maintenance", "SITESPEAK_LOG_LEVEL": "debug"},
+        tmp_path,
+    )
     try:
         crawls = wait_for(
             lambda: _scheduled_crawls(site.id), timeout=60, every=0.3, what="a scheduled crawl"

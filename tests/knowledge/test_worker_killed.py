@@ -16,6 +16,7 @@ from sitespeak.events.bus import EventPublisher
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
 from sitespeak.knowledge.models import Chunk, CrawlOutcome, CrawlRun, Page
+from tests.conftest import own_queues
 from tests.knowledge.testsite import LoopbackSite
 from tests.support.processes import start_worker, wait_for
 
@@ -27,14 +28,25 @@ def _recorded(run_id: int) -> int:
     return CrawlOutcome.select().where(CrawlOutcome.run == run_id).count()
 
 
-def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_doubled(
-    alice, make_site, settings, base_env, tmp_path, db
-):
+@pytest.fixture()
+def own(settings, base_env):
+    """Queues of its own: the embedding the finished crawl submits must not wait in the run's
+    shared queues for a later test's worker to pick up."""
+    env = own_queues(base_env)
+    mine = settings.model_copy(update={"redis_prefix": env["SITESPEAK_REDIS_PREFIX"]})
+    queues.bind(mine)
+    yield mine, env
     queues.bind(settings)
+
+
+def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_doubled(
+    alice, make_site, own, tmp_path, db
+):
+    settings, own_env = own
     with LoopbackSite(delay=0.1, extra_pages=EXTRA) as slow:
         site = make_site(alice.tenant, slow.url)
         env = {
-            **base_env,
+            **own_env,
             "SITESPEAK_WORKER_QUEUES": "crawler",
             "SITESPEAK_CRAWL_CONCURRENCY": "2",
             "SITESPEAK_CRAWL_MAX_BYTES": "1048576",

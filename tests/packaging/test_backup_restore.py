@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg2
 import pytest
 
 from sitespeak.db.migrate import latest_version
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 from tests.support.services import create_database, drop_database
 
 pytestmark = pytest.mark.skipif(
@@ -22,14 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_command({**os.environ, **env}, *args, timeout=120)
 
 
 def rows(url: str, sql: str) -> list[tuple]:

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from sitespeak.db.connection import database
-from sitespeak.db.models import Site
+from tests.support.site_voice import change_voice, restore_voice
 from tests.voice.client import ask_text, open_session
 
 pytestmark = pytest.mark.slow
 PERSONA = "You are Ada, the bakery's formal assistant."
 
 
-async def test_the_model_is_told_the_persona_and_the_previous_turn(web_a, openai_site, fake):
-    with database.connection_context():
-        before = Site.get_by_id(openai_site.id).options
-        Site.update(options={**before, "persona": PERSONA}).where(
-            Site.id == openai_site.id
-        ).execute()
+async def test_the_model_is_told_the_persona_and_the_previous_turn(
+    web_a, openai_site, fake, settings
+):
+    before = change_voice(settings, openai_site.id, persona=PERSONA)
     try:
         ws, ready = await open_session(web_a.url, openai_site.origin, openai_site.key)
         assert ready["greeting"] == "Good day, I am Ada. How may I help you with Bakery on OpenAI?"
@@ -27,8 +24,7 @@ async def test_the_model_is_told_the_persona_and_the_previous_turn(web_a, openai
         await ask_text(ws, "And on Saturday?")
         await ws.close()
     finally:
-        with database.connection_context():
-            Site.update(options=before).where(Site.id == openai_site.id).execute()
+        restore_voice(settings, openai_site.id, before)
     messages = fake.of("/chat/completions")[0]["body"]["messages"]
     system = messages[0]["content"]
     assert "Your name is Ada." in system and PERSONA in system and "formal" in system

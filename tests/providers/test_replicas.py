@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from sitespeak.db.connection import database
-from sitespeak.events.bus import EventPublisher
+from sitespeak.events.bus import EventPublisher, EventType
 from tests.providers.test_socketio import sio_visitor, start
 from tests.support.processes import wait_for
 from tests.voice.client import ask_text, open_session
@@ -59,7 +59,7 @@ def test_knowledge_base_updated_reaches_both_replicas(web_a, web_b, openai_site,
     assert {_version(web, openai_site, alice) for web in (web_a, web_b)} == before
     client = redis.Redis.from_url(base_env["REDIS_URL"])
     EventPublisher(client, base_env["SITESPEAK_REDIS_PREFIX"]).publish(
-        "knowledge-base.updated", openai_site.tenant_id, {"site_id": openai_site.id}
+        EventType.KNOWLEDGE_UPDATED, openai_site.tenant_id, {"site_id": openai_site.id}
     )
     new = before.pop() + 1
     for web in (web_a, web_b):

@@ -4,7 +4,6 @@ candidate was held and what failed, publishes it, then rolls back to the earlier
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -15,17 +14,11 @@ from sitespeak.db.models import Site
 from sitespeak.releases.models import Release
 from sitespeak.tenancy import tenants
 from tests.admin.conftest import QUIET_ENV
-from tests.admin.test_browser import CHROMIUM, PASSWORD, _setup_link, _shot
 from tests.conftest import own_queues
+from tests.support.browser import chromium, needs_chromium, shot, sign_in_owner
 from tests.support.processes import start_web, start_worker, wait_for
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="needs Debian's Chromium: apt-get install -y chromium",
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -42,22 +35,9 @@ def stack(base_env, tmp_path_factory):
 @pytest.fixture()
 def owner_tab(stack):
     """Chromium signed in as the owner of a fresh tenant; yields (tab, tenant name)."""
-    from playwright.sync_api import sync_playwright
-
     tenant = f"Releases {uuid.uuid4().hex[:6]}"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        tab = chromium.new_context().new_page()
-        tab.goto(_setup_link(stack, f"owner-{uuid.uuid4().hex[:6]}@example.test", tenant))
-        tab.fill("input[name=password]", PASSWORD)
-        tab.fill("input[name=confirm]", PASSWORD)
-        tab.click("button.primary")
-        tab.wait_for_url(stack.url + "/admin/")
-        yield tab, tenant
-        chromium.close()
+    with chromium() as browser:
+        yield sign_in_owner(stack, browser, tenant), tenant
 
 
 def live_number(site_id: int) -> int:
@@ -82,7 +62,7 @@ def test_an_owner_publishes_a_held_candidate_then_rolls_back_in_the_browser(
     assert "Release 2 is waiting for review" in held.inner_text()
     assert "HTTP 500" in held.locator("table.diff-failed").inner_text()
     assert "pages it tried failed" in held.locator("ul.reasons").inner_text()
-    _shot(tab, "releases-held.png")
+    shot(tab, "releases-held.png")
 
     held.locator("button", has_text="Publish").click()
     tab.locator('tr[data-release="2"][data-state="live"]').wait_for(timeout=30_000)
@@ -94,4 +74,4 @@ def test_an_owner_publishes_a_held_candidate_then_rolls_back_in_the_browser(
     wait_for(lambda: live_number(site.id) == 1, 5, 0.1, "release 1 to be live")
     row = tab.locator('tr[data-release="1"]').inner_text()
     assert "@example.test" in row  # who rolled back
-    _shot(tab, "releases-rolled-back.png")
+    shot(tab, "releases-rolled-back.png")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -13,14 +12,14 @@ from sitespeak import sites
 from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.models import Site
 from sitespeak.errors import Conflict, NotFound
-from sitespeak.knowledge.indexing import UPDATED
+from sitespeak.events.bus import EventType
 from sitespeak.knowledge.models import Chunk
 from sitespeak.knowledge.retrieval import search
 from sitespeak.releases import switch
 from sitespeak.releases.candidates import set_review_every_release
 from sitespeak.releases.models import Release
 from tests.knowledge.testsite import page
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 
 def answer(site: Site, question: str, embedder) -> str:
@@ -50,7 +49,10 @@ def test_a_first_crawl_publishes_release_one_by_itself(published, events):
     assert first.state == "live" and first.published_by == "automatic"
     assert first.stats["pages"] >= 6 and first.stats["chunks"] > first.stats["pages"] - 1
     assert live_number(published) == 1
-    assert events.of(UPDATED)[-1]["version"] == Site.get_by_id(published.id).knowledge_version
+    assert (
+        events.of(EventType.KNOWLEDGE_UPDATED)[-1]["version"]
+        == Site.get_by_id(published.id).knowledge_version
+    )
 
 
 def test_a_recrawl_of_a_site_answering_500_everywhere_is_held_and_answers_do_not_change(
@@ -86,7 +88,7 @@ def test_publishing_a_held_candidate_makes_it_live_and_rollback_brings_the_old_t
     assert live_number(published) == 1
     assert {n: r.state for n, r in releases_of(published).items()} == {1: "live", 2: "archived"}
     assert "Amira" in answer(published, "who decorates the celebration cakes", local)
-    assert events.of(UPDATED)[-1]["version"] == version + 2
+    assert events.of(EventType.KNOWLEDGE_UPDATED)[-1]["version"] == version + 2
 
 
 def test_a_changed_page_publishes_by_itself_and_rollback_answers_with_the_old_text(
@@ -162,14 +164,7 @@ def test_a_site_with_releases_can_be_deleted(alice, published):
 
 
 def sitespeak(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args],
-        cwd=ROOT,
-        timeout=120,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
+    return run_command({**os.environ, **env}, *args, timeout=120)
 
 
 @pytest.mark.slow

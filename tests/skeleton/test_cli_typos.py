@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_command(None, *args)
 
 
 def test_a_mistyped_command_suggests_the_right_one():

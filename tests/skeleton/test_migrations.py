@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg2
 import pytest
 
 from sitespeak.db.migrate import latest_version
+from tests.support.processes import run_command
 from tests.support.services import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,14 +24,7 @@ def empty_db(services):
 
 def _migrate(url: str) -> dict:
     env = {"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", "DATABASE_URL": url}
-    done = subprocess.run(
-        [sys.executable, "-m", "sitespeak", "migrate", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_command(env, "migrate", "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 
 import httpx
 import pytest
 
 from tests.conftest import own_queues
-from tests.support.processes import ROOT, start_web, start_worker, wait_for
+from tests.support.processes import run_command, start_web, start_worker, wait_for
 
 
 def _run_entrypoint(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", **env},
-    )
+    return run_command({"PATH": "/usr/bin:/bin", "SITESPEAK_ENV_FILE": "", **env})
 
 
 @pytest.mark.parametrize("value", ["", "scheduler"])
@@ -48,6 +40,9 @@ def stack(base_env, tmp_path_factory):
     web = start_web(env, logs)
     worker = start_worker(env, logs)
     yield web, worker
+    # The clean exit is what a started worker owes; one stopped while still importing (a short
+    # module run on a busy box) just dies of the SIGTERM, having nothing to finish.
+    wait_for(lambda: "worker consuming" in worker.output(), 60, 0.2, "the worker to start")
     assert worker.stop() == 0, worker.output()
     assert web.stop() == 0, web.output()
 
@@ -111,6 +106,7 @@ def test_the_worker_says_once_what_it_consumes_without_huey_banners(stack) -> No
     log = worker.output()
     assert log.count("worker consuming critical, ai, crawler, voice, analytics, maintenance") == 1
     assert "Huey consumer started" not in log and "Periodic tasks are" not in log
+    assert "INFO huey" not in log
 
 
 def test_job_updates_stream_to_the_tenant_as_server_sent_events(stack, alice, charlie) -> None:
@@ -250,14 +246,7 @@ def test_cli_tenant_create_is_idempotent_and_tokens_work(stack, base_env) -> Non
     env = {**base_env, "PATH": "/usr/bin:/bin"}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "sitespeak", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_command(env, *args)
 
     first, again = cli("tenant", "create", "Gamma", "--json"), cli("tenant", "create", "Gamma")
     assert json.loads(first.stdout)["created"] is True
@@ -274,24 +263,12 @@ def test_cli_tenant_create_is_idempotent_and_tokens_work(stack, base_env) -> Non
 
 
 def test_check_reports_every_dependency(base_env) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "sitespeak", "check", "--json"],
-        cwd=ROOT,
-        env={**base_env, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_command({**base_env, "PATH": "/usr/bin:/bin"}, "check", "--json")
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["ok"]
     assert set(report["checks"]) == {"settings", "postgres", "redis", "state_dir", "speech"}
-    bad = subprocess.run(
-        [sys.executable, "-m", "sitespeak", "check"],
-        cwd=ROOT,
-        env={**base_env, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    bad = run_command(
+        {**base_env, "PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0"}, "check"
     )
     assert bad.returncode == 1
     assert "FAIL redis" in bad.stdout and "ok   postgres" in bad.stdout

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sitespeak.errors import SettingsError
 from sitespeak.settings import Settings, load_settings, settings_table
+from tests.support.processes import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,14 +65,7 @@ def test_a_bad_setting_stops_start_up_with_one_line_and_exit_2(tmp_path: Path) -
         "PROCESS_TYPE": "web",
         "DATABASE_URL": "mysql://nope",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "sitespeak"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_command(env)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sitespeak: invalid setting: DATABASE_URL:")

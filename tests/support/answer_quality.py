@@ -6,6 +6,7 @@ its first citation is the expected page (or section)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,18 +16,19 @@ from typing import Any
 
 from sitespeak.knowledge.retrieval import search
 from sitespeak.voice import answer as answerer
+from sitespeak.voice import by_meaning
 from tests.support.site_server import NOT_FOUND, Reply, Request, Respond, SiteServer
 
 SITES = Path(__file__).resolve().parents[1] / "answers" / "sites"
 PASSAGES = 8  # as many as a voice turn retrieves (sitespeak.voice.turn.PASSAGES)
 
 
-def site_names() -> list[str]:
-    return sorted(p.name for p in SITES.iterdir() if (p / "questions.json").exists())
+def site_names(root: Path = SITES) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if (p / "questions.json").exists())
 
 
-def question_set(name: str) -> dict[str, Any]:
-    return json.loads((SITES / name / "questions.json").read_text())
+def question_set(name: str, root: Path = SITES) -> dict[str, Any]:
+    return json.loads((root / name / "questions.json").read_text())
 
 
 def _files(root: Path) -> Respond:
@@ -42,16 +44,22 @@ def _files(root: Path) -> Respond:
 
 
 @contextmanager
-def serve_site(name: str) -> Iterator[str]:
-    """The named test site on a loopback port; yields its base URL."""
-    with SiteServer(_files((SITES / name).resolve())) as server:
+def serve_site(name: str, root: Path = SITES) -> Iterator[str]:
+    """The named test site (a folder of ``root``) on a loopback port; yields its base URL."""
+    with SiteServer(_files((root / name).resolve())) as server:
         yield server.url
 
 
 def ask(site_id: int, question: str, history: list[dict[str, str]], embedder) -> Any:
     """One question through the voice turn's steps, synchronously."""
     found = search(site_id, answerer.query_for(question, history), PASSAGES, embedder=embedder)
-    return answerer.answer(question, found, history)
+    reply = answerer.answer(question, found, history)
+
+    async def meaning(query: str, texts: list[str]) -> list[float]:
+        matrix = embedder.embed([query, *texts])
+        return [float(x) for x in matrix[1:] @ matrix[0]]
+
+    return asyncio.run(by_meaning.second_look(question, found, reply, meaning))
 
 
 def _where(citation: dict[str, str], base: str) -> str:
@@ -107,8 +115,8 @@ def _outcome(kind: str, asked: str, ok: bool, reply: Any, base: str) -> Outcome:
     return Outcome(kind, asked, ok, reply.text, _spoken_words(reply), where)
 
 
-def evaluate(name: str, site_id: int, base: str, embedder) -> Report:
-    spec = question_set(name)
+def evaluate(name: str, site_id: int, base: str, embedder, root: Path = SITES) -> Report:
+    spec = question_set(name, root)
     report = Report(name)
     for q in spec["questions"]:
         reply = ask(site_id, q["ask"], [], embedder)

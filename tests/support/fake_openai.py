@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tests.support.fake_realtime import RealtimeFake
+from tests.support.serving import serving
 
 WORD = re.compile(r"[a-z0-9]+")
 STOP = set(
@@ -252,14 +252,10 @@ def serve_fake_openai() -> Iterator[FakeOpenAI]:
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    realtime = RealtimeFake(fake)
-    fake.realtime = realtime
-    with realtime.serving() as ws_url:
-        fake.realtime_url = ws_url
-        try:
+    with serving(server):
+        fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        realtime = RealtimeFake(fake)
+        fake.realtime = realtime
+        with realtime.serving() as ws_url:
+            fake.realtime_url = ws_url
             yield fake
-        finally:
-            server.shutdown()
-            server.server_close()

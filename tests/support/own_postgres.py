@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sitespeak.embedded.postgres import EmbeddedPostgres
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 from tests.support.slow_tests import check_may_start
 
 
@@ -37,14 +35,7 @@ class OwnPostgres:
     def sitespeak(self, *args: str) -> str:
         """Run a CLI command against this server; its standard output."""
         env = {**os.environ, "DATABASE_URL": self.url, "SITESPEAK_ENV_FILE": ""}
-        done = subprocess.run(
-            [sys.executable, "-m", "sitespeak", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_command(env, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

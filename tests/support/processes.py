@@ -18,6 +18,21 @@ from tests.support.slow_tests import check_may_start
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def run_command(
+    env: dict | None, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """A short ``python -m sitespeak ARGS`` run (a command, not a server) from the checkout, with
+    ``env`` as its whole environment (None: this process's); its status and text output."""
+    return subprocess.run(
+        [sys.executable, "-m", "sitespeak", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

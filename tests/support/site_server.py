@@ -8,10 +8,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+
+from tests.support.serving import serving
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class SiteServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._running = ExitStack()
 
     @property
     def url(self) -> str:
@@ -69,7 +72,7 @@ class SiteServer:
             self._requests.append(request)
 
     def __enter__(self) -> SiteServer:
-        self._thread.start()
+        self._running.enter_context(serving(self._server))
         return self
 
     def __exit__(
@@ -78,8 +81,7 @@ class SiteServer:
         exc: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._running.close()
 
 
 def _handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:

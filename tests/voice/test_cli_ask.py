@@ -5,26 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from sitespeak.voice.audio import wav_bytes
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 from tests.voice.speech import speech
 
 pytestmark = pytest.mark.slow
 
 
 def _ask(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sitespeak", "ask", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_command({**os.environ, **env}, "ask", *args, timeout=180)
 
 
 def test_ask_prints_a_grounded_answer_with_citations_and_timings(base_env, voice_site):

@@ -10,31 +10,24 @@ import pytest
 
 from sitespeak.analytics.conversations import top_questions
 from sitespeak.db.connection import database
-from sitespeak.sites import get_site
-from sitespeak.sites.voice_options import VoiceOptions, set_voice_options, voice_options
+from tests.support.site_voice import change_voice, restore_voice
 from tests.voice.client import ask_text, open_session
 
 pytestmark = pytest.mark.slow
 
 
-async def test_the_session_opens_with_the_sites_greeting(voice_web, voice_site):
+async def test_the_session_opens_with_the_sites_greeting(voice_web, voice_site, settings):
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     await ws.close()
     assert ready["greeting"] == "Hi! Ask me anything about Sunrise Bakery."
-    with database.connection_context():
-        before = voice_options(get_site(voice_site.tenant_id, voice_site.id))
-        set_voice_options(
-            voice_site.tenant_id,
-            voice_site.id,
-            VoiceOptions(greeting="Welcome to Sunrise!", persona="", providers=before.providers),
-        )
+    # As the owner saves it: a site with a live release serves that release's voice options.
+    before = change_voice(settings, voice_site.id, greeting="Welcome to Sunrise!", persona="")
     try:
         ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
         await ws.close()
         assert ready["greeting"] == "Welcome to Sunrise!"
     finally:
-        with database.connection_context():
-            set_voice_options(voice_site.tenant_id, voice_site.id, before)
+        restore_voice(settings, voice_site.id, before)
 
 
 async def test_an_elliptical_follow_up_is_answered_about_the_day_it_names(voice_web, voice_site):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sitespeak.voice.audio import silence
-from tests.support.processes import start_web
+from tests.support.processes import start_speech, start_web
 from tests.voice.client import (
     Turn,
     ask_text,
@@ -207,3 +207,52 @@ async def test_under_overload_every_turn_is_answered_or_told(crowded_web, voice_
         if done["timings"].get("admission_level") == 3.0:
             assert turn.audio_frames == 0 and "speech_busy" in {e["code"] for e in turn.of("error")}
     assert max(levels) > 0, levels  # admission control acted: the budgets were exceeded
+
+
+@pytest.fixture(scope="module")
+def filler_web(base_env, voice_site, tmp_path_factory):
+    """Admission plays the filler ("One moment.") first at a predicted wait of a few ms; a
+    speech process of its own, whose phrase cache no other test filled."""
+    tmp = tmp_path_factory.mktemp("filler-web")
+    env = {
+        **base_env,
+        **VOICE_ENV,
+        "SITESPEAK_STATE_DIR": str(tmp),  # no prepared audio restored from other tests
+        "SITESPEAK_SPEECH_SOCKET": str(tmp / "speech.sock"),
+        "SITESPEAK_VOICE_TURNS_PER_MINUTE": "100",
+        "SITESPEAK_VOICE_ADMISSION_BUDGET_MS": "1",
+        "SITESPEAK_VOICE_ADMISSION_MAX_WAIT_MS": "600000",
+        "SITESPEAK_VOICE_PARTIAL_INTERVAL_MS": "0",
+    }
+    speech_proc = start_speech(env, tmp)
+    proc = start_web(env, tmp, 60)
+    yield proc
+    proc.stop()
+    speech_proc.stop()
+
+
+async def test_an_instant_answer_under_load_is_not_delayed_by_the_filler(filler_web, voice_site):
+    question = "Where is the bakery?"
+
+    async def round_of_turns(other_question: str) -> list[Turn]:
+        # Another visitor's answer being synthesized: the speech engine is busy for a moment.
+        other = asyncio.ensure_future(_crowd_member(filler_web, voice_site, other_question, False))
+        await asyncio.sleep(0.3)
+        turns = await asyncio.gather(
+            *(_crowd_member(filler_web, voice_site, question, False) for _ in range(4))
+        )
+        await other
+        return [t for t in turns if t.done["timings"].get("admission_level") == 2.0]
+
+    # First round: the answer is synthesized (one synthesis shared by all), the filler plays.
+    first = await round_of_turns("Who founded the bakery?")
+    synthesized = [t for t in first if "instant" not in t.done["timings"]]
+    # Second round: the same phrases are in the phrase cache, an instant answer.
+    second = await round_of_turns("What do you bake every morning?")
+    instant = [t for t in second if t.done["timings"].get("instant") == 1.0]
+    assert synthesized and instant, "no cached_first turn of each kind: admission did not act"
+    with_filler = len(synthesized[0].audio)  # "One moment." and then the answer
+    for turn in instant:
+        # The same answer audio from the cache, and nothing before it.
+        assert 0 < len(turn.audio) < with_filler, (len(turn.audio), with_filler)
+        assert turn.done["timings"]["filler"] == 0.0, turn.done["timings"]

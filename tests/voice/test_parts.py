@@ -13,6 +13,7 @@ from sitespeak.errors import InvalidInput
 from sitespeak.voice import protocol
 from sitespeak.voice.answer import answer
 from sitespeak.voice.audio import silence
+from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.vad import Endpointer
 from tests.voice.speech import speech, spoken
 
@@ -100,6 +101,27 @@ def test_silence_and_a_click_are_not_speech():
     vad = Endpointer()
     click = b"\xff\x7f\x00\x80" * 80
     assert vad.feed(silence(1000) + click + silence(500)) == []
+
+
+def test_the_first_phrase_of_a_sentence_without_an_early_break_is_four_words():
+    # What an answer not in the phrase cache waits for is the first phrase's synthesis, which
+    # costs as long as the phrase is (six words were up to 2.5 s of speech, 0.4 CPU-s).
+    sentence = "Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon."
+    chunks = split_answer([sentence, "They bake every morning."])
+    assert chunks == [
+        "Maria and Tom founded",
+        "Sunrise Bakery in 1998 after training in Lyon.",
+        "They bake every morning.",
+    ]
+
+
+def test_a_first_phrase_never_ends_inside_a_number():
+    phone = "Call us at 555 0100 or send an email to hello@sunrise.test."
+    assert split_answer([phone], 4)[0] == "Call us at"
+    # The number starts too early for a phrase before it: the sentence is spoken whole.
+    early = "Call +47 555 01 587 any day or night."
+    assert split_answer([early], 3) == [early]
+    assert " ".join(split_answer([phone], 4)) == phone
 
 
 @dataclass

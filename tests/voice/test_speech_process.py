@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import Proc, start_speech, start_web
+from sitespeak.speech import protocol as wire
+from tests.support.processes import Proc, speech_address, speech_health, start_speech, start_web
 from tests.voice.client import (
     Turn,
     ask_text,
@@ -212,3 +213,61 @@ async def spoken_turn_done(web: Proc, site, question: str) -> Turn:
         return turn
     finally:
         await ws.close()
+
+
+async def test_ten_visitors_pausing_within_45_ms_are_transcribed_in_at_most_two_batches(
+    own_speech, tmp_path
+):
+    questions = ["What is your address?", "What is your phone number?"]
+    clips = [speech(questions[n % 2], 300, 500) for n in range(10)]
+    speech_proc = start_speech(own_speech, tmp_path)
+    try:
+        path = speech_address(own_speech)
+        reader, writer = await asyncio.open_unix_connection(str(path), limit=2**22)
+        for n, clip in enumerate(clips):  # a pause every 5 ms: wider than the batch window
+            writer.write(wire.encode({"id": n + 1, "op": "transcribe"}, clip))
+            await writer.drain()
+            await asyncio.sleep(0.005)
+        replies = [await asyncio.wait_for(wire.read_frame(reader), 60) for _ in clips]
+        writer.close()
+        texts = {header["id"]: header["text"].lower() for header, _ in replies}
+        assert all("address" in texts[n] or "phone" in texts[n] for n in texts), texts
+        # The visitors who paused while the first batch decoded wait for it, then go as one
+        # batch: not three or four small ones sharing two cores.
+        batches = speech_health(path)["batch_sizes"]
+        assert batches["recent"] <= 2 and batches["max"] >= 5, batches
+    finally:
+        speech_proc.stop()
+
+
+async def test_visitors_pausing_10_ms_apart_are_transcribed_in_one_batch(
+    own_speech, voice_site, tmp_path
+):
+    # Without partial transcripts, the only decodes are the speculative ones at the pause.
+    env = {**own_speech, "SITESPEAK_VOICE_PARTIAL_INTERVAL_MS": "0"}
+    speech_proc = start_speech(env, tmp_path)
+    web = start_web(env, tmp_path, 60)
+    try:
+        pcm = speech("What is your address?", 300, 800)
+        sockets = [
+            (await open_session(web.url, voice_site.origin, voice_site.key))[0] for _ in range(3)
+        ]
+
+        async def visitor(n: int) -> Turn:
+            await asyncio.sleep(0.01 * n)
+            sender = asyncio.ensure_future(speak(sockets[n], pcm))
+            turn = await until_response_done(sockets[n], 120)
+            await sender
+            return turn
+
+        turns = await asyncio.gather(*(visitor(n) for n in range(3)))
+        for ws in sockets:
+            await ws.close()
+        assert all("Harbour Street" in turn.done["text"] for turn in turns)
+        # The first to pause waits for the two pausing 10 and 20 ms later: one decode for all
+        # three, not a decode for the first and then one for the two others.
+        batches = speech_health(speech_address(env))["batch_sizes"]
+        assert batches["max"] == 3, batches
+    finally:
+        web.stop()
+        speech_proc.stop()

@@ -84,6 +84,39 @@ async def test_query_embeddings_arriving_together_are_one_call_that_waits_for_no
         await s.close()
 
 
+class SlowPassages(Recorder):
+    """Embeds like Recorder, recording the texts; a batch of passages waits for the gate."""
+
+    def embed_batch(self, requests: list[list[str]]) -> list[list[int]]:
+        if requests[0][0].startswith("passage"):
+            self.gate.wait(5)
+        self.calls.append(("embed", [text for texts in requests for text in texts]))
+        return [[len(text) for text in texts] for texts in requests]
+
+
+async def test_a_visitors_question_is_embedded_before_background_passages_queued_earlier():
+    models = SlowPassages()
+    s = scheduler(models)
+    s.start()
+    try:
+        bulk = [s.submit("embed", [f"passage {n}"], PRIORITY_BACKGROUND) for n in range(3)]
+        await asyncio.sleep(0.05)  # the first background request holds the embedding lane
+        question = s.submit("embed", ["opening hours?"], 0)
+        models.gate.set()
+        assert await asyncio.wait_for(question, 2) == [14]
+        await asyncio.gather(*bulk)
+        # The question waited for the one running request only, and ran alone: batched with
+        # the passages it would have waited for their inference too.
+        assert [texts for _, texts in models.calls] == [
+            ["passage 0"],
+            ["opening hours?"],
+            ["passage 1"],
+            ["passage 2"],
+        ]
+    finally:
+        await s.close()
+
+
 async def test_an_embedding_is_refused_by_a_scheduler_without_an_embedder():
     models = Recorder()
     s = Scheduler(
@@ -206,5 +239,86 @@ async def test_freed_memory_is_released_once_the_queue_is_empty_not_between_jobs
                 break
             await asyncio.sleep(0.01)
         assert models.calls == [("tts", "busy"), ("stt", 1), ("tts", "quick one"), ("idle", None)]
+    finally:
+        await s.close()
+
+
+async def test_a_transcription_arriving_while_a_batch_decodes_waits_to_join_the_next_batch():
+    models = Recorder()
+    release = threading.Event()
+
+    def transcribe_batch(clips: list[bytes]) -> list[str]:
+        models.calls.append(("stt", len(clips)))
+        release.wait(5)
+        return [clip.decode() for clip in clips]
+
+    s = Scheduler(
+        transcribe_batch, models.synthesize, slots=2, batch_window=0.005, max_batch=8, max_queue=16
+    )
+    s.start()
+    try:
+        first = s.submit("stt", b"first", 0)
+        await asyncio.sleep(0.05)  # decoding, held by the gate
+        later = []
+        for n in range(3):  # further apart than the batch window
+            later.append(s.submit("stt", f"later {n}".encode(), 0))
+            await asyncio.sleep(0.02)
+        # The second slot is not taken by a small batch: it serves a first phrase at once.
+        phrase = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), 2)
+        assert phrase == (b"quick first", 16000)
+        release.set()
+        assert await asyncio.gather(first, *later) == ["first", "later 0", "later 1", "later 2"]
+        assert models.calls == [("stt", 1), ("tts", "quick first"), ("stt", 3)]
+    finally:
+        release.set()
+        await s.close()
+
+
+async def test_a_partial_transcript_decoding_never_holds_up_a_finished_question():
+    models = Recorder()
+    release = threading.Event()
+
+    def transcribe_batch(clips: list[bytes]) -> list[str]:
+        models.calls.append(("stt", len(clips)))
+        if clips[0].startswith(b"caption"):
+            release.wait(5)
+        return [clip.decode() for clip in clips]
+
+    s = Scheduler(
+        transcribe_batch, models.synthesize, slots=2, batch_window=0.005, max_batch=8, max_queue=16
+    )
+    s.start()
+    try:
+        caption = s.submit("partial", b"caption so far", 0)
+        await asyncio.sleep(0.05)  # decoding, held by the gate
+        # A second caption waits: optional work never takes the last free slot...
+        waiting = s.submit("partial", b"caption of another visitor", 0)
+        await asyncio.sleep(0.05)
+        assert s.running == 1 and s.depth == 1
+        # ...which a visitor who stopped talking gets at once.
+        heard = await asyncio.wait_for(s.submit("stt", b"whole question", 0), 2)
+        assert heard == "whole question"
+        release.set()
+        assert await asyncio.gather(caption, waiting) == [
+            "caption so far",
+            "caption of another visitor",
+        ]
+    finally:
+        release.set()
+        await s.close()
+
+
+async def test_a_transcription_told_more_are_coming_waits_for_them_to_share_its_batch():
+    models = Recorder()
+    s = scheduler(models, slots=2, batch_window=0.005)
+    s.start()
+    try:
+        first = s.submit("stt", b"first", 0, window=0.08)  # two more visitors are pausing
+        await asyncio.sleep(0.02)
+        second = s.submit("stt", b"second", 0)
+        await asyncio.sleep(0.02)
+        third = s.submit("stt", b"third", 0)
+        assert await asyncio.gather(first, second, third) == ["first", "second", "third"]
+        assert models.calls == [("stt", 3)]
     finally:
         await s.close()

@@ -4,13 +4,15 @@ single decodes."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from sitespeak.errors import SettingsError
 from sitespeak.voice.audio import silence, to_float
 from sitespeak.voice.logmel import log_mel
-from sitespeak.voice.stt import WhisperTranscriber, cut_restart, longest_run
+from sitespeak.voice.stt import WhisperTranscriber, cut_loop, cut_restart, longest_run
 from tests.support.wer import word_error_rate, words
 from tests.voice.speech import VISITOR_QUESTIONS, spoken
 
@@ -28,10 +30,17 @@ def transcriber() -> WhisperTranscriber:
     return WhisperTranscriber()
 
 
+@functools.cache
+def _question(voice: str, index: int) -> bytes:
+    """Visitor question ``index`` in ``voice``, 0.2 s of silence before and 0.3 s after."""
+    return spoken(VISITOR_QUESTIONS[index], voice, 200, 300, steady=True)
+
+
 @pytest.fixture(scope="session")
 def questions_spoken() -> dict[str, list[bytes]]:
-    """Each visitor question in each voice, 0.2 s of silence before and 0.3 s after."""
-    return {v: [spoken(q, v, 200, 300, steady=True) for q in VISITOR_QUESTIONS] for v in VOICES}
+    """Every visitor question in each voice: 40 clips to synthesize and decode, so the tests of
+    accuracy over all of them are in the slow tier; the others take a clip or two."""
+    return {v: [_question(v, i) for i in range(len(VISITOR_QUESTIONS))] for v in VOICES}
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +48,7 @@ def single_transcripts(transcriber, questions_spoken) -> dict[str, list[str]]:
     return {v: [transcriber.transcribe(c) for c in clips] for v, clips in questions_spoken.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("voice", VOICES)
 def test_visitor_questions_are_transcribed_within_the_word_error_bound(voice, single_transcripts):
     wer = word_error_rate(VISITOR_QUESTIONS, single_transcripts[voice])
@@ -50,6 +60,7 @@ def test_visitor_questions_are_transcribed_within_the_word_error_bound(voice, si
     assert wer <= WER_BOUND[voice], f"WER {wer:.1%} for {voice}: {misheard}"
 
 
+@pytest.mark.slow
 def test_a_batch_gives_the_texts_of_single_decodes(
     transcriber, questions_spoken, single_transcripts
 ):
@@ -58,25 +69,23 @@ def test_a_batch_gives_the_texts_of_single_decodes(
     assert transcriber.transcribe_batch(clips) == expected
 
 
-def test_a_batch_keeps_the_order_and_gives_empty_text_for_audio_too_short_to_hear(
-    transcriber, questions_spoken, single_transcripts
-):
-    clips = [b"", questions_spoken["piper"][3], b"\x00" * 1000, questions_spoken["piper"][0]]
-    texts = transcriber.transcribe_batch(clips)
-    assert texts == ["", single_transcripts["piper"][3], "", single_transcripts["piper"][0]]
+def test_a_batch_keeps_the_order_and_gives_empty_text_for_audio_too_short_to_hear(transcriber):
+    three, zero = _question("piper", 3), _question("piper", 0)
+    texts = transcriber.transcribe_batch([b"", three, b"\x00" * 1000, zero])
+    alone = [transcriber.transcribe(three), transcriber.transcribe(zero)]
+    assert texts == ["", alone[0], "", alone[1]]
     assert transcriber.transcribe_batch([]) == []
 
 
-def test_noise_and_silence_give_no_text_instead_of_an_invented_sentence(
-    transcriber, questions_spoken, single_transcripts
-):
+def test_noise_and_silence_give_no_text_instead_of_an_invented_sentence(transcriber):
     rng = np.random.default_rng(1)
     noise = rng.normal(0, 3000, 16_000).astype(np.int16).tobytes()  # a burst of -21 dBFS hiss
     hiss = rng.normal(0, 300, 16_000).astype(np.int16).tobytes()
     silent = silence(3000)
     assert [transcriber.transcribe(c) for c in (noise, hiss, silent)] == ["", "", ""]
-    mixed = transcriber.transcribe_batch([noise, questions_spoken["piper"][0], silent])
-    assert mixed == ["", single_transcripts["piper"][0], ""]
+    question = _question("piper", 0)
+    mixed = transcriber.transcribe_batch([noise, question, silent])
+    assert mixed == ["", transcriber.transcribe(question), ""]
 
 
 def test_a_spoken_genuine_repetition_is_not_cut(transcriber):
@@ -103,6 +112,21 @@ def test_the_longest_run_counts_one_word_following_itself_whatever_its_case_and_
     assert longest_run("No, no. Yes yes yes") == 3
     assert longest_run("What are your opening hours?") == 1
     assert longest_run("") == 0
+
+
+def test_the_longest_run_counts_a_phrase_following_itself_too():
+    assert longest_run("who founded the bakery, founded the bakery, founded the bakery,") == 3
+    assert longest_run("Do you deliver? Do you have parking?") == 1
+    assert longest_run("no no no, no no") == 5
+
+
+def test_a_loop_is_cut_after_its_second_time_and_text_without_one_is_kept():
+    assert cut_loop("Hello? Hello? Hello? Hello? Hello? Hello") == "Hello? Hello?"
+    assert (
+        cut_loop("I said founded the, founded the, founded the")
+        == "I said founded the, founded the,"
+    )
+    assert cut_loop("Hello? Hello.") == "Hello? Hello."
 
 
 def test_a_question_whisper_starts_again_is_cut_where_it_restarts():
@@ -134,23 +158,21 @@ def test_the_restart_cut_keeps_genuine_repetitions_and_plain_questions(text):
     assert cut_restart(text) == text
 
 
-def test_an_utterance_longer_than_whispers_window_is_transcribed_whole(
-    transcriber, questions_spoken
-):
-    first, second = questions_spoken["piper"][0], questions_spoken["piper"][6]
+def test_an_utterance_longer_than_whispers_window_is_transcribed_whole(transcriber):
+    first, second = _question("piper", 0), _question("piper", 6)
     text = transcriber.transcribe(first + silence(29_000) + second)
     both = f"{VISITOR_QUESTIONS[0]} {VISITOR_QUESTIONS[6]}"
     assert word_error_rate([both], [text]) <= 0.2, text
 
 
-def test_the_log_mel_features_are_whispers(questions_spoken):
+def test_the_log_mel_features_are_whispers():
     # faster-whisper's extractor is the reference the model was converted with; we compute the
     # same features without importing it (its package imports PyAV).
     from faster_whisper.feature_extractor import FeatureExtractor
 
     reference = FeatureExtractor(feature_size=80)
     noise = np.random.default_rng(7).normal(0, 0.1, 16_003).astype(np.float32)
-    for audio in (to_float(questions_spoken["espeak-ng"][0]), noise, np.zeros(400, np.float32)):
+    for audio in (to_float(_question("espeak-ng", 0)), noise, np.zeros(400, np.float32)):
         np.testing.assert_allclose(log_mel(audio), reference(audio), atol=1e-5)
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from sitespeak.voice.audio import rms
+from sitespeak.voice.timings import Timing
 from tests.voice.client import ask_text, open_session, speak, until_done
 from tests.voice.speech import speech
 
@@ -46,6 +47,8 @@ async def test_a_spoken_question_gets_a_grounded_spoken_answer(voice_web, voice_
     assert done["covered"] and "9 am" in done["text"] and "Sunday" in done["text"]
     assert done["citations"][0]["url"] == voice_site.origin + "/hours"
     assert all(done["timings"][name] >= 0 for name in TIMINGS)
+    # Every name a turn records is one the admin and the docs know (sitespeak.voice.timings).
+    assert set(done["timings"]) <= set(Timing), set(done["timings"]) - set(Timing)
     assert turn.audio_frames > 10 and rms(bytes(turn.audio)) > 300  # real speech, not silence
     assert done["timings"]["eos_to_started_ms"] <= done["timings"]["eos_to_first_audio_ms"]
     await ws.close()

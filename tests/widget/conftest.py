@@ -12,13 +12,12 @@ import pytest
 
 from sitespeak.db.connection import database
 from sitespeak.sites import create_site
-from tests.support.processes import ROOT, Proc, start_web
+from tests.support.browser import chromium, watched_tab
+from tests.support.processes import Proc, start_web
 from tests.voice.indexing import index_site
 from tests.widget.site import Embed, Request, Served, serve
 
-CHROMIUM = "/usr/bin/chromium"
 QUESTION = "what time do you open on sunday"
-ARTIFACTS = ROOT / "artifacts"
 
 
 @dataclass(frozen=True)
@@ -95,32 +94,18 @@ def question_wav(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def browser(question_wav):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    args = [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
+    """Chromium whose microphone plays the question once, allowed to play audio unasked."""
+    with chromium(
         "--autoplay-policy=no-user-gesture-required",
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-audio-capture={question_wav.resolve()}%noloop",
-    ]
-    with sync_playwright() as pw:
-        found = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+    ) as found:
         yield found
-        found.close()
 
 
 @pytest.fixture()
 def page(browser, widget_web):
     """A fresh tab (own sessionStorage); page errors are collected in ``tab.errors``."""
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    tab = context.new_page()
-    tab.errors = []
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    yield tab
-    context.close()
+    with watched_tab(browser) as tab:
+        yield tab

@@ -6,12 +6,11 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.support.processes import ROOT
+from tests.support.processes import run_command
 from tests.voice.client import open_session, until_done
 
 
@@ -141,14 +140,7 @@ def test_a_request_for_something_outside_the_catalog_finds_nothing(widget_web, w
 
 def test_the_cli_lists_the_catalog_and_switches_an_entry(base_env, widget_site):
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "sitespeak", "actions", str(widget_site.id), *args],
-            env={**os.environ, **base_env},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_command({**os.environ, **base_env}, "actions", str(widget_site.id), *args)
 
     listed = run("--kind", "submit", "--json")
     assert listed.returncode == 0, listed.stderr

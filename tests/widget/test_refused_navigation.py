@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sitespeak.db.connection import database
 from sitespeak.sites import update_site
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 from tests.widget.test_widget_in_browser import W, ask, bot_messages, open_widget, wait_turns
 
 

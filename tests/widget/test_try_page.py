@@ -9,7 +9,7 @@ import httpx
 from sitespeak.accounts import users
 from sitespeak.db.connection import database
 from sitespeak.knowledge.models import Page
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 
 PASSWORD = "correct horse battery staple 42"
 

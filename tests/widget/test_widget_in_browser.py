@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 
 W = "sitespeak-widget"  # Playwright's CSS engine pierces the open shadow root
 
@@ -248,15 +248,10 @@ def test_a_soft_sound_says_the_question_was_heard_as_soon_as_the_answer_starts(p
     assert page.errors == []
 
 
-def test_no_sound_plays_when_the_sites_owner_turned_it_off(page, widget_site):
-    from sitespeak.db.connection import database
-    from sitespeak.db.models import Site
+def test_no_sound_plays_when_the_sites_owner_turned_it_off(page, widget_site, settings):
+    from tests.support.site_voice import change_voice, restore_voice
 
-    with database.connection_context():
-        before = Site.get_by_id(widget_site.id).options or {}
-        Site.update(options={**before, "ack_sound": False}).where(
-            Site.id == widget_site.id
-        ).execute()
+    before = change_voice(settings, widget_site.id, ack_sound=False)
     try:
         page.goto(widget_site.url + "/")
         page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
@@ -267,8 +262,7 @@ def test_no_sound_plays_when_the_sites_owner_turned_it_off(page, widget_site):
         assert page.evaluate("order") == ["ready:false", "response.started", "response.done"]
         assert page.evaluate("SiteSpeak.stats().acks") == 0
     finally:
-        with database.connection_context():
-            Site.update(options=before).where(Site.id == widget_site.id).execute()
+        restore_voice(settings, widget_site.id, before)
 
 
 def test_a_page_can_turn_the_sound_off_with_data_ack(page, widget_site, embed):
@@ -294,3 +288,46 @@ def test_the_widget_opens_with_the_sites_own_greeting(page, widget_site):
         timeout=20000,
     )
     assert bot_messages(page)[0] == "Hi! Ask me anything about Widget Bakery."
+
+
+def test_the_first_microphone_start_speaks_the_greeting_once_per_conversation(
+    page, widget_site, widget_web
+):
+    open_widget(page, widget_site.url + "/")
+    page.evaluate("""() => { window.greetings = 0; window.firstStarted = null;
+        SiteSpeak.on('greeting', () => greetings++);
+        SiteSpeak.on('message', m => { if (m.type === 'response.started' && firstStarted === null)
+            firstStarted = SiteSpeak.stats().chunks; }); }""")
+    page.click(f"{W} .mic")
+    wait_turns(page, 1, timeout=90000)
+    # The greeting's audio arrived before the visitor's question (which the fake microphone
+    # speaks ~0.8 s after it starts) was answered.
+    assert page.evaluate("greetings") == 1
+    if page.evaluate("firstStarted") == 0:
+        # A busy box skips the greeting, or the visitor talked before its first phrase was ready;
+        # either way the server says so.
+        said = re.findall(r"greeting (?:not spoken|stopped)[^\n]*", widget_web.output())
+        busy, cut_short = (
+            "greeting not spoken: the box is busy",
+            "greeting stopped by the visitor after 0 ",
+        )
+        reasons = (busy, cut_short)
+        assert any(line.startswith(reasons) for line in said), said
+    else:
+        assert page.evaluate("firstStarted") > 0, page.evaluate("SiteSpeak.stats()")
+    page.click(f"{W} .mic")  # off, then on again: the conversation has a question now
+    page.click(f"{W} .mic")
+    page.wait_for_timeout(500)
+    assert page.evaluate("greetings") == 1
+    assert page.errors == []
+
+
+def test_a_typed_conversation_stays_silent_when_the_microphone_comes_on_later(page, widget_site):
+    open_widget(page, widget_site.url + "/")
+    page.evaluate("() => { window.greetings = 0; SiteSpeak.on('greeting', () => greetings++); }")
+    ask(page, "When do you open on Sunday?")
+    wait_turns(page, 1)
+    page.click(f"{W} .mic")
+    page.wait_for_selector(f"{W} .mic[aria-pressed=true]")
+    page.wait_for_timeout(500)
+    assert page.evaluate("greetings") == 0

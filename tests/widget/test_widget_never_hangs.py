@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 from tests.widget.test_widget_in_browser import W
 
 VOICE_WS = re.compile(r".*/voice-ws$")

@@ -4,7 +4,7 @@ be at least 12 px on the glass (computed font size × CSS zoom × the visual vie
 
 from __future__ import annotations
 
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 from tests.widget.test_widget_in_browser import W, open_widget
 
 # Every text the visitor reads or types, with its effective size on the screen.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.widget.conftest import ARTIFACTS
+from tests.support.browser import ARTIFACTS
 from tests.widget.test_widget_in_browser import W, ask, open_widget, wait_turns
 
 IN_VIEW = """sel => { const r = document.querySelector(sel).getBoundingClientRect();
