@@ -281,6 +281,13 @@ class Settings(BaseSettings):
         description="Transcriptions arriving within this many ms of the first waiting one "
         "are decoded as one batch.",
     )
+    speech_coming_window_ms: float = Field(
+        35.0,
+        ge=0,
+        le=1000,
+        description="A transcription whose web process says other visitors are pausing "
+        "waits this many ms for their decodes, so that all go in one batch.",
+    )
     speech_max_batch: int = Field(
         16, ge=1, le=256, description="Most utterances in one batched decode."
     )

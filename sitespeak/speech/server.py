@@ -38,9 +38,6 @@ from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_LATER
 from sitespeak.voice.speech_cache import SentenceCache
 
 log = logging.getLogger(__name__)
-# A web process hints that other visitors are pausing (silent for COMING_AFTER_MS and more):
-# their speculative decodes start at SPECULATE_AFTER_MS of silence, so within this.
-COMING_WINDOW = 0.035
 
 
 def rss_bytes() -> int:
@@ -79,10 +76,13 @@ class SpeechService:
     async def transcribe(self, pcm: bytes, partial: bool = False, coming: int = 0) -> str:
         """``partial``: a live caption of speech still going on, optional work. ``coming``:
         other visitors of the caller are pausing and their decodes follow within ms; this
-        one waits COMING_WINDOW for them, so that they share one batch rather than two
-        (one transcription batch runs at a time: the second would wait for the first)."""
+        one waits ``speech_coming_window_ms`` for them (their speculative decodes start at
+        SPECULATE_AFTER_MS of silence, PAUSING_MS after they count as pausing), so that they
+        share one batch rather than two (one transcription batch runs at a time: the second
+        would wait for the first)."""
         kind = "partial" if partial else "stt"
-        window = COMING_WINDOW if coming > 0 and not partial else 0.0
+        coming_window = self.settings.speech_coming_window_ms / 1000
+        window = coming_window if coming > 0 and not partial else 0.0
         return str(await self.scheduler.submit(kind, pcm, 0, window))
 
     async def embed(self, texts: list[str], priority: int = PRIORITY_LATER) -> bytes:
