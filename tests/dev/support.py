@@ -41,7 +41,7 @@ def launch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
     def ready() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"exited {proc.returncode} before ready:\n{log.read_text()}")
@@ -69,7 +69,7 @@ def run_echo(url: str, token: str, message: str, queue: str = "critical") -> dic
         view = httpx.get(f"{url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
         return view if view["status"] in ("succeeded", "failed", "dead") else None
 
-    return wait_for(finished, timeout=30, every=0.2, what=f"job {job_id}")
+    return wait_for(finished, timeout=60, every=0.2, what=f"job {job_id}")
 
 
 def family(pid: int) -> set[int]:

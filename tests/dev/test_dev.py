@@ -78,7 +78,7 @@ def test_dev_on_a_bare_machine_serves_runs_a_job_and_leaves_nothing_running_afte
     run = DevRun(state, tmp_path)
     try:
         # The supervisor prints the URLs after its own probe answers: a moment after ours.
-        out = wait_for(run.announced, timeout=20, every=0.2, what="the dev URLs")
+        out = wait_for(run.announced, timeout=60, every=0.2, what="the dev URLs")
         # The URLs come once the web process answers, not while it is still starting.
         assert out.index("Listening at") < out.index(f"web on {run.url}"), out
         run.admin("tenant", "create", "Dev Shop")

@@ -38,12 +38,12 @@ def test_a_supervision_pass_replaces_a_huey_worker_thread_that_died(settings):
     try:
         die()
         thread = consumer.worker_threads[0][1]
-        wait_for(lambda: not thread.is_alive(), timeout=10, what="the worker thread to die")
+        wait_for(lambda: not thread.is_alive(), timeout=60, what="the worker thread to die")
         jobs = JobQueue(job_registry(), EventPublisher(client, prefix))
         supervise(own, client, jobs, [consumer])
         assert consumer.worker_threads[0][1].is_alive()
         work("again")
-        wait_for(lambda: done == ["again"], timeout=10, what="the new thread to take a task")
+        wait_for(lambda: done == ["again"], timeout=60, what="the new thread to take a task")
     finally:
         consumer.stop(graceful=True)
         huey.storage.flush_queue()

@@ -20,7 +20,7 @@ from tests.support.processes import start_worker, wait_for
 
 def _started(worker, settings) -> None:
     client = redis.Redis.from_url(settings.redis_url)
-    wait_for(lambda: "worker consuming" in worker.output(), timeout=30, what="worker start")
+    wait_for(lambda: "worker consuming" in worker.output(), timeout=60, what="worker start")
     wait_for(lambda: client.hlen(heartbeat_key(settings.redis_prefix)) > 0, what="heartbeat")
 
 
@@ -57,7 +57,7 @@ def test_a_worker_stopping_mid_job_finishes_the_job_first(
         with database.connection_context():
             return Job.get_by_id(job.id).status
 
-    wait_for(lambda: status() == "running", timeout=20, what="job running")
+    wait_for(lambda: status() == "running", timeout=60, what="job running")
     rc, seconds = _stop_seconds(worker)
     assert rc == 0, worker.output()
     assert status() == "succeeded", worker.output()

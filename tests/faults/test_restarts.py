@@ -103,7 +103,7 @@ def _assert_users_lost_nothing(stack: Stack, seen: Observed, events: SseReader, 
     last = seen.acknowledged[-1]
     wait_for(
         lambda: any(e["data"].get("id") == last for e in events.events),
-        timeout=30,
+        timeout=60,
         what="events flowing to the SSE listener after the fault",
     )
 

@@ -171,7 +171,7 @@ def test_a_crawl_through_the_worker_makes_the_site_searchable_and_recrawls_refre
                 ).json()
                 return body["knowledge_version"] == version and body
 
-            body = wait_for(refreshed, 10, 0.2, "the web cache to see the recrawl")
+            body = wait_for(refreshed, 60, 0.2, "the web cache to see the recrawl")
             # The new text is found (the site's structured opening hours may rank first for a
             # "what time" question: both answer it).
             assert any("6am sharp" in p["text"] for p in body["passages"][:3])

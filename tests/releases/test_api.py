@@ -73,7 +73,7 @@ def answers_on_every_web(apis: list[httpx.Client], site_id: int, version: int) -
         return [" ".join(p["text"] for p in found["passages"])]  # truthy, even when empty
 
     return [
-        wait_for(lambda a=api: texts(a), 20, 0.2, "the web's index to switch")[0] for api in apis
+        wait_for(lambda a=api: texts(a), 60, 0.2, "the web's index to switch")[0] for api in apis
     ]
 
 

@@ -71,7 +71,7 @@ def test_an_owner_publishes_a_held_candidate_then_rolls_back_in_the_browser(
 
     tab.locator('tr[data-release="1"] button', has_text="Rollback").click()
     tab.locator('tr[data-release="1"][data-state="live"]').wait_for(timeout=30_000)
-    wait_for(lambda: live_number(site.id) == 1, 5, 0.1, "release 1 to be live")
+    wait_for(lambda: live_number(site.id) == 1, 60, 0.1, "release 1 to be live")
     row = tab.locator('tr[data-release="1"]').inner_text()
     assert "@example.test" in row  # who rolled back
     shot(tab, "releases-rolled-back.png")

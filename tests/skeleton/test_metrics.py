@@ -31,7 +31,7 @@ def test_metrics_of_two_web_workers_are_rendered_together(base_env, tmp_path):
             lag = samples(response.text, "sitespeak_event_loop_lag_seconds")
             return response if len({labels for labels, _ in lag}) >= 2 else None
 
-        response = wait_for(both_workers, timeout=30, every=0.5, what="both workers' lag")
+        response = wait_for(both_workers, timeout=60, every=0.5, what="both workers' lag")
         assert response.headers["content-type"] == CONTENT_TYPE_LATEST
         served = samples(response.text, "sitespeak_http_requests_total")
         openapi = [v for labels, v in served if "/api/v1/openapi.json" in labels]

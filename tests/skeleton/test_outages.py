@@ -76,7 +76,7 @@ def test_while_postgresql_restarts_the_api_answers_503_and_the_worker_says_so_th
 
     try:
         assert httpx.get(web.url + "/api/v1/sites", headers=headers).status_code == 200
-        wait_for(lambda: supervision() == "ok", timeout=30, what="a first supervision pass")
+        wait_for(lambda: supervision() == "ok", timeout=60, what="a first supervision pass")
         pg.stop()
         for method, path, body in [
             ("GET", "/api/v1/sites", None),
@@ -94,7 +94,7 @@ def test_while_postgresql_restarts_the_api_answers_503_and_the_worker_says_so_th
         assert body["worker_heartbeats"]["ai"]["supervision_error"]
 
         pg.start()
-        wait_for(lambda: supervision() == "ok", timeout=30, what="supervision recovered")
+        wait_for(lambda: supervision() == "ok", timeout=60, what="supervision recovered")
         time.sleep(1.5)  # several passes after the restart: each one must succeed
         assert supervision() == "ok", worker.output()[-3000:]
 
@@ -113,7 +113,7 @@ def test_while_postgresql_restarts_the_api_answers_503_and_the_worker_says_so_th
         def status() -> str:
             return httpx.get(f"{web.url}/api/v1/jobs/{job_id}", headers=headers).json()["status"]
 
-        wait_for(lambda: status() == "succeeded", timeout=30, what="the job run by the worker")
+        wait_for(lambda: status() == "succeeded", timeout=60, what="the job run by the worker")
     finally:
         pg.start()
         worker.stop()

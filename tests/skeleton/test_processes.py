@@ -196,7 +196,7 @@ def test_a_failing_job_is_retried_with_backoff_then_dead_and_visible(stack, alic
     job_id = _submit(web, alice, {"name": "fail", "args": {"message": "boom"}}).json()["id"]
     dead = wait_for(
         lambda: (s := _status(web, alice, job_id))["status"] == "dead" and s,
-        timeout=30,
+        timeout=60,
         what="dead job",
     )
     assert dead["attempts"] == 3

@@ -78,7 +78,7 @@ def spawn(env: dict, args: list[str], log: Path, port: int | None = None) -> Pro
     return Proc(popen, log, port, env)
 
 
-def start_web(env: dict, log_dir: Path, timeout: float = 30, **extra: str) -> Proc:
+def start_web(env: dict, log_dir: Path, timeout: float = 120, **extra: str) -> Proc:
     port = free_port()
     proc = spawn(
         {**env, "PROCESS_TYPE": "web", "SITESPEAK_PORT": str(port), **extra},
@@ -111,7 +111,7 @@ def speech_hello(path: Path, timeout: float = 2) -> dict | None:
     return speech_call(path, "hello", timeout)
 
 
-def speech_health(path: Path, timeout: float = 2) -> dict:
+def speech_health(path: Path, timeout: float = 10) -> dict:
     """The speech process's health (its phrase cache's hits and misses among it)."""
     reply = speech_call(path, "health", timeout)
     assert reply is not None, f"no speech process answers on {path}"
@@ -161,7 +161,7 @@ def start_speech(env: dict, log_dir: Path, timeout: float = 120, **extra: str) -
     raise TimeoutError(f"speech process not ready after {timeout}s:\n{proc.output()}")
 
 
-def wait_ready(proc: Proc, timeout: float = 30) -> None:
+def wait_ready(proc: Proc, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
@@ -175,7 +175,7 @@ def wait_ready(proc: Proc, timeout: float = 30) -> None:
     raise TimeoutError(f"web process not ready after {timeout}s:\n{proc.output()}")
 
 
-def wait_for(predicate, timeout: float = 20, every: float = 0.1, what: str = "condition"):
+def wait_for(predicate, timeout: float = 60, every: float = 0.1, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

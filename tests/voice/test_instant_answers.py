@@ -163,7 +163,7 @@ def test_a_worker_stopped_mid_preparation_exits_and_another_resumes_without_redo
         os.kill(speech.popen.pid, signal.SIGSTOP)
         try:
             first.popen.send_signal(signal.SIGTERM)
-            wait_for(lambda: "stopping: letting" in first.output(), 30, 0.05, "the stop")
+            wait_for(lambda: "stopping: letting" in first.output(), 60, 0.05, "the stop")
         finally:
             os.kill(speech.popen.pid, signal.SIGCONT)
         assert first.popen.wait(60) == 0, first.output()

@@ -67,7 +67,7 @@ def test_a_visitors_panel_question_thumbs_and_citation_reach_the_rollups(
         now = numbers(widget_site.id)
         return now if now["citations_clicked"] > before["citations_clicked"] else None
 
-    after = wait_for(grown, timeout=30, every=0.5, what="the widget's events in the rollups")
+    after = wait_for(grown, timeout=60, every=0.5, what="the widget's events in the rollups")
     assert after["panel_opens"] == before["panel_opens"] + 1
     assert after["questions_typed"] == before["questions_typed"] + 1
     assert after["thumbs_up"] == before["thumbs_up"] + 1
@@ -97,7 +97,7 @@ def test_a_thumbs_down_lands_on_the_turn_of_the_visitors_conversation(
     page.click(f"{W} .m.bot:last-child .fb [data-vote=down]")
     page.evaluate("dispatchEvent(new Event('pagehide'))")  # sends the beacon now
     voted = wait_for(
-        lambda: _voted_down(widget_site.id, question), timeout=30, every=0.5, what="the vote"
+        lambda: _voted_down(widget_site.id, question), timeout=60, every=0.5, what="the vote"
     )
     assert len(voted) == 1
     assert page.errors == []
