@@ -11,6 +11,7 @@ from quart.typing import ResponseReturnValue
 from sitespeak import sites
 from sitespeak.admin.context import Admin, page
 from sitespeak.admin.rendering import friendly_errors, render
+from sitespeak.events.bus import Publish
 from sitespeak.hosting import publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.jobs.context import Submitter
@@ -39,11 +40,13 @@ def _submit(jobs: Submitter, tenant_id: int, name: str, site_id: int, number: in
     return str(job.id)
 
 
-def _set_hostnames(tenant_id: int, site_id: int, text: str, settings: Settings) -> None:
+def _set_hostnames(
+    tenant_id: int, site_id: int, text: str, settings: Settings, events: Publish
+) -> None:
     hosted = registry.enable(tenant_id, site_id)
     registry.set_hostnames(hosted, text.replace(",", " ").split(), settings)
     if publish.live_manifest(settings, hosted.site_id) is not None:
-        registry.link_hosts(hosted, settings)
+        registry.link_hosts(hosted, settings, events)
 
 
 def _set_hooks(tenant_id: int, site_id: int, text: str) -> None:
@@ -94,5 +97,6 @@ async def rollback(admin: Admin, site_id: int, number: int) -> ResponseReturnVal
 async def hostnames(admin: Admin, site_id: int) -> ResponseReturnValue:
     rt = runtime()
     text = (await request.form).get("hostnames") or ""
-    await rt.db.run(_set_hostnames, admin.tenant_id, site_id, text, rt.settings)
+    events = rt.publisher.publish
+    await rt.db.run(_set_hostnames, admin.tenant_id, site_id, text, rt.settings, events)
     return redirect(url_for("admin_hosting.hosting", site_id=site_id, saved=1), 303)

@@ -12,6 +12,7 @@ from sitespeak.admin.rendering import friendly_errors, render
 from sitespeak.crawl import diagnosis
 from sitespeak.crawl.refresh import request_crawl
 from sitespeak.crawl.title import site_name
+from sitespeak.events.bus import Publish
 from sitespeak.hosting import registry as hosting
 from sitespeak.knowledge import views
 from sitespeak.releases import edits
@@ -19,7 +20,6 @@ from sitespeak.settings import Settings
 from sitespeak.sites import voice_options
 from sitespeak.sites.registry import origin_of
 from sitespeak.voice import conversations
-from sitespeak.web import analytics_ingest
 from sitespeak.web.runtime import runtime
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin")
@@ -59,7 +59,9 @@ def _create(tenant_id: int, form: SiteForm, superuser: bool, settings: Settings)
     return site.id
 
 
-def _update(tenant_id: int, site_id: int, form: SiteForm, superuser: bool) -> None:
+def _update(
+    tenant_id: int, site_id: int, form: SiteForm, superuser: bool, publish: Publish
+) -> None:
     current = sites.get_site(tenant_id, site_id).allow_private
     # A tenant's form has no such box (a superuser or the operator decides): keep what is set,
     # and refuse a hand-made form that asks for it.
@@ -69,6 +71,7 @@ def _update(tenant_id: int, site_id: int, form: SiteForm, superuser: bool) -> No
     sites.update_site(
         tenant_id,
         site_id,
+        publish=publish,
         privileged=superuser,
         name=form.name or sites.get_site(tenant_id, site_id).name,
         start_urls=[str(u) for u in form.start_urls],
@@ -148,11 +151,12 @@ async def show(admin: Admin, site_id: int) -> Response:
 @bp.post("/sites/<int:site_id>")
 @page("write")
 async def update(admin: Admin, site_id: int) -> WerkzeugResponse:
-    db = runtime().db
-    await db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
+    rt = runtime()
+    await rt.db.run(sites.get_site, admin.tenant_id, site_id)  # someone else's site: 404 first
     form = SiteForm.from_form(await request.form)
-    await db.run(_update, admin.tenant_id, site_id, form, admin.superuser)
-    await analytics_ingest.site_changed(admin.tenant_id, site_id)
+    publish = rt.publisher.publish
+    await rt.db.run(_update, admin.tenant_id, site_id, form, admin.superuser, publish)
+    rt.site_keys.forget(site_id)  # this process at once; the others when the event reaches them
     return redirect(url_for("admin_sites.show", site_id=site_id, saved=1), 303)
 
 
@@ -179,9 +183,11 @@ async def update_voice(admin: Admin, site_id: int) -> WerkzeugResponse:
 @page("write")
 async def delete(admin: Admin, site_id: int) -> WerkzeugResponse:
     rt = runtime()
-    await rt.db.run(hosting.delete_site, rt.settings, admin.tenant_id, site_id)
+    await rt.db.run(
+        hosting.delete_site, rt.settings, admin.tenant_id, site_id, rt.publisher.publish
+    )
     rt.knowledge.forget(site_id)
-    await analytics_ingest.site_changed(admin.tenant_id, site_id)
+    rt.site_keys.forget(site_id)  # this process at once; the others when the event reaches them
     return redirect(url_for("admin_sites.sites_index"), 303)
 
 

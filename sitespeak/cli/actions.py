@@ -7,9 +7,8 @@ import argparse
 import getpass
 
 from sitespeak.actions import catalog
-from sitespeak.cli.admin import connect
+from sitespeak.cli.admin import connect, event_publisher
 from sitespeak.cli.output import add_json_flag, emit
-from sitespeak.cli.releases import event_publisher
 from sitespeak.cli.sites import find_site
 from sitespeak.releases import edits
 from sitespeak.settings import Settings

@@ -14,6 +14,7 @@ from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.db import migrate as migrations
 from sitespeak.db.connection import database, open_database
 from sitespeak.errors import SiteSpeakError
+from sitespeak.events.bus import EventPublisher, Publish, nowhere
 from sitespeak.settings import Settings, settings_table
 from sitespeak.tenancy import tenants
 
@@ -62,6 +63,14 @@ def connect(settings: Settings):
             "`python -m sitespeak dev` for the embedded server"
         )
     return open_database(settings.database_url, 2)
+
+
+def event_publisher(settings: Settings) -> Publish:
+    """How a command announces what it changed to the running web processes (none without
+    Redis: no web process is listening then)."""
+    if not settings.redis_url:
+        return nowhere
+    return EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix).publish
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -11,16 +11,15 @@ from pathlib import Path
 import redis
 
 from sitespeak import assembly
-from sitespeak.cli.admin import connect
+from sitespeak.cli.admin import connect, event_publisher
 from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.cli.sites import find_site
 from sitespeak.errors import InvalidInput
-from sitespeak.events.bus import EventPublisher
+from sitespeak.events.bus import EventPublisher, Publish
 from sitespeak.hosting import intake, knowledge, publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
-from sitespeak.knowledge.indexing import Publish
 from sitespeak.settings import Settings
 
 
@@ -169,7 +168,7 @@ def cmd_hosting(settings: Settings, args: argparse.Namespace) -> int:
         if args.hostname or args.no_hostnames:
             registry.set_hostnames(hosted, args.hostname or [], settings)
             if publish.live_manifest(settings, hosted.site_id) is not None:
-                registry.link_hosts(hosted, settings)
+                registry.link_hosts(hosted, settings, event_publisher(settings))
         if args.hook or args.no_hooks:
             purge.set_hooks(hosted, args.hook or [])
         if args.keep is not None:

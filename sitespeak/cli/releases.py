@@ -7,14 +7,10 @@ from __future__ import annotations
 import argparse
 import getpass
 
-import redis
-
-from sitespeak.cli.admin import connect
+from sitespeak.cli.admin import connect, event_publisher
 from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.cli.sites import find_site
 from sitespeak.errors import InvalidInput
-from sitespeak.events.bus import EventPublisher
-from sitespeak.knowledge.indexing import Publish
 from sitespeak.releases import candidates, pausing, switch
 from sitespeak.releases.views import release_view
 from sitespeak.settings import Settings
@@ -34,12 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tenant", help="tenant name (when several tenants use the site name)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_release)
-
-
-def event_publisher(settings: Settings) -> Publish:
-    if not settings.redis_url:
-        return lambda *_: None
-    return EventPublisher(redis.Redis.from_url(settings.redis_url), settings.redis_prefix).publish
 
 
 def _line(view: dict) -> str:

@@ -11,7 +11,7 @@ import sys
 import redis
 
 from sitespeak import assembly, sites
-from sitespeak.cli.admin import connect
+from sitespeak.cli.admin import connect, event_publisher
 from sitespeak.cli.output import add_json_flag, emit
 from sitespeak.crawl import diagnosis
 from sitespeak.db.models import Site
@@ -49,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--off", action="store_true", help="refuse private addresses again")
     add_json_flag(p)
     p.set_defaults(handler=cmd_site_allow_private)
+    p = site.add_parser(
+        "origins", help="set the origins the widget may run on (none: the start URLs' origins)"
+    )
+    p.add_argument("site", help="site id or name")
+    p.add_argument("origin", nargs="*", help="an origin, e.g. https://shop.example")
+    p.add_argument("--tenant", help="tenant name (when several tenants use the name)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_site_origins)
     p = site.add_parser("list", help="list sites")
     p.add_argument("--tenant", help="only this tenant's sites")
     add_json_flag(p)
@@ -108,11 +116,30 @@ def cmd_site_allow_private(settings: Settings, args: argparse.Namespace) -> int:
     with connect(settings).connection_context():
         site = find_site(args.site, args.tenant)
         site = sites.update_site(
-            site.tenant_id, site.id, privileged=True, allow_private=not args.off
+            site.tenant_id,
+            site.id,
+            publish=event_publisher(settings),
+            privileged=True,
+            allow_private=not args.off,
         )
         view = sites.site_view(site)
     state = "allowed" if view["allow_private"] else "refused"
     emit(args, view, f"site {view['id']} {view['name']!r}: private addresses {state}")
+    return 0
+
+
+def cmd_site_origins(settings: Settings, args: argparse.Namespace) -> int:
+    with connect(settings).connection_context():
+        site = find_site(args.site, args.tenant)
+        site = sites.update_site(
+            site.tenant_id,
+            site.id,
+            publish=event_publisher(settings),  # the running web processes drop their copy
+            allowed_origins=args.origin,
+        )
+        view = sites.site_view(site)
+    origins = ", ".join(view["allowed_origins"])
+    emit(args, view, f"site {view['id']} {view['name']!r}: the widget may run on {origins}")
     return 0
 
 

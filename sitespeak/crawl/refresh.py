@@ -15,10 +15,11 @@ from sitespeak.crawl.jobs import CRAWL
 from sitespeak.crawl.run import crawl_site
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job, Site, utcnow
+from sitespeak.events.bus import Publish
 from sitespeak.jobs.context import JobContext, Submitter
 from sitespeak.jobs.ledger import OPEN
 from sitespeak.knowledge.embedders import LocalEmbedder, embedder_for
-from sitespeak.knowledge.indexing import Publish, announce, embed_site, pending_count
+from sitespeak.knowledge.indexing import announce, embed_site, pending_count
 from sitespeak.knowledge.jobs import submit_candidate
 from sitespeak.releases.candidates import build_candidate
 from sitespeak.releases.views import release_summary

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +23,9 @@ class EventType(StrEnum):
     JOB_UPDATED = "job.updated"
     JOB_PROGRESS = "job.progress"
     KNOWLEDGE_UPDATED = "knowledge-base.updated"  # every web process reloads the site's index
-    SITE_CHANGED = "site.changed"  # a site's key, origins or existence changed
+    # A site's key, origins, settings or existence changed: announced by the domain functions
+    # that change them (``sitespeak.sites``), whoever calls them (web, CLI, worker).
+    SITE_CHANGED = "site.changed"
     RELEASE_UPDATED = "release.updated"  # a release changed state (the admin's history listens)
 
 
@@ -51,6 +54,32 @@ class Event:
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+# How domain code announces an event: the caller passes one in (``EventPublisher.publish``, a
+# job queue's ``publish`` that also runs reactions, or ``nowhere`` without Redis).
+Publish = Callable[[EventType, int | None, dict[str, Any]], None]
+
+
+def nowhere(_event_type: EventType, _tenant_id: int | None, _data: dict[str, Any]) -> None:
+    """Publish to no one (a command run without Redis, or a test that listens to nothing)."""
+
+
+@dataclass
+class HeldEvents:
+    """Events announced inside a transaction, held until it commits: a web process that reacts
+    to one at once must read the committed rows, not cache the old ones again."""
+
+    held: list[tuple[EventType, int | None, dict[str, Any]]] = field(default_factory=list)
+
+    def publish(self, event_type: EventType, tenant_id: int | None, data: dict[str, Any]) -> None:
+        self.held.append((event_type, tenant_id, data))
+
+    def release(self, publish: Publish) -> None:
+        """After the commit: announce what was held, in order."""
+        for event in self.held:
+            publish(*event)
+        self.held.clear()
 
 
 def channel(prefix: str) -> str:

@@ -17,6 +17,7 @@ from sitespeak import sites
 from sitespeak.crawl import store
 from sitespeak.crawl.scope import normalise
 from sitespeak.db.models import Site
+from sitespeak.events.bus import Publish
 from sitespeak.hosting import layout, registry
 from sitespeak.hosting.models import HostedSite
 from sitespeak.hosting.publish import current_number
@@ -24,7 +25,7 @@ from sitespeak.jobs.context import JobContext
 from sitespeak.knowledge.chunking import chunk_page
 from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.extract import UnparseableHtml, extract
-from sitespeak.knowledge.indexing import Publish, announce, embed_site
+from sitespeak.knowledge.indexing import announce, embed_site
 from sitespeak.releases.candidates import build_candidate
 from sitespeak.releases.views import release_summary
 from sitespeak.settings import Settings

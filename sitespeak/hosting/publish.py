@@ -15,6 +15,7 @@ from sitespeak import sites
 from sitespeak.db.connection import database
 from sitespeak.db.models import Job, utcnow
 from sitespeak.errors import Conflict, InvalidInput, NotFound
+from sitespeak.events.bus import HeldEvents, Publish, nowhere
 from sitespeak.hosting import build, intake, layout, registry
 from sitespeak.hosting.jobs import INGEST, PURGE
 from sitespeak.hosting.models import HostedRelease, HostedSite
@@ -121,7 +122,7 @@ def publish_release(
         previous = _live_row_manifest(settings, hosted)
         changed = changed_paths(previous, built_manifest) if built_manifest else []
         recorded = switch_to(
-            settings, hosted, release, follow=_follow(jobs, hosted, changed, ingest)
+            settings, hosted, release, follow=_follow(jobs, hosted, changed, ingest), events=jobs
         )
         return {"release": number, "state": "live", "follow_up": _send(jobs, recorded)}
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
@@ -141,7 +142,8 @@ def publish_release(
     previous = live_manifest(settings, hosted.site_id) if hosted.purge_hooks else None
     changed = changed_paths(previous, built.manifest) if hosted.purge_hooks else []
     release.file_count, release.bytes, release.digest = built.file_count, built.bytes, built.digest
-    recorded = switch_to(settings, hosted, release, follow=_follow(jobs, hosted, changed, ingest))
+    follow = _follow(jobs, hosted, changed, ingest)
+    recorded = switch_to(settings, hosted, release, follow=follow, events=jobs)
     _drop_upload(settings, release)
     pruned = prune(settings, hosted)
     return {
@@ -290,12 +292,16 @@ def switch_to(
     release: HostedRelease,
     relink: bool = True,
     follow: FollowUp | None = None,
+    events: Submitter | None = None,
 ) -> list[Job]:
     """Make ``release`` the live one: the rows (and the ``follow`` jobs' rows), then the
     ``current`` link (a link that cannot be switched rolls the rows back), in one transaction
     under the site's lock so two switches never interleave. ``relink``: also (re)make the host
     links, which a rollback never needs: they name the site's folder, not a release. Returns
-    the follow-up jobs recorded, for the caller to enqueue once committed."""
+    the follow-up jobs recorded, for the caller to enqueue once committed. The host links can
+    add the site's origins (``registry.allow_widget``): that change is announced through
+    ``events`` (none: to no one) once the transaction committed."""
+    held = HeldEvents()
     with database.atomic():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK, hosted.site_id))
         HostedRelease.update(state="archived").where(
@@ -309,8 +315,13 @@ def switch_to(
         site_folder = layout.site_dir(settings.state_dir, hosted.site_id)
         layout.switch_link(site_folder / layout.CURRENT, Path("releases") / str(release.number))
         if relink:
-            registry.link_hosts(hosted, settings)
+            registry.link_hosts(hosted, settings, held.publish)
+    held.release(_publisher(events))
     return recorded
+
+
+def _publisher(jobs: Submitter | None) -> Publish:
+    return jobs.publish if jobs is not None else nowhere
 
 
 def prune(settings: Settings, hosted: HostedSite) -> list[int]:

@@ -15,6 +15,7 @@ from sitespeak import sites
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.errors import Conflict, InvalidInput, NotFound
+from sitespeak.events.bus import Publish
 from sitespeak.hosting import layout
 from sitespeak.hosting.models import HostedHostname, HostedSite
 from sitespeak.settings import Settings
@@ -127,7 +128,7 @@ def primary_url(hosted: HostedSite, settings: Settings) -> str:
     return f"{_scheme(settings)}://{names[0]}"
 
 
-def allow_widget(hosted: HostedSite, settings: Settings) -> None:
+def allow_widget(hosted: HostedSite, settings: Settings, publish: Publish) -> None:
     """Let the widget answer on the site's hosted pages: their origins join the site's allowed
     origins (after the start URLs' origins, which an empty list meant until now)."""
     site = sites.get_site(hosted.tenant_id, hosted.site_id)
@@ -136,7 +137,11 @@ def allow_widget(hosted: HostedSite, settings: Settings) -> None:
     missing = [origin for origin in wanted if origin not in current]
     if missing:
         sites.update_site(
-            hosted.tenant_id, hosted.site_id, allowed_origins=current + missing, privileged=True
+            hosted.tenant_id,
+            hosted.site_id,
+            publish=publish,
+            allowed_origins=current + missing,
+            privileged=True,
         )
 
 
@@ -165,10 +170,10 @@ def set_hostnames(hosted: HostedSite, names: list[str], settings: Settings) -> l
     return after
 
 
-def link_hosts(hosted: HostedSite, settings: Settings) -> None:
+def link_hosts(hosted: HostedSite, settings: Settings, publish: Publish) -> None:
     """Point each of the site's names at its directory (the same target every time), and let
     the widget answer on them."""
-    allow_widget(hosted, settings)
+    allow_widget(hosted, settings, publish)
     target = Path("..") / "sites" / str(hosted.site_id)
     for name in hostnames(hosted, settings):
         link = layout.host_link(settings.state_dir, name)
@@ -176,7 +181,7 @@ def link_hosts(hosted: HostedSite, settings: Settings) -> None:
             layout.switch_link(link, target)
 
 
-def delete_site(settings: Settings, tenant_id: int, site_ref: int | str) -> None:
+def delete_site(settings: Settings, tenant_id: int, site_ref: int | str, publish: Publish) -> None:
     """Delete a site and stop serving it: its host links go first (so no request finds it once
     this returns), then its rows, then its releases' files."""
     site = sites.get_site(tenant_id, site_ref)
@@ -184,7 +189,7 @@ def delete_site(settings: Settings, tenant_id: int, site_ref: int | str) -> None
     if hosted is not None:
         for name in hostnames(hosted, settings):
             _unlink(layout.host_link(settings.state_dir, name))
-    sites.delete_site(tenant_id, site.id)
+    sites.delete_site(tenant_id, site.id, publish)
     shutil.rmtree(layout.site_dir(settings.state_dir, site.id), ignore_errors=True)
 
 

@@ -14,11 +14,9 @@ from psycopg2 import Binary
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
 from sitespeak.errors import JobInterrupted
-from sitespeak.events.bus import EventType
+from sitespeak.events.bus import EventType, Publish
 from sitespeak.knowledge.embedders import Embedder
 from sitespeak.knowledge.models import Chunk
-
-Publish = Callable[[EventType, int | None, dict[str, Any]], None]
 
 
 def pending_count(site_id: int, model: str) -> int:

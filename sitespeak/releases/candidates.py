@@ -15,7 +15,7 @@ from sitespeak import sites
 from sitespeak.actions import catalog
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
-from sitespeak.knowledge.indexing import Publish
+from sitespeak.events.bus import Publish
 from sitespeak.knowledge.models import CrawlOutcome, CrawlRun
 from sitespeak.releases import pausing, switch
 from sitespeak.releases.models import PENDING, Release

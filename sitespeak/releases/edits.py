@@ -14,7 +14,7 @@ from sitespeak.actions import catalog
 from sitespeak.actions.models import SiteAction
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site
-from sitespeak.knowledge.indexing import Publish
+from sitespeak.events.bus import Publish
 from sitespeak.releases import candidates, switch
 from sitespeak.releases.models import SETTINGS_SOURCE, Release
 from sitespeak.settings import Settings

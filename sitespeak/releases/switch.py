@@ -14,8 +14,8 @@ from sitespeak.actions import catalog
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
 from sitespeak.errors import Conflict, NotFound
-from sitespeak.events.bus import EventType
-from sitespeak.knowledge.indexing import Publish, announce
+from sitespeak.events.bus import EventType, Publish
+from sitespeak.knowledge.indexing import announce
 from sitespeak.releases import pausing
 from sitespeak.releases.models import PENDING, SETTINGS_SOURCE, Release
 from sitespeak.settings import Settings

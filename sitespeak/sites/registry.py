@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sitespeak.db.connection import database
 from sitespeak.db.models import Site, utcnow
 from sitespeak.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sitespeak.events.bus import EventType, Publish
 
 Schedule = Literal["never", "hourly", "daily", "weekly"]
 
@@ -53,6 +54,14 @@ def check_url(url: str) -> str:
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(url: str) -> str:
+    """An allowed origin as stored (``https://shop.example``), from an origin or any URL of it."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"origin {url!r} must be an http(s) origin, e.g. https://shop.example")
+    return origin_of(url.strip())
 
 
 def _scope(values: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +118,7 @@ def create_site(
                 name=name,
                 start_urls=urls,
                 scope=_scope(scope),
-                allowed_origins=[origin_of(o) for o in allowed_origins or []],
+                allowed_origins=[check_origin(o) for o in allowed_origins or []],
                 key=_new_key(),
                 schedule=schedule,
                 allow_private=allow_private,
@@ -150,8 +159,20 @@ def allowed_origins(site: Site) -> list[str]:
     return list(site.allowed_origins) or sorted({origin_of(u) for u in site.start_urls})
 
 
+def announce_change(publish: Publish, tenant_id: int, site_id: int) -> None:
+    """Tell every web process to drop what it cached of the site (its key, origins, settings):
+    announced here, not by the web handlers, so a change from the CLI or a worker reaches them
+    too. Inside a caller's transaction, pass a ``HeldEvents`` and release it after commit."""
+    publish(EventType.SITE_CHANGED, tenant_id, {"site_id": site_id})
+
+
 def update_site(
-    tenant_id: int, site_id_or_name: int | str, *, privileged: bool = False, **changes: Any
+    tenant_id: int,
+    site_id_or_name: int | str,
+    *,
+    publish: Publish,
+    privileged: bool = False,
+    **changes: Any,
 ) -> Site:
     site = get_site(tenant_id, site_id_or_name)
     if changes.get("allow_private") is None:
@@ -163,7 +184,7 @@ def update_site(
             raise InvalidInput("a site needs at least one start URL")
         site.start_urls = [check_url(u) for u in changes.pop("start_urls")]
     if "allowed_origins" in changes:
-        site.allowed_origins = [origin_of(o) for o in changes.pop("allowed_origins") or []]
+        site.allowed_origins = [check_origin(o) for o in changes.pop("allowed_origins") or []]
     if "scope" in changes:
         site.scope = _scope({**site.scope, **changes.pop("scope")})
     for field in ("name", "schedule", "allow_private"):
@@ -177,12 +198,14 @@ def update_site(
             site.save()
     except IntegrityError:
         raise Conflict(f"this tenant already has a site named {site.name!r}") from None
+    announce_change(publish, tenant_id, site.id)
     return site
 
 
-def delete_site(tenant_id: int, site_id_or_name: int | str) -> None:
+def delete_site(tenant_id: int, site_id_or_name: int | str, publish: Publish) -> None:
     site = get_site(tenant_id, site_id_or_name)
     Site.delete().where(Site.id == site.id, Site.tenant == tenant_id).execute()
+    announce_change(publish, tenant_id, site.id)
 
 
 def site_view(site: Site) -> dict[str, Any]:

@@ -4,69 +4,23 @@ Authorised like the voice socket: the site's publishable key (in the batch) and 
 Origin must match the site's allowed origins (or this box's own origin, for the try-it page).
 The batch is validated here, all or nothing (a bad event is a 400 naming it, and nothing is
 queued), then added to the analytics queue as one message: no database write on this path. Keys
-are looked up once and cached for ``KEY_TTL`` seconds, so a busy site costs no query per beacon;
-a site whose origins change, or that is deleted, leaves every web process's cache at once
-(``site_changed``, announced over the event bus).
+are looked up through the web process's ``SiteKeys`` cache (``sitespeak.web.site_keys``), which
+a ``site.changed`` event empties of the site, whoever changed it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from quart import Blueprint, Response, jsonify, request
 
 from sitespeak.analytics.events import parse_batch, stored_form
 from sitespeak.errors import Forbidden, InvalidInput, Unavailable
-from sitespeak.events.bus import Event, EventType
 from sitespeak.jobs import ingest
 from sitespeak.web.runtime import runtime
-from sitespeak.web.voice_ws import SiteRef, _site, origin_allowed
+from sitespeak.web.voice_ws import origin_allowed
 
 bp = Blueprint("analytics_ingest", __name__)
-KEY_TTL = 30.0
-_keys: dict[str, tuple[float, SiteRef | None]] = {}
-_forgets = [0]  # how many times entries were dropped: a lookup that overlapped one is not kept
-
-
-async def _site_for(key: str) -> SiteRef | None:
-    now = time.monotonic()
-    cached = _keys.get(key)
-    if cached and cached[0] > now:
-        return cached[1]
-    forgotten = _forgets[0]
-    site = await runtime().db.run(_site, key)
-    if _forgets[0] != forgotten:
-        return site  # read before a change may have landed: used once, never cached
-    if len(_keys) > 10_000:  # a flood of made-up keys must not grow this without bound
-        _keys.clear()
-    _keys[key] = (now + KEY_TTL, site)
-    return site
-
-
-async def site_changed(tenant_id: int | None, site_id: int) -> None:
-    """After a site's origins changed or it was deleted: out of this process's cache now, and
-    out of the other web processes' when the event reaches them."""
-    forget(site_id)
-    rt = runtime()
-    await rt.db.run(rt.publisher.publish, EventType.SITE_CHANGED, tenant_id, {"site_id": site_id})
-
-
-def on_event(event: Event) -> None:
-    if event.type == EventType.SITE_CHANGED:
-        forget(int(event.data.get("site_id") or 0))
-
-
-async def resync() -> None:
-    """After a (re)subscription: a change may have been missed, so nothing cached is trusted."""
-    _forgets[0] += 1
-    _keys.clear()
-
-
-def forget(site_id: int) -> None:
-    _forgets[0] += 1
-    for key in [k for k, (_, site) in _keys.items() if site is not None and site.id == site_id]:
-        _keys.pop(key, None)
 
 
 def _cors(response: Response, origin: str) -> Response:
@@ -88,7 +42,7 @@ async def preflight() -> Response:
 async def ingest_events() -> Response:
     origin = request.headers.get("Origin", "")
     batch = parse_batch(await request.get_data(True, False, False))  # cache, bytes, no form
-    site = await _site_for(batch.key)
+    site = await runtime().site_keys.site_for(batch.key)
     if site is None:
         raise InvalidInput("unknown site key", code="unknown_key")
     own = f"{request.scheme}://{request.host}"

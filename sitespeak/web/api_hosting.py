@@ -10,6 +10,7 @@ from quart import Blueprint, Response, jsonify
 from quart_schema import tag_blueprint, validate_request, validate_response
 
 from sitespeak import sites
+from sitespeak.events.bus import Publish
 from sitespeak.hosting import publish, purge, registry
 from sitespeak.hosting.jobs import PUBLISH, ROLLBACK
 from sitespeak.hosting.models import HostedRelease
@@ -88,12 +89,14 @@ def _hosting_view(tenant_id: int, site_ref: str, settings: Settings) -> dict:
     return registry.view(hosted, settings) if hosted else {"site_id": site.id, "hosted": False}
 
 
-def _change(tenant_id: int, site_ref: str, body: HostingChange, settings: Settings) -> dict:
+def _change(
+    tenant_id: int, site_ref: str, body: HostingChange, settings: Settings, events: Publish
+) -> dict:
     hosted = registry.enable(tenant_id, site_ref)
     if body.hostnames is not None:
         registry.set_hostnames(hosted, body.hostnames, settings)
         if publish.live_manifest(settings, hosted.site_id) is not None:
-            registry.link_hosts(hosted, settings)
+            registry.link_hosts(hosted, settings, events)
     if body.purge_hooks is not None:
         purge.set_hooks(hosted, body.purge_hooks)
     if body.keep_releases is not None:
@@ -118,4 +121,5 @@ async def hosting(caller: Caller, site_ref: str) -> Response:
 async def change_hosting(caller: Caller, site_ref: str, data: HostingChange) -> Response:
     """Change a site's host names, purge hooks, kept releases or embed position"""
     rt = runtime()
-    return jsonify(await rt.db.run(_change, caller.tenant_id, site_ref, data, rt.settings))
+    events = rt.publisher.publish
+    return jsonify(await rt.db.run(_change, caller.tenant_id, site_ref, data, rt.settings, events))

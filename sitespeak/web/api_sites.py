@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import Field, HttpUrl
@@ -14,7 +15,6 @@ from sitespeak.hosting import registry as hosting
 from sitespeak.jobs import ledger
 from sitespeak.knowledge import views
 from sitespeak.sites import SiteScope
-from sitespeak.web import analytics_ingest
 from sitespeak.web.auth import Caller, requires
 from sitespeak.web.openapi import JobView, answers
 from sitespeak.web.requests import RequestBody
@@ -94,10 +94,16 @@ async def show(caller: Caller, site_ref: str) -> Response:
 @validate_request(SiteChange)
 async def change(caller: Caller, site_ref: str, data: SiteChange) -> Response:
     """Change a site"""
+    rt = runtime()
     changes = data.model_dump(exclude_unset=True, mode="json")
     # An API token is a tenant's: it may keep or drop allow_private, never turn it on.
-    site = await runtime().db.run(sites.update_site, caller.tenant_id, site_ref, **changes)
-    await analytics_ingest.site_changed(caller.tenant_id, site.id)
+    site = await rt.db.run(
+        functools.partial(sites.update_site, publish=rt.publisher.publish),
+        caller.tenant_id,
+        site_ref,
+        **changes,
+    )
+    rt.site_keys.forget(site.id)  # this process at once; the others when the event reaches them
     return jsonify(sites.site_view(site))
 
 
@@ -106,10 +112,13 @@ async def change(caller: Caller, site_ref: str, data: SiteChange) -> Response:
 @answers(204, "Deleted, with its knowledge")
 async def remove(caller: Caller, site_ref: str) -> Response:
     """Delete a site and its knowledge"""
-    site = await runtime().db.run(sites.get_site, caller.tenant_id, site_ref)
-    await runtime().db.run(hosting.delete_site, runtime().settings, caller.tenant_id, site.id)
-    runtime().knowledge.forget(site.id)
-    await analytics_ingest.site_changed(caller.tenant_id, site.id)
+    rt = runtime()
+    site = await rt.db.run(sites.get_site, caller.tenant_id, site_ref)
+    await rt.db.run(
+        hosting.delete_site, rt.settings, caller.tenant_id, site.id, rt.publisher.publish
+    )
+    rt.knowledge.forget(site.id)
+    rt.site_keys.forget(site.id)  # this process at once; the others when the event reaches them
     return Response(status=204)
 
 

@@ -4,6 +4,7 @@ package knows no capability it does not route itself."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ from sitespeak.web.events_hub import EventHub
 from sitespeak.web.lifecycle import Lifecycle
 from sitespeak.web.metrics import WebMetrics
 from sitespeak.web.runtime import WebRuntime
+from sitespeak.web.site_keys import SiteKeys
 
 MAX_BODY = 1024 * 1024
 
@@ -74,8 +76,9 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
     )
     publisher = EventPublisher(sync_redis, settings.redis_prefix)
     hub = EventHub(async_redis, settings.redis_prefix)
-    hub.add_listener(analytics_ingest.on_event)
-    hub.on_resync(analytics_ingest.resync)
+    site_keys = SiteKeys(functools.partial(db.run, voice_ws.site_of_key))
+    hub.add_listener(site_keys.on_event)
+    hub.on_resync(site_keys.resync)
     metrics = WebMetrics()
     speech = SpeechClient(settings)  # one connection: voice sessions and query vectors
     knowledge = knowledge_setup.knowledge_cache(settings, db, hub, speech)
@@ -100,6 +103,7 @@ def create_app(settings: Settings, registry: JobRegistry, pages: Sequence[Bluepr
         providers=Clients(settings),
         speech=speech,
         voice=voice_ws.voice_services(settings, speech, db, async_redis, metrics, knowledge),
+        site_keys=site_keys,
     )
     app.extensions["sitespeak"] = rt
     problems.install(app)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # heavy (numpy, the speech models' code): create_app imports 
     from sitespeak.knowledge.cache import KnowledgeCache
     from sitespeak.providers.session import Clients
     from sitespeak.voice.live import Services
+    from sitespeak.web.site_keys import SiteKeys
 
 
 @dataclass
@@ -44,6 +45,7 @@ class WebRuntime:
     providers: Clients  # the OpenAI client pools, one per base URL
     speech: SpeechClient  # the speech process, also asked for its health and metrics
     voice: Services  # what a voice session needs: speech engine, retrieval, state, limits
+    site_keys: SiteKeys  # the widget's keys, cached; emptied of a site by its site.changed
 
 
 def runtime() -> WebRuntime:

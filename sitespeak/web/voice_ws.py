@@ -56,7 +56,7 @@ class SiteRef:
     name: str = ""
 
 
-def _site(key: str) -> SiteRef | None:
+def site_of_key(key: str) -> SiteRef | None:
     site = site_by_key(key)
     return (
         SiteRef(
@@ -244,7 +244,7 @@ async def admit(
     own_origin: str = "",
 ) -> LiveSession:
     """Key, origin, formats and resume: the same rules for every transport (also Socket.IO)."""
-    site = await rt.db.run(_site, start.site_key)
+    site = await rt.db.run(site_of_key, start.site_key)
     if site is None:
         raise Closed(4001, "unknown site key")
     if not origin_allowed(rt.settings, site, origin, [own_origin] if own_origin else []):

@@ -4,6 +4,7 @@ path, queued on the analytics queue, stored once per client event id, rolled up.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
 import httpx
@@ -13,8 +14,9 @@ from sitespeak.analytics import summary
 from sitespeak.db.connection import database
 from sitespeak.voice import conversations
 from sitespeak.voice.models import VoiceTurn
+from sitespeak.web.site_keys import KEY_TTL
 from tests.conftest import own_queues
-from tests.support.processes import start_web, start_worker, wait_for
+from tests.support.processes import run_command, start_web, start_worker, wait_for
 
 ORIGIN = "https://shop.example"
 
@@ -207,3 +209,34 @@ def test_a_deleted_sites_key_is_refused_at_once(stack, alice, make_site):
     )
     assert deleted.status_code == 204
     assert post(stack, site.key, beacon("s-visitor-6", {"type": "mic.started"})).status_code == 400
+
+
+def test_origins_changed_from_the_cli_reach_a_running_web_processs_key_cache(
+    stack, stack_env, alice, make_site
+):
+    site = make_site(alice.tenant, ORIGIN)
+    moved = "https://moved.example"
+    # Both answers are cached now: the old origin let in, the new one refused.
+    assert post(stack, site.key, beacon("s-visitor-7", {"type": "mic.started"})).is_success
+    events = beacon("s-visitor-7", {"type": "mic.started"})
+    assert post(stack, site.key, events, origin=moved).status_code == 403
+
+    done = run_command(
+        {**os.environ, **stack_env},
+        "site",
+        "origins",
+        site.name,
+        moved,
+        "--tenant",
+        alice.tenant.name,
+    )
+    assert done.returncode == 0, done.stderr
+    # Well within the cache's lifetime: only the CLI's site.changed event can have done it.
+    wait_for(
+        lambda: (
+            post(stack, site.key, beacon("s-visitor-7", {"type": "mic.started"}), moved).is_success
+        ),
+        timeout=KEY_TTL / 2,
+        what="the web process letting in the origin the CLI allowed",
+    )
+    assert post(stack, site.key, beacon("s-visitor-7", {"type": "mic.started"})).status_code == 403

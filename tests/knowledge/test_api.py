@@ -7,6 +7,7 @@ import pytest
 
 from sitespeak import sites
 from sitespeak.db.connection import database
+from sitespeak.events.bus import nowhere
 from tests.knowledge.testsite import LoopbackSite, page
 from tests.support.processes import start_web, start_worker, wait_for
 
@@ -82,7 +83,9 @@ def test_sites_can_be_created_listed_changed_and_are_tenant_scoped(
 def _operator_allows_private(persona, site_id: int) -> None:
     """What ``sitespeak site allow-private`` does: the loopback test site needs it."""
     with database.connection_context():
-        sites.update_site(persona.tenant.id, site_id, privileged=True, allow_private=True)
+        sites.update_site(
+            persona.tenant.id, site_id, publish=nowhere, privileged=True, allow_private=True
+        )
 
 
 def test_a_tenant_cannot_allow_private_addresses_and_is_told_who_can(web, alice, site_server):

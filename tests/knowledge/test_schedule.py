@@ -13,7 +13,7 @@ from sitespeak import sites
 from sitespeak.assembly import job_registry
 from sitespeak.crawl.refresh import due_sites, open_crawl, schedule_due
 from sitespeak.db.models import Job, Site, utcnow
-from sitespeak.events.bus import EventPublisher
+from sitespeak.events.bus import EventPublisher, nowhere
 from sitespeak.jobs import queues
 from sitespeak.jobs.tasks import JobQueue
 from tests.support.processes import start_worker, wait_for
@@ -34,9 +34,9 @@ def test_a_due_site_gets_exactly_one_crawl_and_a_fresh_one_none(
 ):
     queues.bind(settings)
     due = make_site(alice.tenant, testsite.url)
-    sites.update_site(alice.tenant.id, due.id, schedule="hourly")
+    sites.update_site(alice.tenant.id, due.id, publish=nowhere, schedule="hourly")
     fresh = make_site(alice.tenant, testsite.url)
-    sites.update_site(alice.tenant.id, fresh.id, schedule="daily")
+    sites.update_site(alice.tenant.id, fresh.id, publish=nowhere, schedule="daily")
     Site.update(last_crawl_at=utcnow() - dt.timedelta(hours=2)).where(Site.id == fresh.id).execute()
     never = make_site(alice.tenant, testsite.url)
     assert {due.id} <= {s.id for s in due_sites()}
@@ -59,7 +59,7 @@ def test_a_second_pass_in_the_same_slot_adds_no_crawl_even_after_the_first_finis
 ):
     queues.bind(settings)
     site = make_site(alice.tenant, testsite.url)
-    sites.update_site(alice.tenant.id, site.id, schedule="hourly")
+    sites.update_site(alice.tenant.id, site.id, publish=nowhere, schedule="hourly")
     jobs = _jobs(settings)
     # Ten past the hour: "a minute later" must stay in the same hourly slot whenever the test
     # runs (at 18:59 it crossed into the next slot and failed).
@@ -81,7 +81,8 @@ def test_a_worker_runs_the_recrawl_schedule_as_a_periodic_task(
     alice, make_site, settings, testsite, queue_env, tmp_path
 ):
     site = make_site(alice.tenant, testsite.url)
-    sites.update_site(alice.tenant.id, site.id, schedule="daily")  # never crawled: due now
+    # Never crawled: due now.
+    sites.update_site(alice.tenant.id, site.id, publish=nowhere, schedule="daily")
     # Only the maintenance queue: the crawl is submitted, not run. At debug level, Huey's
     # consumer lists its tasks (at info its lines are kept out of the console).
     worker = start_worker(

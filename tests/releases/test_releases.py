@@ -12,7 +12,7 @@ from sitespeak import sites
 from sitespeak.crawl.refresh import crawl_foreground
 from sitespeak.db.models import Site
 from sitespeak.errors import Conflict, NotFound
-from sitespeak.events.bus import EventType
+from sitespeak.events.bus import EventType, nowhere
 from sitespeak.knowledge.models import Chunk
 from sitespeak.knowledge.retrieval import search
 from sitespeak.releases import switch
@@ -159,7 +159,7 @@ def test_another_tenant_can_neither_see_nor_switch_a_sites_releases(
 
 
 def test_a_site_with_releases_can_be_deleted(alice, published):
-    sites.delete_site(alice.tenant.id, published.id)
+    sites.delete_site(alice.tenant.id, published.id, nowhere)
     assert not Release.select().where(Release.site == published.id).exists()
 
 

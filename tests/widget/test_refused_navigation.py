@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sitespeak.db.connection import database
+from sitespeak.events.bus import nowhere
 from sitespeak.sites import update_site
 from tests.support.browser import ARTIFACTS
 from tests.widget.test_widget_in_browser import W, ask, bot_messages, open_widget, wait_turns
@@ -16,12 +17,12 @@ from tests.widget.test_widget_in_browser import W, ask, bot_messages, open_widge
 def also_allowed(alice, site, origin: str):
     """The site's widget allowed on a second address (its pages were crawled at the first)."""
     with database.connection_context():
-        update_site(alice.tenant.id, site.id, allowed_origins=[site.url, origin])
+        update_site(alice.tenant.id, site.id, publish=nowhere, allowed_origins=[site.url, origin])
     try:
         yield
     finally:
         with database.connection_context():
-            update_site(alice.tenant.id, site.id, allowed_origins=[])
+            update_site(alice.tenant.id, site.id, publish=nowhere, allowed_origins=[])
 
 
 def test_a_navigation_the_widget_would_refuse_is_offered_as_a_link(page, widget_site, alice):
