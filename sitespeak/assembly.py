@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # Quart and Huey are imported only by the start of the proces
     from sitespeak.jobs.periodic import Periodic
     from sitespeak.jobs.schedules import Schedules
     from sitespeak.knowledge.embedders import LocalEmbedder
-    from sitespeak.web.fastpath import LivenessFastPath
+    from sitespeak.web.fastpath import FastPath
 
 WEB_FACTORY = "sitespeak.assembly:app_from_env"
 
@@ -72,11 +72,11 @@ def web_app(settings: Settings) -> Quart:
     return create_app(settings, job_registry(settings.instant_answers), pages=blueprints())
 
 
-def http_app_from_env() -> LivenessFastPath:
+def http_app_from_env() -> FastPath:
     """Granian's factory: each worker process builds its Settings from the environment."""
-    from sitespeak.web.fastpath import LivenessFastPath
+    from sitespeak.web.fastpath import FastPath
 
-    return LivenessFastPath(web_app(load_settings()))
+    return FastPath(web_app(load_settings()))
 
 
 def app_from_env() -> object:

@@ -17,7 +17,7 @@ from quart import Blueprint, Response, jsonify, request
 from sitespeak.analytics.events import parse_batch, stored_form
 from sitespeak.errors import Forbidden, InvalidInput, Unavailable
 from sitespeak.jobs import ingest
-from sitespeak.web.runtime import runtime
+from sitespeak.web.runtime import WebRuntime, runtime
 from sitespeak.web.voice_ws import origin_allowed
 
 bp = Blueprint("analytics_ingest", __name__)
@@ -41,17 +41,26 @@ async def preflight() -> Response:
 @bp.post("/widget-events")
 async def ingest_events() -> Response:
     origin = request.headers.get("Origin", "")
-    batch = parse_batch(await request.get_data(True, False, False))  # cache, bytes, no form
-    site = await runtime().site_keys.site_for(batch.key)
+    body = await request.get_data(True, False, False)  # cache, bytes, no form
+    accepted = await accept(runtime(), body, origin, f"{request.scheme}://{request.host}")
+    return _cors(jsonify({"accepted": accepted}), origin)
+
+
+async def accept(rt: WebRuntime, body: bytes, origin: str, own: str) -> int:
+    """The batch in ``body`` checked and queued; how many events it held. Raises our errors
+    (a 400 naming the bad event, a 403 for an origin the site does not allow, a 503 when the
+    queue is away). Called by the route above and by the ASGI fast path (web/fastpath.py),
+    which answers most beacons without Quart."""
+    batch = parse_batch(body)
+    site = await rt.site_keys.site_for(batch.key)
     if site is None:
         raise InvalidInput("unknown site key", code="unknown_key")
-    own = f"{request.scheme}://{request.host}"
-    if not origin_allowed(runtime().settings, site, origin, [own]):
+    if not origin_allowed(rt.settings, site, origin, [own]):
         raise Forbidden(f"origin {origin or '(none)'} is not allowed for this site")
     events = [stored_form(e) for e in batch.events]
     key, member, score = ingest.message(site.tenant_id, site.id, events, dt.datetime.now(dt.UTC))
     try:
-        await runtime().redis.zadd(key, {member: score})
+        await rt.redis.zadd(key, {member: score})
     except Exception as exc:  # noqa: BLE001 - any Redis failure here is an outage to the client
         raise Unavailable("the analytics queue is unavailable; retry later") from exc
-    return _cors(jsonify({"accepted": len(events)}), origin)
+    return len(events)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from pydantic import ValidationError
-from quart import Quart, Response, json
+from quart import Quart, Response
 from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -15,7 +17,12 @@ from sitespeak.errors import SiteSpeakError, outage_from
 log = logging.getLogger(__name__)
 
 
-def problem(status: int, title: str, detail: str, code: str, **extra) -> Response:
+CONTENT_TYPE = "application/problem+json"
+
+
+def problem_body(status: int, title: str, detail: str, code: str, **extra: Any) -> bytes:
+    """The body, by the standard library's JSON (not the app's provider): the same bytes with
+    or without a Quart app around it."""
     body = {
         "type": f"about:blank#{code}",
         "title": title,
@@ -24,7 +31,39 @@ def problem(status: int, title: str, detail: str, code: str, **extra) -> Respons
         "code": code,
         **extra,
     }
-    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+    return json.dumps(body).encode()
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
+    body = problem_body(status, title, detail, code, **extra)
+    return Response(body, status=status, content_type=CONTENT_TYPE)
+
+
+def ours(exc: SiteSpeakError) -> tuple[int, bytes, dict[str, str]]:
+    """One of our errors as (status, body, extra headers): the same for Quart's handlers and
+    the ASGI fast path (sitespeak.web.fastpath)."""
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # 429s and 503s say when to come back (RFC 9110)
+        headers["Retry-After"] = str(max(1, round(retry_after)))
+    return exc.status, problem_body(exc.status, type(exc).__name__, exc.message, exc.code), headers
+
+
+def unexpected(exc: Exception) -> tuple[int, bytes, dict[str, str]]:
+    """Any other exception: an outage of a dependency is a 503 saying when to retry; the rest
+    is logged and a 500 that gives nothing away."""
+    outage = outage_from(exc)
+    if outage is not None:
+        log.warning("%s: %s: %s", outage.message, type(exc).__name__, exc)
+        return ours(outage)
+    log.exception("unhandled error")
+    detail = "an unexpected error happened; it was logged"
+    return 500, problem_body(500, "Internal Server Error", detail, "internal"), {}
+
+
+def _response(parts: tuple[int, bytes, dict[str, str]]) -> Response:
+    status, body, headers = parts
+    return Response(body, status=status, content_type=CONTENT_TYPE, headers=headers)
 
 
 def with_allow(response: Response, exc: HTTPException) -> Response:
@@ -44,11 +83,7 @@ def invalid(exc: ValidationError, status: int = 422, where: str = "") -> Respons
 def install(app: Quart) -> None:
     @app.errorhandler(SiteSpeakError)
     async def _ours(exc: SiteSpeakError) -> Response:
-        response = problem(exc.status, type(exc).__name__, exc.message, exc.code)
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:  # 429s and 503s say when to come back (RFC 9110)
-            response.headers["Retry-After"] = str(max(1, round(retry_after)))
-        return response
+        return _response(ours(exc))
 
     @app.errorhandler(ValidationError)
     async def _invalid(exc: ValidationError) -> Response:
@@ -75,11 +110,4 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def _unexpected(exc: Exception) -> Response:
-        outage = outage_from(exc)
-        if outage is not None:
-            log.warning("%s: %s: %s", outage.message, type(exc).__name__, exc)
-            return await _ours(outage)
-        log.exception("unhandled error")
-        return problem(
-            500, "Internal Server Error", "an unexpected error happened; it was logged", "internal"
-        )
+        return _response(unexpected(exc))

@@ -236,7 +236,7 @@ async def _close(conn: Connection, code: int, reason: str) -> None:
 
 
 def wrap(asgi_app: Any) -> socketio.ASGIApp:
-    """Socket.IO at /socket.io/ in front of the app (LivenessFastPath → Quart). on_startup and
+    """Socket.IO at /socket.io/ in front of the app (FastPath → Quart). on_startup and
     on_shutdown stay unset so the lifespan reaches Quart's before/after_serving hooks."""
     rt: WebRuntime = getattr(asgi_app, "runtime", None) or asgi_app.extensions["sitespeak"]
     return socketio.ASGIApp(build_server(rt), other_asgi_app=asgi_app)
