@@ -64,6 +64,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "admin_auth.setup",
         "admin_auth.setup_submit",
         "admin_auth.static",
+        # Only a redirect from the knowledge releases' old paths (it reads and shows nothing):
+        # the page it leads to checks the login and the site.
+        "admin_releases.moved",
     }
 )
 

@@ -1,6 +1,7 @@
-"""Hosted-site commands: ``publish SITE PATH`` (a folder or an archive), ``rollback SITE N`` and
-``releases SITE``. Like ``crawl``, they run here and now; ``--queue`` hands the work to the
-critical queue's worker instead."""
+"""Hosted-site commands: ``publish SITE PATH`` (a folder or an archive), ``hosting-release
+rollback SITE N`` and ``hosting-release list SITE`` (first named ``rollback`` and ``releases``,
+still accepted), ``hosting SITE``. Like ``crawl``, they run here and now; ``--queue`` hands the
+work to the critical queue's worker instead."""
 
 from __future__ import annotations
 
@@ -33,13 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_publish)
 
-    p = sub.add_parser("rollback", help="make a kept release of a hosted site live again")
-    p.add_argument("site", metavar="SITE")
-    p.add_argument("release", type=int, metavar="N")
-    p.add_argument("--tenant")
-    p.add_argument("--queue", action="store_true", help="submit to the critical queue instead")
+    p = sub.add_parser(
+        "hosting-release",
+        help="list a hosted site's releases, or make a kept one live again (rollback N)",
+    )
+    p.add_argument("action", choices=("list", "rollback"))
+    p.add_argument("site", metavar="SITE", help="site id or name")
+    p.add_argument("number", metavar="N", type=int, nargs="?", help="release number")
+    p.add_argument("--tenant", help="tenant name (when several tenants use the site name)")
+    p.add_argument("--queue", action="store_true", help="rollback: submit to the critical queue")
     add_json_flag(p)
-    p.set_defaults(handler=cmd_rollback)
+    p.set_defaults(handler=cmd_hosting_release)
 
     p = sub.add_parser("hosting", help="show or change a hosted site's names and purge hooks")
     p.add_argument("site", metavar="SITE")
@@ -53,7 +58,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_hosting)
 
-    p = sub.add_parser("releases", help="list a hosted site's releases")
+    # The first names of `hosting-release rollback` and `list`, kept for scripts that use them.
+    p = sub.add_parser("rollback", help="same as hosting-release rollback SITE N")
+    p.add_argument("site", metavar="SITE")
+    p.add_argument("release", type=int, metavar="N")
+    p.add_argument("--tenant")
+    p.add_argument("--queue", action="store_true", help="submit to the critical queue instead")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_rollback)
+
+    p = sub.add_parser("releases", help="same as hosting-release list SITE")
     p.add_argument("site", metavar="SITE")
     p.add_argument("--tenant")
     add_json_flag(p)
@@ -123,6 +137,15 @@ def _indexed(totals: dict) -> str:
 def _warn_unpurged(hooks: list[str], jobs: JobQueue | None) -> None:
     if hooks and jobs is None:
         print("sitespeak: REDIS_URL is not set: the purge hooks were not called", file=sys.stderr)
+
+
+def cmd_hosting_release(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return cmd_releases(settings, args)
+    if args.number is None:
+        raise InvalidInput("hosting-release rollback needs the release number N")
+    args.release = args.number
+    return cmd_rollback(settings, args)
 
 
 def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:

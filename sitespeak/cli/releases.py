@@ -19,10 +19,12 @@ ACTIONS = ("list", "publish", "rollback", "discard", "resume")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    # Named as in the API and the admin UI (knowledge-releases); `release` was its first name.
     p = sub.add_parser(
-        "release",
-        help="list a site's releases; publish, roll back to or discard one; resume automatic "
-        "publishing after a rollback",
+        "knowledge-release",
+        aliases=["release"],
+        help="list a site's knowledge releases (the assistant's); publish, roll back to or "
+        "discard one; resume automatic publishing after a rollback",
     )
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("site", metavar="SITE", help="site id or name")
@@ -48,7 +50,7 @@ def _line(view: dict) -> str:
 
 def cmd_release(settings: Settings, args: argparse.Namespace) -> int:
     if args.action not in ("list", "resume") and args.number is None:
-        raise InvalidInput(f"release {args.action} needs the release number N")
+        raise InvalidInput(f"knowledge-release {args.action} needs the release number N")
     by = f"{getpass.getuser()} (command line)"
     with connect(settings).connection_context():
         site = find_site(args.site, args.tenant)

@@ -1,13 +1,19 @@
-"""``/api/v1/sites/{id}/uploads``, ``.../releases`` and ``.../hosting``: publishing a static site
-to be served by this box, its releases and rollback, and its host names and purge hooks."""
+"""``/api/v1/sites/{id}/uploads``, ``.../hosting/releases`` and ``.../hosting``: publishing a
+static site to be served by this box, its releases and rollback, and its host names and purge
+hooks.
+
+The hosted site's releases were first at ``.../releases``, a name the assistant's releases
+(``.../knowledge-releases``) share everywhere else. The old paths still answer as before, for
+clients written against them, marked ``Deprecation: true`` with a ``Link`` to their successor
+(RFC 9745, RFC 8288), so a client learns of the move without losing a call."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, Response, jsonify
-from quart_schema import tag_blueprint, validate_request, validate_response
+from quart import Blueprint, Response, jsonify, request, url_for
+from quart_schema import deprecate, tag_blueprint, validate_request, validate_response
 
 from sitespeak import sites
 from sitespeak.events.bus import Publish
@@ -65,22 +71,65 @@ async def upload(caller: Caller, site_ref: str) -> tuple[dict, int]:
     return await rt.db.run(_submit, rt.jobs, caller.tenant_id, PUBLISH, release), 202
 
 
-@bp.get("/<site_ref>/releases")
-@requires("read")
-async def releases(caller: Caller, site_ref: str) -> Response:
-    """Releases of a hosted site, newest first"""
+async def _releases(caller: Caller, site_ref: str) -> Response:
     found = await runtime().db.run(publish.list_releases, caller.tenant_id, site_ref)
     return jsonify({"releases": [publish.release_view(r) for r in found]})
 
 
-@bp.post("/<site_ref>/releases/<int:number>/rollback")
+async def _rollback(caller: Caller, site_ref: str, number: int) -> tuple[dict, int]:
+    rt = runtime()
+    release = await rt.db.run(publish.get_release, caller.tenant_id, site_ref, number)
+    return await rt.db.run(_submit, rt.jobs, caller.tenant_id, ROLLBACK, release), 202
+
+
+@bp.get("/<site_ref>/hosting/releases")
+@requires("read")
+async def releases(caller: Caller, site_ref: str) -> Response:
+    """Releases of a hosted site, newest first"""
+    return await _releases(caller, site_ref)
+
+
+@bp.post("/<site_ref>/hosting/releases/<int:number>/rollback")
 @requires("write")
 @validate_response(ReleaseJob, 202)
 async def rollback(caller: Caller, site_ref: str, number: int) -> tuple[dict, int]:
     """Make a kept release live again (a job)"""
-    rt = runtime()
-    release = await rt.db.run(publish.get_release, caller.tenant_id, site_ref, number)
-    return await rt.db.run(_submit, rt.jobs, caller.tenant_id, ROLLBACK, release), 202
+    return await _rollback(caller, site_ref, number)
+
+
+@bp.get("/<site_ref>/releases")
+@deprecate
+@requires("read")
+async def releases_at_old_path(caller: Caller, site_ref: str) -> Response:
+    """Releases of a hosted site (deprecated: GET .../hosting/releases)"""
+    return await _releases(caller, site_ref)
+
+
+@bp.post("/<site_ref>/releases/<int:number>/rollback")
+@deprecate
+@requires("write")
+@validate_response(ReleaseJob, 202)
+async def rollback_at_old_path(caller: Caller, site_ref: str, number: int) -> tuple[dict, int]:
+    """Make a kept release live again (deprecated: POST .../hosting/releases/{n}/rollback)"""
+    return await _rollback(caller, site_ref, number)
+
+
+# Each old path's view, and the view that took its place (same arguments).
+_SUCCESSORS = {
+    "hosting.releases_at_old_path": "hosting.releases",
+    "hosting.rollback_at_old_path": "hosting.rollback",
+}
+
+
+@bp.after_request
+async def _mark_deprecated(response: Response) -> Response:
+    """Every answer of an old path (errors too) names the path to use instead."""
+    successor = _SUCCESSORS.get(request.endpoint or "")
+    if successor is not None:
+        response.headers["Deprecation"] = "true"
+        path = url_for(successor, **(request.view_args or {}))
+        response.headers["Link"] = f'<{path}>; rel="successor-version"'
+    return response
 
 
 def _hosting_view(tenant_id: int, site_ref: str, settings: Settings) -> dict:

@@ -209,8 +209,12 @@ def test_the_publish_command_publishes_a_folder_and_lists_it(
 
     missing = run("publish", site.name, str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "no such file or folder" in missing.stderr
-    listed = run("releases", site.name, "--tenant", alice.tenant.name, "--json")
+    listed = run("hosting-release", "list", site.name, "--tenant", alice.tenant.name, "--json")
+    assert listed.returncode == 0, listed.stderr
     assert [r["state"] for r in json.loads(listed.stdout)] == ["live"]
+    # Its first name still works, for the scripts written with it.
+    old = run("releases", site.name, "--tenant", alice.tenant.name, "--json")
+    assert json.loads(old.stdout) == json.loads(listed.stdout)
 
 
 def test_the_sweep_fails_releases_never_built_and_deletes_their_uploads(

@@ -60,7 +60,7 @@ async def test_an_owner_uploads_an_archive_and_a_publish_job_builds_it(
     hosted = registry.get(alice.tenant.id, site.id)
     assert len(embed_tags(live_files(host_settings, hosted) / "index.html")) == 1
     assert uploads_left(host_settings) == []  # spent once built
-    listed = await client.get(f"/api/v1/sites/{site.id}/releases", headers=bearer(alice))
+    listed = await client.get(f"/api/v1/sites/{site.id}/hosting/releases", headers=bearer(alice))
     assert [r["state"] for r in (await listed.get_json())["releases"]] == ["live"]
 
 
@@ -88,7 +88,9 @@ async def test_a_viewer_is_refused_and_another_tenant_sees_no_site_and_no_file_i
 
     viewer = await client.post(url, data=body, headers={**headers, **bearer(bob)})
     other = await client.post(url, data=body, headers={**headers, **bearer(charlie)})
-    releases = await client.get(f"/api/v1/sites/{site.id}/releases", headers=bearer(charlie))
+    releases = await client.get(
+        f"/api/v1/sites/{site.id}/hosting/releases", headers=bearer(charlie)
+    )
 
     assert viewer.status_code == 403
     assert other.status_code == 404 and releases.status_code == 404
@@ -147,8 +149,12 @@ async def test_a_rollback_through_the_api_is_a_job_and_needs_a_kept_release(
     publish.publish_release(host_settings, alice.tenant.id, site.id, 1)
     publish.publish_release(host_settings, alice.tenant.id, site.id, 2)
 
-    refused = await client.post(f"/api/v1/sites/{site.id}/releases/1/rollback", headers=bearer(bob))
-    asked = await client.post(f"/api/v1/sites/{site.id}/releases/1/rollback", headers=bearer(alice))
+    refused = await client.post(
+        f"/api/v1/sites/{site.id}/hosting/releases/1/rollback", headers=bearer(bob)
+    )
+    asked = await client.post(
+        f"/api/v1/sites/{site.id}/hosting/releases/1/rollback", headers=bearer(alice)
+    )
 
     assert refused.status_code == 403 and asked.status_code == 202
     job = Job.get_by_id((await asked.get_json())["job"]["id"])
@@ -230,3 +236,38 @@ async def test_the_hosting_page_shows_each_purge_hooks_last_result(
 
     _, html = await owner.get(page)
     assert "HTTP 503" in html and "attempt 1" in html
+
+
+async def test_the_hosted_releases_old_paths_still_answer_and_name_their_successor(
+    hosting_app, host_settings, alice, charlie, make_site, tmp_path
+):
+    site = make_site(alice.tenant)
+    client = hosting_app.test_client()
+    for title in ("One", "Two"):
+        await client.post(
+            f"/api/v1/sites/{site.id}/uploads",
+            data=site_zip(tmp_path, title),
+            headers={**bearer(alice), "Content-Type": "application/zip"},
+        )
+    publish.publish_release(host_settings, alice.tenant.id, site.id, 1)
+    publish.publish_release(host_settings, alice.tenant.id, site.id, 2)
+    old, new = f"/api/v1/sites/{site.id}/releases", f"/api/v1/sites/{site.id}/hosting/releases"
+
+    current = await client.get(new, headers=bearer(alice))
+    listed = await client.get(old, headers=bearer(alice))
+    assert "Deprecation" not in current.headers
+    assert listed.status_code == 200
+    assert await listed.get_json() == await current.get_json()
+    assert listed.headers["Deprecation"] == "true"
+    assert listed.headers["Link"] == f'<{new}>; rel="successor-version"'
+    hidden = await client.get(old, headers=bearer(charlie))  # errors say it too
+    assert hidden.status_code == 404 and hidden.headers["Deprecation"] == "true"
+
+    asked = await client.post(f"{old}/1/rollback", headers=bearer(alice))
+    assert asked.status_code == 202
+    assert asked.headers["Link"] == f'<{new}/1/rollback>; rel="successor-version"'
+    assert Job.get_by_id((await asked.get_json())["job"]["id"]).name == ROLLBACK
+
+    document = await (await client.get("/api/v1/openapi.json")).get_json()
+    assert document["paths"]["/api/v1/sites/{site_ref}/releases"]["get"]["deprecated"] is True
+    assert "deprecated" not in document["paths"]["/api/v1/sites/{site_ref}/hosting/releases"]["get"]

@@ -1,4 +1,4 @@
-"""The Releases page of a site in the admin UI (in-process app): the history and a held
+"""The Knowledge releases page of a site in the admin UI (in-process app): the history and a held
 candidate's diff for its owner, no buttons and no switching for a viewer, nothing for another
 tenant."""
 
@@ -29,7 +29,7 @@ def held_site(alice, testsite, kb_settings):
 
 async def test_the_owner_sees_the_history_and_the_held_candidates_diff(alice, held_site, login):
     browser = await login(alice)
-    response, body = await browser.get(f"/admin/sites/{held_site.id}/releases")
+    response, body = await browser.get(f"/admin/sites/{held_site.id}/knowledge-releases")
     assert response.status_code == 200
     assert "Release 2 is waiting for review" in body
     assert "HTTP 500" in body and "pages it tried failed" in body
@@ -39,18 +39,22 @@ async def test_the_owner_sees_the_history_and_the_held_candidates_diff(alice, he
 
 async def test_a_viewer_reads_the_page_but_cannot_publish(bob, held_site, login):
     browser = await login(bob)
-    response, body = await browser.get(f"/admin/sites/{held_site.id}/releases")
+    response, body = await browser.get(f"/admin/sites/{held_site.id}/knowledge-releases")
     assert response.status_code == 200 and "Release 2 is waiting for review" in body
     assert ">Publish</button>" not in body
-    response, _ = await browser.post(f"/admin/sites/{held_site.id}/releases/2/publish", {})
+    response, _ = await browser.post(
+        f"/admin/sites/{held_site.id}/knowledge-releases/2/publish", {}
+    )
     assert response.status_code == 403
 
 
 async def test_another_tenant_gets_a_404(charlie, held_site, login):
     browser = await login(charlie)
-    response, _ = await browser.get(f"/admin/sites/{held_site.id}/releases")
+    response, _ = await browser.get(f"/admin/sites/{held_site.id}/knowledge-releases")
     assert response.status_code == 404
-    response, _ = await browser.post(f"/admin/sites/{held_site.id}/releases/2/publish", {})
+    response, _ = await browser.post(
+        f"/admin/sites/{held_site.id}/knowledge-releases/2/publish", {}
+    )
     assert response.status_code == 404
 
 
@@ -73,18 +77,18 @@ async def test_after_a_rollback_the_page_says_publishing_is_paused_and_the_owner
     alice, bob, rolled_back, login
 ):
     viewer = await login(bob)
-    _, body = await viewer.get(f"/admin/sites/{rolled_back.id}/releases")
+    _, body = await viewer.get(f"/admin/sites/{rolled_back.id}/knowledge-releases")
     assert "Automatic publishing is paused" in body and "Resume automatic publishing" not in body
-    response, _ = await viewer.post(f"/admin/sites/{rolled_back.id}/releases/resume", {})
+    response, _ = await viewer.post(f"/admin/sites/{rolled_back.id}/knowledge-releases/resume", {})
     assert response.status_code == 403
 
     browser = await login(alice)
-    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/releases")
+    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/knowledge-releases")
     assert "Automatic publishing is paused" in body
     assert f"{alice.user.email} rolled back to release 1" in body
-    response, _ = await browser.post(f"/admin/sites/{rolled_back.id}/releases/resume", {})
+    response, _ = await browser.post(f"/admin/sites/{rolled_back.id}/knowledge-releases/resume", {})
     assert response.status_code == 303
-    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/releases")
+    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/knowledge-releases")
     assert "Automatic publishing is paused" not in body
 
 
@@ -99,7 +103,7 @@ async def test_saving_the_voice_form_makes_a_settings_release_in_the_history(
     browser = await login(alice)
     response, _ = await browser.post(f"/admin/sites/{rolled_back.id}/voice", form)
     assert response.status_code == 303
-    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/releases")
+    _, body = await browser.get(f"/admin/sites/{rolled_back.id}/knowledge-releases")
     assert 'data-release="3" data-state="live"' in body
     assert "settings: greeting changed" in body
     assert "Automatic publishing is paused" in body  # an edit publishes no new content
@@ -150,3 +154,19 @@ async def test_switching_an_action_off_through_the_api_publishes_a_settings_rele
         [latest, *_] = switch.list_releases(alice.tenant.id, rolled_back.id)
     assert (latest.number, latest.state, latest.source) == (3, "live", "settings")
     assert latest.diff["settings"] == ["1 action(s) switched off"]
+
+
+async def test_the_pages_old_paths_redirect_permanently_to_the_knowledge_releases(
+    alice, held_site, login
+):
+    browser = await login(alice)
+    new = f"/admin/sites/{held_site.id}/knowledge-releases"
+    response, _ = await browser.get(f"/admin/sites/{held_site.id}/releases?tab=held")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{new}?tab=held"
+    # A form of a page opened before the move: 308 has the browser POST it again, there.
+    response, _ = await browser.post(f"/admin/sites/{held_site.id}/releases/2/publish", {})
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{new}/2/publish"
+    _, body = await browser.get(new)
+    assert "Knowledge releases" in body and "Release 2 is waiting for review" in body

@@ -1,5 +1,5 @@
-"""The Releases page in Chromium, against a real web process and worker: an owner sees why a
-candidate was held and what failed, publishes it, then rolls back to the earlier release."""
+"""The Knowledge releases page in Chromium, against a real web process and worker: an owner sees
+why a candidate was held and what failed, publishes it, then rolls back to the earlier release."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def test_an_owner_publishes_a_held_candidate_then_rolls_back_in_the_browser(
         crawl_foreground(site, kb_settings, lambda *_: None)
 
     tab.goto(f"{stack.url}/admin/sites/{site.id}")
-    tab.click(".subnav >> text=Releases")
+    tab.click(".subnav >> text=Knowledge releases")
+    assert tab.url.endswith(f"/admin/sites/{site.id}/knowledge-releases")
     held = tab.locator("section.held")
     assert "Release 2 is waiting for review" in held.inner_text()
     assert "HTTP 500" in held.locator("table.diff-failed").inner_text()

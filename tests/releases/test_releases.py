@@ -173,12 +173,13 @@ def test_the_command_line_lists_releases_and_rolls_back(
 ):
     testsite.pages["/menu"] = page("Menu", "<h1 id='menu'>Menu</h1><p>Croissant 2.60.</p>")
     crawl_foreground(published, kb_settings, events)
-    listed = sitespeak(base_env, "release", "list", str(published.id), "--json")
+    listed = sitespeak(base_env, "knowledge-release", "list", str(published.id), "--json")
     assert listed.returncode == 0, listed.stderr
     states = [(r["number"], r["state"]) for r in json.loads(listed.stdout)["releases"]]
     assert states == [(2, "live"), (1, "archived")]
+    # `release`, its first name, still works.
     done = sitespeak(base_env, "release", "rollback", str(published.id), "1", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["state"] == "live" and live_number(published) == 1
-    again = sitespeak(base_env, "release", "rollback", str(published.id), "1")
+    again = sitespeak(base_env, "knowledge-release", "rollback", str(published.id), "1")
     assert again.returncode != 0 and "release 1 is live" in again.stderr
