@@ -4,8 +4,9 @@ hooks.
 
 The hosted site's releases were first at ``.../releases``, a name the assistant's releases
 (``.../knowledge-releases``) share everywhere else. The old paths still answer as before, for
-clients written against them, marked ``Deprecation: true`` with a ``Link`` to their successor
-(RFC 9745, RFC 8288), so a client learns of the move without losing a call."""
+clients written against them, marked with the date they were deprecated (a ``Deprecation``
+header, RFC 9745: a structured-field date, ``@`` and seconds since the epoch) and a ``Link`` to
+their successor (RFC 8288), so a client learns of the move without losing a call."""
 
 from __future__ import annotations
 
@@ -114,6 +115,8 @@ async def rollback_at_old_path(caller: Caller, site_ref: str, number: int) -> tu
     return await _rollback(caller, site_ref, number)
 
 
+# 2026-12-03T00:00:00Z, when the hosted site's releases moved under ``.../hosting``.
+DEPRECATED_SINCE = "@1796256000"
 # Each old path's view, and the view that took its place (same arguments).
 _SUCCESSORS = {
     "hosting.releases_at_old_path": "hosting.releases",
@@ -126,7 +129,7 @@ async def _mark_deprecated(response: Response) -> Response:
     """Every answer of an old path (errors too) names the path to use instead."""
     successor = _SUCCESSORS.get(request.endpoint or "")
     if successor is not None:
-        response.headers["Deprecation"] = "true"
+        response.headers["Deprecation"] = DEPRECATED_SINCE
         path = url_for(successor, **(request.view_args or {}))
         response.headers["Link"] = f'<{path}>; rel="successor-version"'
     return response

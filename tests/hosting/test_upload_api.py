@@ -258,10 +258,10 @@ async def test_the_hosted_releases_old_paths_still_answer_and_name_their_success
     assert "Deprecation" not in current.headers
     assert listed.status_code == 200
     assert await listed.get_json() == await current.get_json()
-    assert listed.headers["Deprecation"] == "true"
+    assert listed.headers["Deprecation"] == "@1796256000"  # 2026-12-03, RFC 9745
     assert listed.headers["Link"] == f'<{new}>; rel="successor-version"'
     hidden = await client.get(old, headers=bearer(charlie))  # errors say it too
-    assert hidden.status_code == 404 and hidden.headers["Deprecation"] == "true"
+    assert hidden.status_code == 404 and hidden.headers["Deprecation"] == "@1796256000"
 
     asked = await client.post(f"{old}/1/rollback", headers=bearer(alice))
     assert asked.status_code == 202
