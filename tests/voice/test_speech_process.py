@@ -215,27 +215,65 @@ async def spoken_turn_done(web: Proc, site, question: str) -> Turn:
         await ws.close()
 
 
+# A question of ~10 s: decoding it takes about a second, on a busy box too.
+LONG_QUESTION = (
+    "Could you tell me what your opening hours are on weekdays and on Sundays, whether I can "
+    "order a birthday cake online and pick it up in the morning, and whether you deliver to "
+    "the city center?"
+)
+
+
+async def pause_5_ms_apart(path: Path, clips: list[bytes]) -> tuple[dict[int, str], bool]:
+    """Sends ``clips`` to be transcribed, one every 5 ms (wider than the batch window): their
+    texts by request id, and whether the first was answered before the last was sent."""
+    reader, writer = await asyncio.open_unix_connection(str(path), limit=2**22)
+    texts: dict[int, str] = {}
+
+    async def read_replies() -> None:
+        for _ in clips:
+            header, _ = await wire.read_frame(reader)
+            texts[header["id"]] = header["text"].lower()
+
+    reading = asyncio.ensure_future(read_replies())
+    for n, clip in enumerate(clips):
+        writer.write(wire.encode({"id": n + 1, "op": "transcribe"}, clip))
+        await writer.drain()
+        await asyncio.sleep(0.005)
+    overtaken = 1 in texts
+    await asyncio.wait_for(reading, 60)
+    writer.close()
+    return texts, overtaken
+
+
 async def test_ten_visitors_pausing_within_45_ms_are_transcribed_in_at_most_two_batches(
     own_speech, tmp_path
 ):
+    # The first visitor asked a long question: the nine others pause while it decodes (0.8 to
+    # 1.1 s against 0.09 to 0.1 s of sending, load average 9 to 11 on two cores; with ten short
+    # questions the first decode took 0.3 to 0.7 s, and a sender stalled that long makes a
+    # third batch, rightly).
     questions = ["What is your address?", "What is your phone number?"]
-    clips = [speech(questions[n % 2], 300, 500) for n in range(10)]
+    clips = [
+        speech(LONG_QUESTION, 300, 500),
+        *(speech(questions[n % 2], 300, 500) for n in range(9)),
+    ]
     speech_proc = start_speech(own_speech, tmp_path)
     try:
         path = speech_address(own_speech)
-        reader, writer = await asyncio.open_unix_connection(str(path), limit=2**22)
-        for n, clip in enumerate(clips):  # a pause every 5 ms: wider than the batch window
-            writer.write(wire.encode({"id": n + 1, "op": "transcribe"}, clip))
-            await writer.drain()
-            await asyncio.sleep(0.005)
-        replies = [await asyncio.wait_for(wire.read_frame(reader), 60) for _ in clips]
-        writer.close()
-        texts = {header["id"]: header["text"].lower() for header, _ in replies}
-        assert all("address" in texts[n] or "phone" in texts[n] for n in texts), texts
+        # A sender stalled for a whole decode (the first answered before the last was sent)
+        # is not the case under test: that run is done again.
+        for _ in range(3):
+            before = speech_health(path)["batch_sizes"]["recent"]
+            texts, overtaken = await pause_5_ms_apart(path, clips)
+            if not overtaken:
+                break
+        assert not overtaken, "the sender was stalled for a whole decode, three times"
+        assert "cake" in texts[1], texts
+        assert all("address" in texts[n] or "phone" in texts[n] for n in range(2, 11)), texts
         # The visitors who paused while the first batch decoded wait for it, then go as one
         # batch: not three or four small ones sharing two cores.
         batches = speech_health(path)["batch_sizes"]
-        assert batches["recent"] <= 2 and batches["max"] >= 5, batches
+        assert batches["recent"] - before <= 2 and batches["max"] >= 5, (before, batches)
     finally:
         speech_proc.stop()
 
