@@ -313,7 +313,10 @@ async def test_a_transcription_told_more_are_coming_waits_for_them_to_share_its_
     s = scheduler(models, slots=2, batch_window=0.005)
     s.start()
     try:
-        first = s.submit("stt", b"first", 0, window=0.08)  # two more visitors are pausing
+        # Two more visitors are pausing. The window is far wider than the 40 ms they take here
+        # (on a loaded box the test's own sleeps overrun), and the batch window narrower than
+        # the 20 ms between them: without the hint, the first would decode alone.
+        first = s.submit("stt", b"first", 0, window=0.5)
         await asyncio.sleep(0.02)
         second = s.submit("stt", b"second", 0)
         await asyncio.sleep(0.02)
