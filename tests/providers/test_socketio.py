@@ -41,6 +41,7 @@ class SioVisitor:
     events: list[dict[str, Any]] = field(default_factory=list)
     audio: bytearray = field(default_factory=bytearray)
     audio_events: int = 0
+    audio_at: list[float] = field(default_factory=list)  # perf_counter() of each payload
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
@@ -71,6 +72,8 @@ async def sio_visitor(url: str, origin: str) -> SioVisitor:
     async def on_audio(data: bytes) -> None:
         visitor.audio += data
         visitor.audio_events += 1
+        visitor.audio_at.append(time.perf_counter())
+        visitor.arrived.set()
 
     client.on("audio", on_audio)
     await client.connect(url, transports=["websocket"], headers={"Origin": origin}, wait_timeout=10)
