@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.faults.conftest import Stack
 from tests.support.processes import start_web
-from tests.voice.client import open_session, ws_url
+from tests.voice.client import next_event, open_session, ws_url
 
 pytestmark = pytest.mark.slow
 SESSIONS, TALKING = 50, 10
@@ -46,14 +46,27 @@ async def _resume(stack: Stack, resume_id: str) -> bool:
     return ready.get("resumed") is True
 
 
+async def _readiness_turns_503(url: str, within: float = 2.5) -> bool:
+    """Whether readiness says 503 within ``within`` seconds of the signal (inside the drain
+    delay: a fixed 0.3 s was not always enough on a loaded box)."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=10) as http:
+        while True:
+            if (await http.get(url + "/health/ready")).status_code == 503:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+
+
 async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_they_resume(
     stack: Stack,
 ):
     web = start_web(
         {
             **stack.env,
-            "SITESPEAK_SHUTDOWN_GRACE": "20",
-            "SITESPEAK_DRAIN_DELAY": "1",
+            "SITESPEAK_SHUTDOWN_GRACE": "30",
+            "SITESPEAK_DRAIN_DELAY": "3",
         },
         stack.logs,
         90,
@@ -66,12 +79,13 @@ async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_t
         resume_ids = [ready["resume_id"] for _, ready in opened]
         for ws in sockets[:TALKING]:
             await ws.send(json.dumps({"type": "input.text", "text": "When are you open?"}))
-        await asyncio.sleep(0.5)  # the turns are under way
+        for ws in sockets[:TALKING]:  # the turns are under way (a fixed 0.5 s was not always)
+            while (await next_event(ws))["type"] != "response.started":
+                pass
         sent = time.monotonic()
         web.popen.send_signal(signal.SIGTERM)
         endings = asyncio.gather(*(_until_closed(ws) for ws in sockets))
-        await asyncio.sleep(0.3)
-        assert httpx.get(web.url + "/health/ready", timeout=5).status_code == 503
+        assert await _readiness_turns_503(web.url)
         results = await endings
 
         for number, (events, code, reason) in enumerate(results):
@@ -81,8 +95,8 @@ async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_t
             if number < TALKING:  # its turn was answered to the end before the goodbye
                 done = [e for e in events if e["type"] == "response.done"]
                 assert done and not done[0].get("interrupted"), (number, kinds)
-        assert web.popen.wait(25) == 0, web.output()[-3000:]
-        assert time.monotonic() - sent < 20
+        assert web.popen.wait(60) == 0, web.output()[-3000:]
+        assert time.monotonic() - sent < 30  # within the grace
         resumed = [await _resume(stack, resume_id) for resume_id in resume_ids]
         assert all(resumed), resumed.count(False)
         print(f"SIGTERM: {SESSIONS} sessions ({TALKING} mid-turn): all told, all resumed")
