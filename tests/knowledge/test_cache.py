@@ -54,7 +54,7 @@ async def test_a_missed_event_is_caught_by_the_version_check(
     testsite.pages["/menu"] = page("Menu", "<h1 id='menu'>Menu</h1><p>Pretzels cost 1.90.</p>")
     await asyncio.to_thread(crawl_foreground, site, kb_settings, lambda *e: None)  # lost event
     current = await asyncio.to_thread(_version, site.id)
-    for _ in range(50):
+    for _ in range(600):  # ~60 s for a check due every 0.2 s, on a busy box too
         await cache.search(site.id, "pretzel price", 1)
         if cache.cached_sites()[site.id] == current:
             break

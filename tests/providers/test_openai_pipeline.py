@@ -22,7 +22,7 @@ BUDGET = 1.5  # SITESPEAK_OPENAI_FIRST_TOKEN_BUDGET in provider_env
 async def stored_turns(web, site, persona, session_id: str, count: int) -> list[dict]:
     headers = {"Authorization": f"Bearer {persona.token}"}
     async with httpx.AsyncClient(base_url=web.url, headers=headers) as client:
-        for _ in range(100):
+        for _ in range(600):  # ~60 s: the row is written after the turn, on a busy box too
             response = await client.get(f"/api/v1/sites/{site.id}/conversations/{session_id}")
             if response.status_code == 200 and len(response.json()["turns"]) >= count:
                 return response.json()["turns"]

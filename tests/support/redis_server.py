@@ -54,7 +54,7 @@ class OwnRedis:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)
-        for _ in range(100):
+        for _ in range(600):  # ~30 s
             try:
                 client.ping()
                 return

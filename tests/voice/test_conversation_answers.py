@@ -46,7 +46,7 @@ async def test_only_questions_the_site_lacks_become_content_gaps(voice_web, voic
     await ws.close()
     assert not lacking.done["covered"] and found.done["covered"], found.done["text"]
     assert "Harbour Street" in found.done["text"]
-    for _ in range(50):  # the turn rows are written just after response.done
+    for _ in range(600):  # the turn rows are written just after response.done (~60 s)
         with database.connection_context():
             gaps = dict(top_questions(voice_site.tenant_id, voice_site.id, uncovered_only=True))
         if "do you deliver wedding flowers" in gaps:

@@ -38,7 +38,7 @@ async def test_conversations_are_listed_for_their_tenant_only(
     await ws.close()
     base = f"{voice_web.url}/api/v1/sites/{voice_site.id}/conversations"
     mine = {"Authorization": f"Bearer {alice.token}"}
-    for _ in range(50):
+    for _ in range(600):  # ~60 s: the turn row is written just after response.done
         detail = httpx.get(f"{base}/{ready['session_id']}", headers=mine)
         if detail.status_code == 200 and detail.json()["turns"]:
             break

@@ -118,7 +118,7 @@ async def test_barge_in_stops_the_answer_and_history_keeps_only_what_was_sent(
     assert cut.audio_frames < full.audio_frames / 3
     assert len(cut.done["text"]) < len(full.done["text"])
     await ws.send(json.dumps({"type": "ping"}))
-    frame = await asyncio.wait_for(ws.recv(), 5)
+    frame = await asyncio.wait_for(ws.recv(), 30)
     assert isinstance(frame, str) and json.loads(frame)["type"] == "pong"  # no audio after
     await ws.close()
     stored = await _conversation(voice_web, voice_site, alice, ready["session_id"], 2)
@@ -129,7 +129,7 @@ async def test_barge_in_stops_the_answer_and_history_keeps_only_what_was_sent(
 async def _conversation(web, site, persona, session_id: str, turns: int) -> dict:
     headers = {"Authorization": f"Bearer {persona.token}"}
     async with httpx.AsyncClient(base_url=web.url, headers=headers) as client:
-        for _ in range(50):  # the turn row is written just after response.done
+        for _ in range(600):  # the turn row is written just after response.done (~60 s)
             response = await client.get(f"/api/v1/sites/{site.id}/conversations/{session_id}")
             if response.status_code == 200 and len(response.json()["turns"]) >= turns:
                 return response.json()

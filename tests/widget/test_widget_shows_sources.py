@@ -53,7 +53,7 @@ def test_a_cited_page_is_prefetched_and_opens_from_the_prefetch(page, widget_sit
     )
     rules = page.locator("script[type=speculationrules][data-sitespeak]")
     assert rules.count() == 1  # Chromium: Speculation Rules, not a <link rel=prefetch>
-    for _ in range(50):  # the browser fetches the hint off the main thread
+    for _ in range(300):  # the browser fetches the hint off the main thread (~30 s)
         if prefetches(widget_site, "/hours") > before:
             break
         page.wait_for_timeout(100)
