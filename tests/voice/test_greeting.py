@@ -15,20 +15,31 @@ pytestmark = pytest.mark.slow
 GREETING = {"type": "greeting.request"}
 
 
-async def _heard(ws, quiet: float = 2.0, timeout: float = 60) -> tuple[bytes, list[dict]]:
-    """Audio and events until nothing has arrived for ``quiet`` seconds."""
+async def _heard(
+    ws, quiet: float = 2.0, timeout: float = 60, first: float | None = None
+) -> tuple[bytes, list[dict]]:
+    """Audio and events until nothing has arrived for ``quiet`` seconds (``first`` for the
+    first frame: a greeting expected is synthesized first, which a loaded box makes slow)."""
     audio, events = bytearray(), []
     deadline = time.monotonic() + timeout
+    wait = quiet if first is None else first
     while time.monotonic() < deadline:
         try:
-            frame = await asyncio.wait_for(ws.recv(), quiet)
+            frame = await asyncio.wait_for(ws.recv(), wait)
         except TimeoutError:
             break
+        wait = quiet
         if isinstance(frame, bytes):
             audio += frame
         else:
             events.append(json.loads(frame))
     return bytes(audio), events
+
+
+async def _greeting(ws) -> tuple[bytes, list[dict]]:
+    """The greeting heard whole: its first phrase may take a while, and each further phrase
+    is synthesized after the one before was sent (4 s of quiet is its end, not 2)."""
+    return await _heard(ws, quiet=4.0, first=60)
 
 
 def _seconds(pcm: bytes, ready: dict) -> float:
@@ -39,7 +50,7 @@ async def test_the_first_microphone_start_hears_the_sites_greeting(voice_web, vo
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     assert "Bakery" in ready["greeting"]
     await ws.send(json.dumps(GREETING))
-    audio, events = await _heard(ws)
+    audio, events = await _greeting(ws)
     # "Hi! Ask me anything about …": real speech, over a second of it, and no turn around it.
     assert _seconds(audio, ready) > 1.0 and rms(audio) > 300, (len(audio), events)
     assert not [e for e in events if e["type"].startswith("response.")], events
@@ -49,7 +60,7 @@ async def test_the_first_microphone_start_hears_the_sites_greeting(voice_web, vo
 async def test_the_greeting_is_said_once_and_never_after_a_question(voice_web, voice_site):
     ws, _ = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     await ws.send(json.dumps(GREETING))
-    first, _ = await _heard(ws)
+    first, _ = await _greeting(ws)
     await ws.send(json.dumps(GREETING))
     again, _ = await _heard(ws)
     assert first and not again
@@ -67,7 +78,7 @@ async def test_the_greeting_is_said_once_and_never_after_a_question(voice_web, v
 async def test_a_question_asked_over_the_greeting_stops_it(voice_web, voice_site):
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
     await ws.send(json.dumps(GREETING))
-    whole, _ = await _heard(ws)  # said once per session: the next session is a new visitor
+    whole, _ = await _greeting(ws)  # said once per session: the next session is a new visitor
     await ws.close()
 
     ws, ready = await open_session(voice_web.url, voice_site.origin, voice_site.key)
