@@ -108,7 +108,7 @@ def test_a_site_is_created_crawled_with_live_progress_searched_and_talked_to(sta
 
     page.click("text=Charts")
     # The charts read the rollups, which the analytics worker rebuilds seconds after a turn.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while page.locator('dd[data-n="turns"]').inner_text() == "0":
         assert time.monotonic() < deadline, "the turn never reached the charts' rollups"
         page.wait_for_timeout(500)
