@@ -79,7 +79,16 @@ def _break(stack: Stack, stop, start) -> tuple[Observed, SseReader, float]:
         start()
         recovered(stack)
         back = time.monotonic()
-        time.sleep(AFTER)
+        # Every visitor answered again (a turn streams its audio in real time: one begun
+        # just before readiness came back could take most of AFTER on a loaded box), and
+        # the load goes on for AFTER at least.
+        wait_for(
+            lambda: all(any(at > back for at in v.turns) for v in load.seen.visitors),
+            90,
+            0.2,
+            "every visitor answered after the fault",
+        )
+        time.sleep(max(back + AFTER - time.monotonic(), 0))
     return load.seen, events, back
 
 
