@@ -112,7 +112,7 @@ def test_the_framed_try_page_shows_the_site_and_the_widget_answers_over_it(
 ):
     page.goto(try_url(widget_web, widget_site.id, alice.token))
     frame = page.frame_locator("iframe")
-    frame.locator("body").wait_for(timeout=20000)
+    frame.locator("body").wait_for(timeout=60_000)
     assert frame.locator("body").inner_text().strip()  # the real page rendered in the frame
     page.locator("sitespeak-widget .launch").click()
     page.fill("sitespeak-widget #q", "Where is your shop?")

@@ -13,7 +13,7 @@ def open_widget(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
     page.click(f"{W} .launch")
-    page.wait_for_function("SiteSpeak.stats().state !== 'connecting'", timeout=20000)
+    page.wait_for_function("SiteSpeak.stats().state !== 'connecting'", timeout=60_000)
 
 
 def ask(page, text: str) -> None:
@@ -74,7 +74,7 @@ def test_take_me_to_the_contact_page_changes_the_page_and_the_conversation_goes_
     open_widget(page, widget_site.url + "/")
     ask(page, "Take me to the contact page")
     page.wait_for_url(re.compile(r".*/contact.*"), timeout=60000)
-    page.wait_for_function("window.SiteSpeak && SiteSpeak.stats().resumed === true", timeout=20000)
+    page.wait_for_function("window.SiteSpeak && SiteSpeak.stats().resumed === true", timeout=60_000)
     assert page.is_visible(f"{W} .panel")
     assert any(
         "Take me to the contact page" in m for m in page.locator(f"{W} .m.me").all_inner_texts()
@@ -143,7 +143,7 @@ def test_a_page_on_an_origin_the_site_does_not_allow_gets_a_clear_error(page, wi
     page.wait_for_function("window.SiteSpeak && window.SiteSpeak.version")
     page.click(f"{W} .launch")
     alert = page.locator(f"{W} .err[role=alert]")
-    alert.wait_for(state="visible", timeout=20000)
+    alert.wait_for(state="visible", timeout=60_000)
     assert "not enabled on this website" in alert.inner_text()
     assert widget_site.foreign in alert.inner_text()
     assert page.evaluate("SiteSpeak.stats().state") == "error"
@@ -169,7 +169,7 @@ def test_speaking_over_the_answer_stops_playback_and_cancels_it(page, widget_sit
     ask(page, "What does the bakery bake every morning?")
     page.wait_for_function("SiteSpeak.stats().chunks > 5", timeout=60000)
     page.click(f"{W} .mic")  # the fake microphone starts speaking ~0.8 s later
-    page.wait_for_function("SiteSpeak.stats().bargeIns >= 1", timeout=20000)
+    page.wait_for_function("SiteSpeak.stats().bargeIns >= 1", timeout=60_000)
     page.wait_for_function("answers.length >= 1", timeout=60000)
     first = page.evaluate("answers[0]")
     assert first["interrupted"] is True, page.evaluate("seen")
@@ -285,7 +285,7 @@ def test_the_widget_opens_with_the_sites_own_greeting(page, widget_site):
     page.wait_for_function(
         "document.querySelector('sitespeak-widget').shadowRoot"
         ".querySelector('.m.bot').textContent.includes('Widget Bakery')",
-        timeout=20000,
+        timeout=60_000,
     )
     assert bot_messages(page)[0] == "Hi! Ask me anything about Widget Bakery."
 

@@ -35,7 +35,7 @@ def test_after_a_fatal_error_input_and_mic_are_disabled_and_the_reason_stays(pag
     load(page, widget_site.foreign + "/")
     page.click(f"{W} .launch")
     alert = page.locator(f"{W} .err[role=alert]")
-    alert.wait_for(state="visible", timeout=20000)
+    alert.wait_for(state="visible", timeout=60_000)
     reason = alert.inner_text()
     assert "not enabled on this website" in reason
     assert page.is_disabled(f"{W} #q") and page.is_disabled(f"{W} .mic")

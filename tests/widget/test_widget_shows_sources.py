@@ -23,7 +23,7 @@ def test_a_cited_section_on_this_page_is_scrolled_to_and_highlighted(page, widge
     assert not page.evaluate(IN_VIEW, "#holidays")  # far below the first screen
     ask(page, "Is the bakery closed on Christmas Day?")
     wait_turns(page, 1)
-    page.wait_for_function(f"({IN_VIEW})('#holidays')", timeout=5000)
+    page.wait_for_function(f"({IN_VIEW})('#holidays')", timeout=30_000)
     assert page.evaluate(OUTLINED, "#holidays")
     assert page.evaluate(OUTLINED, "#holidays + p")  # the section, not only its heading
     assert page.evaluate("SiteSpeak.stats().highlighted") == ["holidays"]
