@@ -132,9 +132,15 @@ def test_a_worker_stopped_mid_embedding_exits_and_another_embeds_only_the_rest(
         first = start_worker(env, tmp_path, "first")
         second = None
         try:
+            # The fourth batch is held until the worker has been told to stop: the stop lands
+            # mid-embedding however fast (or slow, to see three batches) the box is.
+            fake.hold_after = 3
             job, _ = jobs.submit(alice.tenant.id, "knowledge.embed", {"site_id": site.id})
-            wait_for(lambda: len(fake.of("/embeddings")) >= 3, 60, 0.05, "some batches")
-            _stop(first)
+            wait_for(lambda: len(fake.of("/embeddings")) >= 4, 60, 0.05, "a batch held")
+            first.popen.send_signal(signal.SIGTERM)
+            wait_for(lambda: "stopping: letting" in first.output(), 60, 0.05, "the stop")
+            fake.released.set()
+            assert first.popen.wait(30) == 0, first.output()
             stopped = Job.get_by_id(job.id)
             assert stopped.status == "queued", stopped.last_error
             assert stopped.attempts == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,9 +63,16 @@ class FakeOpenAI:
     word_delay: float = 0.0  # seconds between streamed words
     requests: list[dict[str, Any]] = field(default_factory=list)
     realtime: RealtimeFake | None = None
+    # Requests after the first ``hold_after`` wait for ``released`` (0: none waits): a test
+    # holds a job inside a call while it stops the job's worker, however fast the box is.
+    hold_after: int = 0
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         self.delay, self.fail, self.transcript, self.word_delay = 0.0, 0, "", 0.0
+        self.hold_after = 0
+        self.released.set()
+        self.released = threading.Event()
         self.requests.clear()
         if self.realtime:
             self.realtime.reset()
@@ -150,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if self.fake.delay:
             time.sleep(self.fake.delay)
+        if self.fake.hold_after and len(self.fake.requests) > self.fake.hold_after:
+            self.fake.released.wait(60)
         if self.fake.fail:
             return self._json(
                 self.fake.fail, {"error": {"message": "fake failure", "type": "server_error"}}
