@@ -5,6 +5,7 @@ exits 0 without waiting for the rest, and the next worker resumes without redoin
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,12 @@ def _finished(job_id) -> Job | None:
     return job if job.status in ("succeeded", "dead") else None
 
 
-def _stop(worker: Proc) -> None:
-    """SIGTERM, and the worker exits 0 on its own, long before its job would have ended."""
+def _stop(worker: Proc, held: threading.Event) -> None:
+    """SIGTERM while its job waits on a held request; once the worker says it is stopping the
+    request is ``held`` no more, and the worker exits 0 long before its job would have ended."""
     worker.popen.send_signal(signal.SIGTERM)
+    wait_for(lambda: "stopping: letting" in worker.output(), 60, 0.05, "the stop")
+    held.set()
     assert worker.popen.wait(30) == 0, worker.output()
 
 
@@ -58,6 +62,9 @@ def test_a_worker_stopped_mid_crawl_exits_and_another_finishes_fetching_no_page_
     }
     jobs = _jobs(env, settings)
     with LoopbackSite(delay=0.2, extra_pages=EXTRA) as slow:
+        # Requests after the first 16 (robots.txt and sitemaps among them) are held until the
+        # worker has been told to stop: the stop lands mid-crawl however fast the box is.
+        slow.hold_after = 16
         site = make_site(alice.tenant, slow.url)
         first = start_worker(env, tmp_path, "first")
         second = None
@@ -72,7 +79,8 @@ def test_a_worker_stopped_mid_crawl_exits_and_another_finishes_fetching_no_page_
                 0.1,
                 "some pages to be recorded",
             )
-            _stop(first)
+            wait_for(lambda: len(slow.requests) > slow.hold_after, 60, 0.05, "a page held")
+            _stop(first, slow.released)  # the pages in flight are finished, then it stops
             stopped = Job.get_by_id(job.id)
             assert stopped.status == "queued", stopped.last_error
             assert stopped.attempts == 0  # an interruption is not a failed attempt
@@ -137,10 +145,7 @@ def test_a_worker_stopped_mid_embedding_exits_and_another_embeds_only_the_rest(
             fake.hold_after = 3
             job, _ = jobs.submit(alice.tenant.id, "knowledge.embed", {"site_id": site.id})
             wait_for(lambda: len(fake.of("/embeddings")) >= 4, 60, 0.05, "a batch held")
-            first.popen.send_signal(signal.SIGTERM)
-            wait_for(lambda: "stopping: letting" in first.output(), 60, 0.05, "the stop")
-            fake.released.set()
-            assert first.popen.wait(30) == 0, first.output()
+            _stop(first, fake.released)
             stopped = Job.get_by_id(job.id)
             assert stopped.status == "queued", stopped.last_error
             assert stopped.attempts == 0

@@ -7,6 +7,7 @@ every request is logged."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from tests.support.site_server import Reply, Request, SiteServer, redirect
@@ -118,6 +119,10 @@ class LoopbackSite:
         self.redirects: dict[str, str] = {}  # path -> Location, added by a test
         self.huge_bytes = 3 * 1024 * 1024
         self.failing: int | None = None  # a status every request gets (the site is down)
+        # Requests after the first ``hold_after`` wait for ``released`` (0: none waits): a test
+        # holds a crawl mid-way while it stops the crawl's worker, however fast the box is.
+        self.hold_after = 0
+        self.released = threading.Event()
         self.server = SiteServer(self.respond)
 
     @property
@@ -153,6 +158,8 @@ class LoopbackSite:
     def respond(self, request: Request) -> Reply:
         if self.delay:
             time.sleep(self.delay)
+        if self.hold_after and len(self.server.requests) > self.hold_after:
+            self.released.wait(60)
         path = request.path
         if self.failing is not None:
             return Reply(self.failing, "<h1>Server error</h1>", "text/html")
