@@ -44,6 +44,9 @@ def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_double
 ):
     settings, own_env = own
     with LoopbackSite(delay=0.1, extra_pages=EXTRA) as slow:
+        # Requests after the first 16 (robots.txt and sitemaps among them) are held until the
+        # worker is killed: the kill lands mid-crawl however fast the box is.
+        slow.hold_after = 16
         site = make_site(alice.tenant, slow.url)
         env = {
             **own_env,
@@ -59,12 +62,14 @@ def test_a_crawl_finishes_after_its_worker_is_killed_with_no_page_lost_or_double
         job, _ = request_crawl(jobs, alice.tenant.id, site.id)
         run = wait_for(
             lambda: CrawlRun.get_or_none(CrawlRun.job_id == job.id),
-            30,
+            60,
             0.1,
             "the crawl run to start",
         )
         wait_for(lambda: _recorded(run.id) >= 10, 60, 0.1, "some pages to be recorded")
+        wait_for(lambda: len(slow.requests) > slow.hold_after, 60, 0.05, "a page held")
         first.stop(signal.SIGKILL)
+        slow.released.set()
         at_kill = _recorded(run.id)
         assert at_kill < EXTRA  # killed mid-crawl, not after it
         second = start_worker(env, tmp_path, "second")
