@@ -74,6 +74,8 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
     started = turn.of("response.started")
     if started:
         out[STARTED].append((started[0]["_at"] - eos_at) * 1000)
+    if turn.arrivals:
+        out[STALLS].append(stalled_ms(turn.arrivals, OUTPUT_RATE))
     for name, value in timings.items():
         if name == "admission_level" and isinstance(value, int | float):
             # cached_first: the first audio is the filler "One moment.", then the answer's
@@ -94,6 +96,20 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
             f"{(done[0].get('text') or '')[:70]!r}"
         )
         print(f"           {stages(timings)}")
+
+
+OUTPUT_RATE = 22050  # the sessions' output format
+STALLS = "silent gaps in the answer audio (per turn)"
+
+
+def stalled_ms(arrivals: list[tuple[float, int]], rate: int) -> float:
+    """How long a client playing the answer audio as it arrives (PCM16 at ``rate``) would
+    have run dry after its first frame: a first phrase done before the rest of its sentence."""
+    play_end, stalled = arrivals[0][0], 0.0
+    for at, size in arrivals:
+        stalled += max(at - play_end, 0.0)
+        play_end = max(play_end, at) + size / (2 * rate)
+    return stalled * 1000
 
 
 # The stages of a spoken turn that add up to its first audio, in order (ms; early: 1 or 0).
@@ -136,7 +152,7 @@ async def solo(
 ) -> None:
     """One visitor per arm, question by question, the arms taking turns."""
     sockets = {
-        name: (await open_session(url, origin, key, output_format={"sample_rate": 22050}))[0]
+        name: (await open_session(url, origin, key, output_format={"sample_rate": OUTPUT_RATE}))[0]
         for name, (url, origin, key) in arms.items()
     }
     try:
@@ -160,7 +176,7 @@ async def together(
             ws
             for ws, _ in await asyncio.gather(
                 *(
-                    open_session(url, origin, key, output_format={"sample_rate": 22050})
+                    open_session(url, origin, key, output_format={"sample_rate": OUTPUT_RATE})
                     for _ in utts
                 )
             )
@@ -190,7 +206,7 @@ def report(
     title: str, out: dict, processes_: dict[str, int], speech: list[str] | None = None
 ) -> None:
     print(f"{title} -- {load()}")
-    for name in (FIRST_AUDIO, f"  {INSTANT}", f"  {SYNTHESIZED}", f"  {FILLER}", STARTED):
+    for name in (FIRST_AUDIO, f"  {INSTANT}", f"  {SYNTHESIZED}", f"  {FILLER}", STARTED, STALLS):
         values = out.pop(name, [])
         if values:
             print(row(name, values))

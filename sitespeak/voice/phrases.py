@@ -12,16 +12,21 @@ from __future__ import annotations
 import re
 
 # The first phrase's length in words when the sentence has no earlier break. Its synthesis is
-# what a visitor waits for when the answer is not in the phrase cache: six words were 1.4-3.5 s
-# of speech and 0.2-0.7 s of CPU on the bench's answers, four are 1.0-1.6 s and 0.1-0.25 s.
-FIRST_WORDS = 4
-SHORT_FIRST_WORDS = 3  # under load: a shorter first phrase still buys the visitor time
+# what a visitor waits for when the answer is not in the phrase cache, and on a quiet box it
+# costs ~0.1 CPU-s per second of speech plus ~40 ms: on the bench's answers six words were
+# 1.4-3.5 s of speech and 0.2-0.7 s of CPU, four 1.0-1.8 s and 141 ms (median), three (cut as
+# below) 0.7-1.5 s and ~100 ms. The rest of the sentence is synthesized while it plays.
+FIRST_WORDS = 3
+SHORT_FIRST_WORDS = 2  # under load: a shorter first phrase still buys the visitor time
 MIN_REST_WORDS = 3  # never leave a stub ("us.") as the second chunk
-# Words a spoken clause may start with: cutting just before one sounds natural.
+# Words a spoken clause may start with: cutting just before one sounds natural. A subject
+# pronoun after an opening phrase starts one too ("On Sunday | we open at 9 am").
 CLAUSE_STARTS = frozenset(
     """and but or so because which who when where while until from to at on in with for by
-    after before between during if unless""".split()
+    after before between during if unless we you they""".split()
 )
+# Words that lean on the next one: a first phrase ending in one sounds cut off ("Maria and").
+LEANS_FORWARD = frozenset("and or but the a an of to".split())
 CLAUSE_END = re.compile(r"[,;:\u2013\u2014]$|^-+$")
 NUMERAL = re.compile(r"^\W*\d")
 
@@ -33,10 +38,12 @@ def first_cut(words: list[str], most: int) -> int:
     for count in range(2, most + 1):  # a punctuated clause boundary first
         if CLAUSE_END.search(words[count - 1]):
             return count
-    for count in range(most, 2, -1):  # else just before a word that starts a clause
+    for count in range(most, 1, -1):  # else just before a word that starts a clause
         if words[count].lower().strip("\"'(") in CLAUSE_STARTS:
             return count
     count = most
+    while count < len(words) - MIN_REST_WORDS and words[count - 1].lower() in LEANS_FORWARD:
+        count += 1
     # "555 | 0100" would be heard as two numbers with a pause between: cut before the number,
     # or not at all when it starts too early for a phrase before it.
     while count > 1 and NUMERAL.match(words[count - 1]) and NUMERAL.match(words[count]):

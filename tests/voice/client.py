@@ -19,6 +19,7 @@ class Turn:
     audio: bytearray = field(default_factory=bytearray)
     audio_frames: int = 0
     first_audio_at: float | None = None
+    arrivals: list[tuple[float, int]] = field(default_factory=list)  # (perf_counter, bytes)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["type"] == kind]
@@ -68,6 +69,7 @@ async def until_done(
             turn.audio += frame
             turn.audio_frames += 1
             turn.first_audio_at = turn.first_audio_at or time.perf_counter()
+            turn.arrivals.append((time.perf_counter(), len(frame)))
             if stop_after_audio and turn.audio_frames >= stop_after_audio:
                 return turn
             continue

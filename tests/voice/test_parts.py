@@ -13,7 +13,7 @@ from sitespeak.errors import InvalidInput
 from sitespeak.voice import protocol
 from sitespeak.voice.answer import answer
 from sitespeak.voice.audio import silence
-from sitespeak.voice.phrases import split_answer
+from sitespeak.voice.phrases import SHORT_FIRST_WORDS, split_answer
 from sitespeak.voice.vad import Endpointer
 from tests.voice.speech import speech, spoken
 
@@ -103,25 +103,38 @@ def test_silence_and_a_click_are_not_speech():
     assert vad.feed(silence(1000) + click + silence(500)) == []
 
 
-def test_the_first_phrase_of_a_sentence_without_an_early_break_is_four_words():
+def test_the_first_phrase_of_a_sentence_without_an_early_break_is_three_words():
     # What an answer not in the phrase cache waits for is the first phrase's synthesis, which
-    # costs as long as the phrase is (six words were up to 2.5 s of speech, 0.4 CPU-s).
+    # costs as long as the phrase is (six words were up to 2.5 s of speech, 0.4 CPU-s; four
+    # ~1.4 s and 0.14 CPU-s; three ~1.1 s and 0.1 CPU-s).
     sentence = "Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon."
     chunks = split_answer([sentence, "They bake every morning."])
     assert chunks == [
-        "Maria and Tom founded",
-        "Sunrise Bakery in 1998 after training in Lyon.",
+        "Maria and Tom",
+        "founded Sunrise Bakery in 1998 after training in Lyon.",
         "They bake every morning.",
     ]
 
 
+def test_a_first_phrase_ends_before_the_subject_that_follows_an_opening_phrase():
+    sentence = "On Sunday we open at 9 am and close at 1 pm."
+    assert split_answer([sentence]) == ["On Sunday", "we open at 9 am and close at 1 pm."]
+    assert split_answer(["Call us at 555 0100 today."])[0] == "Call us"
+
+
+def test_a_short_first_phrase_never_ends_on_a_word_that_leans_on_the_next():
+    sentence = "Maria and Tom founded Sunrise Bakery in 1998 after training in Lyon."
+    assert split_answer([sentence], 2)[0] == "Maria and Tom"
+    assert " ".join(split_answer([sentence], SHORT_FIRST_WORDS)) == sentence
+
+
 def test_a_first_phrase_never_ends_inside_a_number():
-    phone = "Call us at 555 0100 or send an email to hello@sunrise.test."
-    assert split_answer([phone], 4)[0] == "Call us at"
+    number = "Our number is 555 0100 for cake orders."
+    assert split_answer([number], 4)[0] == "Our number is"
     # The number starts too early for a phrase before it: the sentence is spoken whole.
     early = "Call +47 555 01 587 any day or night."
     assert split_answer([early], 3) == [early]
-    assert " ".join(split_answer([phone], 4)) == phone
+    assert " ".join(split_answer([number], 4)) == number
 
 
 @dataclass
