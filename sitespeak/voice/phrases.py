@@ -14,7 +14,7 @@ import re
 # The first phrase's length in words when the sentence has no earlier break. Its synthesis is
 # what a visitor waits for when the answer is not in the phrase cache, and on a quiet box it
 # costs ~0.1 CPU-s per second of speech plus ~40 ms: on the bench's answers six words were
-# 1.4-3.5 s of speech and 0.2-0.7 s of CPU, four 1.0-1.8 s and 141 ms (median), three (cut as
+# 1.4-3.5 s of speech and 0.2-0.7 s of CPU, four 0.8-1.8 s and 141 ms (median), three (cut as
 # below) 0.7-1.5 s and ~100 ms. The rest of the sentence is synthesized while it plays.
 FIRST_WORDS = 3
 SHORT_FIRST_WORDS = 2  # under load: a shorter first phrase still buys the visitor time
