@@ -29,6 +29,9 @@ def test_a_worker_killed_mid_crawl_under_load_finishes_the_crawl_once_losing_no_
 ):
     headers = {"Authorization": f"Bearer {stack.pg.token}"}
     with LoopbackSite(delay=0.1, extra_pages=EXTRA) as slow:
+        # Requests after the first 20 (robots.txt and sitemaps among them) are held until the
+        # worker is killed: the kill lands mid-crawl however fast the box is.
+        slow.hold_after = 20
         made = stack.pg.sitespeak(
             "site", "create", "--tenant", stack.pg.tenant, "--name",
             f"fault-slow-{uuid.uuid4().hex[:6]}", "--url", slow.url, "--allow-private", "--json",
@@ -43,7 +46,9 @@ def test_a_worker_killed_mid_crawl_under_load_finishes_the_crawl_once_losing_no_
             assert asked.status_code == 202, asked.text
             job_id = asked.json()["id"]
             wait_for(lambda: len(recorded_pages(stack, job_id)) >= 10, 90, 0.1, "pages recorded")
+            wait_for(lambda: len(slow.requests) > slow.hold_after, 60, 0.05, "a page held")
             stack.worker.stop(signal.SIGKILL)
+            slow.released.set()
             at_kill = len(recorded_pages(stack, job_id))
             stack.worker = start_worker(stack.env, stack.logs, "after-kill")
             final = wait_for(
