@@ -82,10 +82,12 @@ async def test_a_speculative_decode_is_discarded_when_speech_resumes(voice_web, 
 async def _pause_after(ws, words: str) -> None:
     """Say ``words`` and stop: 260 ms of silence after the last sound (past the 240 ms hangover
     counted from it, short of webrtcvad's ~370 ms), time for the speculative run to finish
-    however loaded the box is, then one more silent frame for the endpointer to look again."""
+    however loaded the box is, then one more silent frame for the endpointer to look again.
+    (Nothing the visitor gets says the run is done, so this is a wait: 6 s, not 3, for CI's
+    loaded box.)"""
     pcm = speech(words, 300, 0)
     await speak(ws, pcm[: last_sound(pcm) + 2] + silence(260))
-    await asyncio.sleep(3)
+    await asyncio.sleep(6)
     await ws.send(silence(20))
 
 
