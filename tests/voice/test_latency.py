@@ -233,13 +233,30 @@ def filler_web(base_env, voice_site, tmp_path_factory):
     speech_proc.stop()
 
 
+async def _answered(web, site, question: str, answering: asyncio.Event) -> None:
+    """A typed question whose answer's text has come (``answering`` is set then, while its
+    audio is being synthesized), heard to its end."""
+    ws, _ = await open_session(web.url, site.origin, site.key, output_format=OUT_16K)
+    try:
+        await ws.send(json.dumps({"type": "input.text", "text": question}))
+        while (await next_event(ws, 120))["type"] != "response.text.delta":
+            pass
+        answering.set()
+        await until_response_done(ws, 240)
+    finally:
+        await ws.close()
+
+
 async def test_an_instant_answer_under_load_is_not_delayed_by_the_filler(filler_web, voice_site):
     question = "Where is the bakery?"
 
     async def round_of_turns(other_question: str) -> list[Turn]:
         # Another visitor's answer being synthesized: the speech engine is busy for a moment.
-        other = asyncio.ensure_future(_crowd_member(filler_web, voice_site, other_question, False))
-        await asyncio.sleep(0.3)
+        # Its text comes before its audio: the four ask once it has, rather than a fixed 0.3 s
+        # after its question, which a loaded box may not have answered by then.
+        answering = asyncio.Event()
+        other = asyncio.ensure_future(_answered(filler_web, voice_site, other_question, answering))
+        await asyncio.wait_for(answering.wait(), 120)
         turns = await asyncio.gather(
             *(_crowd_member(filler_web, voice_site, question, False) for _ in range(4))
         )
