@@ -88,7 +88,7 @@ class FastPath:
             await self._problem(send, problems.unexpected(exc))
         else:
             cors = [
-                (b"access-control-allow-origin", (origin or "*").encode()),
+                (b"access-control-allow-origin", (origin or "*").encode("latin-1")),
                 (b"vary", b"Origin"),
             ]
             body = b'{"accepted":%d}\n' % accepted
