@@ -92,7 +92,8 @@ async def spoken_turn(ws, utt: Utterance, start: float, out: dict) -> None:
         print(
             f"    {(turn.first_audio_at - eos_at) * 1000:6.0f} ms {kind:<28} heard "
             f"{heard[0]['text'] if heard else '?'!r}; first phrase "
-            f"{timings.get('first_phrase_audio_ms', 0):.0f} ms of audio; answer "
+            f"{timings.get('first_phrase_audio_ms', 0):.0f} ms of audio; silent "
+            f"{stalled_ms(turn.arrivals, OUTPUT_RATE) if turn.arrivals else 0:.0f} ms; answer "
             f"{(done[0].get('text') or '')[:70]!r}"
         )
         print(f"           {stages(timings)}")

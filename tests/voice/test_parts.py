@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,12 @@ from sitespeak.errors import InvalidInput
 from sitespeak.voice import protocol
 from sitespeak.voice.answer import answer
 from sitespeak.voice.audio import silence
-from sitespeak.voice.phrases import SHORT_FIRST_WORDS, split_answer
+from sitespeak.voice.phrases import (
+    GROWTH,
+    MIN_REST_WORDS,
+    SHORT_FIRST_WORDS,
+    split_answer,
+)
 from sitespeak.voice.vad import Endpointer
 from tests.voice.speech import speech, spoken
 
@@ -118,7 +124,7 @@ def test_the_first_phrase_of_a_sentence_without_an_early_break_is_three_words():
 
 def test_a_first_phrase_ends_before_the_subject_that_follows_an_opening_phrase():
     sentence = "On Sunday we open at 9 am and close at 1 pm."
-    assert split_answer([sentence]) == ["On Sunday", "we open at 9 am and close at 1 pm."]
+    assert split_answer([sentence])[:2] == ["On Sunday", "we open at 9 am"]
     assert split_answer(["Call us at 555 0100 today."])[0] == "Call us"
 
 
@@ -135,6 +141,57 @@ def test_a_first_phrase_never_ends_inside_a_number():
     early = "Call +47 555 01 587 any day or night."
     assert split_answer([early], 3) == [early]
     assert " ".join(split_answer([number], 4)) == number
+
+
+def test_the_rest_of_a_long_first_sentence_is_cut_so_its_synthesis_fits_the_first_phrase():
+    # "Call us" plays for ~0.5 s; the nine words after it, an email address among them, took
+    # longer than that to synthesize: the listener heard 538 ms of silence after "Call us".
+    # Each chunk of the first sentence is at most three times the one before it.
+    sentence = "Call us at 555 0100 or send an email to hello@sunrise.test."
+    chunks = split_answer([sentence, "Our shop is at 12 Harbour Street."])
+    assert chunks == [
+        "Call us",
+        "at 555 0100",
+        "or send an email to hello@sunrise.test.",
+        "Our shop is at 12 Harbour Street.",
+    ]
+    assert split_answer(["On Sunday we open at 9 am and close at 1 pm."], SHORT_FIRST_WORDS) == [
+        "On Sunday",
+        "we open at 9 am",
+        "and close at 1 pm.",
+    ]
+
+
+def test_the_second_chunk_ends_at_its_latest_clause_boundary_and_never_inside_a_number():
+    long = (
+        "Sunrise Bakery bakes sourdough bread, croissants and cinnamon buns every morning"
+        " in the old harbour district."
+    )
+    assert split_answer([long]) == [
+        "Sunrise Bakery bakes",
+        "sourdough bread, croissants and cinnamon buns every morning",
+        "in the old harbour district.",
+    ]
+    # The number runs past the second chunk's bound: rather than cut it, the rest stays whole.
+    digits = "Call us at 555 0100 0200 0300 0400 0500 on any day of the week."
+    assert split_answer([digits]) == ["Call us", digits.removeprefix("Call us ")]
+
+
+def test_each_chunk_of_a_first_sentence_is_bounded_by_the_one_before_and_leaves_no_stub():
+    sentences = [
+        "We are open Monday to Friday from 7 am to 6 pm.",
+        "Call us at 555 0100 or send an email to hello@sunrise.test.",
+        "Cake orders need two days' notice and can be picked up from 10 am.",
+        "Our shop is at 12 Harbour Street, next to the ferry terminal.",
+    ]
+    for first_words in (SHORT_FIRST_WORDS, 3):
+        for sentence in sentences:
+            chunks = split_answer([sentence], first_words)
+            assert " ".join(chunks) == sentence
+            assert len(chunks[-1].split()) >= MIN_REST_WORDS, chunks
+            sizes = [len(chunk.split()) for chunk in chunks]
+            assert all(b <= GROWTH * a for a, b in pairwise(sizes)), chunks
+        assert split_answer(sentences, first_words)[-3:] == sentences[1:]
 
 
 @dataclass
