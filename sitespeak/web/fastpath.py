@@ -14,7 +14,7 @@ Both add what Quart's hooks add to these routes: the security headers, the reque
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quart import Quart
 
@@ -45,6 +45,7 @@ class FastPath:
         }
         self._live_latency = metrics.latency.labels("GET", LIVE_PATH)
         self._events_latency = metrics.latency.labels("POST", EVENTS_PATH)
+        self._events_count: dict[int, Any] = {}  # by status, resolved on first use
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -105,7 +106,11 @@ class FastPath:
         self._count(status)
 
     def _count(self, status: int) -> None:
-        self.runtime.metrics.requests.labels("POST", EVENTS_PATH, str(status)).inc()
+        child = self._events_count.get(status)
+        if child is None:
+            child = self.runtime.metrics.requests.labels("POST", EVENTS_PATH, str(status))
+            self._events_count[status] = child
+        child.inc()
 
     async def _send(
         self,

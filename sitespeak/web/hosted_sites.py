@@ -44,7 +44,15 @@ class SmallFiles:
         self.total, self.size = total, 0
         self._bodies: OrderedDict[str, bytes] = OrderedDict()
         # Compressed copies found too big (their size is not in the manifest): not read again.
-        self.big: set[str] = set()
+        self._big: set[str] = set()
+
+    def too_big(self, path: str) -> bool:
+        return path in self._big
+
+    def mark_too_big(self, path: str) -> None:
+        if len(self._big) > 10_000:  # bounded, like the bodies
+            self._big.clear()
+        self._big.add(path)
 
     def get(self, path: str) -> bytes | None:
         body = self._bodies.get(path)
@@ -162,16 +170,14 @@ class HostedSites:
 
     async def _small_body(self, path: str) -> bytes | None:
         body = self.small.get(path)
-        if body is not None or path in self.small.big:
+        if body is not None or self.small.too_big(path):
             return body
         try:
             body = await asyncio.to_thread(read_small, path)
         except OSError:
             return None  # pruned meanwhile: the stream below answers as it always has
         if body is None:
-            if len(self.small.big) > 10_000:
-                self.small.big.clear()
-            self.small.big.add(path)
+            self.small.mark_too_big(path)
         else:
             self.small.put(path, body)
         return body

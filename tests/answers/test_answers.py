@@ -12,6 +12,7 @@ from sitespeak.voice.followups import resolve
 from sitespeak.voice.persona import Persona, persona_of
 from sitespeak.voice.speakable import speakable
 from tests.support.answer_quality import ask, cited
+from tests.support.passages import Passage
 
 
 def _ask(site, embedder, question: str, history=None):
@@ -99,17 +100,6 @@ def test_the_greeting_is_the_sites_own_else_one_in_the_personas_voice():
 
 
 def test_a_long_answer_is_shown_whole_and_spoken_short_with_where_the_rest_is():
-    from dataclasses import dataclass
-
-    @dataclass
-    class Passage:
-        url: str
-        anchor: str
-        title: str
-        heading: str
-        text: str
-        score: float = 1.0
-
     long = (
         "Delivery is free on orders over €50 within the city, and for smaller orders or "
         "addresses outside the city the delivery fee depends on the distance, the weight of "

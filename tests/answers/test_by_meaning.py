@@ -5,24 +5,14 @@ site's real embedding model scores the meaning; off-topic questions stay decline
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import pytest
 
 from sitespeak.voice.answer import answer
 from sitespeak.voice.by_meaning import second_look
+from tests.support.passages import Passage
 
 pytestmark = pytest.mark.slow  # loads the embedding model
-
-
-@dataclass
-class Passage:
-    url: str
-    anchor: str
-    title: str
-    heading: str
-    text: str
-    score: float = 1.0
 
 
 STUDIO = [

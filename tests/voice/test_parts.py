@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from sitespeak.voice.phrases import (
     split_answer,
 )
 from sitespeak.voice.vad import Endpointer
+from tests.support.passages import Passage
 from tests.voice.speech import speech, spoken
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,25 +194,15 @@ def test_each_chunk_of_a_first_sentence_is_bounded_by_the_one_before_and_leaves_
         assert split_answer(sentences, first_words)[-3:] == sentences[1:]
 
 
-@dataclass
-class P:
-    url: str
-    anchor: str
-    title: str
-    heading: str
-    text: str
-    score: float = 1.0
-
-
 PASSAGES = [
-    P(
+    Passage(
         "https://b.test/hours",
         "opening-hours",
         "Opening hours",
         "Opening hours",
         "We are open Monday to Friday from 7 am to 6 pm. On Sunday we open at 9 am.",
     ),
-    P(
+    Passage(
         "https://b.test/contact",
         "contact",
         "Contact us",
