@@ -282,13 +282,18 @@ async def admit(
 @bp.websocket("/voice-ws")
 async def voice_ws() -> None:
     rt = runtime()
-    await websocket.accept()
-    if rt.lifecycle.draining:
-        await websocket.close(1013, "server draining; reconnect to another replica")
-        return
     services = rt.voice
     address = websocket.remote_addr or ""
+    # The slot is taken before the handshake completes, so an address's sessions are counted in
+    # the order its visitors see their connections open: once accepted, the first two of three
+    # never lose their slot to the third, however late their handler runs on a busy box.
     ticket = await services.addresses.take(address)
+    await websocket.accept()
+    if rt.lifecycle.draining:
+        if ticket is not None:
+            services.addresses.give_back(ticket)
+        await websocket.close(1013, "server draining; reconnect to another replica")
+        return
     if ticket is None:
         await websocket.close(4429, services.addresses.refusal(address))
         return
