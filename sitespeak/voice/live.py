@@ -71,6 +71,8 @@ RESUME_HINT = "server restarting; reconnect with your resume_id to resume"
 PAUSING_MS = 50
 # A partial transcript later than this is news to nobody; past it, partials wait for a calmer box.
 PARTIAL_MAX_WAIT_MS = 200.0
+# Answer audio ahead of real time is topped up in bursts of this much (at most half the lead).
+BURST_MS = 80
 
 
 class Closed(Exception):
@@ -153,6 +155,7 @@ class PacedOutlet:
         self._wire, self._rate = wire, rate
         self._frame = frame_bytes(rate, frame_ms)
         self._lead = lead_ms / 1000
+        self._burst = min(BURST_MS / 1000, self._lead / 2)  # the lead never drops below half
         self._play_end = 0.0  # when the audio sent so far finishes playing
 
     async def event(self, message: BaseModel) -> None:
@@ -163,7 +166,9 @@ class PacedOutlet:
             now = time.perf_counter()
             ahead = self._play_end - now
             if ahead > self._lead:
-                await asyncio.sleep(ahead - self._lead)
+                # Wake once per burst of frames, not once per frame: a timer and a task wake-up
+                # per 20 ms frame and session was a tenth of the web process's CPU under load.
+                await asyncio.sleep(ahead - self._lead + self._burst)
             self._play_end = max(self._play_end, time.perf_counter()) + len(frame) / (
                 2 * self._rate
             )
