@@ -1,5 +1,6 @@
 """Hosted-site publishing benchmark (issue 15): the time to publish a 1,000-page static site to
-live, knowledge included (build + switch, then indexing from the files and local embeddings),
+live, knowledge included (build + switch, then indexing from the files and the knowledge
+release, live and found by words: ``knowledge_s``; then the local embeddings: ``total_s``),
 the time of a rollback switch, and req/s of a published page next to /health/live of the same
 web process. Goals: ≤ 10 s to live with knowledge, ≤ 100 ms to switch, ≥ 0.5× /health/live.
 
@@ -40,6 +41,7 @@ from sitespeak.db.connection import database, open_database
 from sitespeak.hosting import knowledge, layout, publish, registry
 from sitespeak.knowledge.embedders import embedder_for
 from sitespeak.knowledge.indexing import embed_site
+from sitespeak.releases.candidates import build_candidate
 from sitespeak.settings import Settings
 from sitespeak.tenancy.tenants import create_tenant
 from tests.support.processes import start_web
@@ -110,18 +112,25 @@ def publish_once(bench: Bench) -> dict[str, float]:
     site = sites.get_site(bench.tenant_id, hosted.site_id)
     folder = layout.release_dir(bench.settings.state_dir, hosted.site_id, release.number)
     totals = knowledge.ingest_release(site, folder, registry.primary_url(hosted, bench.settings))
-    indexed = time.perf_counter()
+    release = build_candidate(site.id, totals["run_id"], bench.settings, _unheard, source="upload")
+    assert release is not None and release.state == "live", release
+    indexed = time.perf_counter()  # the knowledge is live: found by its words
     embedded = embed_site(site.id, embedder_for(bench.settings), bench.settings.embed_batch_size)
     done = time.perf_counter()
     return {
         "live_s": live - started,
         "index_s": indexed - live,
+        "knowledge_s": indexed - started,
         "embed_s": done - indexed,
         "total_s": done - started,
         "files": result["files"],
         "pages": totals["new"],
         "passages": embedded["embedded"],
     }
+
+
+def _unheard(*event: object) -> None:
+    """No web process listens to the bench's events."""
 
 
 def copy_once(bench: Bench) -> float:
@@ -144,13 +153,14 @@ def section_publish(bench: Bench) -> dict[str, object]:
         rounds.append(publish_once(bench))
         r = rounds[-1]
         print(
-            f"  round {n + 1}: live {r['live_s']:.2f} s, index {r['index_s']:.2f} s, embed "
-            f"{r['embed_s']:.2f} s, total {r['total_s']:.2f} s ({r['files']} files, "
+            f"  round {n + 1}: files live {r['live_s']:.2f} s, index {r['index_s']:.2f} s "
+            f"(knowledge live by words at {r['knowledge_s']:.2f} s), embed "
+            f"{r['embed_s']:.2f} s, all vectors in at {r['total_s']:.2f} s ({r['files']} files, "
             f"{r['pages']} pages, {r['passages']} passages); copy {copies[-1]:.3f} s; "
             f"load {loadavg()}"
         )
     figures: dict[str, object] = {}
-    for key in ("live_s", "index_s", "embed_s", "total_s"):
+    for key in ("live_s", "index_s", "knowledge_s", "embed_s", "total_s"):
         values = [r[key] for r in rounds]
         figures[key] = (statistics.median(values), percentile(values, 95))
     figures["copy_s"] = (statistics.median(copies), percentile(copies, 95))

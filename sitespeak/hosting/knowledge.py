@@ -1,7 +1,14 @@
 """A hosted site's knowledge, built from its live release's files: a crawl run whose pages come
 from disk instead of HTTP, written through the crawl store (the same extraction, chunking, page
 and outcome rows, run totals and knowledge version), so whatever a crawl run leads to (the
-embedding job, a candidate knowledge release) follows from this run the same way."""
+embedding job, a candidate knowledge release) follows from this run the same way.
+
+An upload's knowledge goes live as soon as it is indexed, before its vectors: the owner who
+published is waiting, and on a small CPU the vectors of a 1,000-page site take over a minute
+while indexing takes seconds. Until they are in, the new passages are found by their words
+(retrieval fuses full-text and vector rankings; a passage without a vector is in the first
+only), and the embedding job's own announcement brings meaning in without a new release: a
+release is its set of passages, and a passage's vector follows from its text."""
 
 from __future__ import annotations
 
@@ -121,8 +128,8 @@ def _index(
 
 
 def ingest_job(ctx: JobContext, hosted: HostedSite, number: int) -> dict[str, Any]:
-    """The ``hosting.ingest`` job: index the live release, announce it, then embed on the
-    critical queue (the owner who published is waiting), as a crawl job does."""
+    """The ``hosting.ingest`` job: index the live release, make the run's knowledge release
+    (live unless the safety gate holds it), then embed on the critical queue."""
     settings = ctx.settings
     if current_number(settings, hosted.site_id) != number:
         return {"release": number, "skipped": "no longer the live release"}
@@ -130,15 +137,25 @@ def ingest_job(ctx: JobContext, hosted: HostedSite, number: int) -> dict[str, An
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
     base = registry.primary_url(hosted, settings)
     totals = ingest_release(site, folder, base, job_id=ctx.job_id, progress=ctx.progress)
-    announce(ctx.publish, site)
+    knowledge = _release_knowledge(site, totals["run_id"], settings, ctx.publish)
     job = ctx.submit(
         EMBED,
-        # With the run: its candidate knowledge release is built once the vectors are in.
-        {"site_id": site.id, "run_id": totals["run_id"], "source": "upload"},
+        # Without the run: its knowledge release is made already, the vectors only follow.
+        {"site_id": site.id, "source": "upload"},
         queue="critical",
         idempotency_key=f"embed:{site.id}:{totals['run_id']}",
     )
-    return {"release": number, **totals, "embed_job": str(job.id)}
+    return {"release": number, **totals, "knowledge_release": knowledge, "embed_job": str(job.id)}
+
+
+def _release_knowledge(
+    site: Site, run_id: int, settings: Settings, publish: Publish
+) -> dict[str, Any] | None:
+    """The run's candidate knowledge release (idempotent per run, so a retried job finds it),
+    then the news that the site's knowledge changed."""
+    release = build_candidate(site.id, run_id, settings, publish, source="upload")
+    announce(publish, site)
+    return release_summary(release)
 
 
 def ingest_foreground(
@@ -148,9 +165,7 @@ def ingest_foreground(
     site = sites.get_site(hosted.tenant_id, hosted.site_id)
     folder = layout.release_dir(settings.state_dir, hosted.site_id, number)
     totals = ingest_release(site, folder, registry.primary_url(hosted, settings))
+    totals["release"] = _release_knowledge(site, totals["run_id"], settings, publish)
     totals["embedding"] = embed_site(site.id, embedder_for(settings), settings.embed_batch_size)
     announce(publish, site)
-    # As ``sitespeak crawl`` does: the run's candidate knowledge release, live unless held.
-    release = build_candidate(site.id, totals["run_id"], settings, publish, source="upload")
-    totals["release"] = release_summary(release)
     return totals

@@ -179,6 +179,7 @@ class KnowledgeCache:
         """The index in memory of the site's live release (the current one, or the spare left
         by the last switch), at the site's new version; None when it must be read."""
         held = [i for i in (self._indexes.get(site_id), self._spares.get(site_id)) if i]
+        held = [i for i in held if i.complete]  # an incomplete one waits for vectors: read anew
         if not any(i.release_id is not None and i.model == model for i in held):
             return None
         version, release_id = await self._run_db(live_state, site_id)
@@ -187,7 +188,7 @@ class KnowledgeCache:
         for index in held:
             if index.release_id == release_id and index.model == model:
                 return replace(index, version=version)
-        current = held[0] if self._indexes.get(site_id) else None
+        current = held[0] if held and held[0] is self._indexes.get(site_id) else None
         if (
             current is not None
             and current.release_id is not None

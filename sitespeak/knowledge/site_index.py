@@ -21,8 +21,12 @@ class SiteIndex:
     vectors: VectorIndex
     _meta: dict[int, Meta] = field(default_factory=dict)
     # The live release it holds (None: the site's current chunks, before its first release).
-    # A release never changes, so an index of one can be reused whatever the version says.
+    # A release's passages never change, so a complete index of one can be reused whatever the
+    # version says.
     release_id: int | None = None
+    # Every passage it answers from has its vector: an upload's release goes live before its
+    # vectors are in (sitespeak.hosting.knowledge), and an index read meanwhile is read again.
+    complete: bool = True
 
     def meta(self, chunk_id: int) -> Meta | None:
         return self._meta.get(chunk_id)
@@ -67,16 +71,24 @@ ELSE EXISTS (SELECT 1 FROM release_chunks rc WHERE rc.chunk_id = c.id
 """
 
 
+LIVE_CHUNKS = """
+SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text, c.embedding FROM chunks c
+WHERE c.site_id = %(site)s AND c.embed_model = %(model)s AND c.embedding IS NOT NULL AND {live}
+ORDER BY c.id
+"""
+# Whether any passage visitors are answered from still waits for its vector of the model.
+WAITING = """
+SELECT EXISTS (SELECT 1 FROM chunks c WHERE c.site_id = %(site)s
+               AND (c.embedding IS NULL OR c.embed_model IS DISTINCT FROM %(model)s) AND {live})
+"""
+
+
 def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
     """Read the live embedded chunks of the site; call inside one transaction for a consistent
     view (the version and the live release are read with them)."""
     version, release_id = live_state(site_id)
-    cursor = database.execute_sql(
-        "SELECT c.id, c.url, c.anchor, c.title, c.heading, c.text, c.embedding FROM chunks c "
-        "WHERE c.site_id = %(site)s AND c.embed_model = %(model)s AND c.embedding IS NOT NULL "
-        f"AND {IN_LIVE_RELEASE} ORDER BY c.id",
-        {"site": site_id, "model": model},
-    )
+    params = {"site": site_id, "model": model}
+    cursor = database.execute_sql(LIVE_CHUNKS.format(live=IN_LIVE_RELEASE), params)
     ids, blobs, meta = [], [], {}
     for cid, url, anchor, title, heading, text, blob in cursor:
         ids.append(cid)
@@ -86,4 +98,6 @@ def load_site_index(site_id: int, model: str, dim: int = 0) -> SiteIndex:
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     else:
         matrix = np.zeros((0, dim or 1), dtype=np.float32)
-    return SiteIndex(site_id, version, model, VectorIndex(np.array(ids), matrix), meta, release_id)
+    waiting = database.execute_sql(WAITING.format(live=IN_LIVE_RELEASE), params).fetchone()[0]
+    vectors = VectorIndex(np.array(ids), matrix)
+    return SiteIndex(site_id, version, model, vectors, meta, release_id, complete=not waiting)

@@ -4,23 +4,31 @@ then ``hosting.ingest`` indexes the live release (and its embedding follows) and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import uuid
 
 import pytest
 import redis
 
 from sitespeak.assembly import job_registry
 from sitespeak.db.models import Job
-from sitespeak.events.bus import EventPublisher
+from sitespeak.events.bus import Event, EventPublisher, EventType
 from sitespeak.hosting import intake, layout, publish, purge
 from sitespeak.hosting.jobs import INGEST, PUBLISH, PURGE, ROLLBACK
+from sitespeak.hosting.knowledge import ingest_job
 from sitespeak.hosting.models import HostedRelease, HostedSite
 from sitespeak.jobs import queues
+from sitespeak.jobs.context import JobContext
 from sitespeak.jobs.tasks import JobQueue
+from sitespeak.knowledge.embedders import LocalEmbedder
+from sitespeak.knowledge.indexing import announce, embed_site
 from sitespeak.knowledge.models import Chunk
 from tests.hosting.conftest import DOMAIN, write_site, zip_folder
+from tests.knowledge.test_cache import _cache
+from tests.releases.conftest import Events
 from tests.support.processes import start_worker, wait_for
 
 pytestmark = pytest.mark.slow
@@ -123,3 +131,38 @@ def test_a_rollback_job_switches_back_and_reindexes(
     assert live is not None and live.name == "1"
     titles = {c.title for c in Chunk.select().where(Chunk.site == site.id)}
     assert "First bakery" in titles and "Second bakery" not in titles
+
+
+async def test_an_uploads_knowledge_is_live_by_its_words_before_its_vectors_and_by_meaning_after(
+    jobs, host_settings, private_site, tmp_path
+):
+    site, hosted = private_site
+    made = publish.record_release(
+        hosted, write_site(tmp_path / "src", extra_pages=2), "folder", "t"
+    )
+    publish.publish_release(host_settings, hosted.tenant_id, site.id, made.number)
+    events = Events()
+    ctx = JobContext(uuid.uuid4(), hosted.tenant_id, "critical", 1, host_settings, events, jobs)
+
+    done = await asyncio.to_thread(ingest_job, ctx, hosted, made.number)
+
+    # Live before any vector: the embedding is only queued (no worker runs here), and the
+    # release's passages are found by their words.
+    assert done["knowledge_release"]["state"] == "live"
+    [embed] = follow_ups(site.id, "knowledge.embed")
+    assert embed.args["run_id"] is None  # the vectors follow; no second release after them
+    cache, _ = await _cache(check_every=3600)
+    before = await cache.index(site.id)
+    assert not before.complete and len(before.vectors) == 0
+    found = await cache.search(site.id, "what time do you open", 1)
+    assert "open at seven" in found[0].text
+
+    # The embedding's announcement brings every vector in, under the same release.
+    await asyncio.to_thread(embed_site, site.id, LocalEmbedder())
+    announce(events, site)
+    update = events.of(EventType.KNOWLEDGE_UPDATED)[-1]
+    await cache.on_event(Event(EventType.KNOWLEDGE_UPDATED, None, update, 0.0))
+    after = await cache.index(site.id)
+    assert after.complete and after.release_id == before.release_id
+    assert len(after.vectors) == Chunk.select().where(Chunk.site == site.id).count() > 0
+    cache.close()
