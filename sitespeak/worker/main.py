@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 from huey.consumer import Consumer
@@ -45,25 +45,16 @@ def run_worker(
     tasks.serve(jobs)
     periodic.register(periodics, jobs)
     _quiet_huey(settings)
-    consumers = []
-    for name in settings.queues:
-        # Huey's scheduler enqueues the periodic tasks on the queue they belong to; its locks
-        # are flushed at start in case a worker killed mid-pass left one held.
-        schedules = bool(periodics) and name == periodic.QUEUE
-        consumer = queues.HUEYS[name].create_consumer(
-            workers=settings.worker_threads,
-            worker_type="thread",
-            periodic=schedules,
-            flush_locks=schedules,
-            initial_delay=0.05,
-            max_delay=1.0,
-            check_worker_health=True,
-        )
-        consumer.start()
-        consumers.append(consumer)
-    # Again: each consumer's start() installs Huey's own handlers, which only its run() loop (not
-    # used here) would act on.
-    _stop_on_signals(stop)
+    _report_stopped_queues(settings.queues, settings.worker_threads)
+    # Each consumer's start() installs Huey's own signal handlers, which only its run() loop (not
+    # used here) acts on: a SIGTERM arriving while the consumers start was swallowed and the
+    # worker never stopped. Blocked until ours are back, such a signal is delivered to ours.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        consumers = [_start_consumer(name, settings, periodics) for name in settings.queues]
+    finally:
+        _stop_on_signals(stop)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     log.info(
         "worker consuming %s with %s threads each",
         ", ".join(settings.queues),
@@ -73,16 +64,35 @@ def run_worker(
         supervise(settings, client, jobs, consumers)
         stop.wait(settings.heartbeat_interval)
     log.info("stopping: letting running tasks finish")
+    # The running jobs first: a long one stops at its next stop point and is queued again, and
+    # every consumer thread that ends from now on counts towards its queue's "stopped" line.
+    tasks.stop_jobs()
     # Raise every stop flag before joining any: each consumer's blocking Redis read then ends
-    # in the same ~1 s, instead of one after another.
+    # in the same ~1 s, instead of one after another, and a job still running on one queue
+    # holds only its own consumer, not the queues joined after it.
     for consumer in consumers:
         consumer.stop_flag.set()
-    # Then the running jobs: a long one stops at its next stop point and is queued again.
-    tasks.stop_jobs()
     for consumer in consumers:
         consumer.stop(graceful=True)
     log.info("worker stopped")
     return 0
+
+
+def _start_consumer(name: str, settings: Settings, periodics: Sequence[Periodic]) -> Consumer:
+    # Huey's scheduler enqueues the periodic tasks on the queue they belong to; its locks are
+    # flushed at start in case a worker killed mid-pass left one held.
+    schedules = bool(periodics) and name == periodic.QUEUE
+    consumer = queues.HUEYS[name].create_consumer(
+        workers=settings.worker_threads,
+        worker_type="thread",
+        periodic=schedules,
+        flush_locks=schedules,
+        initial_delay=0.05,
+        max_delay=1.0,
+        check_worker_health=True,
+    )
+    consumer.start()
+    return consumer
 
 
 def _quiet_huey(settings: Settings) -> None:
@@ -93,8 +103,33 @@ def _quiet_huey(settings: Settings) -> None:
         logging.getLogger("huey").setLevel(logging.WARNING)
 
 
+def _report_stopped_queues(names: Sequence[str], threads: int) -> None:
+    """Log each queue once the last of its consumer threads has ended during the stop: the
+    operator sees which queue a long job still holds, and that the others did not wait for it.
+    A thread that died before the stop (Huey starts another) is not counted."""
+    left = dict.fromkeys(names, threads)
+    lock = threading.Lock()
+
+    def hook(name: str) -> Callable[[], None]:
+        def thread_ended() -> None:
+            if not tasks.stopping():
+                return
+            with lock:
+                left[name] -= 1
+                if left[name] == 0:
+                    log.info("queue %s: consumer stopped", name)
+
+        return thread_ended
+
+    for name in names:
+        queues.HUEYS[name].on_shutdown(name="sitespeak-stopped")(hook(name))
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
 
 
