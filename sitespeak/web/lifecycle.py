@@ -90,6 +90,13 @@ class Lifecycle:
                 gone = asyncio.ensure_future(self._all_gone.wait())
                 await asyncio.wait((gone,), timeout=max(end - loop.time(), 0.1))
                 gone.cancel()
+            if self._close_hooks:
+                # The grace is what bounds the stop, not a stuck handler: said so, so a stop
+                # that took the whole grace is told from one that found every socket closed.
+                log.warning(
+                    "draining: %d sessions or streams still open at the end of the grace",
+                    len(self._close_hooks),
+                )
         log.info("draining done: stopping")
         if previous is not None:
             previous._run()

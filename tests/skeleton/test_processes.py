@@ -68,7 +68,7 @@ class SseReader:
         self.closing_seen = False
         self._thread = threading.Thread(target=self._read, args=(url, token), daemon=True)
         self._thread.start()
-        assert self.connected.wait(10), "SSE stream did not open"
+        assert self.connected.wait(60), "SSE stream did not open"  # a hang guard
 
     def _read(self, url: str, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
