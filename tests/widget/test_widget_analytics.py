@@ -4,21 +4,28 @@ worker to the rollups shown on the admin charts page."""
 from __future__ import annotations
 
 import datetime as dt
-import time
+import json
+import uuid
 
+import httpx
 import pytest
-from huey.storage import PriorityRedisStorage
 
 from sitespeak.analytics import rollups, summary
 from sitespeak.db.connection import database
 from tests.support.processes import start_worker, wait_for
+from tests.widget.conftest import WidgetSite
 from tests.widget.test_widget_in_browser import W, ask, open_widget, wait_turns
 
 
 @pytest.fixture(scope="module")
 def analytics_worker(base_env, widget_web, tmp_path_factory):
+    # One thread: the worker stores the queued batches one at a time, in the order they were
+    # queued, so a marker batch stored means every batch queued before it is stored too.
     worker = start_worker(
-        base_env, tmp_path_factory.mktemp("analytics-worker"), SITESPEAK_WORKER_QUEUES="analytics"
+        base_env,
+        tmp_path_factory.mktemp("analytics-worker"),
+        SITESPEAK_WORKER_QUEUES="analytics",
+        SITESPEAK_WORKER_THREADS="1",
     )
     yield worker
     worker.stop()
@@ -36,25 +43,41 @@ def numbers(site_id: int) -> dict:
 COUNTED = ("panel_opens", "questions_typed", "thumbs_up", "citations_clicked")
 
 
-def settled(site_id: int, settings) -> dict:
-    """The numbers once the worker has taken what earlier tests' pages queued: their beacons
-    wait in the analytics queue until this module's worker starts."""
-    queue = PriorityRedisStorage(name=f"{settings.redis_prefix}.analytics", url=settings.redis_url)
-    wait_for(lambda: queue.queue_size() == 0, timeout=60, every=0.5, what="an empty queue")
-    last = numbers(site_id)
-    for _ in range(20):
-        time.sleep(2)  # a message taken off the queue may still be on its way to the rollups
-        now = numbers(site_id)
-        if all(now[k] == last[k] for k in COUNTED):
-            return now
-        last = now
-    raise AssertionError(f"the analytics numbers never settled: {last}")
+def _stored(site_id: int, client_id: str) -> bool:
+    with database.connection_context():
+        return bool(
+            database.execute_sql(
+                "SELECT 1 FROM analytics_events WHERE site_id = %s AND client_id = %s",
+                (site_id, client_id),
+            ).fetchone()
+        )
+
+
+def settled(site: WidgetSite, web_url: str) -> dict:
+    """The numbers once the worker has stored what earlier tests' pages queued (their beacons
+    wait in the analytics queue until this module's worker starts): a marker batch is queued
+    behind them and waited for."""
+    marker = f"settle-{uuid.uuid4().hex}"
+    answer = httpx.post(
+        web_url + "/widget-events",
+        content=json.dumps(
+            {
+                "key": site.key,
+                "events": [{"id": marker, "session": marker, "type": "session.ended"}],
+            }
+        ),
+        headers={"Origin": site.url, "Content-Type": "text/plain"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    wait_for(lambda: _stored(site.id, marker), timeout=60, every=0.2, what="the marker batch")
+    return numbers(site.id)
 
 
 def test_a_visitors_panel_question_thumbs_and_citation_reach_the_rollups(
-    page, widget_site, analytics_worker, settings
+    page, widget_site, widget_web, analytics_worker
 ):
-    before = settled(widget_site.id, settings)
+    before = settled(widget_site, widget_web.url)
     open_widget(page, widget_site.url + "/")
     ask(page, "When do you open on Sunday?")
     wait_turns(page, 1)
