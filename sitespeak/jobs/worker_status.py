@@ -34,9 +34,12 @@ def lease_key(prefix: str, holder: str) -> str:
 
 
 def renew_lease(client: redis.Redis, settings: Settings, holder: str) -> None:
-    """This worker is alive and holds its claims for three more heartbeat intervals. Killed, it
-    stops renewing, and the reaper may take its jobs once the lease has expired."""
-    ttl_ms = int(settings.heartbeat_interval * 3000)
+    """This worker is alive and holds its claims for three more heartbeat intervals, and never
+    for less than a job's heartbeat may go stale. Killed, it stops renewing, and the reaper may
+    take its jobs once the lease has expired. The floor matters where the interval is short
+    (0.5 s in the tests): a supervision pass slowed past 1.5 s on a busy box let the lease of a
+    live worker lapse, and another worker's reaper took a job whose beats were slowed too."""
+    ttl_ms = int(max(settings.heartbeat_interval * 3, settings.job_stale_after) * 1000)
     client.set(lease_key(settings.redis_prefix, holder), "1", px=ttl_ms)
 
 

@@ -163,10 +163,15 @@ def supervise(
                 nx=True,
                 px=int(settings.heartbeat_interval * 900),
             ):
+                # This very process is alive, whatever its lease says: a pass slowed past the
+                # lease (PostgreSQL coming back, a busy box) must not take its own jobs.
                 reaper.reap(
                     settings,
                     jobs.publisher,
-                    lambda holder: worker_status.lease_alive(client, settings, holder),
+                    lambda holder: (
+                        holder == tasks.HOLDER
+                        or worker_status.lease_alive(client, settings, holder)
+                    ),
                 )
     except Exception as exc:  # noqa: BLE001 - a Redis or Postgres blip must not stop the worker
         problem = f"{type(exc).__name__}: {exc}".strip()[:300]
