@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -13,9 +14,21 @@ from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.speech.server import SpeechService
 from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
 
+HANG_GUARD = 60  # seconds: what the tests wait for happens at once on an idle box
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for the scheduler or its models to reach a state: the models run on threads, which
+    a loaded box may start late, so no fixed sleep is long enough."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
+    while not condition():
+        assert loop.time() < deadline, f"never happened: {what}"
+        await asyncio.sleep(0.005)
+
 
 class Recorder:
-    """Models that say what they were asked, in order; a gate holds the first call."""
+    """Models that say what they were asked, in order; a gate holds the slow calls."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
@@ -31,7 +44,7 @@ class Recorder:
 
     def synthesize(self, text: str) -> tuple[bytes, int]:
         if not text.startswith("quick"):
-            self.gate.wait(5)
+            self.gate.wait(HANG_GUARD)
         self.calls.append(("tts", text))
         return text.encode(), 16000
 
@@ -62,7 +75,7 @@ async def test_query_embeddings_arriving_together_are_one_call_that_waits_for_no
     s.start()
     try:
         busy = s.submit("tts", "busy", PRIORITY_LATER)  # holds the only slot
-        await asyncio.sleep(0.05)
+        await until(lambda: s.running == 1, "the busy synthesis in the slot")
         mixed = [
             s.submit("embed", ["one"], 0),
             s.submit("stt", b"clip a", 0),
@@ -71,7 +84,7 @@ async def test_query_embeddings_arriving_together_are_one_call_that_waits_for_no
             s.submit("stt", b"clip b", 0),
         ]
         # Both questions are embedded, in one call, while the slot is still taken.
-        vectors = await asyncio.wait_for(asyncio.gather(mixed[0], mixed[2]), 2)
+        vectors = await asyncio.wait_for(asyncio.gather(mixed[0], mixed[2]), HANG_GUARD)
         assert vectors == [[3], [5, 5]] and models.calls == [("embed", 3)]
         assert s.running == 1 and s.depth == 3
         models.gate.set()
@@ -87,9 +100,14 @@ async def test_query_embeddings_arriving_together_are_one_call_that_waits_for_no
 class SlowPassages(Recorder):
     """Embeds like Recorder, recording the texts; a batch of passages waits for the gate."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered: list[str] = []
+
     def embed_batch(self, requests: list[list[str]]) -> list[list[int]]:
+        self.entered += [text for texts in requests for text in texts]
         if requests[0][0].startswith("passage"):
-            self.gate.wait(5)
+            self.gate.wait(HANG_GUARD)
         self.calls.append(("embed", [text for texts in requests for text in texts]))
         return [[len(text) for text in texts] for texts in requests]
 
@@ -100,10 +118,11 @@ async def test_a_visitors_question_is_embedded_before_background_passages_queued
     s.start()
     try:
         bulk = [s.submit("embed", [f"passage {n}"], PRIORITY_BACKGROUND) for n in range(3)]
-        await asyncio.sleep(0.05)  # the first background request holds the embedding lane
+        # The first background request holds the embedding lane.
+        await until(lambda: models.entered == ["passage 0"], "the first passage embedding")
         question = s.submit("embed", ["opening hours?"], 0)
         models.gate.set()
-        assert await asyncio.wait_for(question, 2) == [14]
+        assert await asyncio.wait_for(question, HANG_GUARD) == [14]
         await asyncio.gather(*bulk)
         # The question waited for the one running request only, and ran alone: batched with
         # the passages it would have waited for their inference too.
@@ -141,7 +160,7 @@ async def test_syntheses_run_by_priority_and_transcriptions_before_them():
     s.start()
     try:
         busy = s.submit("tts", "busy", PRIORITY_LATER)  # takes the only slot, held by the gate
-        await asyncio.sleep(0.05)
+        await until(lambda: s.running == 1, "the busy synthesis in the slot")
         waiting = [
             s.submit("tts", "background", PRIORITY_BACKGROUND),
             s.submit("tts", "later", PRIORITY_LATER),
@@ -162,7 +181,7 @@ async def test_a_full_queue_refuses_at_once_and_a_cancelled_job_is_dropped():
     s.start()
     try:
         busy = s.submit("tts", "busy", PRIORITY_LATER)
-        await asyncio.sleep(0.05)
+        await until(lambda: s.running == 1, "the busy synthesis in the slot")
         dropped = s.submit("tts", "dropped", PRIORITY_LATER)
         kept = s.submit("tts", "kept", PRIORITY_LATER)
         with pytest.raises(Overloaded):
@@ -182,9 +201,11 @@ async def test_later_sentences_leave_a_slot_free_for_a_first_phrase():
     s.start()
     try:
         long_ones = [s.submit("tts", f"long {n}", PRIORITY_LATER) for n in range(3)]
-        await asyncio.sleep(0.05)
+        # One dispatch pass fills the slots it may: the first long one runs, and the rest
+        # were judged in the same pass.
+        await until(lambda: s.running > 0, "the first long sentence in a slot")
         assert s.running == 1 and s.depth == 2  # the second slot stays free
-        first = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), 2)
+        first = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), HANG_GUARD)
         assert first == (b"quick first", 16000)
         models.gate.set()
         await asyncio.gather(*long_ones)
@@ -198,15 +219,16 @@ async def test_a_phrase_queued_at_low_priority_moves_up_when_a_first_phrase_asks
     service = SpeechService(settings.model_copy(update={"speech_slots": 1}), models)
     service.scheduler.start()
     try:
+        s = service.scheduler
         busy = asyncio.ensure_future(service.synthesize("busy", PRIORITY_LATER))
-        await asyncio.sleep(0.05)
+        await until(lambda: s.running == 1, "the busy synthesis in the slot")
         other = asyncio.ensure_future(service.synthesize("another answer's sentence", 0))
         prepared = asyncio.ensure_future(service.synthesize("We open at 9.", PRIORITY_BACKGROUND))
-        await asyncio.sleep(0.05)
+        await until(lambda: s.depth == 2, "both sentences queued")
         # A visitor's first phrase is the sentence the worker is preparing in the background:
         # the cache shares that one synthesis, which now waits at the first phrase's rank.
         first = asyncio.ensure_future(service.synthesize("We open at 9.", PRIORITY_FIRST))
-        await asyncio.sleep(0.05)
+        await until(lambda: any(-job.rank[0] == PRIORITY_FIRST for job in s._heap), "the promotion")
         models.gate.set()
         await asyncio.gather(busy, other, prepared, first)
         order = [what for _, what in models.calls]
@@ -230,14 +252,12 @@ async def test_freed_memory_is_released_once_the_queue_is_empty_not_between_jobs
     s.start()
     try:
         busy = s.submit("tts", "busy", PRIORITY_LATER)
-        await asyncio.sleep(0.05)
+        await until(lambda: s.running == 1, "the busy synthesis in the slot")
         queued = [s.submit("tts", "quick one", PRIORITY_LATER), s.submit("stt", b"clip", 0)]
         models.gate.set()
         await asyncio.gather(busy, *queued)
-        for _ in range(100):  # the release runs on the pool after the last result is set
-            if models.calls[-1][0] == "idle":
-                break
-            await asyncio.sleep(0.01)
+        # The release runs on the pool after the last result is set.
+        await until(lambda: models.calls[-1][0] == "idle", "the release")
         assert models.calls == [("tts", "busy"), ("stt", 1), ("tts", "quick one"), ("idle", None)]
     finally:
         await s.close()
@@ -249,7 +269,7 @@ async def test_a_transcription_arriving_while_a_batch_decodes_waits_to_join_the_
 
     def transcribe_batch(clips: list[bytes]) -> list[str]:
         models.calls.append(("stt", len(clips)))
-        release.wait(5)
+        release.wait(HANG_GUARD)
         return [clip.decode() for clip in clips]
 
     s = Scheduler(
@@ -258,13 +278,13 @@ async def test_a_transcription_arriving_while_a_batch_decodes_waits_to_join_the_
     s.start()
     try:
         first = s.submit("stt", b"first", 0)
-        await asyncio.sleep(0.05)  # decoding, held by the gate
+        await until(lambda: models.calls == [("stt", 1)], "decoding, held by the gate")
         later = []
         for n in range(3):  # further apart than the batch window
             later.append(s.submit("stt", f"later {n}".encode(), 0))
             await asyncio.sleep(0.02)
         # The second slot is not taken by a small batch: it serves a first phrase at once.
-        phrase = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), 2)
+        phrase = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), HANG_GUARD)
         assert phrase == (b"quick first", 16000)
         release.set()
         assert await asyncio.gather(first, *later) == ["first", "later 0", "later 1", "later 2"]
@@ -281,22 +301,24 @@ async def test_a_partial_transcript_decoding_never_holds_up_a_finished_question(
     def transcribe_batch(clips: list[bytes]) -> list[str]:
         models.calls.append(("stt", len(clips)))
         if clips[0].startswith(b"caption"):
-            release.wait(5)
+            release.wait(HANG_GUARD)
         return [clip.decode() for clip in clips]
 
+    # No batch window: the dispatcher judges each caption in the pass right after its submit.
     s = Scheduler(
-        transcribe_batch, models.synthesize, slots=2, batch_window=0.005, max_batch=8, max_queue=16
+        transcribe_batch, models.synthesize, slots=2, batch_window=0, max_batch=8, max_queue=16
     )
     s.start()
     try:
         caption = s.submit("partial", b"caption so far", 0)
-        await asyncio.sleep(0.05)  # decoding, held by the gate
+        await until(lambda: models.calls == [("stt", 1)], "decoding, held by the gate")
         # A second caption waits: optional work never takes the last free slot...
         waiting = s.submit("partial", b"caption of another visitor", 0)
-        await asyncio.sleep(0.05)
+        # One turn of the loop: the dispatcher, woken by the submit, runs its whole pass first.
+        await asyncio.sleep(0)
         assert s.running == 1 and s.depth == 1
         # ...which a visitor who stopped talking gets at once.
-        heard = await asyncio.wait_for(s.submit("stt", b"whole question", 0), 2)
+        heard = await asyncio.wait_for(s.submit("stt", b"whole question", 0), HANG_GUARD)
         assert heard == "whole question"
         release.set()
         assert await asyncio.gather(caption, waiting) == [
@@ -314,9 +336,10 @@ async def test_a_transcription_told_more_are_coming_waits_for_them_to_share_its_
     s.start()
     try:
         # Two more visitors are pausing. The window is far wider than the 40 ms they take here
-        # (on a loaded box the test's own sleeps overrun), and the batch window narrower than
-        # the 20 ms between them: without the hint, the first would decode alone.
-        first = s.submit("stt", b"first", 0, window=0.5)
+        # (on a loaded box the test's own sleeps overrun, by seconds at worst), and the batch
+        # window narrower than the 20 ms between them: without the hint, the first would
+        # decode alone.
+        first = s.submit("stt", b"first", 0, window=5)
         await asyncio.sleep(0.02)
         second = s.submit("stt", b"second", 0)
         await asyncio.sleep(0.02)
