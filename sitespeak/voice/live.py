@@ -23,6 +23,7 @@ from sitespeak.voice.answer import Answer
 from sitespeak.voice.audio import frame_bytes, split_frames
 from sitespeak.voice.by_meaning import Meaning
 from sitespeak.voice.greeting import say_greeting
+from sitespeak.voice.inbox import Inbox
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.persona import Persona
@@ -212,6 +213,12 @@ class LiveSession:
         self.closing = False
         self.greeted = False
         self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.inbox = Inbox(
+            wire.receive,
+            cfg.voice_idle_timeout,
+            self.answering,
+            lambda idle: Closed(4408, f"idle for {idle:g}s"),
+        )
 
     async def vet(self, site_id: int, question: str, reply: Answer) -> Answer:
         """The catalog's gate, then only what the widget on this page will really do."""
@@ -257,6 +264,7 @@ class LiveSession:
         finally:
             if not self._stop.done():
                 self._stop.set_result(None)
+            self.inbox.end(Closed(1012, RESUME_HINT))
 
     # --- the receive loop ------------------------------------------------------------------
 
@@ -271,13 +279,13 @@ class LiveSession:
 
     async def run(self) -> None:
         await self.ready()
-        idle = self.s.settings.voice_idle_timeout
         self.s.sessions.add(self)
         try:
             while not self._stop.done():
-                await self.handle(await self.next_frame(idle))
+                await self.handle(await self.inbox.next())
             raise Closed(1012, RESUME_HINT)
         finally:
+            self.inbox.close()
             self.s.sessions.discard(self)
             self.cancel_response()
             self.drop_speculation()
@@ -285,28 +293,8 @@ class LiveSession:
                 if task is not None:
                     await asyncio.gather(task, return_exceptions=True)
 
-    async def next_frame(self, idle: float) -> str | bytes:
-        """The next client frame; Closed when idle too long or when the server drains."""
-        receive = asyncio.ensure_future(self.wire.receive())
-        try:
-            while True:
-                await asyncio.wait(
-                    (receive, self._stop), timeout=idle, return_when=asyncio.FIRST_COMPLETED
-                )
-                answering = self.response is not None and not self.response.done()
-                if receive.done() or self._stop.done() or not answering:
-                    break  # a visitor listening to a long (or slow) answer is not idle
-        except BaseException:
-            # A visitor who leaves cancels us here: a receive left pending would be destroyed
-            # later with "Task was destroyed but it is pending!" on the console.
-            receive.cancel()
-            raise
-        if receive.done():
-            return receive.result()
-        receive.cancel()
-        if self._stop.done():
-            raise Closed(1012, RESUME_HINT)
-        raise Closed(4408, f"idle for {idle:g}s")
+    def answering(self) -> bool:
+        return self.response is not None and not self.response.done()
 
     async def handle(self, frame: str | bytes) -> None:
         limit = self.s.settings.voice_max_frame_bytes

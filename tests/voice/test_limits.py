@@ -68,3 +68,30 @@ async def test_turns_per_minute_count_every_session_of_one_address(strict_web, v
             refusals += [e["message"] for e in turn.of("error")]
         await ws.close()
     assert refusals and all("from this address" in m for m in refusals)
+
+
+@pytest.fixture(scope="module")
+def patient_web(base_env, voice_site, tmp_path_factory):
+    """The idle limit of strict_web (2 s), no tight turn limits: its answers outlast the limit."""
+    proc = start_web(
+        {**own_queues(base_env), **VOICE_ENV, "SITESPEAK_VOICE_IDLE_TIMEOUT": "2"},
+        tmp_path_factory.mktemp("patient-web"),
+        60,
+    )
+    yield proc
+    proc.stop()
+
+
+async def test_a_visitor_listening_to_an_answer_longer_than_the_idle_limit_is_not_idle(
+    patient_web, voice_site
+):
+    ws, ready = await open_session(patient_web.url, voice_site.origin, voice_site.key)
+    rate = ready["output_format"]["sample_rate"]
+    await ws.send(json.dumps({"type": "input.text", "text": "What are your opening hours?"}))
+    turn = await until_done(ws)  # nothing sent meanwhile: the visitor only listens
+    assert turn.done["interrupted"] is False
+    # Paced in real time (a lead of a few hundred ms): sending it took longer than the limit.
+    assert len(turn.audio) / (2 * rate) > 3
+    with pytest.raises(ConnectionClosed) as caught:  # once the answer is over, idle it is
+        await next_event(ws, 30)
+    assert caught.value.rcvd.code == 4408
