@@ -77,12 +77,14 @@ class OpenAIAnswerer:
         self.persona = persona or Persona()
         self.client, self.model, self.budget = client, model, budget
         self.retrieve, self.site_id, self.catalog = retrieve, site_id, catalog
+        self._searched: tuple[str, list[Any]] = ("", [])  # what the turn searched for, found
 
     async def stream(
         self, question: str, passages: list[Any], history: list[dict[str, str]], sink: Any
     ) -> AsyncGenerator[str, None]:
         started = time.perf_counter()
         known = list(passages)
+        self._searched = (local.query_for(question, history).strip(), list(passages))
         splitter = Sentences()
         try:
             chunks = await self._first_text(question, known, history, sink, started)
@@ -149,6 +151,14 @@ class OpenAIAnswerer:
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
         raise Fallback("too many tool rounds")
 
+    def _searched_before(self, query: str, k: int) -> list[Any] | None:
+        """The turn's own passages when the model searches for the very words the turn searched
+        for just before: the same search ranks the same, so its best ``k`` are what a second
+        search would return (the turn asked for more). Saves a search on the way to the first
+        audio: models often search for the question as asked."""
+        words, found = self._searched
+        return list(found[:k]) if words and query.strip() == words else None
+
     async def _open(self, messages: list[dict[str, Any]]) -> Any:
         return await self.client.chat.completions.create(
             model=self.model,
@@ -167,7 +177,10 @@ class OpenAIAnswerer:
             return json.dumps({"error": "arguments are not JSON"})
         sink.tool(name, args)
         if name == "search_site":
-            found = await self.retrieve(self.site_id, str(args.get("query", ""))[:300], 5)
+            query = str(args.get("query", ""))[:300]
+            found = self._searched_before(query, 5)
+            if found is None:
+                found = await self.retrieve(self.site_id, query, 5)
             first = len(known) + 1
             known.extend(found)
             return passage_block(found, first) or "No passages matched."
