@@ -27,7 +27,7 @@ async def _until_closed(ws) -> tuple[list[dict], int, str]:
     events = []
     try:
         while True:
-            frame = await asyncio.wait_for(ws.recv(), 60)
+            frame = await asyncio.wait_for(ws.recv(), 120)  # a hang guard
             if isinstance(frame, str):
                 events.append(json.loads(frame))
     except ConnectionClosed as closed:
@@ -46,17 +46,17 @@ async def _resume(stack: Stack, resume_id: str) -> bool:
     return ready.get("resumed") is True
 
 
-async def _readiness_turns_503(url: str, within: float = 2.5) -> bool:
-    """Whether readiness says 503 within ``within`` seconds of the signal (inside the drain
-    delay: a fixed 0.3 s was not always enough on a loaded box)."""
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=10) as http:
-        while True:
-            if (await http.get(url + "/health/ready")).status_code == 503:
-                return True
-            if time.monotonic() > deadline:
-                return False
+async def _readiness_turns_503(web) -> bool:
+    """Whether readiness says 503 while the process still serves: waited for (the deadline is
+    a hang guard), and judged inside the drain delay by the log, where the sessions' closing
+    starts after it."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(timeout=30) as http:
+        while time.monotonic() < deadline:
+            if (await http.get(web.url + "/health/ready")).status_code == 503:
+                return "draining: closing" not in web.output()
             await asyncio.sleep(0.05)
+    return False
 
 
 async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_they_resume(
@@ -65,8 +65,10 @@ async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_t
     web = start_web(
         {
             **stack.env,
-            "SITESPEAK_SHUTDOWN_GRACE": "30",
-            "SITESPEAK_DRAIN_DELAY": "3",
+            # Room for the turns in flight and the checks on a loaded box; the log, not the
+            # clock, says whether either ran short.
+            "SITESPEAK_SHUTDOWN_GRACE": "60",
+            "SITESPEAK_DRAIN_DELAY": "8",
         },
         stack.logs,
         90,
@@ -82,10 +84,9 @@ async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_t
         for ws in sockets[:TALKING]:  # the turns are under way (a fixed 0.5 s was not always)
             while (await next_event(ws))["type"] != "response.started":
                 pass
-        sent = time.monotonic()
         web.popen.send_signal(signal.SIGTERM)
         endings = asyncio.gather(*(_until_closed(ws) for ws in sockets))
-        assert await _readiness_turns_503(web.url)
+        assert await _readiness_turns_503(web), web.output()[-3000:]
         results = await endings
 
         for number, (events, code, reason) in enumerate(results):
@@ -95,8 +96,9 @@ async def test_sigterm_with_50_sessions_mid_turn_closes_each_with_the_hint_and_t
             if number < TALKING:  # its turn was answered to the end before the goodbye
                 done = [e for e in events if e["type"] == "response.done"]
                 assert done and not done[0].get("interrupted"), (number, kinds)
-        assert web.popen.wait(60) == 0, web.output()[-3000:]
-        assert time.monotonic() - sent < 30  # within the grace
+        assert web.popen.wait(120) == 0, web.output()[-3000:]
+        # Within the grace: every session's goodbye let the stop through.
+        assert "at the end of the grace" not in web.output(), web.output()[-3000:]
         resumed = [await _resume(stack, resume_id) for resume_id in resume_ids]
         assert all(resumed), resumed.count(False)
         print(f"SIGTERM: {SESSIONS} sessions ({TALKING} mid-turn): all told, all resumed")
