@@ -119,6 +119,7 @@ STAGES = (
     ("early_end", "early"),
     ("speculations_discarded", "discarded"),
     ("wait_ms", "draft wait"),
+    ("first_phrase_ahead", "ahead (1 used, 0 differed)"),
     ("stt_ms", "stt"),
     ("tts_first_audio_ms", "first phrase wait"),
     ("eos_to_first_audio_ms", "eos->audio"),
@@ -127,12 +128,17 @@ STAGES = (
 
 def stages(timings: dict) -> str:
     """A turn's stage timings on one line, for --verbose."""
-    return ", ".join(f"{label} {float(timings.get(key, 0)):.0f}" for key, label in STAGES)
+    return ", ".join(
+        f"{label} {float(timings[key]):.0f}" if key in timings else f"{label} -"
+        for key, label in STAGES
+    )
 
 
-# What the first audio was: the three are not comparable (a cached phrase costs no synthesis).
-INSTANT, SYNTHESIZED, FILLER = (
+# What the first audio was: not comparable (a cached phrase costs no synthesis; one made from
+# a partial transcript's answer was synthesized while the visitor spoke).
+INSTANT, AHEAD, SYNTHESIZED, FILLER = (
     "of which instant (prepared audio)",
+    "of which first phrase made from a partial",
     "of which synthesized first phrase",
     "of which filler first (cached_first)",
 )
@@ -145,7 +151,9 @@ def first_audio_kind(timings: dict) -> str:
     # Before the "filler" timing, cached_first always played the filler.
     if timings.get("filler", timings.get("admission_level") == LEVELS.index("cached_first")):
         return FILLER
-    return INSTANT if timings.get("instant") else SYNTHESIZED
+    if timings.get("instant"):
+        return INSTANT
+    return AHEAD if timings.get("first_phrase_ahead") == 1 else SYNTHESIZED
 
 
 async def solo(
@@ -207,7 +215,8 @@ def report(
     title: str, out: dict, processes_: dict[str, int], speech: list[str] | None = None
 ) -> None:
     print(f"{title} -- {load()}")
-    for name in (FIRST_AUDIO, f"  {INSTANT}", f"  {SYNTHESIZED}", f"  {FILLER}", STARTED, STALLS):
+    kinds = (f"  {INSTANT}", f"  {AHEAD}", f"  {SYNTHESIZED}", f"  {FILLER}")
+    for name in (FIRST_AUDIO, *kinds, STARTED, STALLS):
         values = out.pop(name, [])
         if values:
             print(row(name, values))

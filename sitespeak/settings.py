@@ -409,6 +409,13 @@ class Settings(BaseSettings):
         "80 ms into a pause (discarded if the visitor goes on), so they overlap the "
         "end-of-speech hangover.",
     )
+    voice_phrase_ahead: bool = Field(
+        True,
+        description="Answer each partial transcript while the visitor speaks and synthesize "
+        "that answer's first phrase at low priority (only when the speech engine is nearly "
+        "idle), so a final answer that begins with the same phrase plays it without waiting "
+        "for a synthesis; an answer that begins otherwise never plays it.",
+    )
     voice_early_end: bool = Field(
         True,
         description="End a turn after SITESPEAK_VOICE_ENDPOINT_SILENCE_MS of silence counted "

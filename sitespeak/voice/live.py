@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from sitespeak.errors import InvalidInput, outage_from
 from sitespeak.settings import Settings
+from sitespeak.voice import ahead
 from sitespeak.voice import protocol as p
 from sitespeak.voice.admission import MeteredSpeech, SpeechLoad
 from sitespeak.voice.answer import Answer
@@ -27,11 +28,21 @@ from sitespeak.voice.inbox import Inbox
 from sitespeak.voice.limits import AddressSessions, TurnLimiter, announced
 from sitespeak.voice.offers import as_seen_from
 from sitespeak.voice.persona import Persona
+from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.session import SessionState, SessionStore
+from sitespeak.voice.speakable import speakable
 from sitespeak.voice.speculation import Reach, Speculation, prepare, whole_question
-from sitespeak.voice.speech_api import Speech, SpeechEngine
+from sitespeak.voice.speech_api import PRIORITY_LATER, Speech, SpeechEngine
 from sitespeak.voice.streamed import StreamingAnswerer
-from sitespeak.voice.turn import Retriever, TurnInput, TurnResult, Vetter, run_turn
+from sitespeak.voice.turn import (
+    Retriever,
+    TurnInput,
+    TurnResult,
+    Vetter,
+    compose,
+    look_up,
+    run_turn,
+)
 from sitespeak.voice.vad import Endpointer
 
 log = logging.getLogger(__name__)
@@ -210,6 +221,8 @@ class LiveSession:
         self.utterances = 0  # a decode of an earlier utterance must not show as this one's
         self.speculation: Speculation | None = None
         self.speculations = {"used": 0, "discarded": 0}
+        self.ahead: ahead.Ahead | None = None  # this utterance's first phrase, from a partial
+        self.ahead_task: asyncio.Task | None = None
         self.closing = False
         self.greeted = False
         self._stop: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -289,7 +302,8 @@ class LiveSession:
             self.s.sessions.discard(self)
             self.cancel_response()
             self.drop_speculation()
-            for task in (self.response, self.partial_task):
+            self.drop_ahead()
+            for task in (self.response, self.partial_task, self.ahead_task):
                 if task is not None:
                     await asyncio.gather(task, return_exceptions=True)
 
@@ -367,6 +381,7 @@ class LiveSession:
                 self.partial_text, self.last_partial_at, self.partial_upto = "", now, 0
                 self.utterances += 1
                 self.speculations["discarded"] = 0  # counted per utterance
+                self.drop_ahead()
                 await self.send(p.SpeechStarted())
             else:
                 await self.end_of_speech(now)
@@ -404,6 +419,7 @@ class LiveSession:
                 draft=draft,
                 discarded=self.speculations["discarded"],
                 early=early,
+                ahead=self.ahead,
             )
         )
 
@@ -436,6 +452,7 @@ class LiveSession:
                     list(self.state.history),
                     self.persona,
                     self.s.meaning,
+                    self.ahead,
                 )
             )
             self.speculation = Speculation(upto, task)
@@ -501,6 +518,57 @@ class LiveSession:
         this = self.utterances
         text = await self.s.engine.transcribe_partial(audio)
         await self.heard_so_far(text, this, len(audio))
+        self.prepare_ahead(text, this)
+
+    # --- the first phrase from a partial transcript (sitespeak.voice.ahead) -----------------
+
+    def prepare_ahead(self, text: str, utterance: int) -> None:
+        """Answer what was heard so far and synthesize that answer's first phrase at low
+        priority, one at a time per session, while this utterance goes on."""
+        if not self.s.settings.voice_phrase_ahead or not self.still_speaking(utterance):
+            return
+        if not text or (self.ahead_task is not None and not self.ahead_task.done()):
+            return
+        reach = self.reach()
+        if reach is None or not (reach.answer and reach.first_phrase):
+            return  # a provider's answer or voice: nothing is billed for guesses
+        if not ahead.worth_it(self.s.load.plan()):
+            return
+        self.ahead_task = asyncio.ensure_future(self._ahead(text, utterance))
+
+    def still_speaking(self, utterance: int) -> bool:
+        """The visitor is in ``utterance`` and no speculative run has begun: past that, the
+        run makes its own first phrase."""
+        return utterance == self.utterances and self.vad.speaking and self.speculation is None
+
+    async def _ahead(self, text: str, utterance: int) -> None:
+        history = list(self.state.history)
+        try:
+            passages = await look_up(self.state.site_id, text, self.s.retrieve, history)
+            # No page-action vetting and no second look: neither changes what is spoken first
+            # in an answer the site covers, and a phrase that differs is simply not used.
+            reply = await compose(self.state.site_id, text, passages, None, history, self.persona)
+        except Exception as exc:  # noqa: BLE001 - optional work: the turn meets any real error
+            log.debug("no first phrase ahead: %s", exc)
+            return
+        plan = self.s.load.plan()
+        chunks = split_answer(reply.speech, plan.first_words)
+        if not chunks or not self.still_speaking(utterance) or not ahead.worth_it(plan):
+            return
+        if self.ahead is not None and self.ahead.text == chunks[0] and not self.ahead.failed:
+            return  # the same phrase as the last partial's: already made (or being made)
+        self.drop_ahead()
+        engine = MeteredSpeech(self.s.engine, self.s.load)
+        phrase = speakable(chunks[0])
+        # Below every visitor's first phrase: never ahead of an answer someone waits for.
+        self.ahead = ahead.start(
+            chunks[0], lambda: engine.synthesize(phrase, priority=PRIORITY_LATER)
+        )
+
+    def drop_ahead(self) -> None:
+        if self.ahead is not None:
+            self.ahead.drop()
+            self.ahead = None
 
     def heard_at_pause(self, decode: asyncio.Future[str], utterance: int, upto: int) -> None:
         """The speculative run's decode is done (the run itself may have been discarded)."""

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitespeak.voice.admission import Plan
+from sitespeak.voice.ahead import Ahead, first_audio
 from sitespeak.voice.by_meaning import Meaning
 from sitespeak.voice.persona import Persona
 from sitespeak.voice.phrases import split_answer
-from sitespeak.voice.speakable import speakable
 from sitespeak.voice.stt import LOOP_RUN, longest_run
 from sitespeak.voice.timings import Timing
 from sitespeak.voice.turn import Draft, Retriever, Vetter, compose, look_up
@@ -50,7 +50,10 @@ async def prepare(
     history: list[dict[str, str]] | None = None,
     persona: Persona | None = None,
     meaning: Meaning | None = None,
+    ahead: Ahead | None = None,
 ) -> Draft:
+    """``ahead``: a first phrase a partial transcript's answer prepared (sitespeak.voice.ahead),
+    used when this answer begins with the very same phrase."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
 
@@ -70,9 +73,9 @@ async def prepare(
     reply = await compose(site_id, transcript, passages, vet, history, persona, meaning, timings)
     stage(Timing.ANSWER)
     chunks = split_answer(reply.speech, plan.first_words)
-    first = None
+    first, prepared = None, None
     if reach.first_phrase and plan.audio and not plan.filler and chunks:
-        first = asyncio.ensure_future(engine.synthesize(speakable(chunks[0]), priority=1))
+        first, prepared = first_audio(engine, chunks[0], ahead)
     return Draft(
         transcript,
         passages,
@@ -81,6 +84,7 @@ async def prepare(
         timings,
         first_text=chunks[0] if first else "",
         history_len=len(history or []),
+        ahead=prepared,
     )
 
 

@@ -30,6 +30,9 @@ class Timing(StrEnum):
     SPECULATIVE = "speculative"  # the stages up to the answer ran during the hangover
     EARLY_END = "early_end"  # the turn ended before the hangover: a whole question was heard
     INSTANT = "instant"  # the first phrase came from the speech process's phrase cache
+    # 1: the first phrase's audio was made from a partial transcript's answer, before the
+    # final transcript; 0: one was made, but the answer began otherwise (it was not played)
+    FIRST_PHRASE_AHEAD = "first_phrase_ahead"
     ANSWER_PREPARED = "answer_prepared"  # a prepared answer, composed before this turn
     FILLER = "filler"  # a filler was played before the answer
     ADMISSION_LEVEL = "admission_level"  # index of the admission level (full, short, ...)

@@ -24,6 +24,7 @@ from sitespeak.errors import SpeechUnavailable, outage_from
 from sitespeak.voice import answer as answerer
 from sitespeak.voice import composed, streamed
 from sitespeak.voice.admission import Plan
+from sitespeak.voice.ahead import Ahead, first_audio
 from sitespeak.voice.audio import resample
 from sitespeak.voice.by_meaning import Meaning, second_look
 from sitespeak.voice.persona import Persona
@@ -73,6 +74,7 @@ class TurnInput:
     plan: Plan = field(default_factory=lambda: Plan("full", 0.0))  # admission's choice
     discarded: int = 0  # speculative runs thrown away because the visitor went on
     early: bool = False  # ended at the hangover from the last sound: a whole question was heard
+    ahead: Ahead | None = None  # a first phrase prepared from a partial transcript's answer
 
 
 @dataclass
@@ -86,6 +88,9 @@ class Draft:
     timings: dict[str, float] = field(default_factory=dict)  # the stages' cost, paid early
     first_text: str = ""  # the phrase first_audio speaks
     history_len: int = 0  # turns the run understood the question with
+    # first_audio was prepared from a partial transcript (True), one was but this answer
+    # begins otherwise (False), or none was (None): sitespeak.voice.ahead
+    ahead: bool | None = None
 
 
 async def settled(draft: asyncio.Future | None) -> Draft | None:
@@ -247,13 +252,30 @@ async def run_turn(
 
     # 5. Speech out: a short first phrase, then sentence by sentence while the previous plays.
     chunks = split_answer(reply.speech, turn.plan.first_words)
-    first = draft.first_audio if draft and chunks and draft.first_text == chunks[0] else None
+    first, prepared = _first_phrase(chunks, draft, turn, engine)
+    if prepared is not None:
+        result.timings[Timing.FIRST_PHRASE_AHEAD] = float(prepared)
     try:
         await speak(chunks, turn.seq, engine, out, output_rate, clock, result, turn.plan, first)
     except SpeechUnavailable as exc:
         await _speechless(out, result, chunks, "speech_unavailable", exc.message)
     clock.since_end(Timing.TOTAL)
     return result
+
+
+def _first_phrase(
+    chunks: list[str], draft: Draft | None, turn: TurnInput, engine: Speech
+) -> tuple[asyncio.Future | None, bool | None]:
+    """The first phrase's synthesis if it was started before the turn (by the speculative run,
+    or from a partial transcript's answer: sitespeak.voice.ahead), and whether a partial's
+    answer had prepared it (None: none had)."""
+    if not chunks:
+        return None, None
+    if draft and draft.first_audio is not None and draft.first_text == chunks[0]:
+        return draft.first_audio, draft.ahead
+    if turn.ahead is None or not turn.plan.audio:
+        return None, None
+    return first_audio(engine, chunks[0], turn.ahead)
 
 
 async def _streamed(
