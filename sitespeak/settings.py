@@ -333,7 +333,8 @@ class Settings(BaseSettings):
         ge=0,
         le=10000,
         description="How often a partial transcript is made while the visitor speaks, when "
-        "the speech engine would take it at once; 0 turns these off (saves CPU under load). "
+        "the speech engine would take it at once (twice as often while it is idle, for "
+        "SITESPEAK_VOICE_PHRASE_AHEAD); 0 turns these off (saves CPU under load). "
         "What was heard up to each pause is sent either way (that decode is made anyway).",
     )
     voice_max_frame_bytes: int = Field(

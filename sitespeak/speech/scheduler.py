@@ -12,7 +12,8 @@ slot: they run in a lane of their own (one thread), batched the same way, becaus
 ~10 ms and a question waiting behind two 400 ms syntheses for a slot made retrieval the slow
 part of a busy box's turn (p95 496 -> 1,453 ms with ten visitors at once, measured); in that
 lane a background request (the worker's) runs only when no visitor's question waits. Syntheses
-follow by priority: a first phrase before later sentences, background work last; equal
+follow by priority: a first phrase before later sentences, background work last, and a first
+phrase prepared from a partial transcript (a guess) only while nothing else runs; equal
 priorities first come, first served. With two slots or more, later sentences, partial
 transcripts and background work never take the last free slot: a running job cannot be
 interrupted, so a first phrase or a transcription arriving behind a row of long sentences would
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitespeak.voice.speech_api import (
+    PRIORITY_AHEAD,
     PRIORITY_BACKGROUND,
     PRIORITY_FIRST,
     PRIORITY_LATER,
@@ -246,6 +248,10 @@ class Scheduler:
         for job in sorted(self._heap):
             if job.kind == "stt" and self.decoding:
                 continue
+            if -job.rank[0] <= PRIORITY_AHEAD and self.running:
+                # A guess (sitespeak.voice.ahead) only on an idle process: beside a decode it
+                # would take a core from the question a visitor just finished.
+                return None
             if -job.rank[0] < PRIORITY_FIRST and not self._later_may_run():
                 return None  # the last free slot waits for a first phrase or a transcription
             return job

@@ -32,7 +32,7 @@ from sitespeak.voice.phrases import split_answer
 from sitespeak.voice.session import SessionState, SessionStore
 from sitespeak.voice.speakable import speakable
 from sitespeak.voice.speculation import Reach, Speculation, prepare, whole_question
-from sitespeak.voice.speech_api import PRIORITY_LATER, Speech, SpeechEngine
+from sitespeak.voice.speech_api import PRIORITY_AHEAD, Speech, SpeechEngine
 from sitespeak.voice.streamed import StreamingAnswerer
 from sitespeak.voice.turn import (
     Retriever,
@@ -503,7 +503,13 @@ class LiveSession:
         engine would take it at once. It used to wait until this web process had no speech call
         in flight at all, which with the speculative run at every pause (or one other visitor's
         answer being synthesized) meant the live transcript almost never moved."""
-        interval = self.s.settings.voice_partial_interval_ms / 1000
+        cfg = self.s.settings
+        interval = cfg.voice_partial_interval_ms / 1000
+        if cfg.voice_phrase_ahead and self.s.engine.idle:
+            # Nothing of this process waits on the speech engine: a fresher partial makes a
+            # first phrase prepared from it (sitespeak.voice.ahead) likelier to be the answer's,
+            # whose deciding word is often the question's last ("... on Sunday?").
+            interval /= 2
         if interval <= 0 or now - self.last_partial_at < interval:
             return
         own_busy = self.partial_task is not None and not self.partial_task.done()
@@ -560,9 +566,10 @@ class LiveSession:
         self.drop_ahead()
         engine = MeteredSpeech(self.s.engine, self.s.load)
         phrase = speakable(chunks[0])
-        # Below every visitor's first phrase: never ahead of an answer someone waits for.
+        # Below all other work, and only while the speech process has none: a guess must
+        # never slow a decode or a phrase someone waits for.
         self.ahead = ahead.start(
-            chunks[0], lambda: engine.synthesize(phrase, priority=PRIORITY_LATER)
+            chunks[0], lambda: engine.synthesize(phrase, priority=PRIORITY_AHEAD)
         )
 
     def drop_ahead(self) -> None:

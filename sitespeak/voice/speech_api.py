@@ -14,6 +14,10 @@ from typing import Protocol
 # filler) before later sentences of any answer; background work (instant answers prepared by
 # the worker) below every visitor's turn. Transcriptions always run at TRANSCRIBE.
 PRIORITY_BACKGROUND = -1
+# A first phrase prepared from a partial transcript (sitespeak.voice.ahead): a guess, run only
+# while the speech process has nothing else to run, so it never slows a decode or a phrase
+# someone waits for. A first phrase asking for the same text moves it up (shared synthesis).
+PRIORITY_AHEAD = -2
 PRIORITY_LATER = 0
 PRIORITY_FIRST = 1
 PRIORITY_FILLER = 2

@@ -12,7 +12,12 @@ import pytest
 
 from sitespeak.speech.scheduler import Overloaded, Scheduler
 from sitespeak.speech.server import SpeechService
-from sitespeak.voice.speech_api import PRIORITY_BACKGROUND, PRIORITY_FIRST, PRIORITY_LATER
+from sitespeak.voice.speech_api import (
+    PRIORITY_AHEAD,
+    PRIORITY_BACKGROUND,
+    PRIORITY_FIRST,
+    PRIORITY_LATER,
+)
 
 HANG_GUARD = 60  # seconds: what the tests wait for happens at once on an idle box
 
@@ -324,6 +329,39 @@ async def test_a_partial_transcript_decoding_never_holds_up_a_finished_question(
         assert await asyncio.gather(caption, waiting) == [
             "caption so far",
             "caption of another visitor",
+        ]
+    finally:
+        release.set()
+        await s.close()
+
+
+async def test_a_first_phrase_prepared_ahead_waits_until_nothing_else_runs():
+    models = Recorder()
+    release = threading.Event()
+
+    def transcribe_batch(clips: list[bytes]) -> list[str]:
+        models.calls.append(("stt", len(clips)))
+        release.wait(5)
+        return [clip.decode() for clip in clips]
+
+    s = Scheduler(
+        transcribe_batch, models.synthesize, slots=2, batch_window=0.005, max_batch=8, max_queue=16
+    )
+    s.start()
+    try:
+        heard = s.submit("stt", b"whole question", 0)  # decoding, held by the gate
+        guess = s.submit("tts", "quick guess from a partial", PRIORITY_AHEAD)
+        # A visitor's first phrase takes the free slot; the guess leaves it to the decode.
+        first = await asyncio.wait_for(s.submit("tts", "quick first", PRIORITY_FIRST), 2)
+        assert first == (b"quick first", 16000)
+        assert not guess.done() and s.depth == 1, models.calls
+        release.set()
+        assert await asyncio.wait_for(heard, 2) == "whole question"
+        assert await asyncio.wait_for(guess, 2) == (b"quick guess from a partial", 16000)
+        assert [what for _, what in models.calls] == [
+            1,
+            "quick first",
+            "quick guess from a partial",
         ]
     finally:
         release.set()
