@@ -39,6 +39,7 @@ class Ahead:
     """A first phrase (as sitespeak.voice.phrases cut it) and its synthesis, low priority."""
 
     text: str
+    heard: str  # the partial transcript it answers
     audio: asyncio.Future
 
     @property
@@ -57,10 +58,10 @@ def worth_it(plan: Plan) -> bool:
     return plan.level == "full" and plan.predicted_wait_ms <= MAX_WAIT_MS
 
 
-def start(text: str, synthesize: Callable[[], Awaitable[tuple[bytes, int]]]) -> Ahead:
+def start(text: str, heard: str, synthesize: Callable[[], Awaitable[tuple[bytes, int]]]) -> Ahead:
     audio = asyncio.ensure_future(synthesize())
     audio.add_done_callback(_quiet)  # a phrase nobody used may fail unheard
-    return Ahead(text, audio)
+    return Ahead(text, heard, audio)
 
 
 def first_audio(

@@ -535,6 +535,8 @@ class LiveSession:
             return
         if not text or (self.ahead_task is not None and not self.ahead_task.done()):
             return
+        if self.ahead is not None and self.ahead.heard == text:
+            return  # nothing new was heard: the same answer (retrieval and answer cost CPU here)
         reach = self.reach()
         if reach is None or not (reach.answer and reach.first_phrase):
             return  # a provider's answer or voice: nothing is billed for guesses
@@ -562,14 +564,16 @@ class LiveSession:
         if not chunks or not self.still_speaking(utterance) or not ahead.worth_it(plan):
             return
         if self.ahead is not None and self.ahead.text == chunks[0] and not self.ahead.failed:
+            self.ahead.heard = text
             return  # the same phrase as the last partial's: already made (or being made)
         self.drop_ahead()
-        engine = MeteredSpeech(self.s.engine, self.s.load)
+        engine = self.s.engine  # not metered: it waits for an idle speech process, and as a
+        # call in flight it would make admission predict a longer wait for every real turn
         phrase = speakable(chunks[0])
         # Below all other work, and only while the speech process has none: a guess must
         # never slow a decode or a phrase someone waits for.
         self.ahead = ahead.start(
-            chunks[0], lambda: engine.synthesize(phrase, priority=PRIORITY_AHEAD)
+            chunks[0], text, lambda: engine.synthesize(phrase, priority=PRIORITY_AHEAD)
         )
 
     def drop_ahead(self) -> None:
