@@ -52,10 +52,33 @@ def record_turn(session_id: str, tenant_id: int, site_id: int, turn: dict[str, A
     VoiceTurn.insert(session=session_id, tenant=tenant_id, site=site_id, **turn).on_conflict(
         conflict_target=[VoiceTurn.session, VoiceTurn.seq], preserve=[VoiceTurn.answer]
     ).execute()
+    _take_early_vote(session_id, tenant_id, site_id, turn["seq"])
     (
         VoiceSession.update(turn_count=VoiceSession.turn_count + 1, last_turn_at=utcnow())
         .where(VoiceSession.id == session_id)
         .execute()
+    )
+
+
+# How far back a vote that came before its turn is looked for: the turn is recorded in the
+# background once answered, a vote beacon can only be seconds ahead of it.
+EARLY_VOTE_WINDOW = "10 minutes"
+
+
+def _take_early_vote(session_id: str, tenant_id: int, site_id: int, seq: int) -> None:
+    """The visitor's latest vote on this turn, when its beacon was stored before the turn was:
+    the turn is recorded in the background after the answer is sent, so a quick thumbs-down
+    could reach the worker first and, finding no turn to mark, was lost. Same site and tenant
+    only, as for a vote that finds its turn (``analytics.store.record_votes``)."""
+    database.execute_sql(
+        "UPDATE voice_turns t SET feedback = v.value FROM ("
+        "  SELECT data->>'value' AS value FROM analytics_events"
+        "  WHERE site_id = %s AND tenant_id = %s AND kind = 'feedback'"
+        f"  AND at >= now() - interval '{EARLY_VOTE_WINDOW}'"
+        "  AND data->>'voice_session' = %s AND data->>'turn' = %s"
+        "  ORDER BY at DESC, id DESC LIMIT 1"
+        ") v WHERE t.session_id = %s AND t.seq = %s",
+        (site_id, tenant_id, session_id, str(seq), session_id, seq),
     )
 
 

@@ -240,3 +240,37 @@ def test_origins_changed_from_the_cli_reach_a_running_web_processs_key_cache(
         what="the web process letting in the origin the CLI allowed",
     )
     assert post(stack, site.key, beacon("s-visitor-7", {"type": "mic.started"})).status_code == 403
+
+
+def _feedback_stored(site, session_id: str) -> bool:
+    with database.connection_context():
+        return bool(
+            database.execute_sql(
+                "SELECT 1 FROM analytics_events WHERE site_id = %s AND kind = 'feedback' "
+                "AND data->>'voice_session' = %s",
+                (site.id, session_id),
+            ).fetchone()
+        )
+
+
+def test_a_thumbs_down_stored_before_its_turn_is_recorded_still_lands_on_it(
+    stack, alice, charlie, make_site
+):
+    # The turn is recorded in the background after the answer goes out: a quick vote's batch
+    # can be stored first, and used to find no turn to mark.
+    mine, theirs = make_site(alice.tenant, ORIGIN), make_site(charlie.tenant, ORIGIN)
+    voted, other = f"vs-{uuid.uuid4().hex[:12]}", f"vs-{uuid.uuid4().hex[:12]}"
+    with database.connection_context():
+        for session_id, site in ((voted, mine), (other, theirs)):
+            conversations.open_session(session_id, site.tenant_id, site.id, "", "en-US", "", {})
+    vote = {"type": "feedback", "turn": 1, "value": "down", "voice_session": voted}
+    forged = {"type": "feedback", "turn": 1, "value": "down", "voice_session": other}
+    assert post(stack, mine.key, beacon("s-visitor-10", vote, forged)).status_code == 200
+    wait_for(lambda: _feedback_stored(mine, voted), what="the vote's batch stored")
+
+    turn = {"seq": 1, "input_mode": "text", "transcript": "hours?", "answer": "9 to 5"}
+    with database.connection_context():
+        conversations.record_turn(voted, mine.tenant_id, mine.id, turn)
+        conversations.record_turn(other, theirs.tenant_id, theirs.id, turn)
+    assert _vote(voted) == "down"
+    assert _vote(other) is None  # a vote sent with alice's key never reaches charlie's turn
