@@ -46,15 +46,7 @@ def run_worker(
     periodic.register(periodics, jobs)
     _quiet_huey(settings)
     _report_stopped_queues(settings.queues, settings.worker_threads)
-    # Each consumer's start() installs Huey's own signal handlers, which only its run() loop (not
-    # used here) acts on: a SIGTERM arriving while the consumers start was swallowed and the
-    # worker never stopped. Blocked until ours are back, such a signal is delivered to ours.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        consumers = [_start_consumer(name, settings, periodics) for name in settings.queues]
-    finally:
-        _stop_on_signals(stop)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    consumers = [_start_consumer(name, settings, periodics) for name in settings.queues]
     log.info(
         "worker consuming %s with %s threads each",
         ", ".join(settings.queues),
@@ -78,11 +70,22 @@ def run_worker(
     return 0
 
 
+class _OurSignals(Consumer):
+    """A Huey consumer that leaves the process's signal handlers alone. Its start() installed
+    Huey's, which only its run() loop (not used here) acts on: a SIGTERM arriving while the
+    consumers started was swallowed, and the worker never stopped. Blocking the signals around
+    the start was not enough: a thread started earlier could take the signal meanwhile."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
 def _start_consumer(name: str, settings: Settings, periodics: Sequence[Periodic]) -> Consumer:
     # Huey's scheduler enqueues the periodic tasks on the queue they belong to; its locks are
     # flushed at start in case a worker killed mid-pass left one held.
     schedules = bool(periodics) and name == periodic.QUEUE
-    consumer = queues.HUEYS[name].create_consumer(
+    consumer = _OurSignals(
+        queues.HUEYS[name],
         workers=settings.worker_threads,
         worker_type="thread",
         periodic=schedules,
@@ -125,11 +128,8 @@ def _report_stopped_queues(names: Sequence[str], threads: int) -> None:
         queues.HUEYS[name].on_shutdown(name="sitespeak-stopped")(hook(name))
 
 
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-
-
 def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in _STOP_SIGNALS:
+    for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
 
 
