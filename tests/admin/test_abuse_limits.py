@@ -116,7 +116,7 @@ async def _closed(ws, timeout: float = 30) -> tuple[int, str] | None:
     return None
 
 
-async def _admitted(web, client_address: str, within: float = 10):
+async def _admitted(web, client_address: str, within: float = 25):
     """A connection from ``client_address`` the server keeps open, as soon as it takes one
     (tried again until ``within`` seconds, well short of a slot's 30 s lease), else None."""
     deadline = time.monotonic() + within

@@ -6,6 +6,7 @@ whose first numbers are about visitors and answers, the infrastructure below."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -86,7 +87,8 @@ def test_the_list_shows_first_questions_and_outcomes_and_hides_empty_sessions(we
     assert "When do you open on Sunday?" in found[1] and "answered" in found[1]
     assert "spoken" in found[1]
     when = page.locator("table.conversations time").first
-    assert when.inner_text() in ("just now", "1 min ago", "2 min ago")  # words, not ISO
+    # Words, not ISO (how many minutes is the box's business: the turns were stored at set-up).
+    assert re.fullmatch(r"just now|\d+ min ago", when.inner_text()), when.inner_text()
     zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     assert zone == "America/New_York"
     assert when.get_attribute("title").endswith((" EST", " EDT"))  # the viewer's zone
