@@ -333,8 +333,7 @@ class Settings(BaseSettings):
         ge=0,
         le=10000,
         description="How often a partial transcript is made while the visitor speaks, when "
-        "the speech engine would take it at once (twice as often while it is idle, for "
-        "SITESPEAK_VOICE_PHRASE_AHEAD); 0 turns these off (saves CPU under load). "
+        "the speech engine would take it at once; 0 turns these off (saves CPU under load). "
         "What was heard up to each pause is sent either way (that decode is made anyway).",
     )
     voice_max_frame_bytes: int = Field(
@@ -413,9 +412,10 @@ class Settings(BaseSettings):
     voice_phrase_ahead: bool = Field(
         True,
         description="Answer each partial transcript while the visitor speaks and synthesize "
-        "that answer's first phrase at low priority (only when the speech engine is nearly "
-        "idle), so a final answer that begins with the same phrase plays it without waiting "
-        "for a synthesis; an answer that begins otherwise never plays it.",
+        "that answer's first phrase at low priority (only while the speech process is idle and "
+        "no other visitor of the web process speaks), so a final answer that begins with the "
+        "same phrase plays it without waiting for a synthesis; an answer that begins otherwise "
+        "never plays it.",
     )
     voice_early_end: bool = Field(
         True,

@@ -503,13 +503,7 @@ class LiveSession:
         engine would take it at once. It used to wait until this web process had no speech call
         in flight at all, which with the speculative run at every pause (or one other visitor's
         answer being synthesized) meant the live transcript almost never moved."""
-        cfg = self.s.settings
-        interval = cfg.voice_partial_interval_ms / 1000
-        if cfg.voice_phrase_ahead and self.s.engine.idle:
-            # Nothing of this process waits on the speech engine: a fresher partial makes a
-            # first phrase prepared from it (sitespeak.voice.ahead) likelier to be the answer's,
-            # whose deciding word is often the question's last ("... on Sunday?").
-            interval /= 2
+        interval = self.s.settings.voice_partial_interval_ms / 1000
         if interval <= 0 or now - self.last_partial_at < interval:
             return
         own_busy = self.partial_task is not None and not self.partial_task.done()
@@ -540,9 +534,15 @@ class LiveSession:
         reach = self.reach()
         if reach is None or not (reach.answer and reach.first_phrase):
             return  # a provider's answer or voice: nothing is billed for guesses
-        if not ahead.worth_it(self.s.load.plan()):
+        if not ahead.worth_it(self.s.load.plan()) or self.others_speaking():
             return
         self.ahead_task = asyncio.ensure_future(self._ahead(text, utterance))
+
+    def others_speaking(self) -> bool:
+        """Another visitor of this process is speaking: their decode comes soon, and a guess
+        synthesized meanwhile would share the cores with it (ten at once: 1.5x the first audio
+        with guesses, measured)."""
+        return any(session.vad.speaking for session in self.s.sessions if session is not self)
 
     def still_speaking(self, utterance: int) -> bool:
         """The visitor is in ``utterance`` and no speculative run has begun: past that, the
