@@ -63,14 +63,14 @@ class FakeOpenAI:
     word_delay: float = 0.0  # seconds between streamed words
     requests: list[dict[str, Any]] = field(default_factory=list)
     realtime: RealtimeFake | None = None
-    # Requests after the first ``hold_after`` wait for ``released`` (0: none waits): a test
+    # Requests after the first ``hold_after`` wait for ``released`` (None: none waits): a test
     # holds a job inside a call while it stops the job's worker, however fast the box is.
-    hold_after: int = 0
+    hold_after: int | None = None
     released: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         self.delay, self.fail, self.transcript, self.word_delay = 0.0, 0, "", 0.0
-        self.hold_after = 0
+        self.hold_after = None
         self.released.set()
         self.released = threading.Event()
         self.requests.clear()
@@ -158,7 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if self.fake.delay:
             time.sleep(self.fake.delay)
-        if self.fake.hold_after and len(self.fake.requests) > self.fake.hold_after:
+        held = self.fake.hold_after
+        if held is not None and len(self.fake.requests) > held:
             self.fake.released.wait(60)
         if self.fake.fail:
             return self._json(
