@@ -243,6 +243,15 @@ def session_minutes(arm: Arm) -> float:
     return sum(sum(out["session_s"]) for out in (arm.spoken, arm.sio, arm.ws)) / 60
 
 
+def turns(arm: Arm) -> int:
+    """Turns answered (a session-minute grows with the latency; a turn does not)."""
+    return sum(
+        len(out[f"{mode}:eos_to_first_audio_ms"])
+        for out in (arm.spoken, arm.sio, arm.ws)
+        for mode in ("spoken", "text")
+    )
+
+
 def report_arm(args, arm: Arm) -> None:
     window = f"{args.sessions} concurrent sessions, one turn each every ~{args.window:g}s window"
     print(
@@ -267,7 +276,8 @@ def report_arm(args, arm: Arm) -> None:
     minutes = session_minutes(arm)
     print(
         f"CPU: web process {arm.web_cpu:.1f} s for {minutes:.1f} session-minutes = "
-        f"{arm.web_cpu / minutes:.2f} CPU-s per session-minute; during its rounds: "
+        f"{arm.web_cpu / minutes:.2f} CPU-s per session-minute, "
+        f"{1000 * arm.web_cpu / max(turns(arm), 1):.0f} CPU-ms per turn; during its rounds: "
         + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in arm.others_cpu.items())
     )
 
@@ -291,6 +301,9 @@ def ratios(new: Arm, old: Arm) -> None:
     a = new.web_cpu / session_minutes(new)
     b = old.web_cpu / session_minutes(old)
     print(f"  {'web CPU-s per session-minute':<42} {a:.2f} / {b:.2f} = {a / b:.2f}x -- {load()}")
+    a = new.web_cpu / max(turns(new), 1) * 1000
+    b = old.web_cpu / max(turns(old), 1) * 1000
+    print(f"  {'web CPU-ms per turn':<42} {a:.0f} / {b:.0f} = {a / b:.2f}x")
 
 
 async def run(args, arms: list[Arm], origin: str, key: str, others: dict[str, int]) -> None:
