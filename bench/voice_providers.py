@@ -15,7 +15,8 @@ Printed with each run: the CPU seconds of the web process per session-minute, an
 client, the fake and the speech process, so the client's cost is not taken for the server's.
 
 --baseline REF runs the same rounds against the code at git REF (its own web and speech
-processes), rounds alternating A B B A, and prints new/baseline for the overhead and CPU.
+processes), both arms at once with their sessions alternating (--interleave rounds: arm by arm,
+A B B A), and prints new/baseline for the overhead and CPU.
 
 Goal (issue 5): p95 of our overhead <= 15 ms at 200 concurrent sessions.
 Run: .venv/bin/python bench/voice_providers.py [--sessions 200] [--window 10] [--rounds 2]
@@ -239,6 +240,36 @@ async def one_round(
     arm.loads.append(os.getloadavg()[0])
 
 
+async def mixed_round(
+    sessions: int, window: float, arms: list[Arm], origin: str, key: str, others: dict[str, int]
+) -> None:
+    """Both arms at once, their sessions alternating: each arm has ``sessions`` of its own and
+    both see the same box at the same moments (the other engineers' load swings between
+    rounds). The client's and the fake's CPU are shared: each arm is shown the whole of it."""
+    before = [cpu_seconds(arm.web_pid) for arm in arms]
+    before_others = {name: cpu_seconds(pid) for name, pid in others.items()}
+    both = len(arms)
+    await asyncio.gather(
+        *(
+            ws_session(
+                arms[n % both].url, origin, key, random.uniform(0.5, window), arms[n % both].spoken
+            )
+            for n in range(sessions * both)
+        )
+    )
+    tasks = []
+    for n in range(2 * sessions * both):
+        arm = arms[n % both]
+        kind, out = (sio_session, arm.sio) if (n // both) % 2 == 0 else (ws_text_session, arm.ws)
+        tasks.append(kind(arm.url, origin, key, random.uniform(0.5, window), out))
+    await asyncio.gather(*tasks)
+    for arm, cpu in zip(arms, before, strict=True):
+        arm.web_cpu += cpu_seconds(arm.web_pid) - cpu
+        arm.loads.append(os.getloadavg()[0])
+        for name, pid in others.items():
+            arm.others_cpu[name] += cpu_seconds(pid) - before_others[name]
+
+
 def session_minutes(arm: Arm) -> float:
     return sum(sum(out["session_s"]) for out in (arm.spoken, arm.sio, arm.ws)) / 60
 
@@ -310,6 +341,10 @@ async def run(args, arms: list[Arm], origin: str, key: str, others: dict[str, in
     for arm in arms:  # first connections, clients and caches: not what a round measures
         await one_round(min(10, args.sessions), 2.0, Arm(arm.name, arm.url, 0), origin, key, {})
     for number in range(args.rounds):
+        if args.interleave == "sessions" and len(arms) == 2:
+            await mixed_round(args.sessions, args.window, arms, origin, key, others)
+            print(f"round {number + 1}: both arms done -- {load()}", flush=True)
+            continue
         # A B B A ...: neither arm always runs on the box the other has just warmed (or loaded).
         order = arms if number % 2 == 0 else arms[::-1]
         for arm in order:
@@ -375,6 +410,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1, help="rounds per arm (A B B A ...)")
     parser.add_argument("--baseline", default="", help="git ref to A/B against (e.g. main)")
+    parser.add_argument(
+        "--interleave",
+        choices=["sessions", "rounds"],
+        default="sessions",
+        help="A/B: both arms at once, sessions alternating, or arm by arm in rounds A B B A",
+    )
     parser.add_argument(
         "--fake",
         choices=["apart", "here"],
