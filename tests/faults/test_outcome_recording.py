@@ -19,6 +19,8 @@ from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.slow
 OUTAGE = 6.0  # twice SITESPEAK_JOB_STALE_AFTER (3 s in the tests' environment)
+FINISHING = 8.0  # seconds: ample for the test to lock the job's row before it ends
+SPANNING = 30.0  # seconds: the longest sleep job, so that it runs on past the outage
 
 
 def _submit(stack: Stack, seconds: float) -> str:
@@ -36,14 +38,22 @@ def _submit(stack: Stack, seconds: float) -> str:
     return answer.json()["id"]
 
 
-def _held(stack: Stack, job_id: str) -> psycopg2.extensions.connection:
-    """The job's row locked by a transaction of the test's: the job cannot record its outcome
-    until the lock goes, which the outage's fast shutdown makes it do. So it ends during the
-    outage however slowly the box got the outage going."""
-    conn = psycopg2.connect(stack.pg.url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
-    return conn
+def _held(stack: Stack) -> tuple[str, psycopg2.extensions.connection]:
+    """A running job whose row a transaction of the test's has locked: it cannot record its
+    outcome until the lock goes, which the outage's fast shutdown makes it do, so it ends during
+    the outage however slowly the box got the outage going. A job that finished before the
+    test could lock it (the test process stalled for its whole run) is not the case under
+    test: another is tried."""
+    for _ in range(3):
+        job_id = _submit(stack, FINISHING)
+        wait_for(lambda j=job_id: stack.job(j)["status"] != "queued", 60, 0.1, "the job running")
+        conn = psycopg2.connect(stack.pg.url)
+        with conn.cursor() as cur:
+            cur.execute("SELECT status FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
+            if cur.fetchone()[0] == "running":
+                return job_id, conn
+        conn.close()
+    raise AssertionError("every job finished before the test could hold it, three times")
 
 
 def _queued_messages(stack: Stack, job_ids: tuple[str, ...]) -> list[bytes]:
@@ -64,11 +74,9 @@ def _queued_messages(stack: Stack, job_ids: tuple[str, ...]) -> list[bytes]:
 def test_jobs_running_through_a_postgresql_outage_are_recorded_once_and_never_run_again(
     stack: Stack,
 ):
-    finishing = _submit(stack, 2.0)  # ends while the database is down
-    spanning = _submit(stack, OUTAGE + 6)  # starts before the outage and ends after it
-    for job_id in (finishing, spanning):
-        wait_for(lambda j=job_id: stack.job(j)["status"] == "running", 60, 0.1, "jobs running")
-    lock = _held(stack, finishing)
+    spanning = _submit(stack, SPANNING)  # starts before the outage and ends after it
+    wait_for(lambda: stack.job(spanning)["status"] == "running", 60, 0.1, "the long job running")
+    finishing, lock = _held(stack)  # ends while the database is down
     stack.pg.stop()
     try:
         # The outage lasts until the finished job has tried to record its outcome and been
