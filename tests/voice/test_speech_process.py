@@ -268,7 +268,11 @@ async def test_ten_visitors_pausing_within_45_ms_are_transcribed_in_at_most_two_
             if not overtaken:
                 break
         assert not overtaken, "the sender was stalled for a whole decode, three times"
-        assert "cake" in texts[1], texts
+        # Each reply is its own clip's text. Two of the long question's words, not one: under
+        # two CPU hogs "cake online" came back twice as "k.k." or "k-conline" (the decode's
+        # batch differs with arrival times), while the rest of the question was heard.
+        said = [w for w in ("opening", "weekdays", "sundays", "cake", "deliver") if w in texts[1]]
+        assert len(said) >= 2, texts
         assert all("address" in texts[n] or "phone" in texts[n] for n in range(2, 11)), texts
         # The visitors who paused while the first batch decoded wait for it, then go as one
         # batch: not three or four small ones sharing two cores.
