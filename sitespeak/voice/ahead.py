@@ -70,10 +70,12 @@ def first_audio(
     """The synthesis of an answer's first phrase ``phrase`` and whether a partial transcript's
     answer had prepared it (None: nothing was prepared). A prepared synthesis still waiting is
     asked for again at a first phrase's priority: the speech process shares one synthesis
-    between callers and moves the waiting one up."""
+    between callers and moves the waiting one up. A guess this answer does not begin with is
+    dropped: no CPU for it now."""
     if ahead is None or ahead.failed:
         return _synthesize(engine, phrase), None
     if ahead.text != phrase:
+        ahead.drop()
         return _synthesize(engine, phrase), False
     if ahead.audio.done():
         return ahead.audio, True

@@ -76,8 +76,6 @@ async def prepare(
     first, prepared = None, None
     if reach.first_phrase and plan.audio and not plan.filler and chunks:
         first, prepared = first_audio(engine, chunks[0], ahead)
-        if prepared is False and ahead is not None:
-            ahead.drop()  # a guess this answer does not begin with: no CPU for it now
     return Draft(
         transcript,
         passages,
